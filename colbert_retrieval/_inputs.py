@@ -1,0 +1,68 @@
+"""Validation of the texts given to ``encode`` (one place for every entry point).
+
+Example:
+    >>> texts_or_raise(["a", "b"])
+    ['a', 'b']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from colbert_retrieval.errors import EmptyInputError, InputTypeError
+
+__all__ = ["is_nested", "texts_or_raise"]
+
+
+def is_nested(sentences: Any) -> bool:
+    """True for a list whose first item is itself a list or tuple (the reference's batch-of-batches form).
+
+    Example:
+        >>> is_nested([["a"], ["b"]]), is_nested(["a"])
+        (True, False)
+    """
+    return isinstance(sentences, (list, tuple)) and len(sentences) > 0 and isinstance(sentences[0], (list, tuple))
+
+
+def texts_or_raise(sentences: Iterable[Any], *, where: str = "") -> list[str]:
+    """Return ``sentences`` as a list of strings, or raise naming the first bad item.
+
+    Args:
+        sentences: an iterable of texts.
+        where: optional prefix for the item position in messages (e.g. ``"[2]"`` for nested input).
+
+    Returns:
+        The texts as a list.
+
+    Raises:
+        InputTypeError: an item is not a string (``None`` included).
+        EmptyInputError: an item is empty or only whitespace.
+
+    Example:
+        >>> texts_or_raise(["ok", None])
+        Traceback (most recent call last):
+        ...
+        colbert_retrieval.errors.InputTypeError: Item [1] of the input is None, not a string; pass text for every item (drop or replace missing values first).
+    """
+    if isinstance(sentences, (str, bytes)):
+        sentences = [sentences]  # type: ignore[list-item]
+    if sentences is None:
+        msg = "encode() got None; pass a string or a list of strings."
+        raise InputTypeError(msg)
+    texts = list(sentences)
+    for index, text in enumerate(texts):
+        if not isinstance(text, str):
+            kind = "None" if text is None else f"of type {type(text).__name__}"
+            msg = (
+                f"Item {where}[{index}] of the input is {kind}, not a string; pass text for every item "
+                "(drop or replace missing values first)."
+            )
+            raise InputTypeError(msg)
+        if not text.strip():
+            msg = (
+                f"Item {where}[{index}] of the input is an empty string; ColBERT needs at least one token of "
+                "text. Drop empty texts before encoding."
+            )
+            raise EmptyInputError(msg)
+    return texts

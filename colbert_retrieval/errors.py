@@ -1,0 +1,40 @@
+"""Exception types raised by colbert-retrieval.
+
+Every error the library raises on bad input derives from :class:`ColBERTRetrievalError`, so callers can
+catch one base class. Each message says what to do next.
+
+Example:
+    >>> from colbert_retrieval.errors import ColBERTRetrievalError, InputTypeError
+    >>> issubclass(InputTypeError, TypeError) and issubclass(InputTypeError, ColBERTRetrievalError)
+    True
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ColBERTRetrievalError",
+    "DimensionMismatchError",
+    "EmptyInputError",
+    "InputTypeError",
+    "ModelNotAvailableError",
+]
+
+
+class ColBERTRetrievalError(Exception):
+    """Base class of every error raised by colbert-retrieval."""
+
+
+class InputTypeError(ColBERTRetrievalError, TypeError):
+    """An input that is not a string (or a list of strings) was given to ``encode``."""
+
+
+class EmptyInputError(ColBERTRetrievalError, ValueError):
+    """An input was empty where content is required."""
+
+
+class DimensionMismatchError(ColBERTRetrievalError, ValueError):
+    """Two sets of vectors have different dimensions, or a vector does not match the expected size."""
+
+
+class ModelNotAvailableError(ColBERTRetrievalError, OSError):
+    """A model could not be loaded: not on disk, not in the cache and the hub is unreachable or forbidden."""

