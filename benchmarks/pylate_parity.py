@@ -37,7 +37,11 @@ VARIANTS = {
     "pylate_default": {},
     "pylate_no_expansion": {"do_query_expansion": False},
     "pylate_attend": {"attend_to_expansion_tokens": True, "query_length": 24, "document_length": 64},
-    "pylate_custom_markers": {"query_prefix": "[unused3] ", "document_prefix": "[unused4] ", "embedding_size": 96},
+    "pylate_custom_markers": {
+        "query_prefix": "[unused3] ",
+        "document_prefix": "[unused4] ",
+        "embedding_size": 96,
+    },
 }
 
 
@@ -54,12 +58,20 @@ def _stanford_checkpoint(path: Path) -> None:
     (path / "config.json").write_text(json.dumps(config))
     for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
         (path / name).write_bytes((source / name).read_bytes())
-    weights = {f"bert.{k}" if not k.startswith("bert.") else k: v for k, v in load_file(source / "model.safetensors").items()}
+    weights = {
+        f"bert.{k}" if not k.startswith("bert.") else k: v for k, v in load_file(source / "model.safetensors").items()
+    }
     generator = torch.Generator().manual_seed(0)
     weights["linear.weight"] = torch.randn(128, 384, generator=generator) / 384**0.5
     save_file(weights, path / "model.safetensors")
-    metadata = {"query_token_id": "[unused0]", "doc_token_id": "[unused1]", "query_maxlen": 32, "doc_maxlen": 120,
-                "attend_to_mask_tokens": False, "mask_punctuation": True}
+    metadata = {
+        "query_token_id": "[unused0]",
+        "doc_token_id": "[unused1]",
+        "query_maxlen": 32,
+        "doc_maxlen": 120,
+        "attend_to_mask_tokens": False,
+        "mask_punctuation": True,
+    }
     (path / "artifact.metadata").write_text(json.dumps(metadata))
 
 

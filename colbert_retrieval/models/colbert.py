@@ -129,9 +129,7 @@ class ColBERT(MultiVectorEncoder):
         window_stride: int | None = None,
     ) -> None:
         if use_auth_token is not None:
-            warnings.warn(
-                "`use_auth_token` is deprecated; pass `token` instead.", DeprecationWarning, stacklevel=2
-            )
+            warnings.warn("`use_auth_token` is deprecated; pass `token` instead.", DeprecationWarning, stacklevel=2)
             token = token if token is not None else use_auth_token
         self._fresh_head = False
         user_prompts = dict(prompts or {})
@@ -176,6 +174,8 @@ class ColBERT(MultiVectorEncoder):
             skiplist_words=skiplist_words,
         )
         _settings.apply_settings(self, settings, fresh=self._fresh_head and modules is None, user_prompts=user_prompts)
+        if self._similarity_fn_name is None:
+            self.similarity_fn_name = "maxsim"
         self.truncate_dim = truncate_dim
         self.truncation = truncation
         self.window_stride = window_stride
@@ -186,9 +186,7 @@ class ColBERT(MultiVectorEncoder):
     def _load_default_modules(self, model_name_or_path: str, *args: Any, **kwargs: Any) -> tuple[list, dict]:
         modules, module_kwargs = super()._load_default_modules(model_name_or_path, *args, **kwargs)
         # A bare transformers checkpoint (not Stanford, not *ForRetrieval) got a new random head.
-        self._fresh_head = not self._legacy.prefixes and any(
-            isinstance(m, _settings.Dense) for m in modules
-        )
+        self._fresh_head = not self._legacy.prefixes and any(isinstance(m, _settings.Dense) for m in modules)
         return modules, module_kwargs
 
     def _load_converted_modules(self, model_name_or_path: str, *args: Any, **kwargs: Any) -> tuple[Any, dict]:
@@ -295,9 +293,7 @@ class ColBERT(MultiVectorEncoder):
         marker = self.query_prefix if is_query else self.document_prefix
         return (marker if self.add_special_tokens else "") + selected
 
-    def tokenize(
-        self, texts: Sequence[str], is_query: bool = True, pad_document: bool = False
-    ) -> dict[str, Tensor]:
+    def tokenize(self, texts: Sequence[str], is_query: bool = True, pad_document: bool = False) -> dict[str, Tensor]:
         """Tokenise texts the way ``encode`` does (marker after ``[CLS]``, expansion, truncation).
 
         Args:

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from scipy.cluster import hierarchy
+from scipy.spatial.distance import pdist
+
+from colbert_retrieval.pooling import pool_embeddings_hierarchical, pooled_length
+
+
+def unit_vectors(n: int, dim: int, seed: int) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    return torch.nn.functional.normalize(torch.randn(n, dim, generator=generator), dim=-1)
+
+
+def reference_pool(doc: np.ndarray, pool_factor: int, protected: int) -> np.ndarray:
+    """Independent reference: SciPy Ward on pdist cosine distances, means per cluster label."""
+    rest = doc[protected:].astype(np.float64)
+    k = max(len(rest) // pool_factor, 1)
+    labels = hierarchy.fcluster(hierarchy.linkage(pdist(rest, "cosine"), "ward"), t=k, criterion="maxclust")
+    means = [rest[labels == label].mean(axis=0) for label in sorted(set(labels))]
+    return np.concatenate([doc[:protected], np.array(means)], axis=0)
+
+
+@pytest.mark.parametrize(("n", "pool_factor", "protected"), [(20, 2, 1), (33, 3, 1), (12, 2, 0), (9, 4, 2)])
+def test_matches_independent_scipy_reference(n: int, pool_factor: int, protected: int) -> None:
+    doc = unit_vectors(n, 8, seed=n)
+    got = pool_embeddings_hierarchical([doc], pool_factor, protected)[0].numpy()
+    expected = reference_pool(doc.numpy(), pool_factor, protected)
+    assert got.shape == expected.shape == (pooled_length(n, pool_factor, protected), 8)
+    np.testing.assert_allclose(got[:protected], doc.numpy()[:protected])
+
+    # Same clusters, any order: compare row-sorted.
+    def order(a):
+        return a[np.lexsort(np.round(a, 5).T[::-1])]
+
+    np.testing.assert_allclose(order(got[protected:]), order(expected[protected:]), atol=1e-5)
+
+
+def test_cluster_means_are_not_renormalised_and_protected_first() -> None:
+    doc = unit_vectors(10, 4, seed=3)
+    pooled = pool_embeddings_hierarchical([doc], pool_factor=5)[0]
+    assert torch.equal(pooled[0], doc[0])
+    norms = pooled[1:].norm(dim=-1)
+    assert (norms < 1 - 1e-4).any()
+
+
+def test_identical_vectors_merge_and_small_documents_pass_through() -> None:
+    doc = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0], [1.0, 0.0]])
+    pooled = pool_embeddings_hierarchical([doc], pool_factor=2)[0]
+    assert pooled.shape == (3, 2)
+    assert {tuple(row.tolist()) for row in pooled[1:]} == {(0.0, 1.0), (1.0, 0.0)}
+    short = torch.ones(2, 2)
+    assert pool_embeddings_hierarchical([short], pool_factor=2)[0] is short
+
+
+def test_invalid_arguments() -> None:
+    with pytest.raises(ValueError, match="pool_factor"):
+        pool_embeddings_hierarchical([torch.ones(3, 2)], pool_factor=0)
+    with pytest.raises(ValueError, match="protected_tokens"):
+        pool_embeddings_hierarchical([torch.ones(3, 2)], pool_factor=2, protected_tokens=-1)
