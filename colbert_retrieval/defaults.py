@@ -103,6 +103,7 @@ def build_minilm_colbert(config: DefaultModelConfig, device: str | None = None) 
     with torch.no_grad():
         dense.linear.weight.copy_(_head_weight(config))
     model.model_card_data.model_name = DEFAULT_MODEL_NAME
+    model.model_name_or_path = DEFAULT_MODEL_NAME
     if device is not None:
         model.to(device)
     return model

@@ -12,9 +12,11 @@ Example:
 from __future__ import annotations
 
 __all__ = [
+    "CollectionNotFoundError",
     "ColBERTRetrievalError",
     "DimensionMismatchError",
     "EmptyInputError",
+    "IndexMismatchError",
     "InputTypeError",
     "ModelNotAvailableError",
 ]
@@ -38,3 +40,11 @@ class DimensionMismatchError(ColBERTRetrievalError, ValueError):
 
 class ModelNotAvailableError(ColBERTRetrievalError, OSError):
     """A model could not be loaded: not on disk, not in the cache and the hub is unreachable or forbidden."""
+
+
+class CollectionNotFoundError(ColBERTRetrievalError, LookupError):
+    """A Qdrant collection that should exist does not."""
+
+
+class IndexMismatchError(ColBERTRetrievalError, ValueError):
+    """A collection was built with another model, dimension or encoding than the one given."""

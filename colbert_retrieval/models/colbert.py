@@ -176,6 +176,7 @@ class ColBERT(MultiVectorEncoder):
         _settings.apply_settings(self, settings, fresh=self._fresh_head and modules is None, user_prompts=user_prompts)
         if self._similarity_fn_name is None:
             self.similarity_fn_name = "maxsim"
+        self.model_name_or_path = model_name_or_path
         self.truncate_dim = truncate_dim
         self.truncation = truncation
         self.window_stride = window_stride
@@ -239,6 +240,12 @@ class ColBERT(MultiVectorEncoder):
         return config
 
     # ----------------------------------------------------------------- configuration views
+    @property
+    def output_dimension(self) -> int:
+        """Dimension of the vectors ``encode`` returns (``truncate_dim`` applied)."""
+        dim = self.get_embedding_dimension() or 0
+        return min(dim, self.truncate_dim) if self.truncate_dim else dim
+
     @property
     def query_length(self) -> int:
         """Queries are padded/truncated to this many tokens."""

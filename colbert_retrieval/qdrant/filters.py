@@ -1,0 +1,70 @@
+"""Payload filters: a Qdrant ``Filter`` passes through; a simple dict is translated.
+
+Dict form (all conditions must hold), keys naming metadata fields:
+
+* ``{"lang": "en"}``: equality; ``{"lang": ["en", "de"]}``: any of the values;
+* ``{"year": {"gte": 2020, "lt": 2024}}``: a range (``gt``, ``gte``, ``lt``, ``lte``);
+* ``{"lang": {"ne": "en"}}`` / ``{"lang": {"nin": ["en", "de"]}}``: exclusions.
+
+Example:
+    >>> f = to_filter({"lang": "en", "year": {"gte": 2020}})
+    >>> [c.key for c in f.must]
+    ['metadata.lang', 'metadata.year']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from qdrant_client import models as qm
+
+__all__ = ["METADATA_PREFIX", "to_filter"]
+
+METADATA_PREFIX = "metadata."
+_RANGE_KEYS = {"gt", "gte", "lt", "lte"}
+
+
+def _key(name: str) -> str:
+    return name if name.startswith(METADATA_PREFIX) or name in ("text", "id") else METADATA_PREFIX + name
+
+
+def _match(value: Any) -> qm.Match:
+    if isinstance(value, (list, tuple, set)):
+        return qm.MatchAny(any=list(value))
+    return qm.MatchValue(value=value)
+
+
+def to_filter(spec: qm.Filter | Mapping[str, Any] | None) -> qm.Filter | None:
+    """Translate a simple dict filter into a Qdrant ``Filter`` (a ``Filter`` or None passes through).
+
+    Raises:
+        ValueError: an unknown operator (the message lists the supported ones).
+    """
+    if spec is None or isinstance(spec, qm.Filter):
+        return spec
+    must: list[qm.Condition] = []
+    must_not: list[qm.Condition] = []
+    for name, value in spec.items():
+        key = _key(name)
+        if isinstance(value, Mapping):
+            unknown = set(value) - _RANGE_KEYS - {"ne", "nin", "in", "eq"}
+            if unknown:
+                msg = (
+                    f"Unknown filter operator(s) {sorted(unknown)} for {name!r}; use eq, ne, in, nin, gt, gte, lt, lte."
+                )
+                raise ValueError(msg)
+            ranges = {k: v for k, v in value.items() if k in _RANGE_KEYS}
+            if ranges:
+                must.append(qm.FieldCondition(key=key, range=qm.Range(**ranges)))
+            if "eq" in value:
+                must.append(qm.FieldCondition(key=key, match=_match(value["eq"])))
+            if "in" in value:
+                must.append(qm.FieldCondition(key=key, match=qm.MatchAny(any=list(value["in"]))))
+            if "ne" in value:
+                must_not.append(qm.FieldCondition(key=key, match=qm.MatchValue(value=value["ne"])))
+            if "nin" in value:
+                must_not.append(qm.FieldCondition(key=key, match=qm.MatchAny(any=list(value["nin"]))))
+        else:
+            must.append(qm.FieldCondition(key=key, match=_match(value)))
+    return qm.Filter(must=must or None, must_not=must_not or None)
