@@ -370,7 +370,7 @@ class ColBERTIndex:
         queries: Sequence[str],
         k: int = 10,
         *,
-        filter: qm.Filter | Mapping[str, Any] | None = None,  # noqa: A002 - the natural name for users
+        filter: qm.Filter | Mapping[str, Any] | None = None,
         exact: bool = False,
         prefetch_limit: int | None = None,
     ) -> list[list[SearchHit]]:
@@ -403,7 +403,7 @@ class ColBERTIndex:
         query: str,
         k: int = 10,
         *,
-        filter: qm.Filter | Mapping[str, Any] | None = None,  # noqa: A002
+        filter: qm.Filter | Mapping[str, Any] | None = None,
         exact: bool = False,
         prefetch_limit: int | None = None,
     ) -> list[SearchHit]:
@@ -436,7 +436,7 @@ class ColBERTIndex:
         points = self._client.retrieve(self.collection, ids=self._point_ids(ids), with_payload=True)
         return [_hit(p) for p in points]
 
-    def update(self, id: str | int, *, text: str | None = None, metadata: Mapping[str, Any] | None = None) -> None:  # noqa: A002
+    def update(self, id: str | int, *, text: str | None = None, metadata: Mapping[str, Any] | None = None) -> None:
         """Replace a document's text (re-encoded) and/or its metadata.
 
         Raises:
@@ -458,7 +458,7 @@ class ColBERTIndex:
         self,
         ids: Iterable[str | int] | None = None,
         *,
-        filter: qm.Filter | Mapping[str, Any] | None = None,  # noqa: A002
+        filter: qm.Filter | Mapping[str, Any] | None = None,
     ) -> None:
         """Delete documents by user id or by filter (one of the two is required)."""
         self._require_collection()
@@ -471,7 +471,7 @@ class ColBERTIndex:
             selector = qm.FilterSelector(filter=to_filter(filter))
         self._client.delete(self.collection, points_selector=selector, wait=True)
 
-    def count(self, filter: qm.Filter | Mapping[str, Any] | None = None) -> int:  # noqa: A002
+    def count(self, filter: qm.Filter | Mapping[str, Any] | None = None) -> int:
         """Number of stored documents (matching ``filter``)."""
         self._require_collection()
         return self._client.count(self.collection, count_filter=to_filter(filter), exact=True).count
