@@ -26,7 +26,7 @@ from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 from tqdm.auto import tqdm
 
-from colbert_retrieval.errors import CollectionNotFoundError, IndexMismatchError
+from colbert_retrieval.errors import CollectionNotFoundError, DimensionMismatchError, IndexMismatchError
 from colbert_retrieval.models.colbert import ColBERT
 from colbert_retrieval.qdrant import ingest
 from colbert_retrieval.qdrant.filters import to_filter
@@ -239,6 +239,63 @@ class ColBERTIndex:
             )
         )
 
+    def _points(
+        self, records: list[Record], embeddings: list[torch.Tensor], limit: int
+    ) -> tuple[list[qm.PointStruct], int]:
+        """Qdrant points (float16 multivector + first-stage vector + payload) and how many were re-pooled."""
+        fitted = [ingest.fit_to_limit(e, limit) for e in embeddings]
+        repooled = sum(a.shape[0] != b.shape[0] for a, b in zip(embeddings, fitted))
+        arrays = ingest.to_float16_numpy(fitted)
+        first = first_stage_vectors(
+            [a.astype(np.float32) for a in arrays], FirstStage(self.settings.first_stage), self._muvera, False
+        )
+        points = [
+            qm.PointStruct(
+                id=point_id(record),
+                vector={COLBERT_VECTOR: array, FIRST_STAGE_VECTOR: fs},
+                payload={"text": record.text, "id": record.id, "metadata": record.metadata},
+            )
+            for record, array, fs in zip(records, arrays, first)
+        ]
+        return points, repooled
+
+    def add_embeddings(
+        self,
+        documents: Sequence[str | Record | Mapping[str, Any]],
+        embeddings: Sequence[np.ndarray | torch.Tensor],
+    ) -> ingest.IngestSummary:
+        """Store documents whose multi-vectors were computed elsewhere (e.g. on a GPU box), as ``add`` would.
+
+        The embeddings are stored as given (pool them first if wanted); ids are deterministic as in ``add``,
+        and existing documents are replaced.
+
+        Args:
+            documents: the documents, one per embedding.
+            embeddings: ``(n_tokens, dim)`` float arrays or tensors with the collection's dimension.
+
+        Raises:
+            DimensionMismatchError: a wrong dimension or a count that does not match the documents.
+        """
+        self._require_collection()
+        if len(documents) != len(embeddings):
+            msg = f"Got {len(documents)} documents but {len(embeddings)} embeddings; give one embedding per document."
+            raise DimensionMismatchError(msg)
+        tensors = [torch.as_tensor(np.asarray(e)) if not isinstance(e, torch.Tensor) else e for e in embeddings]
+        for position, tensor in enumerate(tensors):
+            if tensor.ndim != 2 or tensor.shape[1] != self.settings.dim:
+                msg = (
+                    f"Embedding {position} has shape {tuple(tensor.shape)}, but collection {self.collection!r} stores "
+                    f"(n_tokens, {self.settings.dim}) vectors; encode with the collection's model."
+                )
+                raise DimensionMismatchError(msg)
+        start = time.perf_counter()
+        records = [to_record(item, i) for i, item in enumerate(documents)]
+        points, repooled = self._points(records, tensors, max_vectors_per_point(self.settings.dim))
+        for batch in ingest.chunked(points, 256):
+            self._upload(batch)
+        vectors = sum(len(p.vector[COLBERT_VECTOR]) for p in points)
+        return ingest.IngestSummary(len(points), 0, vectors, time.perf_counter() - start, repooled)
+
     def add(
         self,
         documents: Iterable[str | Record | Mapping[str, Any]],
@@ -288,30 +345,11 @@ class ColBERTIndex:
                 if todo:
                     texts = [records[i].text for i in todo]
                     embeddings = self._encode_documents(texts, batch_size, self.settings.pool_factor)
-                    fitted = [ingest.fit_to_limit(e, limit) for e in embeddings]
-                    repooled += sum(a.shape[0] != b.shape[0] for a, b in zip(embeddings, fitted))
-                    arrays = ingest.to_float16_numpy(fitted)
-                    first = first_stage_vectors(
-                        [a.astype(np.float32) for a in arrays],
-                        FirstStage(self.settings.first_stage),
-                        self._muvera,
-                        False,
-                    )
-                    points = [
-                        qm.PointStruct(
-                            id=pid,
-                            vector={COLBERT_VECTOR: array, FIRST_STAGE_VECTOR: fs},
-                            payload={
-                                "text": records[pid].text,
-                                "id": records[pid].id,
-                                "metadata": records[pid].metadata,
-                            },
-                        )
-                        for pid, array, fs in zip(todo, arrays, first)
-                    ]
+                    points, changed = self._points([records[i] for i in todo], embeddings, limit)
+                    repooled += changed
                     uploader.submit(points)
                     written += len(points)
-                    vectors += sum(a.shape[0] for a in arrays)
+                    vectors += sum(len(p.vector[COLBERT_VECTOR]) for p in points)
                 bar.update(len(chunk))
         finally:
             bar.close()

@@ -235,3 +235,16 @@ def test_client_is_read_only(index: ColBERTIndex) -> None:
     assert isinstance(index.client, QdrantClient)
     with pytest.raises(AttributeError):
         index.client = None  # type: ignore[misc]
+
+
+def test_add_embeddings_checks_dimension_and_count(index: ColBERTIndex) -> None:
+    from colbert_retrieval.errors import DimensionMismatchError
+
+    vectors = index.model.encode([d["text"] for d in DOCS], is_query=False)
+    summary = index.add_embeddings(DOCS, vectors)
+    assert summary.documents == 5 and index.count() == 5
+    assert index.search("scurvy", k=1, exact=True)[0].id in {"scurvy", "diet"}
+    with pytest.raises(DimensionMismatchError, match=r"\(n_tokens, 8\)"):
+        index.add_embeddings(DOCS[:1], [np.ones((3, 7), dtype=np.float32)])
+    with pytest.raises(DimensionMismatchError, match="one embedding per document"):
+        index.add_embeddings(DOCS[:2], vectors[:1])

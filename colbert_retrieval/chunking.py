@@ -1,0 +1,78 @@
+"""Split long texts into overlapping word windows, and read indexable files (txt, md, jsonl, BEIR corpus).
+
+Example:
+    >>> split_words("a b c d e f g", size=4, overlap=2)
+    ['a b c d', 'c d e f', 'e f g']
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from colbert_retrieval.qdrant.records import Record
+
+__all__ = ["SUFFIXES", "iter_files", "read_records", "split_words"]
+
+SUFFIXES = (".txt", ".md", ".jsonl")
+
+
+def split_words(text: str, size: int = 180, overlap: int = 40) -> list[str]:
+    """Overlapping chunks of ``size`` words, consecutive chunks sharing ``overlap`` words.
+
+    Raises:
+        ValueError: ``overlap`` not smaller than ``size``.
+    """
+    if not 0 <= overlap < size:
+        msg = f"overlap ({overlap}) must be >= 0 and smaller than size ({size})."
+        raise ValueError(msg)
+    words = text.split()
+    if len(words) <= size:
+        return [" ".join(words)] if words else []
+    step = size - overlap
+    chunks = []
+    for start in range(0, len(words), step):
+        chunks.append(" ".join(words[start : start + size]))
+        if start + size >= len(words):
+            break
+    return chunks
+
+
+def iter_files(paths: list[str]) -> Iterator[Path]:
+    """Files given directly, and the .txt/.md/.jsonl files under given folders (sorted).
+
+    Raises:
+        FileNotFoundError: a path does not exist.
+    """
+    for name in paths:
+        path = Path(name)
+        if not path.exists():
+            msg = f"{name} does not exist."
+            raise FileNotFoundError(msg)
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
+        else:
+            yield path
+
+
+def read_records(path: Path, size: int = 180, overlap: int = 40) -> Iterator[Record]:
+    """Records of one file: a jsonl line each (``text`` or BEIR ``title``/``text``, ``id``/``_id``, other
+    fields as metadata), or overlapping chunks of a text/markdown file (id ``path#i``).
+    """
+    if path.suffix == ".jsonl":
+        with path.open(encoding="utf8") as handle:
+            for number, line in enumerate(handle):
+                if not line.strip():
+                    continue
+                item = json.loads(line)
+                text = " ".join(s for s in (item.get("title"), item.get("text")) if s).strip()
+                identifier = item.get("id", item.get("_id", f"{path}:{number}"))
+                metadata = {k: v for k, v in item.items() if k not in {"id", "_id", "text", "title"}}
+                metadata.setdefault("source", str(path))
+                if text:
+                    yield Record(text=text, id=identifier, metadata=metadata)
+        return
+    text = path.read_text(encoding="utf8", errors="replace")
+    for index, chunk in enumerate(split_words(text, size, overlap)):
+        yield Record(text=chunk, id=f"{path}#{index}", metadata={"source": str(path), "chunk": index})

@@ -1,0 +1,196 @@
+"""Command line: ``colbert-retrieval index | search | evaluate | info``.
+
+Example:
+    >>> parser = build_parser()
+    >>> parser.parse_args(["search", "what is colbert?", "-k", "3"]).k
+    3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["build_parser", "main"]
+
+
+def _add_store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--collection", default="colbert", help="Qdrant collection (default: colbert)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--path", default=None, help="embedded Qdrant folder (default: ./colbert_index)")
+    where.add_argument("--location", default=None, help='":memory:" for an in-memory store')
+    where.add_argument("--url", default=None, help="Qdrant server URL (API key from $QDRANT_API_KEY)")
+    parser.add_argument("--model", default=None, help="model name or folder (default: the offline default model)")
+    parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: best available)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``colbert-retrieval`` command."""
+    parser = argparse.ArgumentParser(prog="colbert-retrieval", description="ColBERT retrieval over Qdrant.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    index = commands.add_parser("index", help="index txt, md, jsonl and BEIR corpus files or folders")
+    index.add_argument("paths", nargs="+")
+    _add_store_options(index)
+    index.add_argument("--pool-factor", type=int, default=2)
+    index.add_argument("--first-stage", choices=["muvera", "mean"], default="muvera")
+    index.add_argument("--chunk-words", type=int, default=180, help="words per chunk of long text files")
+    index.add_argument("--overlap-words", type=int, default=40)
+    index.add_argument("--batch-size", type=int, default=32)
+    index.add_argument("--overwrite", action="store_true", help="re-encode documents already stored")
+
+    search = commands.add_parser("search", help="search the index")
+    search.add_argument("query")
+    _add_store_options(search)
+    search.add_argument("-k", type=int, default=5)
+    search.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE", help="metadata equality")
+    search.add_argument("--exact", action="store_true", help="MaxSim over every document")
+    search.add_argument("--json", action="store_true", help="print JSON lines")
+
+    evaluate = commands.add_parser("evaluate", help="nDCG@10, Recall@100, MRR@10 and timings on a BEIR folder")
+    evaluate.add_argument("folder")
+    _add_store_options(evaluate)
+    evaluate.add_argument("--split", default="test")
+    evaluate.add_argument("--pool-factor", type=int, default=2)
+    evaluate.add_argument("--first-stage", choices=["muvera", "mean"], default="muvera")
+    evaluate.add_argument("--prefetch-limit", type=int, default=100)
+    evaluate.add_argument("--exact", action="store_true")
+    evaluate.add_argument("--batch-size", type=int, default=32)
+
+    info = commands.add_parser("info", help="describe the collection")
+    _add_store_options(info)
+    return parser
+
+
+def _model(args: argparse.Namespace) -> Any:
+    from colbert_retrieval import ColBERT, default_model
+
+    if args.model is None:
+        return default_model(device=args.device)
+    return ColBERT(args.model, device=args.device)
+
+
+def _index(args: argparse.Namespace, model: Any, **kwargs: Any) -> Any:
+    from colbert_retrieval.qdrant import ColBERTIndex
+
+    return ColBERTIndex(
+        model,
+        args.collection,
+        path=args.path,
+        location=args.location,
+        url=args.url,
+        api_key=os.environ.get("QDRANT_API_KEY") if args.url else None,
+        **kwargs,
+    )
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    from colbert_retrieval.chunking import iter_files, read_records
+
+    index = _index(args, _model(args), pool_factor=args.pool_factor, first_stage=args.first_stage)
+    records = (
+        record for path in iter_files(args.paths) for record in read_records(path, args.chunk_words, args.overlap_words)
+    )
+    summary = index.add(records, batch_size=args.batch_size, overwrite=args.overwrite, show_progress_bar=True)
+    print(f"Indexed into {args.collection!r}: {summary}")
+    index.close()
+    return 0
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    index = _index(args, _model(args), create=False)
+    filters = dict(item.split("=", 1) for item in args.filter)
+    hits = index.search(args.query, k=args.k, filter=filters or None, exact=args.exact)
+    for rank, hit in enumerate(hits, start=1):
+        if args.json:
+            print(
+                json.dumps({"rank": rank, "id": hit.id, "score": hit.score, "text": hit.text, "metadata": hit.metadata})
+            )
+        else:
+            snippet = hit.text if len(hit.text) <= 200 else hit.text[:197] + "..."
+            print(f"{rank}. [{hit.score:.2f}] {hit.id}\n   {snippet}")
+    if not hits:
+        print("No results (is the collection empty?).")
+    index.close()
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from colbert_retrieval.evaluation import load_beir, mrr_at_k, ndcg_at_k, recall_at_k
+
+    data = load_beir(args.folder, args.split)
+    index = _index(
+        args,
+        _model(args),
+        pool_factor=args.pool_factor,
+        first_stage=args.first_stage,
+        prefetch_limit=args.prefetch_limit,
+    )
+    docs = ({"id": doc_id, "text": text} for doc_id, text in data.corpus.items())
+    summary = index.add(docs, batch_size=args.batch_size, show_progress_bar=True)
+    run: dict[str, list[str]] = {}
+    latencies = []
+    for query_id, text in data.queries.items():
+        start = time.perf_counter()
+        hits = index.search(text, k=100, exact=args.exact)
+        latencies.append(time.perf_counter() - start)
+        run[query_id] = [str(h.id) for h in hits]
+    result = {
+        "ndcg@10": round(ndcg_at_k(data.qrels, run, 10), 4),
+        "recall@100": round(recall_at_k(data.qrels, run, 100), 4),
+        "mrr@10": round(mrr_at_k(data.qrels, run, 10), 4),
+        "queries": len(data.queries),
+        "documents": len(data.corpus),
+        "ingest_docs_per_s": round(summary.docs_per_second, 1),
+        "query_p50_ms": round(float(np.percentile(latencies, 50)) * 1000, 1),
+        "query_p95_ms": round(float(np.percentile(latencies, 95)) * 1000, 1),
+    }
+    print(json.dumps(result, indent=2))
+    index.close()
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from qdrant_client import QdrantClient
+
+    from colbert_retrieval.qdrant.index import DEFAULT_PATH
+    from colbert_retrieval.qdrant.schema import IndexSettings
+
+    if args.url:
+        client = QdrantClient(url=args.url, api_key=os.environ.get("QDRANT_API_KEY"))
+    elif args.location:
+        client = QdrantClient(location=args.location)
+    else:
+        client = QdrantClient(path=args.path or DEFAULT_PATH)
+    if not client.collection_exists(args.collection):
+        print(f"Collection {args.collection!r} does not exist.")
+        return 1
+    info = client.get_collection(args.collection)
+    settings = IndexSettings.from_metadata(info.config.metadata)
+    print(f"collection: {args.collection}")
+    print(f"documents:  {client.count(args.collection, exact=True).count}")
+    print(f"settings:   {json.dumps(settings.to_metadata() if settings else None)}")
+    client.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``colbert-retrieval`` console script."""
+    args = build_parser().parse_args(argv)
+    handlers = {"index": _cmd_index, "search": _cmd_search, "evaluate": _cmd_evaluate, "info": _cmd_info}
+    try:
+        return handlers[args.command](args)
+    except (FileNotFoundError, ValueError, LookupError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
