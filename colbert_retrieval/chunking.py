@@ -57,8 +57,10 @@ def iter_files(paths: list[str]) -> Iterator[Path]:
 
 
 def read_records(path: Path, size: int = 180, overlap: int = 40) -> Iterator[Record]:
-    """Records of one file: a jsonl line each (``text`` or BEIR ``title``/``text``, ``id``/``_id``, other
-    fields as metadata), or overlapping chunks of a text/markdown file (id ``path#i``).
+    """Records of one file.
+
+    A ``.jsonl`` file gives one record per line (``text`` or BEIR ``title``/``text``, ``id``/``_id``, the
+    other fields as metadata); a text or markdown file gives overlapping chunks with ids ``path#i``.
     """
     if path.suffix == ".jsonl":
         with path.open(encoding="utf8") as handle:
