@@ -21,7 +21,19 @@ import torch
 from scipy.cluster import hierarchy
 from torch import Tensor
 
-__all__ = ["pool_embeddings_hierarchical", "pooled_length", "ward_labels"]
+from colbert_retrieval.ward import ward_cluster_labels
+
+__all__ = [
+    "POOLING_METHODS",
+    "pool_embeddings_hierarchical",
+    "pool_scipy",
+    "pool_torch",
+    "pooled_length",
+    "ward_labels",
+]
+
+#: ``torch``: batched Ward in torch on the vectors' device (default); ``scipy``: one SciPy call per document.
+POOLING_METHODS = ("torch", "scipy")
 
 
 def pooled_length(n_tokens: int, pool_factor: int, protected_tokens: int = 1) -> int:
@@ -86,23 +98,103 @@ def _pool_one(embedding: Tensor, pool_factor: int, protected_tokens: int) -> Ten
     return torch.cat([protected, pooled.to(device=embedding.device, dtype=embedding.dtype)], dim=0)
 
 
+def pool_scipy(documents_embeddings: Sequence[Tensor], pool_factor: int, protected_tokens: int = 1) -> list[Tensor]:
+    """Reference path: one SciPy Ward clustering per document, on the CPU (PyLate's algorithm).
+
+    Example:
+        >>> import torch
+        >>> doc = torch.nn.functional.normalize(torch.randn(7, 3, generator=torch.Generator().manual_seed(1)), dim=-1)
+        >>> pool_scipy([doc], 2)[0].shape
+        torch.Size([4, 3])
+    """
+    return [_pool_one(embedding, int(pool_factor), protected_tokens) for embedding in documents_embeddings]
+
+
+def _pool_group(group: list[Tensor], pool_factor: int, protected_tokens: int) -> list[Tensor]:
+    device = group[0].device
+    rests = [e[protected_tokens:].float() for e in group]
+    lengths = torch.tensor([r.shape[0] for r in rests], device=device)
+    n_clusters = torch.clamp(lengths // pool_factor, min=1)
+    padded = torch.nn.utils.rnn.pad_sequence(rests, batch_first=True)
+    labels = ward_cluster_labels(padded, lengths, n_clusters)
+    batch, n, dim = padded.shape
+    index = labels.clamp(min=0)
+    sums = torch.zeros((batch, n, dim), dtype=torch.float32, device=device)
+    sums.scatter_add_(1, index[:, :, None].expand(batch, n, dim), padded)
+    counts = torch.zeros((batch, n), dtype=torch.float32, device=device)
+    counts.scatter_add_(1, index, (labels >= 0).float())
+    out = []
+    for row, embedding in enumerate(group):
+        keep = counts[row] > 0
+        pooled = sums[row][keep] / counts[row][keep][:, None]
+        out.append(torch.cat([embedding[:protected_tokens], pooled.to(embedding.dtype)], dim=0))
+    return out
+
+
+def pool_torch(
+    documents_embeddings: Sequence[Tensor], pool_factor: int, protected_tokens: int = 1, batch_size: int = 256
+) -> list[Tensor]:
+    """Batched path: Ward clustering of many documents at once in torch, on the vectors' device.
+
+    Same merge rule as :func:`pool_scipy`, so the same clusters (exact distance ties aside); clusters come in
+    the order of their first vector's position instead of SciPy's label order.
+
+    Args:
+        documents_embeddings: list of ``(n_i, dim)`` unit-vector tensors (CPU or GPU).
+        pool_factor: keep about ``1 / pool_factor`` of the non-protected vectors.
+        protected_tokens: leading vectors kept unchanged.
+        batch_size: documents clustered together (documents of similar length are grouped).
+
+    Returns:
+        list of ``(m_i, dim)`` tensors, each on its input's device and dtype.
+
+    Example:
+        >>> import torch
+        >>> doc = torch.nn.functional.normalize(torch.randn(7, 3, generator=torch.Generator().manual_seed(1)), dim=-1)
+        >>> pool_torch([doc], 2)[0].shape
+        torch.Size([4, 3])
+    """
+    results: list[Tensor | None] = [None] * len(documents_embeddings)
+    todo = []
+    for position, embedding in enumerate(documents_embeddings):
+        rest = embedding.shape[0] - protected_tokens
+        if rest <= 1 or max(rest // pool_factor, 1) >= rest:
+            results[position] = embedding
+        else:
+            todo.append(position)
+    todo.sort(key=lambda p: (str(documents_embeddings[p].device), documents_embeddings[p].shape[0]))
+    for start in range(0, len(todo), batch_size):
+        positions = todo[start : start + batch_size]
+        by_device: dict[str, list[int]] = {}
+        for p in positions:
+            by_device.setdefault(str(documents_embeddings[p].device), []).append(p)
+        for group_positions in by_device.values():
+            pooled = _pool_group([documents_embeddings[p] for p in group_positions], int(pool_factor), protected_tokens)
+            for p, tensor in zip(group_positions, pooled):
+                results[p] = tensor
+    return [r for r in results if r is not None]
+
+
 def pool_embeddings_hierarchical(
     documents_embeddings: Sequence[Tensor],
     pool_factor: int = 1,
     protected_tokens: int = 1,
+    *,
+    method: str = "torch",
 ) -> list[Tensor]:
-    """Pool each document's token vectors with Ward hierarchical clustering (reference SciPy path).
+    """Pool each document's token vectors with Ward hierarchical clustering.
 
     Args:
         documents_embeddings: list of ``(n_i, dim)`` tensors of unit vectors.
         pool_factor: keep about ``1 / pool_factor`` of the non-protected vectors; 1 disables pooling.
         protected_tokens: leading vectors of each document kept unchanged.
+        method: ``"torch"`` (batched, on the vectors' device) or ``"scipy"`` (reference, per document).
 
     Returns:
         list of ``(m_i, dim)`` tensors on each input's device and dtype.
 
     Raises:
-        ValueError: ``pool_factor`` < 1 or ``protected_tokens`` < 0.
+        ValueError: ``pool_factor`` < 1, ``protected_tokens`` < 0 or an unknown method.
 
     Example:
         >>> import torch
@@ -116,6 +208,11 @@ def pool_embeddings_hierarchical(
     if protected_tokens < 0:
         msg = f"protected_tokens must be >= 0, got {protected_tokens}."
         raise ValueError(msg)
+    if method not in POOLING_METHODS:
+        msg = f"Unknown pooling method {method!r}; use one of {POOLING_METHODS}."
+        raise ValueError(msg)
     if pool_factor == 1:
         return list(documents_embeddings)
-    return [_pool_one(embedding, int(pool_factor), protected_tokens) for embedding in documents_embeddings]
+    if method == "scipy":
+        return pool_scipy(documents_embeddings, pool_factor, protected_tokens)
+    return pool_torch(documents_embeddings, pool_factor, protected_tokens)

@@ -60,3 +60,61 @@ def test_invalid_arguments() -> None:
         pool_embeddings_hierarchical([torch.ones(3, 2)], pool_factor=0)
     with pytest.raises(ValueError, match="protected_tokens"):
         pool_embeddings_hierarchical([torch.ones(3, 2)], pool_factor=2, protected_tokens=-1)
+
+
+def partition(labels: np.ndarray) -> list[tuple[int, ...]]:
+    return sorted(tuple(np.flatnonzero(labels == v)) for v in np.unique(labels))
+
+
+@pytest.mark.parametrize("pool_factor", [2, 3, 4])
+def test_batched_torch_ward_gives_the_scipy_clusters(pool_factor: int) -> None:
+    from colbert_retrieval.pooling import ward_labels
+    from colbert_retrieval.ward import ward_cluster_labels
+
+    rng = np.random.default_rng(pool_factor)
+    lengths = rng.integers(2, 120, size=40)
+    docs = [unit_vectors(int(n), 16, seed=int(n) * 7 + i) for i, n in enumerate(lengths)]
+    padded = torch.nn.utils.rnn.pad_sequence(docs, batch_first=True)
+    counts = torch.tensor(lengths)
+    clusters = torch.clamp(counts // pool_factor, min=1)
+    labels = ward_cluster_labels(padded, counts, clusters)
+    for row, doc in enumerate(docs):
+        ours = labels[row, : len(doc)].numpy()
+        assert (labels[row, len(doc) :] == -1).all()
+        assert len(np.unique(ours)) == int(clusters[row])
+        if len(doc) >= 2:
+            assert partition(ours) == partition(ward_labels(doc.numpy(), int(clusters[row])))
+
+
+def test_torch_and_scipy_pooling_agree_on_model_embeddings(tiny_colbert) -> None:
+    texts = [
+        "statins lower cholesterol; study of patients with heart disease and cancer risk " * 2,
+        "scurvy is a disease from a lack of vitamin c.",
+        "paris is the capital city of france, on a river.",
+    ]
+    embeddings = [torch.from_numpy(e) for e in tiny_colbert.encode(texts, is_query=False)]
+
+    def order(a: np.ndarray) -> np.ndarray:
+        return a[np.lexsort(np.round(a, 5).T[::-1])]
+
+    fast = pool_embeddings_hierarchical(embeddings, 2, method="torch")
+    slow = pool_embeddings_hierarchical(embeddings, 2, method="scipy")
+    for a, b in zip(fast, slow):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a[0].numpy(), b[0].numpy())
+        np.testing.assert_allclose(order(a[1:].numpy()), order(b[1:].numpy()), atol=1e-6)
+
+
+def test_unknown_method() -> None:
+    with pytest.raises(ValueError, match="method"):
+        pool_embeddings_hierarchical([torch.ones(3, 2)], 2, method="fast")
+
+
+@pytest.mark.gpu
+def test_gpu_pooling_matches_cpu() -> None:
+    docs = [unit_vectors(n, 32, seed=n) for n in (50, 180, 7, 120)]
+    cpu = pool_embeddings_hierarchical(docs, 2)
+    gpu = pool_embeddings_hierarchical([d.cuda() for d in docs], 2)
+    for a, b in zip(cpu, gpu):
+        assert b.device.type == "cuda"
+        np.testing.assert_allclose(a.numpy(), b.cpu().numpy(), atol=1e-5)
