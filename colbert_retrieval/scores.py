@@ -29,6 +29,9 @@ from colbert_retrieval.errors import DimensionMismatchError, EmptyInputError
 
 __all__ = [
     "DEFAULT_CHUNK_ELEMENTS",
+    "GPU_CHUNK_ELEMENTS",
+    "compute_dtype_for",
+    "rerank",
     "colbert_scores",
     "colbert_scores_pairwise",
     "colbert_scores_ragged",
@@ -37,8 +40,10 @@ __all__ = [
     "to_padded",
 ]
 
-#: Upper bound on the number of similarity values materialised at once (``2**24`` floats = 64 MiB).
-DEFAULT_CHUNK_ELEMENTS = 2**24
+#: Similarity values materialised at once on the CPU (``2**18`` floats = 1 MiB: the block stays in cache).
+DEFAULT_CHUNK_ELEMENTS = 2**18
+#: Similarity values materialised at once on a GPU (``2**27`` = 256 MiB of float16).
+GPU_CHUNK_ELEMENTS = 2**27
 
 ArrayLike = Tensor | np.ndarray
 Embeddings = ArrayLike | Sequence[ArrayLike]
@@ -165,13 +170,27 @@ def _common_dtype(queries: Tensor, documents: Tensor) -> torch.dtype:
     return torch.promote_types(queries.dtype, documents.dtype)
 
 
+def compute_dtype_for(device: torch.device, dtype: torch.dtype) -> torch.dtype:
+    """Default MaxSim compute dtype: exact float32 on CPU, bfloat16 (or float16) on a CUDA device.
+
+    Example:
+        >>> import torch
+        >>> compute_dtype_for(torch.device("cpu"), torch.float16)
+        torch.float32
+    """
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float32
+
+
 def colbert_scores(
     queries: ArrayLike,
     documents: ArrayLike,
     queries_mask: ArrayLike | None = None,
     documents_mask: ArrayLike | None = None,
     *,
-    chunk_elements: int = DEFAULT_CHUNK_ELEMENTS,
+    chunk_elements: int | None = None,
+    compute_dtype: torch.dtype | None = None,
 ) -> Tensor:
     """All-pairs MaxSim between padded batches of queries and documents.
 
@@ -180,10 +199,13 @@ def colbert_scores(
         documents: ``(n_documents, Ld, dim)`` float array or tensor.
         queries_mask: ``(n_queries, Lq)`` bool/0-1 mask, True on real query tokens. None: all real.
         documents_mask: ``(n_documents, Ld)`` mask, True on real document tokens. None: all real.
-        chunk_elements: how many similarity values may be materialised at once.
+        chunk_elements: how many similarity values may be materialised at once (default: 1 MiB of floats
+            on CPU so the block stays in cache, 256 MiB on GPU).
+        compute_dtype: dtype of the matrix products (default: float32 on CPU, bfloat16 on GPU); the max and
+            the sum are always accumulated in float32.
 
     Returns:
-        ``(n_queries, n_documents)`` float tensor on the documents' device.
+        ``(n_queries, n_documents)`` float32 tensor on the documents' device.
 
     Example:
         >>> import torch
@@ -198,9 +220,10 @@ def colbert_scores(
         msg = "colbert_scores expects padded 3-D batches; use colbert_scores_ragged for lists of matrices."
         raise DimensionMismatchError(msg)
     _check_dims(q, d)
-    dtype = _common_dtype(q, d)
+    dtype = compute_dtype or compute_dtype_for(d.device, _common_dtype(q, d))
+    if chunk_elements is None:
+        chunk_elements = GPU_CHUNK_ELEMENTS if d.device.type == "cuda" else DEFAULT_CHUNK_ELEMENTS
     q = q.to(device=d.device, dtype=dtype)
-    d = d.to(dtype)
     n_q, l_q, dim = q.shape
     n_d, l_d, _ = d.shape
     q_mask = None if queries_mask is None else _as_tensor(queries_mask).bool().to(d.device)
@@ -212,12 +235,13 @@ def colbert_scores(
     per_document = max(n_q * l_q * max(l_d, 1), 1)
     step = max(1, chunk_elements // per_document)
     for start in range(0, n_d, step):
-        chunk = d[start : start + step]
+        chunk = d[start : start + step].to(dtype)
         n_c = chunk.shape[0]
-        sims = (flat_q @ chunk.reshape(n_c * l_d, dim).T).view(n_q, l_q, n_c, l_d).float()
+        sims = (flat_q @ chunk.reshape(n_c * l_d, dim).T).view(n_q, l_q, n_c, l_d)
         if d_mask is not None:
             sims.masked_fill_(~d_mask[start : start + step][None, None, :, :], float("-inf"))
-        best = sims.amax(dim=-1) if l_d > 0 else sims.new_full((n_q, l_q, n_c), float("-inf"))
+        # The max is exact in any dtype; the sum is accumulated in float32.
+        best = sims.amax(dim=-1).float() if l_d > 0 else sims.new_full((n_q, l_q, n_c), float("-inf")).float()
         if q_mask is not None:
             best = best.masked_fill(~q_mask[:, :, None], 0.0)
         scores[:, start : start + n_c] = best.sum(dim=1)
@@ -273,7 +297,7 @@ def colbert_scores_ragged(
     queries: Embeddings,
     documents: Embeddings,
     *,
-    chunk_elements: int = DEFAULT_CHUNK_ELEMENTS,
+    chunk_elements: int | None = None,
 ) -> Tensor:
     """All-pairs MaxSim between ragged lists (or any form :func:`to_padded` accepts).
 
@@ -293,3 +317,51 @@ def colbert_scores_ragged(
     q, q_mask = to_padded(queries)
     d, d_mask = to_padded(documents)
     return colbert_scores(q, d, q_mask, d_mask, chunk_elements=chunk_elements)
+
+
+def rerank(
+    query: ArrayLike,
+    documents: Sequence[ArrayLike],
+    k: int | None = None,
+    *,
+    batch_size: int = 1024,
+    device: str | torch.device | None = None,
+) -> tuple[list[int], list[float]]:
+    """Order ragged candidate documents by MaxSim against one query.
+
+    Candidates are padded and scored ``batch_size`` at a time (bounded memory), sorted by length first so
+    that padding stays small.
+
+    Args:
+        query: ``(Lq, dim)`` query vectors.
+        documents: candidate ``(Ld_i, dim)`` matrices.
+        k: keep the best ``k`` (None: all).
+        batch_size: candidates padded and scored together.
+        device: where to score (default: the query's device).
+
+    Returns:
+        Candidate indices best first, and their scores.
+
+    Example:
+        >>> import numpy as np
+        >>> rerank(np.eye(2, dtype=np.float32), [np.eye(2)[:1], np.eye(2)], k=1)
+        ([1], [2.0])
+    """
+    if len(documents) == 0:
+        return [], []
+    q = _as_tensor(query)
+    if q.ndim != 2:
+        msg = f"rerank expects one (n_tokens, dim) query, got shape {tuple(q.shape)}."
+        raise DimensionMismatchError(msg)
+    target = torch.device(device) if device is not None else q.device
+    q = q.to(target)
+    order = sorted(range(len(documents)), key=lambda i: len(documents[i]))
+    all_scores = torch.empty(len(documents), dtype=torch.float32)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start : start + batch_size]
+        padded, mask = pad_embeddings([documents[i] for i in chunk])
+        result = colbert_scores(q[None], padded.to(target), None, mask.to(target))[0].cpu()
+        all_scores[torch.tensor(chunk)] = result
+    keep = len(documents) if k is None else min(k, len(documents))
+    best = torch.topk(all_scores, keep)
+    return best.indices.tolist(), best.values.tolist()

@@ -1,0 +1,71 @@
+"""Helpers shared by the benchmark scripts: timing, machine description, Markdown tables and PNG plots."""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import torch
+
+RESULTS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
+
+
+def machine() -> str:
+    """One line naming the hardware the numbers come from."""
+    if torch.cuda.is_available():
+        return f"{torch.cuda.get_device_name(0)}, torch {torch.__version__}"
+    cpu = platform.processor() or platform.machine()
+    return f"CPU {cpu}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
+
+
+def best_time(function: Callable[[], object], repeat: int = 3, sync: bool = False) -> float:
+    """Best wall time of ``repeat`` runs (after one warm-up run)."""
+    function()
+    best = float("inf")
+    for _ in range(repeat):
+        if sync:
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        function()
+        if sync:
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A Markdown table."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def bar_plot(path: Path, labels: Sequence[str], values: Sequence[float], title: str, xlabel: str) -> None:
+    """A horizontal bar chart written as PNG (needs matplotlib: pip install matplotlib)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(7, 0.5 * len(labels) + 1.2))
+    axis.barh(list(labels), list(values), color="#4c72b0")
+    axis.set_xlabel(xlabel)
+    axis.set_title(title)
+    axis.invert_yaxis()
+    for y, value in enumerate(values):
+        axis.text(value, y, f" {value:,.0f}", va="center")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def write_result(name: str, markdown: str) -> Path:
+    """Write a Markdown result file under docs/benchmarks/ and return its path."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.md"
+    path.write_text(markdown + "\n")
+    return path
