@@ -9,6 +9,9 @@ Example:
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +26,10 @@ from colbert_retrieval.quantization import Precision, quantize
 if TYPE_CHECKING:
     from colbert_retrieval.models.colbert import ColBERT
 
-__all__ = ["EncodeOptions", "finalize", "forward_long_documents"]
+__all__ = ["EncodeOptions", "finalize", "forward_long_documents", "prefetch_batches"]
+
+#: Batches tokenised ahead of the forward pass.
+PREFETCH = 2
 
 
 @dataclass(frozen=True)
@@ -155,3 +161,40 @@ def forward_long_documents(
         keep.append(last_mask[end : end + len(tail)])
         result[index] = torch.cat(vectors)[torch.cat(keep)]
     return result
+
+
+def _to_device(features: dict[str, Any], device: torch.device) -> dict[str, Any]:
+    return {k: v.to(device, non_blocking=True) if isinstance(v, Tensor) else v for k, v in features.items()}
+
+
+def prefetch_batches(
+    model: ColBERT,
+    texts: list[str],
+    batches: list[list[int]],
+    prompt: str,
+    task: str,
+    device: torch.device,
+) -> Iterator[tuple[list[int], dict[str, Any]]]:
+    """Yield ``(batch indices, features on device)``, tokenising the next batches in a background thread.
+
+    Fast tokenizers release the GIL (and parallelise a batch internally), so tokenisation overlaps the
+    forward pass; on CUDA the features are pinned and copied without blocking.
+    """
+    pin = device.type == "cuda"
+
+    def prepare(batch: list[int]) -> dict[str, Any]:
+        features = model.preprocess([texts[i] for i in batch], prompt=prompt, task=task)
+        if pin:
+            features = {k: v.pin_memory() if isinstance(v, Tensor) else v for k, v in features.items()}
+        return features
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="colbert-tokenize") as pool:
+        pending: deque[tuple[list[int], Future[dict[str, Any]]]] = deque()
+        for batch in batches:
+            pending.append((batch, pool.submit(prepare, batch)))
+            if len(pending) > PREFETCH:
+                done, future = pending.popleft()
+                yield done, _to_device(future.result(), device)
+        while pending:
+            done, future = pending.popleft()
+            yield done, _to_device(future.result(), device)

@@ -23,15 +23,15 @@ import numpy as np
 import torch
 from sentence_transformers import MultiVectorEncoder
 from sentence_transformers.base.modules import Normalize
-from sentence_transformers.util import batch_to_device, load_file_path
+from sentence_transformers.util import load_file_path
 from torch import Tensor, nn
-from tqdm.auto import trange
+from tqdm.auto import tqdm
 
 from colbert_retrieval import pooling, scores
 from colbert_retrieval._inputs import is_nested, texts_or_raise
 from colbert_retrieval.errors import ModelNotAvailableError
 from colbert_retrieval.models import _settings
-from colbert_retrieval.models._encoding import EncodeOptions, finalize, forward_long_documents
+from colbert_retrieval.models._encoding import EncodeOptions, finalize, forward_long_documents, prefetch_batches
 from colbert_retrieval.models._settings import ColBERTSettings
 
 __all__ = ["ColBERT"]
@@ -383,9 +383,14 @@ class ColBERT(MultiVectorEncoder):
         normalize_embeddings: bool = True,
         pool_factor: int = 1,
         protected_tokens: int = 1,
+        sort_by_length: bool = True,
         **_: Any,
     ) -> list[Tensor]:
-        """Encode texts into per-token float tensors (unsorted back to input order)."""
+        """Encode texts into per-token tensors on ``device``, in input order.
+
+        Batches are length-sorted (less padding); the next batches are tokenised in a background thread
+        (pinned memory on CUDA) while the current one runs; pooling runs on the device.
+        """
         task = "query" if is_query else "document"
         device = self._resolve_inference_device(device)
         self.eval()
@@ -395,12 +400,11 @@ class ColBERT(MultiVectorEncoder):
             encoded = self.tokenizer([prompt + text for text in inputs], add_special_tokens=True)["input_ids"]
             long_ids = {i: ids for i, ids in enumerate(encoded) if len(ids) > self.document_length}
         short = [i for i in range(len(inputs)) if i not in long_ids]
-        order = sorted(short, key=lambda i: -self._input_length(inputs[i]))
+        order = sorted(short, key=lambda i: -self._input_length(inputs[i])) if sort_by_length else short
+        batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
         desc = "Encoding queries" if is_query else "Encoding documents"
-        for start in trange(0, len(order), batch_size, desc=desc, disable=not show_progress_bar):
-            batch = order[start : start + batch_size]
-            features = self.preprocess([inputs[i] for i in batch], prompt=prompt, task=task)
-            features = batch_to_device(features, device)
+        prepared = prefetch_batches(self, inputs, batches, prompt, task, device)
+        for batch, features in tqdm(prepared, total=len(batches), desc=desc, disable=not show_progress_bar):
             with torch.inference_mode():
                 features = self._forward(features, task, normalize_embeddings)
             masks = features["attention_mask"].bool()

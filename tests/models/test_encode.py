@@ -207,3 +207,23 @@ def test_encode_multi_process_matches_encode(tiny_colbert: ColBERT) -> None:
     expected = tiny_colbert.encode(TEXTS, is_query=False, pool_factor=2)
     for a, b in zip(got, expected):
         np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_opt_in_bfloat16_on_cpu_stays_close(tiny_colbert: ColBERT) -> None:
+    import copy
+
+    bf16 = copy.deepcopy(tiny_colbert).to(torch.bfloat16)
+    for a, b in zip(tiny_colbert.encode(TEXTS, is_query=False), bf16.encode(TEXTS, is_query=False, pool_factor=1)):
+        assert b.dtype == np.float32 and a.shape == b.shape
+        cosine = (a * b).sum(axis=1) / np.linalg.norm(b, axis=1)
+        assert cosine.min() > 0.98
+    pooled = bf16.encode(TEXTS[1], is_query=False, pool_factor=2)
+    assert pooled.shape[0] < tiny_colbert.encode(TEXTS[1], is_query=False).shape[0]
+
+
+def test_unsorted_batches_give_the_same_embeddings(tiny_colbert: ColBERT) -> None:
+    prompt = tiny_colbert._text_prompt(False, None, None)
+    a = tiny_colbert._inference(TEXTS, prompt=prompt, is_query=False, batch_size=2, sort_by_length=False)
+    b = tiny_colbert._inference(TEXTS, prompt=prompt, is_query=False, batch_size=2)
+    for x, y in zip(a, b):
+        torch.testing.assert_close(x, y, atol=1e-5, rtol=1e-5)
