@@ -8,7 +8,7 @@ Example:
 
 from __future__ import annotations
 
-from colbert_retrieval import models, pooling, quantization, scores
+from colbert_retrieval import models, pooling, quantization, reduce, scores
 from colbert_retrieval.defaults import default_model
 from colbert_retrieval.errors import (
     ColBERTRetrievalError,
@@ -33,5 +33,6 @@ __all__ = [
     "models",
     "pooling",
     "quantization",
+    "reduce",
     "scores",
 ]

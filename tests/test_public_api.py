@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import colbert_retrieval
-from colbert_retrieval import errors, evaluation, models, pooling, quantization, scores
+from colbert_retrieval import errors, evaluation, models, pooling, quantization, reduce, scores
 
 
 def test_top_level_all_is_frozen() -> None:
@@ -20,6 +20,7 @@ def test_top_level_all_is_frozen() -> None:
             "models",
             "pooling",
             "quantization",
+            "reduce",
             "scores",
         ]
     )
@@ -30,26 +31,42 @@ def test_submodule_all_is_frozen() -> None:
     assert sorted(scores.__all__) == sorted(
         [
             "DEFAULT_CHUNK_ELEMENTS",
+            "GPU_CHUNK_ELEMENTS",
             "colbert_scores",
             "colbert_scores_pairwise",
             "colbert_scores_ragged",
             "mask_from_padded",
             "pad_embeddings",
+            "rerank",
+            "compute_dtype_for",
             "to_padded",
         ]
     )
-    assert sorted(pooling.__all__) == ["pool_embeddings_hierarchical", "pooled_length", "ward_labels"]
+    assert sorted(pooling.__all__) == sorted(
+        ["POOLING_METHODS", "pool_embeddings_hierarchical", "pool_scipy", "pool_torch", "pooled_length", "ward_labels"]
+    )
     assert sorted(quantization.__all__) == ["Precision", "quantize"]
     assert sorted(evaluation.__all__) == ["BeirDataset", "load_beir", "mrr_at_k", "ndcg_at_k", "recall_at_k"]
     assert sorted(errors.__all__) == sorted(
         [
+            "CollectionNotFoundError",
             "ColBERTRetrievalError",
             "DimensionMismatchError",
             "EmptyInputError",
+            "IndexMismatchError",
             "InputTypeError",
             "ModelNotAvailableError",
         ]
     )
+
+
+def test_qdrant_all_is_frozen() -> None:
+    from colbert_retrieval import qdrant
+
+    assert sorted(qdrant.__all__) == sorted(
+        ["DEFAULT_PATH", "ColBERTIndex", "IndexSettings", "IngestSummary", "Record", "SearchHit"]
+    )
+    assert reduce.__all__ == ["mean_vector"]
 
 
 def test_every_exported_name_exists() -> None:

@@ -27,6 +27,8 @@ from functools import cached_property
 
 import numpy as np
 
+from colbert_retrieval.reduce import mean_vector
+
 __all__ = ["FirstStage", "MuveraConfig", "first_stage_vectors", "mean_vector", "muvera_document", "muvera_query"]
 
 
@@ -103,19 +105,6 @@ def muvera_document(vectors: np.ndarray, config: MuveraConfig) -> np.ndarray:
 def muvera_query(vectors: np.ndarray, config: MuveraConfig) -> np.ndarray:
     """MUVERA encoding of a query's ``(n_tokens, dim)`` vectors, shape ``(config.output_dim,)``."""
     return _encode(vectors, config, is_query=True)
-
-
-def mean_vector(vectors: np.ndarray) -> np.ndarray:
-    """Normalised mean of ``(n_tokens, dim)`` vectors, float32 ``(dim,)``.
-
-    Example:
-        >>> import numpy as np
-        >>> mean_vector(np.array([[1.0, 0.0], [1.0, 0.0]])).tolist()
-        [1.0, 0.0]
-    """
-    mean = np.asarray(vectors, dtype=np.float32).mean(axis=0)
-    norm = float(np.linalg.norm(mean))
-    return mean / norm if norm > 0 else mean
 
 
 def first_stage_vectors(
