@@ -1,0 +1,93 @@
+"""``ColBERTRetriever``: a LangChain retriever over the colbert-retrieval Qdrant index."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from colbert_retrieval.qdrant import ColBERTIndex
+from langchain_core.callbacks import AsyncCallbackManagerForRetrieverRun, CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from langchain_colbert_retrieval.vectorstores import to_document
+
+__all__ = ["SCORE_KEY", "ColBERTRetriever"]
+
+#: Metadata key of the MaxSim score on retrieved documents.
+SCORE_KEY = "score"
+
+
+class ColBERTRetriever(BaseRetriever):
+    """Retrieve documents from a ColBERT index (two-stage search with MaxSim in Qdrant).
+
+    Setup:
+        ``pip install langchain-colbert-retrieval``
+
+    Key init args:
+        index: a ``colbert_retrieval.qdrant.ColBERTIndex``.
+        k: number of documents (also accepted per call: ``retriever.invoke(query, k=2)``).
+        filter: a dict of metadata conditions or a Qdrant ``Filter`` (also per call).
+        exact: MaxSim over every document instead of first-stage candidates.
+
+    Instantiate:
+        .. code-block:: python
+
+            from colbert_retrieval import default_model
+            from colbert_retrieval.qdrant import ColBERTIndex
+            from langchain_colbert_retrieval import ColBERTRetriever
+
+            index = ColBERTIndex(default_model(), "docs", location=":memory:")
+            index.add(["Scurvy is caused by a lack of vitamin C.", "Paris is in France."])
+            retriever = ColBERTRetriever(index=index, k=1)
+
+    Use:
+        .. code-block:: python
+
+            retriever.invoke("vitamin C deficiency")
+            # [Document(id=None, metadata={'score': 9.1}, page_content='Scurvy is caused by ...')]
+
+    Async:
+        .. code-block:: python
+
+            await retriever.ainvoke("vitamin C deficiency", k=2)
+
+    The score is in ``metadata["score"]`` (MaxSim: a sum over query tokens, higher is better).
+    """
+
+    index: ColBERTIndex
+    k: int = 4
+    filter: Any = None
+    exact: bool = False
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    def _search(self, query: str, k: int | None, filter: Any) -> list[Document]:
+        hits = self.index.search(
+            query,
+            k=k if k is not None else self.k,
+            filter=filter if filter is not None else self.filter,
+            exact=self.exact,
+        )
+        documents = []
+        for hit in hits:
+            document = to_document(hit)
+            document.metadata[SCORE_KEY] = float(hit.score or 0.0)
+            documents.append(document)
+        return documents
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None, filter: Any = None
+    ) -> list[Document]:
+        return self._search(query, k, filter)
+
+    async def _aget_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: AsyncCallbackManagerForRetrieverRun,
+        k: int | None = None,
+        filter: Any = None,
+    ) -> list[Document]:
+        return await asyncio.to_thread(self._search, query, k, filter)

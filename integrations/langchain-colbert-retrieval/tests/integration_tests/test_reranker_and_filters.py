@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import asyncio
+import copy
+
+import numpy as np
+import pytest
+from colbert_retrieval.qdrant import ColBERTIndex
+from lc_shared import TEXTS, shared_model
+from langchain_classic.retrievers import ContextualCompressionRetriever
+from langchain_core.documents import Document
+from qdrant_client import models as qm
+
+from langchain_colbert_retrieval import ColBERTReranker, ColBERTRetriever, ColBERTVectorStore
+from langchain_colbert_retrieval.compressors import RERANK_SCORE_KEY
+
+QUERY = "which disease comes from a lack of vitamin c?"
+
+
+def documents() -> list[Document]:
+    return [Document(page_content=t, metadata={"n": i}, id=f"doc-{i}") for i, t in enumerate(TEXTS)]
+
+
+def exact_order(query: str, docs: list[Document]) -> list[str]:
+    model = shared_model()
+    q = model.encode(query, is_query=True)
+    scores = [float((q @ model.encode(d.page_content, is_query=False).T).max(axis=1).sum()) for d in docs]
+    return [docs[i].id for i in np.argsort(scores)[::-1]]
+
+
+def test_reranker_order_equals_exact_maxsim_and_top_n() -> None:
+    docs = documents()
+    reranked = ColBERTReranker(model=shared_model(), top_n=3).compress_documents(docs, QUERY)
+    assert [d.id for d in reranked] == exact_order(QUERY, docs)[:3]
+    scores = [d.metadata[RERANK_SCORE_KEY] for d in reranked]
+    assert scores == sorted(scores, reverse=True)
+    everything = ColBERTReranker(model=shared_model(), top_n=None).compress_documents(docs, QUERY)
+    assert [d.id for d in everything] == exact_order(QUERY, docs)
+    assert ColBERTReranker(model=shared_model()).compress_documents([], QUERY) == []
+
+
+def test_reranker_never_mutates_its_input() -> None:
+    docs = documents()
+    before = copy.deepcopy(docs)
+    reranked = ColBERTReranker(model=shared_model(), top_n=5).compress_documents(docs, QUERY)
+    assert docs == before
+    assert all(RERANK_SCORE_KEY not in d.metadata for d in docs)
+    assert all(r is not d for r in reranked for d in docs)
+
+
+def test_reranker_async() -> None:
+    docs = documents()
+    result = asyncio.run(ColBERTReranker(model=shared_model(), top_n=2).acompress_documents(docs, QUERY))
+    assert [d.id for d in result] == exact_order(QUERY, docs)[:2]
+
+
+def test_reranker_inside_contextual_compression_retriever() -> None:
+    store = ColBERTVectorStore.from_texts(
+        TEXTS, model=shared_model(), location=":memory:", ids=[str(i) for i in range(5)]
+    )
+    base = store.as_retriever(search_kwargs={"k": 5})
+    retriever = ContextualCompressionRetriever(
+        base_compressor=ColBERTReranker(model=shared_model(), top_n=2), base_retriever=base
+    )
+    result = retriever.invoke(QUERY)
+    assert len(result) == 2 and "Scurvy" in result[0].page_content
+    assert all(RERANK_SCORE_KEY in d.metadata for d in result)
+
+
+def test_vectorstore_filters_scores_and_relevance() -> None:
+    store = ColBERTVectorStore.from_texts(
+        TEXTS, model=shared_model(), location=":memory:", metadatas=[{"topic": t} for t in "hhhtx"]
+    )
+    health = store.similarity_search("vitamin", k=5, filter={"topic": "h"})
+    assert len(health) == 3 and all(d.metadata["topic"] == "h" for d in health)
+    qdrant_filter = qm.Filter(must=[qm.FieldCondition(key="metadata.topic", match=qm.MatchValue(value="t"))])
+    assert [d.page_content for d in store.similarity_search("city", k=5, filter=qdrant_filter)] == [TEXTS[3]]
+    scored = store.similarity_search_with_score(QUERY, k=2)
+    assert scored[0][1] >= scored[1][1]
+    relevance = store.similarity_search_with_relevance_scores(QUERY, k=2)
+    assert all(0.0 <= score <= 1.0 for _, score in relevance)
+    with pytest.raises(TypeError, match="ColBERT"):
+        ColBERTVectorStore.from_texts(["x"], embedding=object())  # type: ignore[arg-type]
+
+
+def test_retriever_filter_and_k_per_call_and_scores() -> None:
+    index = ColBERTIndex(shared_model(), "r", location=":memory:")
+    index.add([{"id": i, "text": t, "metadata": {"topic": t_}} for i, (t, t_) in enumerate(zip(TEXTS, "hhhtx"))])
+    retriever = ColBERTRetriever(index=index, k=4)
+    assert len(retriever.invoke(QUERY)) == 4
+    docs = retriever.invoke(QUERY, k=5, filter={"topic": "h"})
+    assert len(docs) == 3 and all(d.metadata["topic"] == "h" for d in docs)
+    assert all(isinstance(d.metadata["score"], float) for d in docs)
+    assert asyncio.run(retriever.ainvoke(QUERY, k=1))[0].page_content == TEXTS[0]
