@@ -11,14 +11,13 @@ from __future__ import annotations
 import sys
 
 from langchain_classic.retrievers import ContextualCompressionRetriever
+from langchain_colbert_retrieval import ColBERTReranker, ColBERTVectorStore
 from langchain_core.documents import Document
 from langchain_core.language_models import BaseChatModel
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnablePassthrough
-
-from langchain_colbert_retrieval import ColBERTReranker, ColBERTVectorStore
 
 DOCUMENTS = [
     Document(page_content="Scurvy is a disease resulting from a lack of vitamin C.", metadata={"source": "health"}),

@@ -6,12 +6,12 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from colbert_retrieval import ColBERT
-from colbert_retrieval.scores import rerank
 from langchain_core.callbacks import Callbacks
 from langchain_core.documents import BaseDocumentCompressor, Document
 from pydantic import ConfigDict, PrivateAttr
 
+from colbert_retrieval import ColBERT
+from colbert_retrieval.scores import rerank
 from langchain_colbert_retrieval._model import resolve_model
 
 __all__ = ["RERANK_SCORE_KEY", "ColBERTReranker"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from colbert_retrieval import ColBERT
-from colbert_retrieval.reduce import mean_vector
 from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
+from colbert_retrieval import ColBERT
+from colbert_retrieval.reduce import mean_vector
 from langchain_colbert_retrieval._model import resolve_model
 
 __all__ = ["ColBERTEmbeddings"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from colbert_retrieval.qdrant import ColBERTIndex
 from langchain_core.callbacks import AsyncCallbackManagerForRetrieverRun, CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from colbert_retrieval.qdrant import ColBERTIndex
 from langchain_colbert_retrieval.vectorstores import to_document
 
 __all__ = ["SCORE_KEY", "ColBERTRetriever"]

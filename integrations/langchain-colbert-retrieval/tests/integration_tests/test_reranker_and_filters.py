@@ -5,14 +5,14 @@ import copy
 
 import numpy as np
 import pytest
-from colbert_retrieval.qdrant import ColBERTIndex
-from lc_shared import TEXTS, shared_model
 from langchain_classic.retrievers import ContextualCompressionRetriever
-from langchain_core.documents import Document
-from qdrant_client import models as qm
-
 from langchain_colbert_retrieval import ColBERTReranker, ColBERTRetriever, ColBERTVectorStore
 from langchain_colbert_retrieval.compressors import RERANK_SCORE_KEY
+from langchain_core.documents import Document
+from lc_shared import TEXTS, shared_model
+from qdrant_client import models as qm
+
+from colbert_retrieval.qdrant import ColBERTIndex
 
 QUERY = "which disease comes from a lack of vitamin c?"
 

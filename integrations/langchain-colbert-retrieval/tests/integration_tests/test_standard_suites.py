@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Generator
 
 import pytest
-from colbert_retrieval.qdrant import ColBERTIndex
-from lc_shared import TEXTS, shared_model
+from langchain_colbert_retrieval import ColBERTEmbeddings, ColBERTRetriever, ColBERTVectorStore
 from langchain_core.vectorstores import VectorStore
 from langchain_tests.integration_tests import (
     EmbeddingsIntegrationTests,
     RetrieversIntegrationTests,
     VectorStoreIntegrationTests,
 )
+from lc_shared import TEXTS, shared_model
 
-from langchain_colbert_retrieval import ColBERTEmbeddings, ColBERTRetriever, ColBERTVectorStore
+from colbert_retrieval.qdrant import ColBERTIndex
 
 
 class TestColBERTEmbeddingsIntegration(EmbeddingsIntegrationTests):

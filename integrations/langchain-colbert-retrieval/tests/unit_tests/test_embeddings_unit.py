@@ -2,10 +2,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from lc_shared import shared_model
-from langchain_tests.unit_tests import EmbeddingsUnitTests
-
 from langchain_colbert_retrieval import ColBERTEmbeddings
+from langchain_tests.unit_tests import EmbeddingsUnitTests
+from lc_shared import shared_model
 
 
 class TestColBERTEmbeddingsUnit(EmbeddingsUnitTests):
