@@ -1,0 +1,68 @@
+"""``ColBERTRetriever``: LlamaIndex retriever over the colbert-retrieval Qdrant index."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from colbert_retrieval.qdrant import ColBERTIndex
+from llama_index.core.base.base_retriever import BaseRetriever
+from llama_index.core.callbacks import CallbackManager
+from llama_index.core.schema import NodeWithScore, QueryBundle
+from llama_index.core.vector_stores.types import MetadataFilters
+
+from llama_index.retrievers.colbert_retrieval.filters import to_qdrant_filter
+from llama_index.retrievers.colbert_retrieval.ingest import node_from_payload
+
+__all__ = ["ColBERTRetriever"]
+
+
+class ColBERTRetriever(BaseRetriever):
+    """Two-stage ColBERT search (first-stage HNSW, MaxSim rerank in Qdrant) returning the stored nodes.
+
+    Args:
+        index: a ``colbert_retrieval.qdrant.ColBERTIndex`` filled with :func:`add_nodes`.
+        similarity_top_k: number of nodes.
+        filters: LlamaIndex ``MetadataFilters`` (translated to a Qdrant filter).
+        exact: MaxSim over every node instead of first-stage candidates.
+        callback_manager: LlamaIndex callbacks.
+
+    Example:
+        >>> from colbert_retrieval import default_model
+        >>> from colbert_retrieval.qdrant import ColBERTIndex
+        >>> from llama_index.core.schema import TextNode
+        >>> from llama_index.retrievers.colbert_retrieval import ColBERTRetriever, add_nodes
+        >>> index = ColBERTIndex(default_model(), "nodes", location=":memory:")
+        >>> _ = add_nodes(index, [TextNode(text="Scurvy: no vitamin C.", id_="n1"), TextNode(text="Paris.", id_="n2")])
+        >>> ColBERTRetriever(index, similarity_top_k=1).retrieve("vitamin C deficiency")[0].node.node_id
+        'n1'
+    """
+
+    def __init__(
+        self,
+        index: ColBERTIndex,
+        similarity_top_k: int = 10,
+        filters: MetadataFilters | None = None,
+        exact: bool = False,
+        callback_manager: CallbackManager | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._index = index
+        self.similarity_top_k = similarity_top_k
+        self.filters = filters
+        self.exact = exact
+        super().__init__(callback_manager=callback_manager, **kwargs)
+
+    @property
+    def index(self) -> ColBERTIndex:
+        """The ColBERT index."""
+        return self._index
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        hits = self._index.search(
+            query_bundle.query_str, k=self.similarity_top_k, filter=to_qdrant_filter(self.filters), exact=self.exact
+        )
+        return [NodeWithScore(node=node_from_payload(hit.metadata), score=hit.score) for hit in hits]
+
+    async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        return await asyncio.to_thread(self._retrieve, query_bundle)

@@ -1,0 +1,63 @@
+"""Store LlamaIndex nodes in the ColBERT index, keeping ids, metadata and relationships.
+
+Each node is encoded from its ``MetadataMode.EMBED`` content (as LlamaIndex embeds it); the payload keeps
+the whole node (``node_to_metadata_dict``), so the retriever returns the same node: id, text, metadata,
+relationships.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from colbert_retrieval.qdrant import ColBERTIndex, IngestSummary, Record
+from llama_index.core.schema import BaseNode, Document, MetadataMode, TransformComponent
+from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
+from pydantic import ConfigDict
+
+__all__ = ["ColBERTIndexWriter", "add_nodes", "node_from_payload"]
+
+
+def add_nodes(index: ColBERTIndex, nodes: Sequence[BaseNode | Document], **kwargs: Any) -> IngestSummary:
+    """Encode and store nodes (or documents); existing node ids are replaced.
+
+    Args:
+        index: the ColBERT index.
+        nodes: ``TextNode`` / ``Document`` objects, e.g. the output of a node parser.
+        kwargs: ``ColBERTIndex.add`` arguments (``batch_size``, ``show_progress_bar``...).
+    """
+    records = [
+        Record(
+            text=node.get_content(metadata_mode=MetadataMode.EMBED),
+            id=node.node_id,
+            metadata=node_to_metadata_dict(node, remove_text=False, flat_metadata=False),
+        )
+        for node in nodes
+    ]
+    kwargs.setdefault("overwrite", True)
+    return index.add(records, **kwargs)
+
+
+def node_from_payload(metadata: dict[str, Any]) -> BaseNode:
+    """Rebuild the stored node from a hit's metadata."""
+    return metadata_dict_to_node(metadata)
+
+
+class ColBERTIndexWriter(TransformComponent):
+    """An ingestion-pipeline step that stores the nodes it receives in the ColBERT index and passes them on.
+
+    Example:
+        .. code-block:: python
+
+            pipeline = IngestionPipeline(transformations=[SentenceSplitter(), ColBERTIndexWriter(index=index)])
+            pipeline.run(documents=documents)
+    """
+
+    index: ColBERTIndex
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    def __call__(self, nodes: Sequence[BaseNode], **kwargs: Any) -> Sequence[BaseNode]:
+        """Store ``nodes`` and return them unchanged."""
+        if nodes:
+            add_nodes(self.index, nodes)
+        return nodes

@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from colbert_retrieval import default_model  # noqa: E402
+from colbert_retrieval.qdrant import ColBERTIndex  # noqa: E402
+from llama_index.core.ingestion import IngestionPipeline  # noqa: E402
+from llama_index.core.llms import MockLLM  # noqa: E402
+from llama_index.core.node_parser import SentenceSplitter  # noqa: E402
+from llama_index.core.query_engine import RetrieverQueryEngine  # noqa: E402
+from llama_index.core.schema import Document, NodeRelationship, RelatedNodeInfo, TextNode  # noqa: E402
+from llama_index.core.vector_stores.types import (  # noqa: E402
+    FilterCondition,
+    FilterOperator,
+    MetadataFilter,
+    MetadataFilters,
+)
+
+import llama_index.retrievers.colbert_retrieval as package  # noqa: E402
+from llama_index.retrievers.colbert_retrieval import (  # noqa: E402
+    ColBERTIndexWriter,
+    ColBERTRetriever,
+    add_nodes,
+    to_qdrant_filter,
+)
+
+MODEL = default_model(device="cpu")
+TEXTS = [
+    "Scurvy is a disease resulting from a lack of vitamin C.",
+    "Citrus fruits such as oranges and lemons are rich in vitamin C.",
+    "Statins lower LDL cholesterol and the risk of heart attacks.",
+    "Paris is the capital and most populous city of France.",
+    "Regular exercise improves blood pressure, sleep and mood.",
+]
+QUERY = "which disease comes from a lack of vitamin c?"
+
+
+def make_nodes() -> list[TextNode]:
+    items = [
+        TextNode(text=t, id_=f"n{i}", metadata={"topic": "health" if i < 3 else "other", "year": 2018 + i})
+        for i, t in enumerate(TEXTS)
+    ]
+    items[0].relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id="doc-1")
+    items[0].relationships[NodeRelationship.NEXT] = RelatedNodeInfo(node_id="n1")
+    return items
+
+
+@pytest.fixture
+def index() -> ColBERTIndex:
+    index = ColBERTIndex(MODEL, "nodes", location=":memory:")
+    add_nodes(index, make_nodes())
+    return index
+
+
+def test_all_is_frozen() -> None:
+    assert sorted(package.__all__) == ["ColBERTIndexWriter", "ColBERTRetriever", "add_nodes", "to_qdrant_filter"]
+
+
+def test_retrieve_preserves_ids_metadata_relationships(index: ColBERTIndex) -> None:
+    results = ColBERTRetriever(index, similarity_top_k=2).retrieve(QUERY)
+    assert len(results) == 2
+    first = results[0].node
+    original = make_nodes()[0]
+    assert first.node_id == "n0" and first.text == original.text and first.metadata == original.metadata
+    assert first.relationships[NodeRelationship.SOURCE].node_id == "doc-1"
+    assert first.relationships[NodeRelationship.NEXT].node_id == "n1"
+    assert results[0].score >= results[1].score
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (MetadataFilters(filters=[MetadataFilter(key="topic", value="health")]), {"n0", "n1", "n2"}),
+        (
+            MetadataFilters(filters=[MetadataFilter(key="topic", value="health", operator=FilterOperator.NE)]),
+            {"n3", "n4"},
+        ),
+        (
+            MetadataFilters(filters=[MetadataFilter(key="year", value=[2018, 2022], operator=FilterOperator.IN)]),
+            {"n0", "n4"},
+        ),
+        (
+            MetadataFilters(filters=[MetadataFilter(key="year", value=[2018, 2022], operator=FilterOperator.NIN)]),
+            {"n1", "n2", "n3"},
+        ),
+        (MetadataFilters(filters=[MetadataFilter(key="year", value=2020, operator=FilterOperator.GT)]), {"n3", "n4"}),
+        (
+            MetadataFilters(filters=[MetadataFilter(key="year", value=2020, operator=FilterOperator.GTE)]),
+            {"n2", "n3", "n4"},
+        ),
+        (MetadataFilters(filters=[MetadataFilter(key="year", value=2019, operator=FilterOperator.LT)]), {"n0"}),
+        (MetadataFilters(filters=[MetadataFilter(key="year", value=2019, operator=FilterOperator.LTE)]), {"n0", "n1"}),
+        (
+            MetadataFilters(
+                filters=[
+                    MetadataFilter(key="topic", value="other"),
+                    MetadataFilter(key="year", value=2018),
+                ],
+                condition=FilterCondition.OR,
+            ),
+            {"n0", "n3", "n4"},
+        ),
+        (
+            MetadataFilters(
+                filters=[
+                    MetadataFilter(key="topic", value="health"),
+                    MetadataFilters(
+                        filters=[MetadataFilter(key="year", value=2018), MetadataFilter(key="year", value=2020)],
+                        condition=FilterCondition.OR,
+                    ),
+                ],
+                condition=FilterCondition.AND,
+            ),
+            {"n0", "n2"},
+        ),
+    ],
+)
+def test_filter_translation(index: ColBERTIndex, filters: MetadataFilters, expected: set[str]) -> None:
+    results = ColBERTRetriever(index, similarity_top_k=10, filters=filters).retrieve(QUERY)
+    assert {r.node.node_id for r in results} == expected
+
+
+def test_unsupported_operator() -> None:
+    filters = MetadataFilters(filters=[MetadataFilter(key="t", value="x", operator=FilterOperator.TEXT_MATCH)])
+    with pytest.raises(ValueError, match="not supported"):
+        to_qdrant_filter(filters)
+
+
+def test_retriever_query_engine_and_async(index: ColBERTIndex) -> None:
+    engine = RetrieverQueryEngine.from_args(ColBERTRetriever(index, similarity_top_k=2), llm=MockLLM())
+    response = engine.query(QUERY)
+    assert response.source_nodes[0].node.node_id == "n0"
+    results = asyncio.run(ColBERTRetriever(index, similarity_top_k=1).aretrieve(QUERY))
+    assert results[0].node.node_id == "n0"
+
+
+def test_ingestion_pipeline_step_after_a_node_parser() -> None:
+    index = ColBERTIndex(MODEL, "pipeline", location=":memory:")
+    documents = [Document(text=" ".join(TEXTS), id_="doc", metadata={"source": "test"})]
+    pipeline = IngestionPipeline(
+        transformations=[SentenceSplitter(chunk_size=24, chunk_overlap=0), ColBERTIndexWriter(index=index)]
+    )
+    nodes = pipeline.run(documents=documents)
+    assert index.count() == len(nodes) > 1
+    result = ColBERTRetriever(index, similarity_top_k=1).retrieve(QUERY)[0].node
+    assert result.node_id in {n.node_id for n in nodes}
+    assert result.ref_doc_id == "doc" and result.metadata["source"] == "test"
