@@ -7,10 +7,10 @@ import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from colbert_retrieval import default_model  # noqa: E402
+import llama_index.embeddings.colbert_retrieval as package
+from llama_index.embeddings.colbert_retrieval import ColBERTEmbedding
 
-import llama_index.embeddings.colbert_retrieval as package  # noqa: E402
-from llama_index.embeddings.colbert_retrieval import ColBERTEmbedding  # noqa: E402
+from colbert_retrieval import default_model
 
 MODEL = default_model(device="cpu")
 

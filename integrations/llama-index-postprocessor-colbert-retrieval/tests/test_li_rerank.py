@@ -8,16 +8,16 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from colbert_retrieval import default_model  # noqa: E402
-from llama_index.core import Settings, VectorStoreIndex  # noqa: E402
-from llama_index.core.embeddings import MockEmbedding  # noqa: E402
-from llama_index.core.instrumentation import get_dispatcher  # noqa: E402
-from llama_index.core.instrumentation.event_handlers import BaseEventHandler  # noqa: E402
-from llama_index.core.llms import MockLLM  # noqa: E402
-from llama_index.core.schema import MetadataMode, NodeWithScore, TextNode  # noqa: E402
+import llama_index.postprocessor.colbert_retrieval as package
+from llama_index.core import Settings, VectorStoreIndex
+from llama_index.core.embeddings import MockEmbedding
+from llama_index.core.instrumentation import get_dispatcher
+from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+from llama_index.core.llms import MockLLM
+from llama_index.core.schema import MetadataMode, NodeWithScore, TextNode
+from llama_index.postprocessor.colbert_retrieval import ColBERTRerank
 
-import llama_index.postprocessor.colbert_retrieval as package  # noqa: E402
-from llama_index.postprocessor.colbert_retrieval import ColBERTRerank  # noqa: E402
+from colbert_retrieval import default_model
 
 TEXTS = [
     "Scurvy is a disease resulting from a lack of vitamin C.",

@@ -7,27 +7,27 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from colbert_retrieval import default_model  # noqa: E402
-from colbert_retrieval.qdrant import ColBERTIndex  # noqa: E402
-from llama_index.core.ingestion import IngestionPipeline  # noqa: E402
-from llama_index.core.llms import MockLLM  # noqa: E402
-from llama_index.core.node_parser import SentenceSplitter  # noqa: E402
-from llama_index.core.query_engine import RetrieverQueryEngine  # noqa: E402
-from llama_index.core.schema import Document, NodeRelationship, RelatedNodeInfo, TextNode  # noqa: E402
-from llama_index.core.vector_stores.types import (  # noqa: E402
+import llama_index.retrievers.colbert_retrieval as package
+from llama_index.core.ingestion import IngestionPipeline
+from llama_index.core.llms import MockLLM
+from llama_index.core.node_parser import SentenceSplitter
+from llama_index.core.query_engine import RetrieverQueryEngine
+from llama_index.core.schema import Document, NodeRelationship, RelatedNodeInfo, TextNode
+from llama_index.core.vector_stores.types import (
     FilterCondition,
     FilterOperator,
     MetadataFilter,
     MetadataFilters,
 )
-
-import llama_index.retrievers.colbert_retrieval as package  # noqa: E402
-from llama_index.retrievers.colbert_retrieval import (  # noqa: E402
+from llama_index.retrievers.colbert_retrieval import (
     ColBERTIndexWriter,
     ColBERTRetriever,
     add_nodes,
     to_qdrant_filter,
 )
+
+from colbert_retrieval import default_model
+from colbert_retrieval.qdrant import ColBERTIndex
 
 MODEL = default_model(device="cpu")
 TEXTS = [

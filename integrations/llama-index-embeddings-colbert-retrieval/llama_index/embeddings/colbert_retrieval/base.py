@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from colbert_retrieval import ColBERT, default_model
-from colbert_retrieval.reduce import mean_vector
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
+
+from colbert_retrieval import ColBERT, default_model
+from colbert_retrieval.reduce import mean_vector
 
 __all__ = ["ColBERTEmbedding"]
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from colbert_retrieval import ColBERT, default_model
-from colbert_retrieval.scores import rerank
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.callbacks import CBEventType, EventPayload
 from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.instrumentation.events.rerank import ReRankEndEvent, ReRankStartEvent
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
+
+from colbert_retrieval import ColBERT, default_model
+from colbert_retrieval.scores import rerank
 
 __all__ = ["ColBERTRerank"]
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from colbert_retrieval.qdrant import ColBERTIndex
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.callbacks import CallbackManager
 from llama_index.core.schema import NodeWithScore, QueryBundle
 from llama_index.core.vector_stores.types import MetadataFilters
-
 from llama_index.retrievers.colbert_retrieval.filters import to_qdrant_filter
 from llama_index.retrievers.colbert_retrieval.ingest import node_from_payload
+
+from colbert_retrieval.qdrant import ColBERTIndex
 
 __all__ = ["ColBERTRetriever"]
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from colbert_retrieval.qdrant import ColBERTIndex, IngestSummary, Record
 from llama_index.core.schema import BaseNode, Document, MetadataMode, TransformComponent
 from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
 from pydantic import ConfigDict
+
+from colbert_retrieval.qdrant import ColBERTIndex, IngestSummary, Record
 
 __all__ = ["ColBERTIndexWriter", "add_nodes", "node_from_payload"]
 
