@@ -8,7 +8,7 @@ Example:
     >>> from colbert_retrieval import default_model
     >>> model = default_model()
     >>> model.encode("hello world", is_query=False).shape[1]
-    384
+    128
 """
 
 from __future__ import annotations
@@ -40,8 +40,11 @@ class DefaultModelConfig:
     query_length: int = 32
 
 
-#: The configuration :func:`default_model` ships (chosen by measurement, see the module docstring).
-SHIPPED = DefaultModelConfig()
+#: The configuration :func:`default_model` ships (chosen by measurement, see the module docstring):
+#: MiniLM's token vectors through a seeded orthogonal 384 -> 128 projection, no [Q]/[D] markers, no [MASK]
+#: query expansion (untrained expansion vectors swamp short queries), punctuation skiplist, 256-token documents.
+#: NFCorpus nDCG@10 0.3487 (0.3466 at pool_factor 2) at a third of the storage of the 384-d vectors (0.3576).
+SHIPPED = DefaultModelConfig(head="orthogonal", dim=128, document_length=256)
 
 
 def minilm_path() -> str:

@@ -475,7 +475,7 @@ class ColBERT(MultiVectorEncoder):
             >>> from colbert_retrieval import default_model
             >>> model = default_model()
             >>> [e.shape[1] for e in model.encode(["a query", "another one"])]
-            [384, 384]
+            [128, 128]
         """
         options = EncodeOptions(
             precision=precision,

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import string
+
+import numpy as np
+import torch
+
+from colbert_retrieval.defaults import SHIPPED, build_minilm_colbert
+
+
+def head(model) -> torch.Tensor:
+    return next(m for m in model if hasattr(m, "linear")).linear.weight.detach()
+
+
+def test_shipped_configuration(minilm) -> None:
+    assert (SHIPPED.head, SHIPPED.dim, SHIPPED.markers, SHIPPED.expansion) == ("orthogonal", 128, False, False)
+    assert minilm.output_dimension == 128
+    assert (minilm.query_prefix, minilm.document_prefix) == ("", "")
+    assert not minilm.do_query_expansion and minilm.document_length == 256
+    assert minilm.skiplist_words == list(string.punctuation)
+    weight = head(minilm)
+    assert weight.shape == (128, 384)
+    torch.testing.assert_close(weight @ weight.T, torch.eye(128), atol=1e-5, rtol=0)
+
+
+def test_default_model_is_identical_on_every_build(minilm) -> None:
+    again = build_minilm_colbert(SHIPPED)
+    torch.testing.assert_close(head(again), head(minilm), atol=0, rtol=0)
+    text = "Scurvy is caused by a lack of vitamin C."
+    np.testing.assert_array_equal(again.encode(text, is_query=False), minilm.encode(text, is_query=False))
+
+
+def test_golden_values(minilm) -> None:
+    document = minilm.encode("Scurvy is caused by a lack of vitamin C.", is_query=False)
+    query = minilm.encode("what causes scurvy?")
+    assert document.shape == (13, 128) and query.shape == (8, 128)
+    np.testing.assert_allclose(document[0, :4], [0.0434, 0.1213, 0.0206, 0.0926], atol=2e-4)
+    np.testing.assert_allclose(document[3, :4], [-0.0833, -0.0258, 0.0230, 0.0456], atol=2e-4)
+    assert abs(float(minilm.similarity([query], [document])[0, 0]) - 6.9418) < 2e-3
