@@ -42,6 +42,9 @@ def test_examples_run(script: str) -> None:
     if script == "rerank.py":
         first = next(line for line in result.stdout.splitlines() if line.startswith("1."))
         assert "Scurvy" in first
+    if script in ("llamaindex_rerank.py", "llamaindex_retriever.py"):
+        ranked = [line for line in result.stdout.splitlines() if line.strip()[:1].isdigit()]
+        assert ranked and "Scurvy" in ranked[0]
     if script == "langchain_rag.py":
         lines = result.stdout.splitlines()
         assert lines[0].startswith("retrieved: Scurvy") and lines[-1] == "answer: A lack of vitamin C causes scurvy."
