@@ -21,6 +21,7 @@ import torch
 from scipy.cluster import hierarchy
 from torch import Tensor
 
+from colbert_retrieval import _ward_cpu
 from colbert_retrieval.ward import ward_cluster_labels
 
 __all__ = [
@@ -116,7 +117,11 @@ def _pool_group(group: list[Tensor], pool_factor: int, protected_tokens: int) ->
     lengths = torch.tensor([r.shape[0] for r in rests], device=device)
     n_clusters = torch.clamp(lengths // pool_factor, min=1)
     padded = torch.nn.utils.rnn.pad_sequence(rests, batch_first=True)
-    labels = ward_cluster_labels(padded, lengths, n_clusters)
+    if device.type == "cpu" and _ward_cpu.AVAILABLE:
+        distances = (1 - torch.bmm(padded, padded.transpose(1, 2))).numpy()
+        labels = torch.from_numpy(_ward_cpu.ward_labels_batch(distances, lengths.numpy(), n_clusters.numpy()))
+    else:
+        labels = ward_cluster_labels(padded, lengths, n_clusters)
     batch, n, dim = padded.shape
     index = labels.clamp(min=0)
     sums = torch.zeros((batch, n, dim), dtype=torch.float32, device=device)
@@ -134,10 +139,12 @@ def _pool_group(group: list[Tensor], pool_factor: int, protected_tokens: int) ->
 def pool_torch(
     documents_embeddings: Sequence[Tensor], pool_factor: int, protected_tokens: int = 1, batch_size: int = 256
 ) -> list[Tensor]:
-    """Batched path: Ward clustering of many documents at once in torch, on the vectors' device.
+    """Batched path: Ward clustering of many documents at once, on the vectors' device.
 
-    Same merge rule as :func:`pool_scipy`, so the same clusters (exact distance ties aside); clusters come in
-    the order of their first vector's position instead of SciPy's label order.
+    On the CPU, SciPy's nearest-neighbour-chain algorithm compiled with numba runs the documents in parallel
+    threads; on a GPU, :func:`colbert_retrieval.ward.ward_cluster_labels` merges all documents in lockstep.
+    Both use SciPy's merge rule, so the clusters are :func:`pool_scipy`'s (exact distance ties aside);
+    clusters come in the order of their representative vector instead of SciPy's label order.
 
     Args:
         documents_embeddings: list of ``(n_i, dim)`` unit-vector tensors (CPU or GPU).

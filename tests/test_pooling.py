@@ -118,3 +118,22 @@ def test_gpu_pooling_matches_cpu() -> None:
     for a, b in zip(cpu, gpu):
         assert b.device.type == "cuda"
         np.testing.assert_allclose(a.numpy(), b.cpu().numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("pool_factor", [2, 3])
+def test_compiled_cpu_ward_gives_the_scipy_clusters(pool_factor: int) -> None:
+    from colbert_retrieval._ward_cpu import ward_labels_batch
+    from colbert_retrieval.pooling import ward_labels
+
+    rng = np.random.default_rng(10 + pool_factor)
+    lengths = rng.integers(1, 150, size=60)
+    docs = [unit_vectors(int(n), 24, seed=int(n) * 11 + i) for i, n in enumerate(lengths)]
+    padded = torch.nn.utils.rnn.pad_sequence(docs, batch_first=True)
+    distances = (1 - torch.bmm(padded, padded.transpose(1, 2))).numpy()
+    clusters = np.maximum(lengths // pool_factor, 1)
+    labels = ward_labels_batch(distances, lengths, clusters)
+    for row, doc in enumerate(docs):
+        ours = labels[row, : len(doc)]
+        assert (labels[row, len(doc) :] == -1).all() and len(np.unique(ours)) == clusters[row]
+        if len(doc) >= 2:
+            assert partition(ours) == partition(ward_labels(doc.numpy(), int(clusters[row])))

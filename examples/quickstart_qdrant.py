@@ -1,0 +1,30 @@
+"""Index documents into embedded Qdrant with the offline default model, then search them with a filter.
+
+Run: python examples/quickstart_qdrant.py
+"""
+
+from __future__ import annotations
+
+import tempfile
+
+from colbert_retrieval import default_model
+from colbert_retrieval.qdrant import ColBERTIndex
+
+DOCUMENTS = [
+    {"id": "scurvy", "text": "Scurvy is a disease resulting from a lack of vitamin C.", "metadata": {"lang": "en"}},
+    {"id": "citrus", "text": "Oranges and lemons are rich in vitamin C.", "metadata": {"lang": "en"}},
+    {"id": "paris", "text": "Paris est la capitale de la France.", "metadata": {"lang": "fr"}},
+]
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        index = ColBERTIndex(default_model(), "quickstart", path=folder)  # embedded, on disk
+        print(index.add(DOCUMENTS))  # re-running writes nothing new: ids are deterministic
+        for hit in index.search("what causes scurvy?", k=2, filter={"lang": "en"}):
+            print(f"{hit.score:6.2f}  {hit.id}: {hit.text}")
+        index.close()
+
+
+if __name__ == "__main__":
+    main()
