@@ -1,6 +1,6 @@
 """colbert-retrieval: ColBERT late-interaction retrieval for real RAG stacks.
 
-Example:
+Examples:
     >>> import colbert_retrieval
     >>> sorted(colbert_retrieval.__all__)[:3]
     ['ColBERT', 'ColBERTRetrievalError', 'DimensionMismatchError']

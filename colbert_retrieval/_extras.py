@@ -1,6 +1,6 @@
 """ImportErrors for optional extras that name the exact pip line (read from the package metadata).
 
-Example:
+Examples:
     >>> "pip install" in str(missing_extra("qdrant", "qdrant-client"))
     True
 """

@@ -1,6 +1,6 @@
 """Validation of the texts given to ``encode`` (one place for every entry point).
 
-Example:
+Examples:
     >>> texts_or_raise(["a", "b"])
     ['a', 'b']
 """
@@ -18,7 +18,7 @@ __all__ = ["is_nested", "texts_or_raise"]
 def is_nested(sentences: Any) -> bool:
     """True for a list whose first item is itself a list or tuple (the reference's batch-of-batches form).
 
-    Example:
+    Examples:
         >>> is_nested([["a"], ["b"]]), is_nested(["a"])
         (True, False)
     """
@@ -39,7 +39,7 @@ def texts_or_raise(sentences: Iterable[Any], *, where: str = "") -> list[str]:
         InputTypeError: an item is not a string (``None`` included).
         EmptyInputError: an item is empty or only whitespace.
 
-    Example:
+    Examples:
         >>> try:
         ...     texts_or_raise(["ok", None])
         ... except TypeError as error:

@@ -6,7 +6,7 @@ same float32 cosine distances), so the merges are SciPy's. The flat clusters are
 Documents run in parallel threads (``numba.prange``); the compiled code is cached on disk after the first
 call.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> x = np.array([[1.0, 0.0], [0.99, 0.14], [0.0, 1.0], [0.14, 0.99]], dtype=np.float32)
     >>> x /= np.linalg.norm(x, axis=1, keepdims=True)

@@ -1,6 +1,6 @@
 """Split long texts into overlapping word windows, and read indexable files (txt, md, jsonl, BEIR corpus).
 
-Example:
+Examples:
     >>> split_words("a b c d e f g", size=4, overlap=2)
     ['a b c d', 'c d e f', 'e f g']
 """

@@ -1,6 +1,6 @@
 """Command line: ``colbert-retrieval index | search | evaluate | info``.
 
-Example:
+Examples:
     >>> parser = build_parser()
     >>> parser.parse_args(["search", "what is colbert?", "-k", "3"]).k
     3

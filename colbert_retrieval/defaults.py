@@ -4,7 +4,7 @@ MiniLM was never trained as a ColBERT, so its configuration was chosen by measur
 (``benchmarks/default_model_eval.py``; the table is in ``docs/default-model.md``). The head is
 deterministic, so the model is identical on every machine.
 
-Example:
+Examples:
     >>> from colbert_retrieval import default_model
     >>> model = default_model()
     >>> model.encode("hello world", is_query=False).shape[1]

@@ -3,7 +3,7 @@
 Every error the library raises on bad input derives from :class:`ColBERTRetrievalError`, so callers can
 catch one base class. Each message says what to do next.
 
-Example:
+Examples:
     >>> from colbert_retrieval.errors import ColBERTRetrievalError, InputTypeError
     >>> issubclass(InputTypeError, TypeError) and issubclass(InputTypeError, ColBERTRetrievalError)
     True

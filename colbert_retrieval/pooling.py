@@ -5,7 +5,7 @@ unchanged and come first; the remaining ``n`` vectors are clustered with Ward hi
 cosine distances (``1 - <a, b>`` of the unit vectors) into ``max(n // pool_factor, 1)`` clusters; each
 cluster becomes the mean of its vectors, not re-normalised, in cluster-label order.
 
-Example:
+Examples:
     >>> import torch
     >>> doc = torch.nn.functional.normalize(torch.randn(9, 4, generator=torch.Generator().manual_seed(0)), dim=-1)
     >>> [tuple(p.shape) for p in pool_embeddings_hierarchical([doc], pool_factor=2)]
@@ -48,7 +48,7 @@ def pooled_length(n_tokens: int, pool_factor: int, protected_tokens: int = 1) ->
     Returns:
         The pooled count.
 
-    Example:
+    Examples:
         >>> pooled_length(180, 2)
         90
     """
@@ -69,7 +69,7 @@ def ward_labels(vectors: np.ndarray, n_clusters: int) -> np.ndarray:
     Returns:
         ``(n,)`` int array of labels from :func:`scipy.cluster.hierarchy.fcluster`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> ward_labels(np.array([[1, 0], [1, 0], [0, 1]], dtype=np.float32), 2).tolist()
         [1, 1, 2]
@@ -102,7 +102,7 @@ def _pool_one(embedding: Tensor, pool_factor: int, protected_tokens: int) -> Ten
 def pool_scipy(documents_embeddings: Sequence[Tensor], pool_factor: int, protected_tokens: int = 1) -> list[Tensor]:
     """Reference path: one SciPy Ward clustering per document, on the CPU (PyLate's algorithm).
 
-    Example:
+    Examples:
         >>> import torch
         >>> doc = torch.nn.functional.normalize(torch.randn(7, 3, generator=torch.Generator().manual_seed(1)), dim=-1)
         >>> pool_scipy([doc], 2)[0].shape
@@ -155,7 +155,7 @@ def pool_torch(
     Returns:
         list of ``(m_i, dim)`` tensors, each on its input's device and dtype.
 
-    Example:
+    Examples:
         >>> import torch
         >>> doc = torch.nn.functional.normalize(torch.randn(7, 3, generator=torch.Generator().manual_seed(1)), dim=-1)
         >>> pool_torch([doc], 2)[0].shape
@@ -203,7 +203,7 @@ def pool_embeddings_hierarchical(
     Raises:
         ValueError: ``pool_factor`` < 1, ``protected_tokens`` < 0 or an unknown method.
 
-    Example:
+    Examples:
         >>> import torch
         >>> doc = torch.eye(3)
         >>> pool_embeddings_hierarchical([doc], pool_factor=1)[0] is doc

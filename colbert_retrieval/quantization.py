@@ -12,7 +12,7 @@ Calibration (how floats map to integers):
   :func:`numpy.packbits`; ``ubinary`` is the packed ``uint8``, ``binary`` the same bytes minus 128 as
   ``int8`` (sentence-transformers' convention). A ``dim``-d vector becomes ``ceil(dim / 8)`` bytes.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> quantize([np.array([[1.0, -1.0, 0.0]], dtype=np.float32)], "int8")[0].tolist()
     [[127, -127, 0]]
@@ -65,7 +65,7 @@ def quantize(
     Raises:
         ValueError: an unknown precision.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> quantize([np.array([[0.5, -0.5, 0.1, 0, 0, 0, 0, 0.2]], dtype=np.float32)], "ubinary")[0].tolist()
         [[161]]

@@ -4,7 +4,7 @@ The reduction is the L2-normalised mean of the token vectors, compared with cosi
 weaker than MaxSim (see ``docs/benchmarks/qdrant-nfcorpus.md``): use it only where an interface demands
 one vector, and MaxSim (the retrievers and rerankers) for ranking.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> mean_vector(np.array([[3.0, 0.0], [1.0, 0.0]])).tolist()
     [1.0, 0.0]

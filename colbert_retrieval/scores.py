@@ -9,7 +9,7 @@ nothing to the sum. A document without any real token scores ``-inf``.
 Scoring runs in chunks over the documents so that scratch memory stays bounded: the full
 ``queries x documents x Lq x Ld`` tensor is never built.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> q = [np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)]
     >>> d = [np.array([[1.0, 0.0]], dtype=np.float32), np.array([[0.6, 0.8], [0.0, -1.0]], dtype=np.float32)]
@@ -70,7 +70,7 @@ def pad_embeddings(embeddings: Sequence[ArrayLike]) -> tuple[Tensor, Tensor]:
         EmptyInputError: The list is empty.
         DimensionMismatchError: The matrices do not share one dimension, or one is not 2-D.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> padded, mask = pad_embeddings([np.ones((2, 3)), np.ones((1, 3))])
         >>> tuple(padded.shape), mask.tolist()
@@ -110,7 +110,7 @@ def mask_from_padded(embeddings: ArrayLike) -> Tensor:
     Returns:
         ``(batch, n)`` bool tensor, True on real token vectors.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> mask_from_padded(np.array([[[1.0, 0.0], [0.0, 0.0]]])).tolist()
         [[True, False]]
@@ -130,7 +130,7 @@ def to_padded(embeddings: Embeddings, mask: ArrayLike | None = None) -> tuple[Te
     Returns:
         ``(batch, n, dim)`` tensor and ``(batch, n)`` bool mask.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> padded, mask = to_padded(np.ones((4, 8)))
         >>> tuple(padded.shape), tuple(mask.shape)
@@ -173,7 +173,7 @@ def _common_dtype(queries: Tensor, documents: Tensor) -> torch.dtype:
 def compute_dtype_for(device: torch.device, dtype: torch.dtype) -> torch.dtype:
     """Default MaxSim compute dtype: exact float32 on CPU, bfloat16 (or float16) on a CUDA device.
 
-    Example:
+    Examples:
         >>> import torch
         >>> compute_dtype_for(torch.device("cpu"), torch.float16)
         torch.float32
@@ -207,7 +207,7 @@ def colbert_scores(
     Returns:
         ``(n_queries, n_documents)`` float32 tensor on the documents' device.
 
-    Example:
+    Examples:
         >>> import torch
         >>> q = torch.tensor([[[1.0, 0.0]]])
         >>> d = torch.tensor([[[-0.5, 0.0], [0.0, 0.0]]])
@@ -265,7 +265,7 @@ def colbert_scores_pairwise(
     Returns:
         ``(n,)`` float tensor.
 
-    Example:
+    Examples:
         >>> import torch
         >>> q = torch.tensor([[[1.0, 0.0]], [[0.0, 1.0]]])
         >>> d = torch.tensor([[[0.5, 0.5]], [[0.0, -1.0]]])
@@ -309,7 +309,7 @@ def colbert_scores_ragged(
     Returns:
         ``(n_queries, n_documents)`` float tensor.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> colbert_scores_ragged([np.eye(2)], [np.eye(2)[:1]]).tolist()
         [[1.0]]
@@ -342,7 +342,7 @@ def rerank(
     Returns:
         Candidate indices best first, and their scores.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> rerank(np.eye(2, dtype=np.float32), [np.eye(2)[:1], np.eye(2)], k=1)
         ([1], [2.0])

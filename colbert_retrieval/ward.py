@@ -12,7 +12,7 @@ nearest-neighbour chain, and stopping after ``n - k`` merges gives the clusters 
 break differently). Each document keeps the nearest neighbour of every cluster, so a merge step costs
 ``O(n)`` per document instead of a scan of the whole matrix; all documents of a batch advance in lockstep.
 
-Example:
+Examples:
     >>> import torch
     >>> x = torch.tensor([[1.0, 0.0], [0.99, 0.14], [0.0, 1.0], [0.14, 0.99]])
     >>> x = torch.nn.functional.normalize(x, dim=-1)

@@ -59,3 +59,15 @@ def test_ruff_check_and_format_are_clean() -> None:
     for args in (["check", "."], ["format", "--check", "."]):
         result = subprocess.run([ruff, *args], cwd=ROOT, capture_output=True, text=True)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_readme_main_job_runs() -> None:
+    """The part of the README's main-job command after the installs, run as written from the repository root."""
+    command = readme_commands()[0].split(" && ", 2)[2]
+    assert command.startswith("colbert-retrieval index")
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run(command, shell=True, cwd=ROOT, capture_output=True, text=True, env=env, timeout=900)
+    assert result.returncode == 0, result.stderr[-2000:]
+    answer = result.stdout.split("1. ", 1)[1]
+    assert "qdrant" in answer.lower() or "server" in answer.lower()

@@ -1,6 +1,6 @@
 """Retrieval evaluation: BEIR-format loading and trec_eval-compatible metrics.
 
-Example:
+Examples:
     >>> from colbert_retrieval.evaluation import ndcg_at_k
     >>> ndcg_at_k({"q": {"d1": 1}}, {"q": ["d1", "d2"]}, k=10)
     1.0

@@ -1,6 +1,6 @@
 r"""Load a dataset in BEIR format (``corpus.jsonl``, ``queries.jsonl``, ``qrels/<split>.tsv``).
 
-Example:
+Examples:
     >>> import json, pathlib, tempfile
     >>> root = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (root / "corpus.jsonl").write_text(json.dumps({"_id": "d1", "title": "T", "text": "x"}) + "\n")

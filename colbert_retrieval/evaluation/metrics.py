@@ -8,7 +8,7 @@
 Queries with judgments but no run contribute 0; queries without any relevant document are skipped,
 as trec_eval does.
 
-Example:
+Examples:
     >>> qrels = {"q": {"a": 2, "b": 1}}
     >>> # DCG = 1/log2(2) + 2/log2(4) = 2; IDCG = 2/log2(2) + 1/log2(3) = 2.6309
     >>> round(ndcg_at_k(qrels, {"q": ["b", "x", "a"]}, k=10), 4)
@@ -55,7 +55,7 @@ def ndcg_at_k(qrels: Qrels, run: Run, k: int = 10) -> float:
 def recall_at_k(qrels: Qrels, run: Run, k: int = 100) -> float:
     """Mean Recall@k.
 
-    Example:
+    Examples:
         >>> recall_at_k({"q": {"a": 1, "b": 1}}, {"q": ["a", "c"]}, k=2)
         0.5
     """
@@ -70,7 +70,7 @@ def recall_at_k(qrels: Qrels, run: Run, k: int = 100) -> float:
 def mrr_at_k(qrels: Qrels, run: Run, k: int = 10) -> float:
     """Mean reciprocal rank of the first relevant document within the top k.
 
-    Example:
+    Examples:
         >>> mrr_at_k({"q": {"a": 1}}, {"q": ["x", "a"]}, k=10)
         0.5
     """

@@ -1,6 +1,6 @@
 """Encoder models (``from colbert_retrieval import models; models.ColBERT``, as in PyLate).
 
-Example:
+Examples:
     >>> from colbert_retrieval import models
     >>> models.ColBERT.__name__
     'ColBERT'

@@ -1,6 +1,6 @@
 """Output shaping for ``encode`` and the windowed forward pass for long documents.
 
-Example:
+Examples:
     >>> import torch
     >>> out = finalize([torch.ones(2, 4), torch.ones(1, 4)], EncodeOptions(padding=True))
     >>> out.shape

@@ -4,7 +4,7 @@ Precedence for every setting: explicit constructor argument > value saved in the
 A checkpoint converted from a plain transformers / sentence-transformers model has no saved ColBERT
 settings, so it gets PyLate's defaults.
 
-Example:
+Examples:
     >>> pick(None, 180, 300)
     180
 """
@@ -39,7 +39,7 @@ DEFAULT_DOCUMENT_LENGTH = 180
 def pick(explicit: T | None, saved: T | None, default: T) -> T:
     """Explicit value, else the saved one, else the default.
 
-    Example:
+    Examples:
         >>> pick(5, 3, 1), pick(None, None, 1)
         (5, 1)
     """
@@ -69,7 +69,7 @@ class ColBERTSettings:
 def new_projection(in_features: int, out_features: int, bias: bool) -> Dense:
     """A token-level linear projection (the ColBERT head), freshly initialised.
 
-    Example:
+    Examples:
         >>> new_projection(8, 4, False).get_embedding_dimension()
         4
     """

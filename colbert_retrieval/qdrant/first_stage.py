@@ -9,7 +9,7 @@
   product of a query and a document encoding approximates their MaxSim. All randomness comes from
   ``seed``: queries and documents must use the same :class:`MuveraConfig`.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> config = MuveraConfig(dim=4, k_sim=2, dim_proj=2, repetitions=3)
     >>> config.output_dim

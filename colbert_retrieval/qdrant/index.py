@@ -1,6 +1,6 @@
 """``ColBERTIndex``: pooled ColBERT multi-vectors in a Qdrant collection, two-stage MaxSim search.
 
-Example:
+Examples:
     >>> from colbert_retrieval import default_model
     >>> from colbert_retrieval.qdrant import ColBERTIndex
     >>> index = ColBERTIndex(default_model(), "docs", location=":memory:")

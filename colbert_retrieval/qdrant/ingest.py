@@ -8,7 +8,7 @@ so uploading overlaps encoding. Transient Qdrant errors are retried with exponen
 failure stops the ingest and is raised to the caller (everything uploaded before it stays, and a re-run
 skips it).
 
-Example:
+Examples:
     >>> list(chunked(range(5), 2))
     [[0, 1], [2, 3], [4]]
 """
@@ -72,7 +72,7 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
 def is_transient(error: BaseException) -> bool:
     """Whether a Qdrant client error is worth retrying (connection problems, timeouts, 429 and 5xx).
 
-    Example:
+    Examples:
         >>> is_transient(TimeoutError()), is_transient(ValueError())
         (True, False)
     """
@@ -146,7 +146,7 @@ class Uploader:
 def fit_to_limit(embedding: torch.Tensor, max_vectors: int, protected_tokens: int = 1) -> torch.Tensor:
     """Pool a multi-vector further until it has at most ``max_vectors`` vectors (Qdrant's limit).
 
-    Example:
+    Examples:
         >>> import torch
         >>> fit_to_limit(torch.nn.functional.normalize(torch.randn(50, 4), dim=-1), 20).shape[0] <= 20
         True

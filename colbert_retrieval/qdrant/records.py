@@ -1,6 +1,6 @@
 """Documents to index: normalisation of the accepted input forms and deterministic point ids.
 
-Example:
+Examples:
     >>> record = to_record({"id": 7, "text": "hello", "metadata": {"lang": "en"}})
     >>> record.id, record.text, record.metadata
     (7, 'hello', {'lang': 'en'})

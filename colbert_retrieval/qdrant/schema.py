@@ -6,7 +6,7 @@ graph since it is only used to rerank, float16 storage by default) and a single 
 vector dimension and encoding settings live in the collection metadata; opening the collection with
 another model or dimension fails before anything is written.
 
-Example:
+Examples:
     >>> settings = IndexSettings(model_name="m", dim=128)
     >>> sorted(vectors_config(settings))
     ['colbert', 'first_stage']
@@ -44,7 +44,7 @@ SCHEMA_VERSION = 1
 def max_vectors_per_point(dim: int) -> int:
     """Largest number of ``dim``-d token vectors Qdrant accepts in one multivector.
 
-    Example:
+    Examples:
         >>> max_vectors_per_point(128)
         8191
     """

@@ -1,6 +1,6 @@
 """LangChain integration of colbert-retrieval.
 
-Example:
+Examples:
     >>> import langchain_colbert_retrieval
     >>> sorted(langchain_colbert_retrieval.__all__)[0]
     'ColBERTEmbeddings'

@@ -19,7 +19,7 @@ class ColBERTEmbedding(BaseEmbedding):
     The reduction is much weaker than MaxSim (NFCorpus numbers in ``docs/benchmarks/qdrant-nfcorpus.md``);
     for ranking use the ColBERT retriever or ``ColBERTRerank``.
 
-    Example:
+    Examples:
         >>> from llama_index.embeddings.colbert_retrieval import ColBERTEmbedding
         >>> len(ColBERTEmbedding().get_query_embedding("what causes scurvy?"))
         128

@@ -37,7 +37,7 @@ class ColBERTRerank(BaseNodePostprocessor):
     (``top_n``, ``model``, ``tokenizer``, ``device``, ``keep_retrieval_score``), so switching is a one-line
     change. The node text is taken as LlamaIndex embeds it (``MetadataMode.EMBED``).
 
-    Example:
+    Examples:
         >>> from llama_index.core.schema import NodeWithScore, TextNode
         >>> from llama_index.postprocessor.colbert_retrieval import ColBERTRerank
         >>> reranker = ColBERTRerank(top_n=1)

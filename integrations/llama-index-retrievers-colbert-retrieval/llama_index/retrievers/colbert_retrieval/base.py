@@ -27,7 +27,7 @@ class ColBERTRetriever(BaseRetriever):
         exact: MaxSim over every node instead of first-stage candidates.
         callback_manager: LlamaIndex callbacks.
 
-    Example:
+    Examples:
         >>> from colbert_retrieval import default_model
         >>> from colbert_retrieval.qdrant import ColBERTIndex
         >>> from llama_index.core.schema import TextNode

@@ -3,7 +3,7 @@
 Supported operators: ``==``, ``!=``, ``in``, ``nin``, ``>``, ``>=``, ``<``, ``<=``; conditions ``and``,
 ``or`` and ``not``; nested ``MetadataFilters``.
 
-Example:
+Examples:
     >>> from llama_index.core.vector_stores.types import MetadataFilter, MetadataFilters
     >>> f = to_qdrant_filter(MetadataFilters(filters=[MetadataFilter(key="year", value=2020, operator=">=")]))
     >>> f.must[0].key, f.must[0].range.gte

@@ -47,7 +47,7 @@ def node_from_payload(metadata: dict[str, Any]) -> BaseNode:
 class ColBERTIndexWriter(TransformComponent):
     """An ingestion-pipeline step that stores the nodes it receives in the ColBERT index and passes them on.
 
-    Example:
+    Examples:
         .. code-block:: python
 
             pipeline = IngestionPipeline(transformations=[SentenceSplitter(), ColBERTIndexWriter(index=index)])
