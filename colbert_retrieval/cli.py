@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_store_options(search)
     search.add_argument("-k", type=int, default=5)
     search.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE", help="metadata equality")
-    search.add_argument("--exact", action="store_true", help="MaxSim over every document")
+    search.add_argument("--exact", action="store_true", help="MaxSim over every document (default in embedded mode)")
     search.add_argument("--json", action="store_true", help="print JSON lines")
 
     evaluate = commands.add_parser("evaluate", help="nDCG@10, Recall@100, MRR@10 and timings on a BEIR folder")
@@ -58,8 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", default="test")
     evaluate.add_argument("--pool-factor", type=int, default=2)
     evaluate.add_argument("--first-stage", choices=["muvera", "mean"], default="muvera")
-    evaluate.add_argument("--prefetch-limit", type=int, default=100)
-    evaluate.add_argument("--exact", action="store_true")
+    evaluate.add_argument("--prefetch-limit", type=int, default=200)
+    evaluate.add_argument("--exact", action="store_true", help="MaxSim over every document (default in embedded mode)")
+    evaluate.add_argument("--two-stage", action="store_true", help="first-stage candidates + MaxSim rerank")
     evaluate.add_argument("--batch-size", type=int, default=32)
 
     info = commands.add_parser("info", help="describe the collection")
@@ -105,7 +106,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
 def _cmd_search(args: argparse.Namespace) -> int:
     index = _index(args, _model(args), create=False)
     filters = dict(item.split("=", 1) for item in args.filter)
-    hits = index.search(args.query, k=args.k, filter=filters or None, exact=args.exact)
+    hits = index.search(args.query, k=args.k, filter=filters or None, exact=True if args.exact else None)
     for rank, hit in enumerate(hits, start=1):
         if args.json:
             print(
@@ -139,7 +140,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     latencies = []
     for query_id, text in data.queries.items():
         start = time.perf_counter()
-        hits = index.search(text, k=100, exact=args.exact)
+        hits = index.search(text, k=100, exact=True if args.exact else (False if args.two_stage else None))
         latencies.append(time.perf_counter() - start)
         run[query_id] = [str(h.id) for h in hits]
     result = {

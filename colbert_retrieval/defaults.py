@@ -15,12 +15,20 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
 from colbert_retrieval.models.colbert import ColBERT
 
-__all__ = ["DEFAULT_MODEL_NAME", "DefaultModelConfig", "build_minilm_colbert", "default_model", "minilm_path"]
+__all__ = [
+    "DEFAULT_MODEL_NAME",
+    "DefaultModelConfig",
+    "build_minilm_colbert",
+    "default_model",
+    "minilm_path",
+    "resolve_model",
+]
 
 DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2 (colbert-retrieval default)"
 _HIDDEN = 384
@@ -122,3 +130,26 @@ def default_model(device: str | None = None) -> ColBERT:
         A new model instance.
     """
     return build_minilm_colbert(SHIPPED, device=device)
+
+
+def resolve_model(model: Any = None, device: str | None = None) -> ColBERT:
+    """Turn the ``model`` argument of the framework adapters into a model.
+
+    A ``ColBERT`` is used as is (moved to ``device`` if one is given), a hub name or local path is loaded,
+    and None gives the offline default model.
+
+    Raises:
+        TypeError: any other type.
+
+    Examples:
+        >>> resolve_model(None).output_dimension
+        128
+    """
+    if isinstance(model, ColBERT):
+        return model.to(device) if device else model
+    if model is None:
+        return default_model(device=device)
+    if isinstance(model, str):
+        return ColBERT(model, device=device)
+    msg = f"model must be a colbert_retrieval.ColBERT, a model name or path, or None; got {type(model).__name__}."
+    raise TypeError(msg)

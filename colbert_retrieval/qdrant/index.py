@@ -97,7 +97,7 @@ class ColBERTIndex:
         pool_factor: token pooling applied at ingest (stored in the collection; queries are never pooled).
         datatype: storage of the ColBERT vectors (``"float16"`` or ``"float32"``).
         muvera: MUVERA parameters (``k_sim``, ``dim_proj``, ``repetitions``, ``seed``).
-        prefetch_limit: first-stage candidates reranked by MaxSim (default 100).
+        prefetch_limit: first-stage candidates reranked by MaxSim on a server (default 200).
         on_disk: keep vectors on disk (server only; embedded mode ignores it).
         quantization: Qdrant quantization config for the ColBERT vectors (server only).
         shard_number: shards of a new collection (cluster).
@@ -128,7 +128,7 @@ class ColBERTIndex:
         pool_factor: int = 2,
         datatype: str = "float16",
         muvera: Mapping[str, int] | None = None,
-        prefetch_limit: int = 100,
+        prefetch_limit: int = 200,
         on_disk: bool | None = None,
         quantization: qm.QuantizationConfig | None = None,
         shard_number: int | None = None,
@@ -199,6 +199,15 @@ class ColBERTIndex:
     def model(self) -> ColBERT:
         """The encoder."""
         return self._model
+
+    @property
+    def embedded(self) -> bool:
+        """Whether the client is qdrant-client's embedded (local) mode rather than a Qdrant server."""
+        try:
+            from qdrant_client.local.qdrant_local import QdrantLocal
+        except ImportError:  # pragma: no cover
+            return False
+        return isinstance(getattr(self._client, "_client", None), QdrantLocal)
 
     def close(self) -> None:
         """Close the client (releases the lock of an embedded store)."""
@@ -409,7 +418,7 @@ class ColBERTIndex:
         k: int = 10,
         *,
         filter: qm.Filter | Mapping[str, Any] | None = None,
-        exact: bool = False,
+        exact: bool | None = None,
         prefetch_limit: int | None = None,
     ) -> list[list[SearchHit]]:
         """Search several queries at once (one request to Qdrant).
@@ -418,7 +427,11 @@ class ColBERTIndex:
             queries: query texts.
             k: results per query.
             filter: a Qdrant ``Filter`` or a simple dict (see :mod:`colbert_retrieval.qdrant.filters`).
-            exact: MaxSim over every (filtered) document instead of first-stage candidates.
+            exact: MaxSim over every (filtered) document instead of first-stage candidates. None (default):
+                exact in embedded mode, two-stage on a Qdrant server. Embedded qdrant-client computes MaxSim
+                for every point even behind a prefetch, so there two-stage search is slower than exact and
+                less accurate (docs/benchmarks/qdrant-nfcorpus.md); on a server the first stage uses HNSW
+                and only the candidates are reranked.
             prefetch_limit: first-stage candidates per query (default: the index's ``prefetch_limit``).
 
         Returns:
@@ -428,6 +441,8 @@ class ColBERTIndex:
         if not queries:
             return []
         query_filter = to_filter(filter)
+        if exact is None:
+            exact = self.embedded
         encoded, first = self._query_vectors(list(queries))
         requests = [self._request(m, f, k, query_filter, exact, prefetch_limit) for m, f in zip(encoded, first)]
         with warnings.catch_warnings():
@@ -442,10 +457,13 @@ class ColBERTIndex:
         k: int = 10,
         *,
         filter: qm.Filter | Mapping[str, Any] | None = None,
-        exact: bool = False,
+        exact: bool | None = None,
         prefetch_limit: int | None = None,
     ) -> list[SearchHit]:
-        """Two-stage search: first-stage HNSW candidates, then exact MaxSim rerank inside Qdrant.
+        """Search one query: two-stage on a Qdrant server, exact MaxSim in embedded mode.
+
+        On a server the first-stage vector fetches candidates through HNSW and Qdrant reranks them by MaxSim;
+        ``exact`` overrides the choice (see :meth:`search_batch`).
 
         Returns:
             Up to ``k`` hits, best first (``[]`` on an empty collection).

@@ -124,8 +124,10 @@ def test_search_orders_by_maxsim_and_two_stage_matches_exact(index: ColBERTIndex
     model = index.model
     query = "vitamin c and scurvy"
     exact = index.search(query, k=5, exact=True)
-    two_stage = index.search(query, k=5)
+    two_stage = index.search(query, k=5, exact=False)
     assert [h.id for h in exact] == [h.id for h in two_stage]  # prefetch covers the whole tiny corpus
+    assert index.embedded  # embedded mode searches exactly by default (its prefetch saves nothing)
+    assert [h.id for h in index.search(query, k=5)] == [h.id for h in exact]
     q = model.encode(query)
     docs = [model.encode(d["text"], is_query=False).astype(np.float16).astype(np.float32) for d in DOCS]
     brute = {d["id"]: float((q @ e.T).max(axis=1).sum()) for d, e in zip(DOCS, docs)}

@@ -11,8 +11,8 @@ from langchain_core.documents import BaseDocumentCompressor, Document
 from pydantic import ConfigDict, PrivateAttr
 
 from colbert_retrieval import ColBERT
+from colbert_retrieval.defaults import resolve_model
 from colbert_retrieval.scores import rerank
-from langchain_colbert_retrieval._model import resolve_model
 
 __all__ = ["RERANK_SCORE_KEY", "ColBERTReranker"]
 

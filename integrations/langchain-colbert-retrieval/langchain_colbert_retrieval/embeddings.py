@@ -9,8 +9,8 @@ from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from colbert_retrieval import ColBERT
+from colbert_retrieval.defaults import resolve_model
 from colbert_retrieval.reduce import mean_vector
-from langchain_colbert_retrieval._model import resolve_model
 
 __all__ = ["ColBERTEmbeddings"]
 

@@ -10,8 +10,8 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
 
+from colbert_retrieval.defaults import resolve_model
 from colbert_retrieval.qdrant import ColBERTIndex, Record, SearchHit
-from langchain_colbert_retrieval._model import resolve_model
 from langchain_colbert_retrieval.embeddings import ColBERTEmbeddings
 
 __all__ = ["ColBERTVectorStore"]

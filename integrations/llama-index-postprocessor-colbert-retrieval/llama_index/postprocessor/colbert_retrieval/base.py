@@ -11,23 +11,13 @@ from llama_index.core.instrumentation.events.rerank import ReRankEndEvent, ReRan
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
 
-from colbert_retrieval import ColBERT, default_model
+from colbert_retrieval import ColBERT
+from colbert_retrieval.defaults import resolve_model
 from colbert_retrieval.scores import rerank
 
 __all__ = ["ColBERTRerank"]
 
 dispatcher = get_dispatcher(__name__)
-
-
-def _load(model: Any, device: str | None) -> ColBERT:
-    if isinstance(model, ColBERT):
-        return model.to(device) if device else model
-    if model is None:
-        return default_model(device=device)
-    if isinstance(model, str):
-        return ColBERT(model, device=device)
-    msg = f"model must be a colbert_retrieval.ColBERT, a model name or path, or None; got {type(model).__name__}."
-    raise TypeError(msg)
 
 
 class ColBERTRerank(BaseNodePostprocessor):
@@ -77,7 +67,7 @@ class ColBERTRerank(BaseNodePostprocessor):
             batch_size=batch_size,
             **kwargs,
         )
-        self._encoder = _load(model, device)
+        self._encoder = resolve_model(model, device)
 
     @classmethod
     def class_name(cls) -> str:
