@@ -33,3 +33,43 @@ def test_tutorial_code_blocks_come_from_tested_examples() -> None:
         for line in text.splitlines():
             if line.startswith('--8<-- "'):
                 assert (ROOT / line.split('"')[1]).exists(), line
+
+
+def shell_commands(page: Path) -> list[str]:
+    import re
+
+    blocks = re.findall(r"```bash\n(.*?)```", page.read_text(), flags=re.S)
+    return [
+        line.split("#")[0].strip()
+        for block in blocks
+        for line in block.splitlines()
+        if line.startswith("colbert-retrieval")
+    ]
+
+
+def test_cli_commands_in_the_docs_run_as_written(tmp_path: Path, monkeypatch, capsys) -> None:
+    """Every ``colbert-retrieval`` line of the tutorials, the quickstart and the Qdrant page, on small fixtures."""
+    import json
+    import shlex
+
+    from colbert_retrieval.cli import main
+
+    beir = tmp_path / "beir"
+    (beir / "qrels").mkdir(parents=True)
+    docs = {"d1": "Scurvy comes from a lack of vitamin C.", "d2": "Paris is the capital of France."}
+    (beir / "corpus.jsonl").write_text("\n".join(json.dumps({"_id": k, "text": v}) for k, v in docs.items()))
+    (beir / "queries.jsonl").write_text(json.dumps({"_id": "q1", "text": "vitamin C deficiency"}))
+    (beir / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "server.md").write_text("To move to a Qdrant server, pass url= to the index.")
+    (tmp_path / "README.md").write_text("colbert-retrieval indexes documents into Qdrant.")
+    monkeypatch.chdir(tmp_path)
+    pages = [*(ROOT / "docs" / "tutorials").glob("*.md"), ROOT / "docs" / "quickstart.md", ROOT / "docs" / "qdrant.md"]
+    commands = [c for page in sorted(pages) for c in shell_commands(page)]
+    assert any(c.startswith("colbert-retrieval evaluate") for c in commands)
+    for command in commands:
+        argv = shlex.split(command.replace("path/to/beir/nfcorpus", str(beir)).replace("path/to/nfcorpus", str(beir)))[
+            1:
+        ]
+        assert main(argv) == 0, command
+    capsys.readouterr()
