@@ -118,21 +118,28 @@ def _pool_group(group: list[Tensor], pool_factor: int, protected_tokens: int) ->
     n_clusters = torch.clamp(lengths // pool_factor, min=1)
     padded = torch.nn.utils.rnn.pad_sequence(rests, batch_first=True)
     if device.type == "cpu" and _ward_cpu.AVAILABLE:
-        distances = (1 - torch.bmm(padded, padded.transpose(1, 2))).numpy()
+        ones = torch.ones((), dtype=padded.dtype)
+        distances = torch.baddbmm(ones, padded, padded.transpose(1, 2), alpha=-1).numpy()  # 1 - similarity
         labels = torch.from_numpy(_ward_cpu.ward_labels_batch(distances, lengths.numpy(), n_clusters.numpy()))
     else:
         labels = ward_cluster_labels(padded, lengths, n_clusters)
     batch, n, dim = padded.shape
-    index = labels.clamp(min=0)
+    labels = labels.to(device)
+    real = labels >= 0
+    # Compact cluster ids (0..k-1, in the order of the representative vectors): no boolean indexing per row.
+    is_representative = real & (labels == torch.arange(n, device=device)[None, :])
+    rank = is_representative.long().cumsum(dim=1) - 1
+    compact = torch.where(real, torch.gather(rank, 1, labels.clamp(min=0)), torch.zeros_like(labels))
     sums = torch.zeros((batch, n, dim), dtype=torch.float32, device=device)
-    sums.scatter_add_(1, index[:, :, None].expand(batch, n, dim), padded)
+    sums.scatter_add_(1, compact[:, :, None].expand(batch, n, dim), padded)  # padding rows are zeros
     counts = torch.zeros((batch, n), dtype=torch.float32, device=device)
-    counts.scatter_add_(1, index, (labels >= 0).float())
+    counts.scatter_add_(1, compact, real.float())
+    sizes = is_representative.sum(dim=1).tolist()
     out = []
     for row, embedding in enumerate(group):
-        keep = counts[row] > 0
-        pooled = sums[row][keep] / counts[row][keep][:, None]
-        out.append(torch.cat([embedding[:protected_tokens], pooled.to(embedding.dtype)], dim=0))
+        size = sizes[row]
+        pooled = (sums[row, :size] / counts[row, :size, None]).to(embedding.dtype)
+        out.append(torch.cat([embedding[:protected_tokens], pooled], dim=0))
     return out
 
 
