@@ -3,8 +3,8 @@
     python benchmarks/bench_pooling.py [--docs 512] [--tokens 180] [--dim 128] [--pool-factor 2]
 
 References, same inputs, same run: colbert_retrieval's per-document SciPy path (PyLate's algorithm) and
-sentence-transformers' HierarchicalTokenPooling. Ours: batched Ward (compiled nn-chain on the CPU; torch lockstep on the GPU when
-one is present). Checks that the batched path gives the same clusters. Writes
+sentence-transformers' HierarchicalTokenPooling. Ours: batched Ward (compiled nn-chain on the CPU; torch
+lockstep on the GPU when one is present). Checks that the batched path gives the same clusters. Writes
 docs/benchmarks/pooling.md and pooling.png.
 """
 

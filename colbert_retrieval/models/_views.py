@@ -124,7 +124,7 @@ class ColBERTViews:
 
         Examples:
             >>> import torch
-            >>> ColBERT.insert_prefix_token(torch.tensor([[101, 7, 102]]), 1).tolist()
+            >>> ColBERTViews.insert_prefix_token(torch.tensor([[101, 7, 102]]), 1).tolist()
             [[101, 1, 7, 102]]
         """
         prefix = torch.full((input_ids.shape[0], 1), prefix_id, dtype=input_ids.dtype, device=input_ids.device)
@@ -136,7 +136,7 @@ class ColBERTViews:
 
         Examples:
             >>> import torch
-            >>> ColBERT.skiplist_mask(torch.tensor([[1, 2, 3]]), [2]).tolist()
+            >>> ColBERTViews.skiplist_mask(torch.tensor([[1, 2, 3]]), [2]).tolist()
             [[True, False, True]]
         """
         if not skiplist:
