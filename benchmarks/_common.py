@@ -36,6 +36,17 @@ def best_time(function: Callable[[], object], repeat: int = 3, sync: bool = Fals
     return best
 
 
+def throughputs(
+    candidates: dict[str, Callable[[], object]], count: int, repeat: int = 3, sync: frozenset[str] = frozenset()
+) -> list[tuple[str, float, float]]:
+    """``(name, items per second, ratio to the first candidate)`` for each candidate, timed side by side."""
+    results = []
+    for name, function in candidates.items():
+        rate = count / best_time(function, repeat=repeat, sync=name in sync)
+        results.append((name, rate, rate / (results[0][1] if results else rate)))
+    return results
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A Markdown table."""
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]

@@ -16,7 +16,7 @@ import copy
 import random
 
 import torch
-from _common import RESULTS, bar_plot, best_time, machine, table, write_result
+from _common import RESULTS, bar_plot, machine, table, throughputs, write_result
 
 from colbert_retrieval import default_model
 
@@ -53,22 +53,16 @@ def main() -> None:
         "fp32, length-sorted (default)": run(model, "cpu"),
         "bf16, length-sorted (opt-in)": run(bf16, "cpu"),
     }
-    sync = {}
+    sync = frozenset()
     if torch.cuda.is_available():
         gpu32 = copy.deepcopy(model).to("cuda")
         gpu16 = copy.deepcopy(model).to("cuda", dtype=torch.bfloat16)
         candidates["GPU fp32, batch 256"] = run(gpu32, "cuda", batch_size=256)
         candidates["GPU bf16 + SDPA, batch 256"] = run(gpu16, "cuda", batch_size=256)
-        sync = {"GPU fp32, batch 256": True, "GPU bf16 + SDPA, batch 256": True}
-    rows, names, rates = [], [], []
-    base = None
-    for name, function in candidates.items():
-        seconds = best_time(function, repeat=1, sync=sync.get(name, False))
-        rate = args.docs / seconds
-        base = base or rate
-        rows.append([name, f"{rate:,.1f}", f"{rate / base:.2f}x"])
-        names.append(name)
-        rates.append(rate)
+        sync = frozenset({"GPU fp32, batch 256", "GPU bf16 + SDPA, batch 256"})
+    results = throughputs(candidates, args.docs, repeat=1, sync=sync)
+    rows = [[name, f"{rate:,.1f}", f"{ratio:.2f}x"] for name, rate, ratio in results]
+    names, rates = [r[0] for r in results], [r[1] for r in results]
     tokens = sum(len(model.tokenizer(d)["input_ids"][:256]) for d in docs) / len(docs)
     header = (
         f"Machine: {machine()}. Default model (MiniLM-L6, 128-d), {args.docs} documents of {tokens:.0f} tokens on "

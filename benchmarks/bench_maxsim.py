@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 
 import torch
-from _common import RESULTS, bar_plot, best_time, machine, table, write_result
+from _common import RESULTS, bar_plot, best_time, machine, table, throughputs, write_result
 from sentence_transformers.util.similarity import maxsim as st_maxsim
 
 from colbert_retrieval.scores import colbert_scores
@@ -39,16 +39,12 @@ def main() -> None:
         "colbert-retrieval chunked (fp32, default)": lambda: colbert_scores(q, d),
         "colbert-retrieval chunked (bf16)": lambda: colbert_scores(q, d, compute_dtype=torch.bfloat16),
     }
-    rows, names, rates = [], [], []
-    base = None
-    for name, function in candidates.items():
-        seconds = best_time(function, repeat=3)
-        rate = args.docs / seconds
-        base = base or rate
-        error = (function() - expected).abs().max().item()
-        rows.append([name, "CPU", f"{rate:,.0f}", f"{rate / base:.2f}x", f"{error:.1e}"])
-        names.append(name)
-        rates.append(rate)
+    results = throughputs(candidates, args.docs, repeat=3)
+    rows = [
+        [name, "CPU", f"{rate:,.0f}", f"{ratio:.2f}x", f"{(candidates[name]() - expected).abs().max().item():.1e}"]
+        for name, rate, ratio in results
+    ]
+    names, rates = [r[0] for r in results], [r[1] for r in results]
     if torch.cuda.is_available():
         dg = torch.nn.functional.normalize(torch.randn(args.gpu_docs, 180, 128, device="cuda"), dim=-1).bfloat16()
         qg = q.cuda()

@@ -14,7 +14,7 @@ import argparse
 
 import numpy as np
 import torch
-from _common import RESULTS, bar_plot, best_time, machine, table, write_result
+from _common import RESULTS, bar_plot, machine, table, throughputs, write_result
 from sentence_transformers.multi_vector_encoder.modules import HierarchicalTokenPooling
 
 from colbert_retrieval.pooling import pool_scipy, pool_torch
@@ -55,24 +55,25 @@ def main() -> None:
         "colbert-retrieval batched Ward (CPU: compiled nn-chain, 2 threads)": lambda: pool_torch(docs, pf),
     }
     outputs = {"colbert-retrieval batched Ward (CPU: compiled nn-chain, 2 threads)": pool_torch(docs, pf)}
-    sync = {}
+    sync = frozenset()
     if torch.cuda.is_available():
         gpu_docs = [d.cuda() for d in docs]
         candidates["colbert-retrieval batched Ward (GPU: torch lockstep)"] = lambda: pool_torch(
             gpu_docs, pf, batch_size=4096
         )
         outputs["colbert-retrieval batched Ward (GPU: torch lockstep)"] = pool_torch(gpu_docs, pf, batch_size=4096)
-        sync["colbert-retrieval batched Ward (GPU: torch lockstep)"] = True
-    rows, names, rates = [], [], []
-    base = None
-    for name, function in candidates.items():
-        seconds = best_time(function, repeat=2, sync=sync.get(name, False))
-        rate = args.docs / seconds
-        base = base or rate
-        same = f"{same_vectors(outputs[name], reference):.1%}" if name in outputs else "reference"
-        rows.append([name, f"{rate:,.0f}", f"{rate / base:.2f}x", same])
-        names.append(name)
-        rates.append(rate)
+        sync = frozenset({"colbert-retrieval batched Ward (GPU: torch lockstep)"})
+    results = throughputs(candidates, args.docs, repeat=2, sync=sync)
+    rows = [
+        [
+            name,
+            f"{rate:,.0f}",
+            f"{ratio:.2f}x",
+            f"{same_vectors(outputs[name], reference):.1%}" if name in outputs else "reference",
+        ]
+        for name, rate, ratio in results
+    ]
+    names, rates = [r[0] for r in results], [r[1] for r in results]
     header = (
         f"Machine: {machine()}. {args.docs} documents x {args.tokens} tokens x {args.dim}-d, pool_factor {pf}, "
         "best of 2 runs after a warm-up.\n\n"
