@@ -14,7 +14,7 @@ from qdrant_client import models as qm
 from colbert_retrieval import ColBERT
 from colbert_retrieval.errors import CollectionNotFoundError, EmptyInputError, IndexMismatchError, InputTypeError
 from colbert_retrieval.qdrant import ColBERTIndex, Record
-from colbert_retrieval.qdrant import index as index_module
+from colbert_retrieval.qdrant import writer as writer_module
 
 DOCS = [
     {
@@ -172,7 +172,7 @@ def test_empty_collection_and_bad_documents(index: ColBERTIndex) -> None:
 
 
 def test_oversized_multivectors_are_pooled_to_fit(index: ColBERTIndex, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(index_module, "max_vectors_per_point", lambda dim: 5)
+    monkeypatch.setattr(writer_module, "max_vectors_per_point", lambda dim: 5)
     with pytest.warns(UserWarning, match="pooled further"):
         summary = index.add([DOCS[2]])
     assert summary.repooled == 1
