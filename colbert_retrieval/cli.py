@@ -159,17 +159,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from qdrant_client import QdrantClient
-
-    from colbert_retrieval.qdrant.index import DEFAULT_PATH
+    from colbert_retrieval.qdrant.index import make_client
     from colbert_retrieval.qdrant.schema import IndexSettings
 
-    if args.url:
-        client = QdrantClient(url=args.url, api_key=os.environ.get("QDRANT_API_KEY"))
-    elif args.location:
-        client = QdrantClient(location=args.location)
-    else:
-        client = QdrantClient(path=args.path or DEFAULT_PATH)
+    client = make_client(args.path, args.location, args.url, os.environ.get("QDRANT_API_KEY") if args.url else None)
     if not client.collection_exists(args.collection):
         print(f"Collection {args.collection!r} does not exist.")
         return 1

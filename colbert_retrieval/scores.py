@@ -164,6 +164,18 @@ def _check_dims(queries: Tensor, documents: Tensor) -> None:
         raise DimensionMismatchError(msg)
 
 
+def _padded_pair(queries: ArrayLike, documents: ArrayLike, caller: str) -> tuple[Tensor, Tensor]:
+    q = _as_tensor(queries)
+    d = _as_tensor(documents)
+    if q.ndim != 3 or d.ndim != 3:
+        msg = (
+            f"{caller} expects padded 3-D batches (n, n_tokens, dim); use colbert_scores_ragged for lists of matrices."
+        )
+        raise DimensionMismatchError(msg)
+    _check_dims(q, d)
+    return q, d
+
+
 def _common_dtype(queries: Tensor, documents: Tensor) -> torch.dtype:
     if queries.dtype == documents.dtype:
         return queries.dtype
@@ -214,12 +226,7 @@ def colbert_scores(
         >>> colbert_scores(q, d, documents_mask=torch.tensor([[True, False]])).tolist()
         [[-0.5]]
     """
-    q = _as_tensor(queries)
-    d = _as_tensor(documents)
-    if q.ndim != 3 or d.ndim != 3:
-        msg = "colbert_scores expects padded 3-D batches; use colbert_scores_ragged for lists of matrices."
-        raise DimensionMismatchError(msg)
-    _check_dims(q, d)
+    q, d = _padded_pair(queries, documents, "colbert_scores")
     dtype = compute_dtype or compute_dtype_for(d.device, _common_dtype(q, d))
     if chunk_elements is None:
         chunk_elements = GPU_CHUNK_ELEMENTS if d.device.type == "cuda" else DEFAULT_CHUNK_ELEMENTS
@@ -274,12 +281,7 @@ def colbert_scores_pairwise(
         >>> colbert_scores_pairwise(q, d).tolist()
         [0.5, -1.0]
     """
-    q = _as_tensor(queries)
-    d = _as_tensor(documents)
-    if q.ndim != 3 or d.ndim != 3:
-        msg = "colbert_scores_pairwise expects padded 3-D batches (n, n_tokens, dim)."
-        raise DimensionMismatchError(msg)
-    _check_dims(q, d)
+    q, d = _padded_pair(queries, documents, "colbert_scores_pairwise")
     if q.shape[0] != d.shape[0]:
         msg = f"Pairwise scoring needs as many queries ({q.shape[0]}) as documents ({d.shape[0]})."
         raise DimensionMismatchError(msg)

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-from sentence_transformers.util import batch_to_device
 from torch import Tensor
 
 from colbert_retrieval.models._windows import common_prefix_length, plan_windows
@@ -138,7 +137,7 @@ def forward_long_documents(
         features: dict[str, Any] = {"input_ids": input_ids, "attention_mask": attention, "modality": "text"}
         if uses_token_types:
             features["token_type_ids"] = torch.zeros_like(input_ids)
-        features = batch_to_device(features, device)
+        features = _to_device(features, device)
         with torch.inference_mode():
             features = model._forward(features, "document", normalize)
         for row, (index, w, _) in enumerate(chunk):

@@ -15,7 +15,6 @@ import string
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import torch
 from sentence_transformers.base.modules import Normalize, Transformer
 from sentence_transformers.base.modules.dense import Dense
 from sentence_transformers.multi_vector_encoder.modules import MultiVectorMask
@@ -184,7 +183,7 @@ def apply_settings(model: ColBERT, settings: ColBERTSettings, fresh: bool, user_
     model.document_prefix = pick(settings.document_prefix, saved["document"], DEFAULT_DOCUMENT_PREFIX)
     model.add_special_tokens = settings.add_special_tokens
     prefixes = {"query": model.query_prefix, "document": model.document_prefix}
-    model.prompts = {**_split_prompts(model.prompts, {**prefixes, **{k: v for k, v in saved.items() if v}})}
+    model.prompts = _split_prompts(model.prompts, {**prefixes, **{k: v for k, v in saved.items() if v}})
     model.prompts.update(user_prompts)
     if settings.add_special_tokens:
         _register_markers(model, [model.query_prefix, model.document_prefix])
@@ -209,8 +208,3 @@ def apply_settings(model: ColBERT, settings: ColBERTSettings, fresh: bool, user_
     saved_skiplist = None if fresh else mask.skiplist_words
     mask.skiplist_words = list(pick(settings.skiplist_words, saved_skiplist, list(string.punctuation)))
     mask.resolve_with_tokenizer(model.tokenizer)
-
-
-def seeded(seed: int) -> torch.Generator:
-    """A CPU generator with a fixed seed (deterministic heads and marker rows)."""
-    return torch.Generator().manual_seed(seed)

@@ -68,9 +68,10 @@ def _hit(point: Any) -> SearchHit:
     )
 
 
-def _make_client(
+def make_client(
     path: str | None, location: str | None, url: str | None, api_key: str | None, **kwargs: Any
 ) -> QdrantClient:
+    """A client for a server (``url``), a ``location`` (``":memory:"``) or an embedded folder (default)."""
     if url is not None:
         return QdrantClient(url=url, api_key=api_key, **kwargs)
     if location is not None:
@@ -137,7 +138,7 @@ class ColBERTIndex(IndexWriter):
         **client_kwargs: Any,
     ) -> None:
         self._model = model
-        self._client = client or _make_client(path, location, url, api_key, **client_kwargs)
+        self._client = client or make_client(path, location, url, api_key, **client_kwargs)
         self.collection = collection
         self.prefetch_limit = prefetch_limit
         self.shard_key_selector = shard_key_selector
@@ -209,11 +210,6 @@ class ColBERTIndex(IndexWriter):
     def close(self) -> None:
         """Close the client (releases the lock of an embedded store)."""
         self._client.close()
-
-    def _require_collection(self) -> None:
-        if not self._client.collection_exists(self.collection):
-            msg = f"Collection {self.collection!r} does not exist (was it deleted?); re-create the index."
-            raise CollectionNotFoundError(msg)
 
     # ------------------------------------------------------------------ search
     def _query_vectors(self, queries: list[str]) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -19,7 +19,7 @@ import torch
 from qdrant_client import models as qm
 from tqdm.auto import tqdm
 
-from colbert_retrieval.errors import DimensionMismatchError
+from colbert_retrieval.errors import CollectionNotFoundError, DimensionMismatchError
 from colbert_retrieval.qdrant import ingest
 from colbert_retrieval.qdrant.first_stage import FirstStage, MuveraConfig, first_stage_vectors
 from colbert_retrieval.qdrant.records import Record, point_id, to_record
@@ -46,7 +46,9 @@ class IndexWriter:
     _muvera: MuveraConfig | None
 
     def _require_collection(self) -> None:
-        raise NotImplementedError
+        if not self._client.collection_exists(self.collection):
+            msg = f"Collection {self.collection!r} does not exist (was it deleted?); re-create the index."
+            raise CollectionNotFoundError(msg)
 
     def _encode_documents(self, texts: list[str], batch_size: int, pool_factor: int) -> list[torch.Tensor]:
         model = self._model
