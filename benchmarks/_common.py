@@ -24,27 +24,35 @@ def machine() -> str:
 def best_time(function: Callable[[], object], repeat: int = 3, sync: bool = False) -> float:
     """Best wall time of ``repeat`` runs (after one warm-up run)."""
     function()
-    best = float("inf")
-    for _ in range(repeat):
-        if sync:
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        function()
-        if sync:
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - start)
-    return best
+    return min(_timed(function, sync) for _ in range(repeat))
+
+
+def _timed(function: Callable[[], object], sync: bool) -> float:
+    if sync:
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    function()
+    if sync:
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
 
 
 def throughputs(
     candidates: dict[str, Callable[[], object]], count: int, repeat: int = 3, sync: frozenset[str] = frozenset()
 ) -> list[tuple[str, float, float]]:
-    """``(name, items per second, ratio to the first candidate)`` for each candidate, timed side by side."""
-    results = []
-    for name, function in candidates.items():
-        rate = count / best_time(function, repeat=repeat, sync=name in sync)
-        results.append((name, rate, rate / (results[0][1] if results else rate)))
-    return results
+    """``(name, items per second, ratio to the first candidate)`` for each candidate, timed side by side.
+
+    After one warm-up call each, the candidates run in ``repeat`` interleaved rounds (one call of each per
+    round), so a change of machine load during the run hits every candidate alike; each keeps its best time.
+    """
+    for function in candidates.values():
+        function()
+    best = dict.fromkeys(candidates, float("inf"))
+    for _ in range(repeat):
+        for name, function in candidates.items():
+            best[name] = min(best[name], _timed(function, name in sync))
+    first = count / next(iter(best.values()))
+    return [(name, count / seconds, count / seconds / first) for name, seconds in best.items()]
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

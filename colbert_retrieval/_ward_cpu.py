@@ -1,24 +1,24 @@
-"""Ward clustering of many documents on the CPU: SciPy's nearest-neighbour-chain algorithm, compiled with numba.
+"""Ward clustering of one document on the CPU: SciPy's nearest-neighbour chain, compiled with numba.
 
-The algorithm, its Lance-Williams update and its tie-breaking are SciPy's ``nn_chain`` (float64 on the
-same float32 cosine distances), so the merges are SciPy's. The flat clusters are the state after the
-``n - k`` shortest merges (what ``fcluster(criterion="maxclust")`` cuts, exact height ties aside).
-Documents run in parallel threads (``numba.prange``); the compiled code is cached on disk after the first
-call.
+The algorithm, its Lance-Williams update (float64) and its tie-breaking are SciPy's ``nn_chain``, so the
+merges are SciPy's. The flat clusters are the state after the ``n - k`` shortest merges (what
+``fcluster(criterion="maxclust")`` cuts, exact height ties aside). :func:`cluster_means` then averages each
+cluster in float32, adding the vectors in token order as the reference pooling does. The batch drivers
+that run documents in parallel threads are in :mod:`colbert_retrieval._pool_cpu`.
 
 Examples:
     >>> import numpy as np
     >>> x = np.array([[1.0, 0.0], [0.99, 0.14], [0.0, 1.0], [0.14, 0.99]], dtype=np.float32)
     >>> x /= np.linalg.norm(x, axis=1, keepdims=True)
-    >>> ward_labels_batch((1 - x @ x.T)[None], np.array([4]), np.array([2]))[0].tolist()
-    [1, 1, 3, 3]
+    >>> ward_labels(1 - x @ x.T, 2).tolist()
+    [1, 1, 2, 2]
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["AVAILABLE", "ward_labels_batch"]
+__all__ = ["AVAILABLE", "cluster_means", "nn_chain_labels", "ward_labels"]
 
 try:
     import numba
@@ -28,26 +28,39 @@ except ImportError:  # pragma: no cover - numba is a dependency, this only guard
 AVAILABLE = numba is not None
 
 
-def _nn_chain_labels(distances: np.ndarray, n: int, n_clusters: int, labels: np.ndarray) -> None:  # pragma: no cover
-    """Labels of the first ``n`` points after ``n - n_clusters`` Ward merges (SciPy's nn_chain)."""
-    d = np.empty((n, n), dtype=np.float64)
-    for i in range(n):
-        for j in range(n):
-            d[i, j] = distances[i, j]
+def _ward_update(dx, dy, ni, nx: float, ny: float, dxy2: float, count: int) -> None:  # pragma: no cover
+    """Lance-Williams Ward distances to the merge of x and y, written over ``dx`` (vectorises)."""
+    for a in range(count):
+        n = ni[a]
+        dx[a] = np.sqrt(((n + nx) * dx[a] * dx[a] + (n + ny) * dy[a] * dy[a] - n * dxy2) / (nx + ny + n))
+
+
+def nn_chain_labels(d: np.ndarray, n_clusters: int, labels: np.ndarray) -> None:  # pragma: no cover
+    """Cluster root index of each point after ``n - n_clusters`` Ward merges, written into ``labels``.
+
+    Args:
+        d: ``(n, n)`` float64 symmetric distances with an inf diagonal (overwritten).
+        n_clusters: clusters wanted.
+        labels: ``(n,)`` int64 output.
+    """
+    n = d.shape[0]
     size = np.ones(n, dtype=np.float64)
     active = np.arange(n)  # live slots, kept in increasing order (SciPy's scan order, so its tie-breaking)
     n_active = n
+    gx = np.empty(n, dtype=np.float64)
+    gy = np.empty(n, dtype=np.float64)
+    gs = np.empty(n, dtype=np.float64)
     chain = np.empty(n, dtype=np.int64)
-    merge_x = np.empty(n - 1, dtype=np.int64)
-    merge_y = np.empty(n - 1, dtype=np.int64)
-    heights = np.empty(n - 1, dtype=np.float64)
+    merge_x = np.empty(max(n - 1, 0), dtype=np.int64)
+    merge_y = np.empty(max(n - 1, 0), dtype=np.int64)
+    heights = np.empty(max(n - 1, 0), dtype=np.float64)
     chain_length = 0
+    y = 0
     for k in range(n - 1):
         if chain_length == 0:
             chain_length = 1
             chain[0] = active[0]
         x = 0
-        y = 0
         current = np.inf
         while True:
             x = chain[chain_length - 1]
@@ -57,9 +70,9 @@ def _nn_chain_labels(distances: np.ndarray, n: int, n_clusters: int, labels: np.
             else:
                 current = np.inf
             row = d[x]
-            for a in range(n_active):
+            for a in range(n_active):  # the diagonal is inf, so x never picks itself
                 i = active[a]
-                if i != x and row[i] < current:
+                if row[i] < current:
                     current = row[i]
                     y = i
             if chain_length > 1 and y == chain[chain_length - 2]:
@@ -83,16 +96,20 @@ def _nn_chain_labels(distances: np.ndarray, n: int, n_clusters: int, labels: np.
             elif active[a] == x:
                 removed = True
         n_active -= 1
+        # Lance-Williams update of every live cluster's distance to the new cluster y: gather, arithmetic on
+        # contiguous arrays (sqrt and division vectorise), scatter. Same values as SciPy's single pass: rows
+        # x and y hold d(i, x) and d(i, y) by symmetry, and no value is written before it is read.
         for a in range(n_active):
             i = active[a]
-            if i == y:
-                continue
-            ni = size[i]
-            dxi = d[i, x]
-            dyi = d[i, y]
-            value = np.sqrt(((ni + nx) * dxi * dxi + (ni + ny) * dyi * dyi - ni * current * current) / (nx + ny + ni))
-            d[i, y] = value
-            d[y, i] = value
+            gx[a] = d[x, i]
+            gy[a] = d[y, i]
+            gs[a] = size[i]
+        _ward_update(gx, gy, gs, nx, ny, current * current, n_active)
+        for a in range(n_active):
+            i = active[a]
+            if i != y:
+                d[i, y] = gx[a]
+                d[y, i] = gx[a]
     order = np.argsort(heights, kind="mergesort")
     parent = np.arange(n)
     for step in range(n - n_clusters):
@@ -111,37 +128,55 @@ def _nn_chain_labels(distances: np.ndarray, n: int, n_clusters: int, labels: np.
         labels[i] = root
 
 
-def _batch(
-    distances: np.ndarray, lengths: np.ndarray, n_clusters: np.ndarray, labels: np.ndarray
-) -> None:  # pragma: no cover
-    for b in numba.prange(distances.shape[0]):
-        if lengths[b] >= 2:
-            _nn_chain_labels(distances[b], lengths[b], n_clusters[b], labels[b])
-        elif lengths[b] == 1:
-            labels[b, 0] = 0
+def cluster_means(rest: np.ndarray, labels: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover
+    """Mean of each cluster, clusters in the order of their first token, written into ``out``.
+
+    Args:
+        rest: ``(n, dim)`` float32 vectors that were clustered.
+        labels: ``(n,)`` cluster root index of each vector.
+        out: ``(k, dim)`` float32 output, one row per cluster.
+    """
+    n, dim = rest.shape
+    slot = np.full(n, -1, dtype=np.int64)
+    counts = np.zeros(out.shape[0], dtype=np.float32)
+    used = 0
+    for t in range(n):
+        root = labels[t]
+        if slot[root] < 0:
+            slot[root] = used
+            out[used] = 0.0
+            used += 1
+        s = slot[root]
+        for c in range(dim):
+            out[s, c] += rest[t, c]
+        counts[s] += 1.0
+    for s in range(used):
+        for c in range(dim):
+            out[s, c] /= counts[s]
 
 
 if AVAILABLE:
-    _nn_chain_labels = numba.njit(cache=True, nogil=True)(_nn_chain_labels)
-    _batch = numba.njit(cache=True, parallel=True, nogil=True)(_batch)
+    _compile = numba.njit(cache=True, nogil=True, error_model="numpy")
+    _ward_update = _compile(_ward_update)
+    nn_chain_labels = _compile(nn_chain_labels)
+    cluster_means = _compile(cluster_means)
 
 
-def ward_labels_batch(distances: np.ndarray, lengths: np.ndarray, n_clusters: np.ndarray) -> np.ndarray:
-    """Ward cluster labels for a padded batch of cosine-distance matrices.
+def ward_labels(distances: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Ward labels (``1..k``, numbered by first token) of one document from its cosine distance matrix.
 
     Args:
-        distances: ``(batch, n, n)`` float32 ``1 - similarity`` matrices (padding ignored).
-        lengths: ``(batch,)`` real vectors per document.
-        n_clusters: ``(batch,)`` clusters per document.
+        distances: ``(n, n)`` float32 ``1 - similarity`` matrix (its upper triangle is read).
+        n_clusters: clusters wanted.
 
     Returns:
-        ``(batch, n)`` int64 labels: for each vector, its cluster's representative index; -1 on padding.
+        ``(n,)`` int64 labels.
     """
-    labels = np.full(distances.shape[:2], -1, dtype=np.int64)
-    _batch(
-        np.ascontiguousarray(distances, dtype=np.float32),
-        np.ascontiguousarray(lengths, dtype=np.int64),
-        np.ascontiguousarray(n_clusters, dtype=np.int64),
-        labels,
-    )
-    return labels
+    n = distances.shape[0]
+    upper = np.triu(np.asarray(distances, dtype=np.float64), k=1)
+    d = upper + upper.T
+    np.fill_diagonal(d, np.inf)
+    roots = np.empty(n, dtype=np.int64)
+    nn_chain_labels(d, int(n_clusters), roots)
+    _, first, inverse = np.unique(roots, return_index=True, return_inverse=True)
+    return np.argsort(np.argsort(first))[inverse] + 1

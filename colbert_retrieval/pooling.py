@@ -21,7 +21,7 @@ import torch
 from scipy.cluster import hierarchy
 from torch import Tensor
 
-from colbert_retrieval import _ward_cpu
+from colbert_retrieval import _pool_cpu, _ward_cpu
 from colbert_retrieval.ward import ward_cluster_labels
 
 __all__ = [
@@ -111,30 +111,40 @@ def pool_scipy(documents_embeddings: Sequence[Tensor], pool_factor: int, protect
     return [_pool_one(embedding, int(pool_factor), protected_tokens) for embedding in documents_embeddings]
 
 
+def _pool_group_cpu(group: list[Tensor], pool_factor: int, protected_tokens: int) -> list[Tensor]:
+    arrays = [np.ascontiguousarray(e.detach().float().numpy()) for e in group]
+    vectors, sizes = _pool_cpu.pool_batch(arrays, pool_factor, protected_tokens)
+    pooled = torch.from_numpy(vectors)
+    dtypes = {e.dtype for e in group}
+    if dtypes != {torch.float32}:
+        return [p.to(e.dtype) for p, e in zip(pooled.split(sizes.tolist()), group)]
+    return list(pooled.split(sizes.tolist()))
+
+
 def _pool_group(group: list[Tensor], pool_factor: int, protected_tokens: int) -> list[Tensor]:
     device = group[0].device
+    if device.type == "cpu" and _ward_cpu.AVAILABLE:
+        return _pool_group_cpu(group, pool_factor, protected_tokens)
     rests = [e[protected_tokens:].float() for e in group]
     lengths = torch.tensor([r.shape[0] for r in rests], device=device)
     n_clusters = torch.clamp(lengths // pool_factor, min=1)
     padded = torch.nn.utils.rnn.pad_sequence(rests, batch_first=True)
-    if device.type == "cpu" and _ward_cpu.AVAILABLE:
-        ones = torch.ones((), dtype=padded.dtype)
-        distances = torch.baddbmm(ones, padded, padded.transpose(1, 2), alpha=-1).numpy()  # 1 - similarity
-        labels = torch.from_numpy(_ward_cpu.ward_labels_batch(distances, lengths.numpy(), n_clusters.numpy()))
-    else:
-        labels = ward_cluster_labels(padded, lengths, n_clusters)
+    labels = ward_cluster_labels(padded, lengths, n_clusters)
     batch, n, dim = padded.shape
-    labels = labels.to(device)
+    positions = torch.arange(n, device=device)[None, :].expand(batch, n)
     real = labels >= 0
-    # Compact cluster ids (0..k-1, in the order of the representative vectors): no boolean indexing per row.
-    is_representative = real & (labels == torch.arange(n, device=device)[None, :])
-    rank = is_representative.long().cumsum(dim=1) - 1
+    # Name each cluster by its first token, then number clusters in that order (as the CPU path does).
+    first = torch.full((batch, n), n, dtype=labels.dtype, device=device)
+    first.scatter_reduce_(1, labels.clamp(min=0), torch.where(real, positions, n), reduce="amin")
+    labels = torch.where(real, torch.gather(first, 1, labels.clamp(min=0)), labels)
+    is_first = real & (labels == positions)
+    rank = is_first.long().cumsum(dim=1) - 1
     compact = torch.where(real, torch.gather(rank, 1, labels.clamp(min=0)), torch.zeros_like(labels))
     sums = torch.zeros((batch, n, dim), dtype=torch.float32, device=device)
     sums.scatter_add_(1, compact[:, :, None].expand(batch, n, dim), padded)  # padding rows are zeros
     counts = torch.zeros((batch, n), dtype=torch.float32, device=device)
     counts.scatter_add_(1, compact, real.float())
-    sizes = is_representative.sum(dim=1).tolist()
+    sizes = is_first.sum(dim=1).tolist()
     out = []
     for row, embedding in enumerate(group):
         size = sizes[row]
@@ -149,9 +159,10 @@ def pool_torch(
     """Batched path: Ward clustering of many documents at once, on the vectors' device.
 
     On the CPU, SciPy's nearest-neighbour-chain algorithm compiled with numba runs the documents in parallel
-    threads; on a GPU, :func:`colbert_retrieval.ward.ward_cluster_labels` merges all documents in lockstep.
-    Both use SciPy's merge rule, so the clusters are :func:`pool_scipy`'s (exact distance ties aside);
-    clusters come in the order of their representative vector instead of SciPy's label order.
+    threads on distances bit-equal to the reference's; on a GPU,
+    :func:`colbert_retrieval.ward.ward_cluster_labels` merges all documents in lockstep. Both use SciPy's
+    merge rule, so the clusters are :func:`pool_scipy`'s (exact distance ties aside); clusters come in the
+    order of their first token instead of SciPy's label order.
 
     Args:
         documents_embeddings: list of ``(n_i, dim)`` unit-vector tensors (CPU or GPU).

@@ -122,18 +122,73 @@ def test_gpu_pooling_matches_cpu() -> None:
 
 @pytest.mark.parametrize("pool_factor", [2, 3])
 def test_compiled_cpu_ward_gives_the_scipy_clusters(pool_factor: int) -> None:
-    from colbert_retrieval._ward_cpu import ward_labels_batch
+    from colbert_retrieval import _ward_cpu
     from colbert_retrieval.pooling import ward_labels
 
     rng = np.random.default_rng(10 + pool_factor)
-    lengths = rng.integers(1, 150, size=60)
-    docs = [unit_vectors(int(n), 24, seed=int(n) * 11 + i) for i, n in enumerate(lengths)]
-    padded = torch.nn.utils.rnn.pad_sequence(docs, batch_first=True)
-    distances = (1 - torch.bmm(padded, padded.transpose(1, 2))).numpy()
-    clusters = np.maximum(lengths // pool_factor, 1)
-    labels = ward_labels_batch(distances, lengths, clusters)
-    for row, doc in enumerate(docs):
-        ours = labels[row, : len(doc)]
-        assert (labels[row, len(doc) :] == -1).all() and len(np.unique(ours)) == clusters[row]
-        if len(doc) >= 2:
-            assert partition(ours) == partition(ward_labels(doc.numpy(), int(clusters[row])))
+    for i, n in enumerate(rng.integers(2, 150, size=60)):
+        doc = unit_vectors(int(n), 24, seed=int(n) * 11 + i).numpy()
+        k = max(int(n) // pool_factor, 1)
+        ours = _ward_cpu.ward_labels(1 - doc @ doc.T, k)
+        assert len(np.unique(ours)) == k
+        assert partition(ours) == partition(ward_labels(doc, k))
+
+
+def test_fused_distances_are_the_reference_torch_mm_values() -> None:
+    from colbert_retrieval import _gram_cpu
+
+    if not _gram_cpu.exact_kernel_ready(128):
+        pytest.skip("the fused kernel is not bit-equal to torch.mm on this machine (the fallback is used)")
+    rng = np.random.default_rng(0)
+    for n in (12, 31, 64, 181, 257):
+        x = rng.standard_normal((n, 128)).astype(np.float32)
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+        d = np.empty((n, n))
+        _gram_cpu.fill_distances(x, d)
+        expected = _gram_cpu.reference_distances(x).astype(np.float64)
+        upper = np.triu_indices(n, k=1)
+        assert np.array_equal(d[upper], expected[upper])
+        assert np.array_equal(d, d.T) and np.isinf(np.diag(d)).all()
+
+
+@pytest.mark.parametrize("dim", [128, 5])
+def test_batched_cpu_pooling_is_the_reference_to_the_last_bit(dim: int) -> None:
+    """Same vectors, bit for bit, as the per-document SciPy path (cluster order aside), any lengths.
+
+    128-d vectors take the fused kernel where it is exact (documents of 12+ vectors); 5-d ones and short
+    documents take torch.mm per document.
+    """
+    from colbert_retrieval.pooling import pool_scipy, pool_torch
+
+    rng = np.random.default_rng(dim)
+    docs = []
+    for i, n in enumerate(rng.integers(2, 200, size=80)):
+        centers = torch.randn(6, dim, generator=torch.Generator().manual_seed(i))
+        picks = torch.from_numpy(rng.integers(0, 6, size=int(n)))
+        docs.append(torch.nn.functional.normalize(centers[picks] + 0.7 * torch.randn(int(n), dim), dim=-1))
+    for pool_factor in (2, 3):
+        for fast, slow in zip(pool_torch(docs, pool_factor), pool_scipy(docs, pool_factor)):
+            assert fast.shape == slow.shape
+            assert torch.equal(fast[0], slow[0])
+            assert sorted(map(tuple, fast[1:].tolist())) == sorted(map(tuple, slow[1:].tolist()))
+
+
+def test_cpu_pooling_keeps_dtype_and_orders_clusters_by_first_token() -> None:
+    doc = torch.tensor([[1.0, 0, 0], [0, 1, 0], [0, 0, 1], [0, 1, 0], [0, 0, 1]]).repeat(1, 1)
+    pooled = pool_embeddings_hierarchical([doc, doc.to(torch.bfloat16)], pool_factor=2)
+    assert pooled[0].tolist() == [[1.0, 0, 0], [0, 1, 0], [0, 0, 1]]
+    assert pooled[1].dtype == torch.bfloat16 and pooled[1].float().tolist() == pooled[0].tolist()
+
+
+def test_lockstep_torch_path_gives_the_compiled_path_vectors_in_the_same_order(monkeypatch) -> None:
+    """The GPU algorithm (torch lockstep Ward), run on the CPU, matches the compiled CPU path row for row."""
+    from colbert_retrieval import pooling
+
+    rng = np.random.default_rng(5)
+    docs = [unit_vectors(int(n), 32, seed=int(n) + 3) for n in rng.integers(2, 90, size=25)]
+    compiled = pooling.pool_torch(docs, 2)
+    monkeypatch.setattr(pooling._ward_cpu, "AVAILABLE", False)
+    lockstep = pooling.pool_torch(docs, 2)
+    for a, b in zip(compiled, lockstep):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
