@@ -63,8 +63,8 @@ def main() -> None:
             ["PyLate einsum (bf16, 20k docs)", torch.cuda.get_device_name(0), f"{20000 / seconds:,.0f}", "", ""]
         )
     header = (
-        f"Machine: {machine()}. One 32x128 query against {args.docs} documents of 180x128, best of 3 after a warm-up; "
-        "error = max |score - einsum fp32|.\n\n"
+        f"Machine: {machine()}. One 32x128 query against {args.docs} documents of 180x128, "
+        "best of 3 interleaved rounds after a warm-up; error = max |score - einsum fp32|.\n\n"
     )
     markdown = header + table(["implementation", "device", "docs/s", "vs einsum", "max error"], rows)
     print(markdown)
