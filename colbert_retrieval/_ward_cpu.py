@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["AVAILABLE", "cluster_means", "nn_chain_labels", "ward_labels"]
+__all__ = ["AVAILABLE", "cluster_means", "nn_chain_labels", "nn_chain_merges", "ward_labels"]
 
 try:
     import numba
@@ -28,20 +28,25 @@ except ImportError:  # pragma: no cover - numba is a dependency, this only guard
 AVAILABLE = numba is not None
 
 
-def _ward_update(dx, dy, ni, nx: float, ny: float, dxy2: float, count: int) -> None:  # pragma: no cover
-    """Lance-Williams Ward distances to the merge of x and y, written over ``dx`` (vectorises)."""
+def _ward_update(dx, dy, ni, nx: float, ny: float, dxy: float, count: int) -> None:  # pragma: no cover
+    """Lance-Williams Ward distances to the merge of x and y, written over ``dx`` (vectorises).
+
+    SciPy's expression and evaluation order, so the same float64 values.
+    """
     for a in range(count):
         n = ni[a]
-        dx[a] = np.sqrt(((n + nx) * dx[a] * dx[a] + (n + ny) * dy[a] * dy[a] - n * dxy2) / (nx + ny + n))
+        t = 1.0 / (nx + ny + n)
+        dx[a] = np.sqrt((n + nx) * t * dx[a] * dx[a] + (n + ny) * t * dy[a] * dy[a] - n * t * dxy * dxy)
 
 
-def nn_chain_labels(d: np.ndarray, n_clusters: int, labels: np.ndarray) -> None:  # pragma: no cover
-    """Cluster root index of each point after ``n - n_clusters`` Ward merges, written into ``labels``.
+def nn_chain_merges(d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """SciPy's ``nn_chain`` Ward merges, in the order found: ``(x, y, height)`` arrays of length ``n - 1``.
 
     Args:
         d: ``(n, n)`` float64 symmetric distances with an inf diagonal (overwritten).
-        n_clusters: clusters wanted.
-        labels: ``(n,)`` int64 output.
+
+    Returns:
+        The merged slots (``x < y``; ``y`` holds the new cluster) and the merge heights.
     """
     n = d.shape[0]
     size = np.ones(n, dtype=np.float64)
@@ -104,12 +109,25 @@ def nn_chain_labels(d: np.ndarray, n_clusters: int, labels: np.ndarray) -> None:
             gx[a] = d[x, i]
             gy[a] = d[y, i]
             gs[a] = size[i]
-        _ward_update(gx, gy, gs, nx, ny, current * current, n_active)
+        _ward_update(gx, gy, gs, nx, ny, current, n_active)
         for a in range(n_active):
             i = active[a]
             if i != y:
                 d[i, y] = gx[a]
                 d[y, i] = gx[a]
+    return merge_x, merge_y, heights
+
+
+def nn_chain_labels(d: np.ndarray, n_clusters: int, labels: np.ndarray) -> None:  # pragma: no cover
+    """Cluster root index of each point after the ``n - n_clusters`` lowest Ward merges, into ``labels``.
+
+    Args:
+        d: ``(n, n)`` float64 symmetric distances with an inf diagonal (overwritten).
+        n_clusters: clusters wanted.
+        labels: ``(n,)`` int64 output.
+    """
+    n = d.shape[0]
+    merge_x, merge_y, heights = nn_chain_merges(d)
     order = np.argsort(heights, kind="mergesort")
     parent = np.arange(n)
     for step in range(n - n_clusters):
@@ -158,6 +176,7 @@ def cluster_means(rest: np.ndarray, labels: np.ndarray, out: np.ndarray) -> None
 if AVAILABLE:
     _compile = numba.njit(cache=True, nogil=True, error_model="numpy")
     _ward_update = _compile(_ward_update)
+    nn_chain_merges = _compile(nn_chain_merges)
     nn_chain_labels = _compile(nn_chain_labels)
     cluster_means = _compile(cluster_means)
 

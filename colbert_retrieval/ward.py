@@ -2,9 +2,10 @@
 
 The merge rule is SciPy's: distances start as cosine distances ``1 - <a, b>`` (float32 similarities, as the
 reference pooling computes them) and after merging clusters ``i`` and ``j`` the distance to every other
-cluster ``k`` follows the Lance-Williams Ward update, in float64::
+cluster ``k`` follows the Lance-Williams Ward update, in float64 and in SciPy's evaluation order::
 
-    d(k, i+j) = sqrt(((n_k + n_i) d(k,i)^2 + (n_k + n_j) d(k,j)^2 - n_k d(i,j)^2) / (n_k + n_i + n_j))
+    t = 1 / (n_k + n_i + n_j)
+    d(k, i+j) = sqrt((n_k + n_i) t d(k,i)^2 + (n_k + n_j) t d(k,j)^2 - n_k t d(i,j)^2)
 
 Ward linkage is reducible, so merging the globally closest pair first gives the same dendrogram as SciPy's
 nearest-neighbour chain, and stopping after ``n - k`` merges gives the clusters that
@@ -71,9 +72,10 @@ def ward_cluster_labels(vectors: Tensor, lengths: Tensor, n_clusters: Tensor) ->
         s_i, s_j = sizes[batch, i], sizes[batch, j]
         d_i, d_j = distances[batch, i], distances[batch, j]
         s_k = sizes
+        t = 1.0 / (s_i[:, None] + s_j[:, None] + s_k)
+        d_ij_col = d_ij[:, None]
         merged = torch.sqrt(
-            ((s_k + s_i[:, None]) * d_i**2 + (s_k + s_j[:, None]) * d_j**2 - s_k * d_ij[:, None] ** 2)
-            / (s_k + s_i[:, None] + s_j[:, None])
+            (s_k + s_i[:, None]) * t * d_i * d_i + (s_k + s_j[:, None]) * t * d_j * d_j - s_k * t * d_ij_col * d_ij_col
         )
         alive = (s_k > 0) & (positions[None, :] != i[:, None]) & (positions[None, :] != j[:, None])
         merged = torch.where(alive, merged, torch.full_like(merged, _INF))

@@ -192,3 +192,18 @@ def test_lockstep_torch_path_gives_the_compiled_path_vectors_in_the_same_order(m
     for a, b in zip(compiled, lockstep):
         assert a.shape == b.shape
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
+
+
+def test_compiled_nn_chain_has_scipys_merge_heights_to_the_last_bit() -> None:
+    from colbert_retrieval import _ward_cpu
+
+    for n in (2, 3, 17, 64, 179):
+        x = unit_vectors(n, 32, seed=n + 100).numpy()
+        distances = 1 - torch.mm(torch.from_numpy(x), torch.from_numpy(x).t()).numpy()
+        condensed = distances[np.triu_indices(n, k=1)]
+        expected = hierarchy.linkage(condensed, method="ward")[:, 2]
+        upper = np.triu(distances.astype(np.float64), k=1)
+        d = upper + upper.T
+        np.fill_diagonal(d, np.inf)
+        _, _, heights = _ward_cpu.nn_chain_merges(d)
+        assert np.array_equal(np.sort(heights), expected)
