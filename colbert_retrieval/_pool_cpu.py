@@ -16,6 +16,8 @@ Examples:
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from colbert_retrieval import _gram_cpu
@@ -61,6 +63,11 @@ if AVAILABLE:
     _pool_given = _compile_parallel(_pool_given)
 
 
+# numba's parallel kernels may not be entered by two Python threads at once with its "workqueue" threading
+# layer (the fallback where no OpenMP / TBB runtime is found); the kernels use every core anyway.
+_PARALLEL = threading.Lock()
+
+
 def _typed(arrays: list[np.ndarray]):
     typed = numba.typed.List()
     for array in arrays:
@@ -89,6 +96,21 @@ def pool_batch(docs: list[np.ndarray], pool_factor: int, protected: int) -> tupl
     fused = lengths >= _gram_cpu.MIN_FUSED_LENGTH
     if not _gram_cpu.exact_kernel_ready(docs[0].shape[1]):
         fused[:] = False
+    with _PARALLEL:
+        _run(docs, protected, lengths, n_clusters, offsets, fused, out)
+    return out, sizes
+
+
+def _run(
+    docs: list[np.ndarray],
+    protected: int,
+    lengths: np.ndarray,
+    n_clusters: np.ndarray,
+    offsets: np.ndarray,
+    fused: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Fill ``out``: fused kernel for the ``fused`` documents, ``torch.mm`` distances for the others."""
     if fused.any():
         chosen = np.flatnonzero(fused)
         _pool_fused(_typed([docs[i] for i in chosen]), protected, n_clusters[chosen], offsets[chosen], out)
@@ -100,4 +122,3 @@ def pool_batch(docs: list[np.ndarray], pool_factor: int, protected: int) -> tupl
             n = int(lengths[i])
             distances[row, :n, :n] = _gram_cpu.reference_distances(docs[i][protected:])
         _pool_given(_typed([docs[i] for i in chosen]), protected, distances, n_clusters[chosen], offsets[chosen], out)
-    return out, sizes

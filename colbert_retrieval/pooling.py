@@ -238,6 +238,10 @@ def pool_embeddings_hierarchical(
         raise ValueError(msg)
     if pool_factor == 1:
         return list(documents_embeddings)
+    sizes = {tuple(e.shape[1:]) for e in documents_embeddings}
+    if len(sizes) > 1 or any(len(size) != 1 for size in sizes):
+        msg = f"Pool (n_i, dim) matrices of one vector size; got shapes {sorted(sizes)} after the first axis."
+        raise ValueError(msg)
     if method == "scipy":
         return pool_scipy(documents_embeddings, pool_factor, protected_tokens)
     return pool_torch(documents_embeddings, pool_factor, protected_tokens)

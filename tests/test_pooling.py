@@ -207,3 +207,19 @@ def test_compiled_nn_chain_has_scipys_merge_heights_to_the_last_bit() -> None:
         np.fill_diagonal(d, np.inf)
         _, _, heights = _ward_cpu.nn_chain_merges(d)
         assert np.array_equal(np.sort(heights), expected)
+
+
+def test_documents_of_different_vector_sizes_are_refused() -> None:
+    with pytest.raises(ValueError, match="one vector size"):
+        pool_embeddings_hierarchical([torch.ones(5, 4), torch.ones(5, 3)], pool_factor=2)
+
+
+def test_pooling_from_several_threads_at_once() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    docs = [unit_vectors(40 + i, 16, seed=i) for i in range(12)]
+    expected = pool_embeddings_hierarchical(docs, 2)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: pool_embeddings_hierarchical(docs, 2), range(8)))
+    for result in results:
+        assert all(torch.equal(a, b) for a, b in zip(result, expected))
