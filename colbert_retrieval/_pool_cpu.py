@@ -27,37 +27,38 @@ __all__ = ["pool_batch"]
 
 
 def _pool_one(rest, d, n_clusters: int, out) -> None:  # pragma: no cover - compiled
+    """Ward labels from the prepared distances ``d``, then the cluster means into ``out``."""
     labels = np.empty(rest.shape[0], dtype=np.int64)
     nn_chain_labels(d, n_clusters, labels)
     cluster_means(rest, labels, out)
 
 
+def _start(doc, protected: int, start: int, out):  # pragma: no cover - compiled
+    """Copy the protected rows to ``out``; the rows to cluster and an empty float64 distance matrix."""
+    out[start : start + protected] = doc[:protected]
+    rest = doc[protected:]
+    return rest, np.empty((rest.shape[0], rest.shape[0]), dtype=np.float64)
+
+
 def _pool_fused(docs, protected: int, n_clusters, offsets, out) -> None:  # pragma: no cover - compiled
     for b in numba.prange(len(docs)):
-        doc = docs[np.int64(b)]
-        start = offsets[b]
-        out[start : start + protected] = doc[:protected]
-        rest = doc[protected:]
-        n = rest.shape[0]
-        d = np.empty((n, n), dtype=np.float64)
+        rest, d = _start(docs[np.int64(b)], protected, offsets[b], out)
         _gram_cpu.fill_distances(rest, d)
-        _pool_one(rest, d, n_clusters[b], out[start + protected : start + protected + n_clusters[b]])
+        first = offsets[b] + protected
+        _pool_one(rest, d, n_clusters[b], out[first : first + n_clusters[b]])
 
 
 def _pool_given(docs, protected: int, distances, n_clusters, offsets, out) -> None:  # pragma: no cover
     for b in numba.prange(len(docs)):
-        doc = docs[np.int64(b)]
-        start = offsets[b]
-        out[start : start + protected] = doc[:protected]
-        rest = doc[protected:]
-        n = rest.shape[0]
-        d = np.empty((n, n), dtype=np.float64)
-        _gram_cpu.fill_from_matrix(distances[b], n, d)
-        _pool_one(rest, d, n_clusters[b], out[start + protected : start + protected + n_clusters[b]])
+        rest, d = _start(docs[np.int64(b)], protected, offsets[b], out)
+        _gram_cpu.fill_from_matrix(distances[b], rest.shape[0], d)
+        first = offsets[b] + protected
+        _pool_one(rest, d, n_clusters[b], out[first : first + n_clusters[b]])
 
 
 if AVAILABLE:
     _pool_one = numba.njit(cache=True, nogil=True, error_model="numpy")(_pool_one)
+    _start = numba.njit(cache=True, nogil=True, error_model="numpy")(_start)
     _compile_parallel = numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
     _pool_fused = _compile_parallel(_pool_fused)
     _pool_given = _compile_parallel(_pool_given)
