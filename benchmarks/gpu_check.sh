@@ -15,5 +15,5 @@ nvidia-smi --query-gpu=name,memory.total --format=csv | tee "$OUT/gpu.txt"
 python -m pytest -m gpu -q -p no:cacheprovider tests 2>&1 | tee "$OUT/gpu_tests.txt"
 python benchmarks/bench_pooling.py --docs 20000 --reference-docs 1000 --rounds 3 2>&1 | tee "$OUT/pooling.txt"
 python benchmarks/bench_maxsim.py --docs 20000 --gpu-docs 100000 2>&1 | tee "$OUT/maxsim.txt"
-python benchmarks/bench_encode.py --docs 20000 2>&1 | tee "$OUT/encode.txt"
+python benchmarks/bench_encode.py --docs 20000 --words 180 --cpu-docs 256 2>&1 | tee "$OUT/encode.txt"
 cp docs/benchmarks/*.png "$OUT/" 2>/dev/null || true
