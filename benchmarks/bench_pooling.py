@@ -60,17 +60,17 @@ def main() -> None:
     candidates = {
         "SciPy per document (PyLate algorithm)": lambda: pool_scipy(subset, pf),
         "sentence-transformers HierarchicalTokenPooling": lambda: st_pooling.pool(subset, task="document"),
-        ours: lambda: pool_torch(docs, pf, batch_size=len(docs)),
+        ours: lambda: pool_torch(docs, pf),
         ours_small: lambda: [p for i in range(0, len(docs), 32) for p in pool_torch(docs[i : i + 32], pf)],
     }
-    outputs = {ours: pool_torch(docs, pf, batch_size=len(docs))}
+    outputs = {ours: pool_torch(docs, pf)}
     sync = frozenset()
     if torch.cuda.is_available():
         gpu_docs = [d.cuda() for d in docs]
         candidates["colbert-retrieval batched Ward (GPU: torch lockstep)"] = lambda: pool_torch(
             gpu_docs, pf, batch_size=4096
         )
-        outputs["colbert-retrieval batched Ward (GPU: torch lockstep)"] = pool_torch(gpu_docs, pf, batch_size=4096)
+        outputs["colbert-retrieval batched Ward (GPU: torch lockstep)"] = pool_torch(gpu_docs, pf)
         sync = frozenset({"colbert-retrieval batched Ward (GPU: torch lockstep)"})
     references = ("SciPy per document (PyLate algorithm)", "sentence-transformers HierarchicalTokenPooling")
     counts = dict.fromkeys(references, len(subset))

@@ -25,11 +25,13 @@ from colbert_retrieval import _pool_cpu, _ward_cpu
 from colbert_retrieval.ward import ward_cluster_labels
 
 __all__ = [
+    "CPU_GROUP_DOCS",
     "POOLING_METHODS",
     "pool_embeddings_hierarchical",
     "pool_scipy",
     "pool_torch",
     "pooled_length",
+    "pooling_groups",
     "ward_labels",
 ]
 
@@ -153,22 +155,73 @@ def _pool_group(group: list[Tensor], pool_factor: int, protected_tokens: int) ->
     return out
 
 
+#: Most documents per call of the compiled CPU path (bounds its typed list and output array).
+CPU_GROUP_DOCS = 4096
+#: Bytes per distance-matrix entry of the lockstep path (float32 similarities, float64 distances, masks).
+_LOCKSTEP_BYTES_PER_PAIR = 24
+
+
+def _lockstep_budget(device: torch.device) -> int:
+    """Bytes the lockstep path may use for one group's ``n x n`` matrices on ``device``."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(min(4 * 2**30, free // 4))
+    return 2**30
+
+
+def pooling_groups(lengths: Sequence[int], budget_bytes: int, max_docs: int) -> list[list[int]]:
+    """Split documents into groups of similar length that fit a memory budget.
+
+    Documents are taken shortest first; a group grows while ``len(group) * n_max**2 * 24`` bytes fit in
+    ``budget_bytes`` (the lockstep path's ``n x n`` matrices) and it has fewer than ``max_docs`` documents.
+    A document too long for the budget on its own gets a group of its own.
+
+    Args:
+        lengths: vectors per document.
+        budget_bytes: memory for one group.
+        max_docs: most documents per group.
+
+    Returns:
+        Lists of positions into ``lengths``; every position appears once.
+
+    Examples:
+        >>> pooling_groups([180, 10, 180, 12], budget_bytes=2 * 180 * 180 * 24, max_docs=8)
+        [[1, 3], [0, 2]]
+    """
+    groups: list[list[int]] = []
+    current: list[int] = []
+    for position in sorted(range(len(lengths)), key=lambda p: lengths[p]):
+        pairs = lengths[position] ** 2 * _LOCKSTEP_BYTES_PER_PAIR
+        if current and ((len(current) + 1) * pairs > budget_bytes or len(current) >= max_docs):
+            groups.append(current)
+            current = []
+        current.append(position)
+    if current:
+        groups.append(current)
+    return groups
+
+
 def pool_torch(
-    documents_embeddings: Sequence[Tensor], pool_factor: int, protected_tokens: int = 1, batch_size: int = 256
+    documents_embeddings: Sequence[Tensor],
+    pool_factor: int,
+    protected_tokens: int = 1,
+    batch_size: int | None = None,
 ) -> list[Tensor]:
     """Batched path: Ward clustering of many documents at once, on the vectors' device.
 
     On the CPU, SciPy's nearest-neighbour-chain algorithm compiled with numba runs the documents in parallel
     threads on distances bit-equal to the reference's; on a GPU,
-    :func:`colbert_retrieval.ward.ward_cluster_labels` merges all documents in lockstep. Both use SciPy's
-    merge rule, so the clusters are :func:`pool_scipy`'s (exact distance ties aside); clusters come in the
-    order of their first token instead of SciPy's label order.
+    :func:`colbert_retrieval.ward.ward_cluster_labels` merges all documents of a group in lockstep (its cost
+    is a fixed number of steps per group, so groups are as large as memory allows). Both use SciPy's merge
+    rule, so the clusters are :func:`pool_scipy`'s (exact distance ties aside); clusters come in the order of
+    their first token instead of SciPy's label order.
 
     Args:
         documents_embeddings: list of ``(n_i, dim)`` unit-vector tensors (CPU or GPU).
         pool_factor: keep about ``1 / pool_factor`` of the non-protected vectors.
         protected_tokens: leading vectors kept unchanged.
-        batch_size: documents clustered together (documents of similar length are grouped).
+        batch_size: most documents clustered together; by default as many as fit (GPU: up to a quarter of
+            the free memory, at most 4 GiB; compiled CPU path: :data:`CPU_GROUP_DOCS`).
 
     Returns:
         list of ``(m_i, dim)`` tensors, each on its input's device and dtype.
@@ -180,22 +233,22 @@ def pool_torch(
         torch.Size([4, 3])
     """
     results: list[Tensor | None] = [None] * len(documents_embeddings)
-    todo = []
+    by_device: dict[torch.device, list[int]] = {}
     for position, embedding in enumerate(documents_embeddings):
         rest = embedding.shape[0] - protected_tokens
         if rest <= 1 or max(rest // pool_factor, 1) >= rest:
             results[position] = embedding
         else:
-            todo.append(position)
-    todo.sort(key=lambda p: (str(documents_embeddings[p].device), documents_embeddings[p].shape[0]))
-    for start in range(0, len(todo), batch_size):
-        positions = todo[start : start + batch_size]
-        by_device: dict[str, list[int]] = {}
-        for p in positions:
-            by_device.setdefault(str(documents_embeddings[p].device), []).append(p)
-        for group_positions in by_device.values():
-            pooled = _pool_group([documents_embeddings[p] for p in group_positions], int(pool_factor), protected_tokens)
-            for p, tensor in zip(group_positions, pooled):
+            by_device.setdefault(embedding.device, []).append(position)
+    for device, positions in by_device.items():
+        compiled = device.type == "cpu" and _ward_cpu.AVAILABLE
+        budget = 2**62 if compiled else _lockstep_budget(device)
+        max_docs = batch_size or (CPU_GROUP_DOCS if compiled else len(positions))
+        lengths = [documents_embeddings[p].shape[0] - protected_tokens for p in positions]
+        for group in pooling_groups(lengths, budget, max_docs):
+            chosen = [positions[g] for g in group]
+            pooled = _pool_group([documents_embeddings[p] for p in chosen], int(pool_factor), protected_tokens)
+            for p, tensor in zip(chosen, pooled):
                 results[p] = tensor
     return [r for r in results if r is not None]
 

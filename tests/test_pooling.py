@@ -223,3 +223,26 @@ def test_pooling_from_several_threads_at_once() -> None:
         results = list(pool.map(lambda _: pool_embeddings_hierarchical(docs, 2), range(8)))
     for result in results:
         assert all(torch.equal(a, b) for a, b in zip(result, expected))
+
+
+def test_pooling_groups_respect_the_budget_and_cover_every_document() -> None:
+    from colbert_retrieval.pooling import pooling_groups
+
+    rng = np.random.default_rng(0)
+    lengths = [int(n) for n in rng.integers(2, 300, size=500)] + [5000]
+    budget = 64 * 200 * 200 * 24
+    groups = pooling_groups(lengths, budget, max_docs=50)
+    assert sorted(p for g in groups for p in g) == list(range(len(lengths)))
+    for group in groups:
+        assert len(group) <= 50
+        assert len(group) == 1 or len(group) * max(lengths[p] for p in group) ** 2 * 24 <= budget
+    assert [5000] in [[lengths[p] for p in g] for g in groups]  # too long for the budget: alone
+
+
+def test_small_groups_give_the_same_result_as_one_group() -> None:
+    from colbert_retrieval.pooling import pool_torch
+
+    docs = [unit_vectors(n, 16, seed=n) for n in (30, 5, 60, 2, 44, 17)]
+    whole = pool_torch(docs, 2)
+    for batch_size in (1, 2, 4):
+        assert all(torch.equal(a, b) for a, b in zip(pool_torch(docs, 2, batch_size=batch_size), whole))

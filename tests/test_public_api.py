@@ -43,7 +43,16 @@ def test_submodule_all_is_frozen() -> None:
         ]
     )
     assert sorted(pooling.__all__) == sorted(
-        ["POOLING_METHODS", "pool_embeddings_hierarchical", "pool_scipy", "pool_torch", "pooled_length", "ward_labels"]
+        [
+            "CPU_GROUP_DOCS",
+            "POOLING_METHODS",
+            "pool_embeddings_hierarchical",
+            "pool_scipy",
+            "pool_torch",
+            "pooled_length",
+            "pooling_groups",
+            "ward_labels",
+        ]
     )
     assert sorted(quantization.__all__) == ["Precision", "quantize"]
     assert sorted(evaluation.__all__) == ["BeirDataset", "load_beir", "mrr_at_k", "ndcg_at_k", "recall_at_k"]
