@@ -4,9 +4,9 @@
 
 References, same inputs, same run: colbert_retrieval's per-document SciPy path (PyLate's algorithm) and
 sentence-transformers' HierarchicalTokenPooling. Ours: on the CPU, the parallel compiled path (exact
-distance kernel + SciPy's nn-chain, one call for all documents and in calls of 32 as encode makes them);
-on the GPU when one is present, the torch lockstep Ward. Checks the pooled vectors against the reference
-(bit-identical and within 1e-4). Writes docs/benchmarks/pooling.md and pooling.png.
+distance kernel + SciPy's nn-chain), in one call for all documents and in calls of 32 documents (as small
+encode calls make them); on the GPU when one is present, the torch lockstep Ward. Checks the pooled vectors
+against the reference (bit-identical and within 1e-4). Writes docs/benchmarks/pooling.md and pooling.png.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def main() -> None:
     subset = docs[: args.reference_docs or len(docs)]
     reference = pool_scipy(subset, pf)
     ours = f"colbert-retrieval, CPU, {torch.get_num_threads()} threads"
-    ours_small = "colbert-retrieval, CPU, calls of 32 documents (as in encode)"
+    ours_small = "colbert-retrieval, CPU, in calls of 32 documents"
     candidates = {
         "SciPy per document (PyLate algorithm)": lambda: pool_scipy(subset, pf),
         "sentence-transformers HierarchicalTokenPooling": lambda: st_pooling.pool(subset, task="document"),
