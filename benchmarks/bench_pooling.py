@@ -27,11 +27,13 @@ def same_vectors(a: list[torch.Tensor], b: list[torch.Tensor]) -> str:
     def rows(x: torch.Tensor) -> list[tuple[float, ...]]:
         return sorted(map(tuple, x.cpu().float().tolist()))
 
-    exact = sum(x.shape == y.shape and rows(x) == rows(y) for x, y in zip(a, b)) / len(a)
-    close = sum(
-        x.shape == y.shape and np.allclose(np.array(rows(x)), np.array(rows(y)), atol=1e-4) for x, y in zip(a, b)
-    ) / len(a)
-    return f"{exact:.1%} bit-identical, {close:.1%} within 1e-4"
+    exact = close = 0
+    for x, y in zip(a, b):
+        if x.shape == y.shape:
+            rx, ry = rows(x), rows(y)
+            exact += rx == ry
+            close += np.allclose(np.array(rx), np.array(ry), atol=1e-4)
+    return f"{exact / len(a):.1%} bit-identical, {close / len(a):.1%} within 1e-4"
 
 
 def main() -> None:

@@ -10,8 +10,8 @@ clustering is sensitive to the last bit of a near-tie, so the fast paths reprodu
   :func:`exact_kernel_ready` compiles it and checks, once per process and vector size, that it is
   bit-equal to ``torch.mm`` on this machine; it must run before the first call. Documents shorter than
   :data:`MIN_FUSED_LENGTH` are left out (``torch.mm`` takes another code path for them).
-- :func:`reference_distances` + :func:`fill_from_matrix` (everything else): the reference's own
-  ``torch.mm`` call, per document.
+- :func:`reference_distances` (everything else): the reference's own ``torch.mm`` call, per document,
+  turned into the Ward step's matrix by :func:`colbert_retrieval._ward_cpu.fill_from_matrix`.
 
 The tile kernel is generated from a template (its accumulators must be scalar locals to stay in
 registers) and compiled with LLVM's SLP vectoriser, which numba leaves off by default; it is switched on
@@ -38,7 +38,7 @@ import torch
 
 from colbert_retrieval._ward_cpu import AVAILABLE, numba
 
-__all__ = ["MIN_FUSED_LENGTH", "exact_kernel_ready", "fill_distances", "fill_from_matrix", "reference_distances"]
+__all__ = ["MIN_FUSED_LENGTH", "exact_kernel_ready", "fill_distances", "reference_distances"]
 
 logger = logging.getLogger(__name__)
 
@@ -86,26 +86,14 @@ def _fill_distances(x: np.ndarray, d: np.ndarray) -> None:  # pragma: no cover -
         d[i, i] = np.inf
 
 
-def _fill_from_matrix(distances, n: int, d: np.ndarray) -> None:  # pragma: no cover - compiled
-    """The float64 matrix of the first ``n`` points from a float32 matrix's upper triangle; inf diagonal."""
-    for i in range(n):
-        d[i, i] = np.inf
-        for j in range(i + 1, n):
-            value = np.float64(distances[i, j])
-            d[i, j] = value
-            d[j, i] = value
-
-
 if AVAILABLE:
     _namespace = {"np": np}
     exec(_tile_source(_ROWS, _COLS), _namespace)
     _tile = numba.njit(fastmath={"contract"}, nogil=True, inline="always", error_model="numpy")(_namespace["tile"])
     # fastmath "contract" only fuses a * b + c into one FMA (no reassociation): the BLAS's arithmetic.
     fill_distances = numba.njit(fastmath={"contract"}, nogil=True, cache=True, error_model="numpy")(_fill_distances)
-    fill_from_matrix = numba.njit(nogil=True, cache=True, error_model="numpy")(_fill_from_matrix)
 else:  # pragma: no cover
     fill_distances = _fill_distances
-    fill_from_matrix = _fill_from_matrix
 
 
 def reference_distances(rest: np.ndarray) -> np.ndarray:

@@ -17,30 +17,37 @@ Examples:
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import numpy as np
 
 from colbert_retrieval import _gram_cpu
-from colbert_retrieval._ward_cpu import AVAILABLE, cluster_means, nn_chain_labels, numba
+from colbert_retrieval._ward_cpu import AVAILABLE, cluster_means, fill_from_matrix, nn_chain_labels, numba
 
 __all__ = ["pool_batch"]
 
+TypedList = Any  # numba.typed.List of C-contiguous float32 (n_i, dim) arrays
 
-def _pool_one(rest, d, n_clusters: int, out) -> None:  # pragma: no cover - compiled
+
+def _pool_one(rest: np.ndarray, d: np.ndarray, n_clusters: int, out: np.ndarray) -> None:  # pragma: no cover
     """Ward labels from the prepared distances ``d``, then the cluster means into ``out``."""
     labels = np.empty(rest.shape[0], dtype=np.int64)
     nn_chain_labels(d, n_clusters, labels)
     cluster_means(rest, labels, out)
 
 
-def _start(doc, protected: int, start: int, out):  # pragma: no cover - compiled
+def _start(  # pragma: no cover - compiled
+    doc: np.ndarray, protected: int, start: int, out: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Copy the protected rows to ``out``; the rows to cluster and an empty float64 distance matrix."""
     out[start : start + protected] = doc[:protected]
     rest = doc[protected:]
     return rest, np.empty((rest.shape[0], rest.shape[0]), dtype=np.float64)
 
 
-def _pool_fused(docs, protected: int, n_clusters, offsets, out) -> None:  # pragma: no cover - compiled
+def _pool_fused(  # pragma: no cover - compiled
+    docs: TypedList, protected: int, n_clusters: np.ndarray, offsets: np.ndarray, out: np.ndarray
+) -> None:
     for b in numba.prange(len(docs)):
         rest, d = _start(docs[np.int64(b)], protected, offsets[b], out)
         _gram_cpu.fill_distances(rest, d)
@@ -48,10 +55,17 @@ def _pool_fused(docs, protected: int, n_clusters, offsets, out) -> None:  # prag
         _pool_one(rest, d, n_clusters[b], out[first : first + n_clusters[b]])
 
 
-def _pool_given(docs, protected: int, distances, n_clusters, offsets, out) -> None:  # pragma: no cover
+def _pool_given(  # pragma: no cover - compiled
+    docs: TypedList,
+    protected: int,
+    distances: np.ndarray,
+    n_clusters: np.ndarray,
+    offsets: np.ndarray,
+    out: np.ndarray,
+) -> None:
     for b in numba.prange(len(docs)):
         rest, d = _start(docs[np.int64(b)], protected, offsets[b], out)
-        _gram_cpu.fill_from_matrix(distances[b], rest.shape[0], d)
+        fill_from_matrix(distances[b], rest.shape[0], d)
         first = offsets[b] + protected
         _pool_one(rest, d, n_clusters[b], out[first : first + n_clusters[b]])
 
@@ -69,7 +83,7 @@ if AVAILABLE:
 _PARALLEL = threading.Lock()
 
 
-def _typed(arrays: list[np.ndarray]):
+def _typed(arrays: list[np.ndarray]) -> TypedList:
     typed = numba.typed.List()
     for array in arrays:
         typed.append(array)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["AVAILABLE", "cluster_means", "nn_chain_labels", "nn_chain_merges", "ward_labels"]
+__all__ = ["AVAILABLE", "cluster_means", "fill_from_matrix", "nn_chain_labels", "nn_chain_merges", "ward_labels"]
 
 try:
     import numba
@@ -28,7 +28,19 @@ except ImportError:  # pragma: no cover - numba is a dependency, this only guard
 AVAILABLE = numba is not None
 
 
-def _ward_update(dx, dy, ni, nx: float, ny: float, dxy: float, count: int) -> None:  # pragma: no cover
+def fill_from_matrix(distances: np.ndarray, n: int, d: np.ndarray) -> None:  # pragma: no cover - compiled
+    """The float64 matrix of the first ``n`` points from a float32 matrix's upper triangle; inf diagonal."""
+    for i in range(n):
+        d[i, i] = np.inf
+        for j in range(i + 1, n):
+            value = np.float64(distances[i, j])
+            d[i, j] = value
+            d[j, i] = value
+
+
+def _ward_update(  # pragma: no cover - compiled
+    dx: np.ndarray, dy: np.ndarray, ni: np.ndarray, nx: float, ny: float, dxy: float, count: int
+) -> None:
     """Lance-Williams Ward distances to the merge of x and y, written over ``dx`` (vectorises).
 
     SciPy's expression and evaluation order, so the same float64 values.
@@ -176,6 +188,7 @@ def cluster_means(rest: np.ndarray, labels: np.ndarray, out: np.ndarray) -> None
 if AVAILABLE:
     _compile = numba.njit(cache=True, nogil=True, error_model="numpy")
     _ward_update = _compile(_ward_update)
+    fill_from_matrix = _compile(fill_from_matrix)
     nn_chain_merges = _compile(nn_chain_merges)
     nn_chain_labels = _compile(nn_chain_labels)
     cluster_means = _compile(cluster_means)
@@ -192,9 +205,8 @@ def ward_labels(distances: np.ndarray, n_clusters: int) -> np.ndarray:
         ``(n,)`` int64 labels.
     """
     n = distances.shape[0]
-    upper = np.triu(np.asarray(distances, dtype=np.float64), k=1)
-    d = upper + upper.T
-    np.fill_diagonal(d, np.inf)
+    d = np.empty((n, n), dtype=np.float64)
+    fill_from_matrix(np.ascontiguousarray(distances, dtype=np.float32), n, d)
     roots = np.empty(n, dtype=np.int64)
     nn_chain_labels(d, int(n_clusters), roots)
     _, first, inverse = np.unique(roots, return_index=True, return_inverse=True)

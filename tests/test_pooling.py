@@ -202,9 +202,8 @@ def test_compiled_nn_chain_has_scipys_merge_heights_to_the_last_bit() -> None:
         distances = 1 - torch.mm(torch.from_numpy(x), torch.from_numpy(x).t()).numpy()
         condensed = distances[np.triu_indices(n, k=1)]
         expected = hierarchy.linkage(condensed, method="ward")[:, 2]
-        upper = np.triu(distances.astype(np.float64), k=1)
-        d = upper + upper.T
-        np.fill_diagonal(d, np.inf)
+        d = np.empty((n, n))
+        _ward_cpu.fill_from_matrix(distances, n, d)
         _, _, heights = _ward_cpu.nn_chain_merges(d)
         assert np.array_equal(np.sort(heights), expected)
 
