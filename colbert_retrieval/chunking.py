@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from colbert_retrieval.qdrant.records import Record
+from colbert_retrieval.records import Record
 
 __all__ = ["SUFFIXES", "iter_files", "read_records", "split_words"]
 

@@ -19,6 +19,8 @@ __all__ = [
     "IndexMismatchError",
     "InputTypeError",
     "ModelNotAvailableError",
+    "StoreFormatError",
+    "StoreLockedError",
 ]
 
 
@@ -48,3 +50,11 @@ class CollectionNotFoundError(ColBERTRetrievalError, LookupError):
 
 class IndexMismatchError(ColBERTRetrievalError, ValueError):
     """A collection was built with another model, dimension or encoding than the one given."""
+
+
+class StoreLockedError(ColBERTRetrievalError, RuntimeError):
+    """An embedded store folder is already open in another process (or another index object)."""
+
+
+class StoreFormatError(ColBERTRetrievalError, ValueError):
+    """A store folder was written in a format this version does not open (it names the migration command)."""

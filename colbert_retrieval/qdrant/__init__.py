@@ -1,4 +1,7 @@
-"""Qdrant multivector index (extra: ``pip install "colbert-retrieval[qdrant]"``).
+"""The index: ColBERT documents in Qdrant (extra: ``pip install "colbert-retrieval[qdrant]"``).
+
+Rule: storage is reached only through a backend (:mod:`.backends`: Qdrant's engine in-process, or a Qdrant
+server); what is stored and how it is searched (:mod:`.schema`, :mod:`.search`) is the same for both.
 
 Examples:
     >>> from colbert_retrieval.qdrant import ColBERTIndex
@@ -10,14 +13,16 @@ from __future__ import annotations
 
 try:
     import qdrant_client  # noqa: F401
+    import qdrant_edge  # noqa: F401
 except ImportError as error:  # pragma: no cover - exercised by tests with the module hidden
     from colbert_retrieval._extras import missing_extra
 
-    raise missing_extra("qdrant", "qdrant-client") from error
+    package = {"qdrant_edge": "qdrant-edge-py"}.get(error.name or "", "qdrant-client")
+    raise missing_extra("qdrant", package) from error
 
 from colbert_retrieval.qdrant.index import DEFAULT_PATH, ColBERTIndex, SearchHit
 from colbert_retrieval.qdrant.ingest import IngestSummary
-from colbert_retrieval.qdrant.records import Record
+from colbert_retrieval.records import Record
 from colbert_retrieval.qdrant.schema import IndexSettings
 
 __all__ = ["DEFAULT_PATH", "ColBERTIndex", "IndexSettings", "IngestSummary", "Record", "SearchHit"]

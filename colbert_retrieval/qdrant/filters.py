@@ -19,14 +19,16 @@ from typing import Any
 
 from qdrant_client import models as qm
 
+from colbert_retrieval.records import ID_KEY, METADATA_KEY, TEXT_KEY
+
 __all__ = ["METADATA_PREFIX", "to_filter"]
 
-METADATA_PREFIX = "metadata."
+METADATA_PREFIX = METADATA_KEY + "."
 _RANGE_KEYS = {"gt", "gte", "lt", "lte"}
 
 
 def _key(name: str) -> str:
-    return name if name.startswith(METADATA_PREFIX) or name in ("text", "id") else METADATA_PREFIX + name
+    return name if name.startswith(METADATA_PREFIX) or name in (TEXT_KEY, ID_KEY) else METADATA_PREFIX + name
 
 
 def _match(value: Any) -> qm.Match:

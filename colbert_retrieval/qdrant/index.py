@@ -1,4 +1,8 @@
-"""``ColBERTIndex``: pooled ColBERT multi-vectors in a Qdrant collection, two-stage MaxSim search.
+"""``ColBERTIndex``: pooled ColBERT multi-vectors in Qdrant, with exact, two-stage and hybrid search.
+
+The index composes a storage :class:`~colbert_retrieval.qdrant.backends.Backend` (Qdrant's engine in-process
+by default, or a Qdrant server), a :class:`~colbert_retrieval.qdrant.writer.DocumentWriter` (ingest) and the
+search modes of :mod:`colbert_retrieval.qdrant.search`.
 
 Examples:
     >>> from colbert_retrieval import default_model
@@ -8,96 +12,130 @@ Examples:
     >>> hit = index.search("vitamin C deficiency", k=1)[0]
     >>> hit.id, hit.text
     (1, 'Scurvy comes from a lack of vitamin C.')
+    >>> index.close()
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import warnings
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
+from colbert_retrieval.bm25 import BM25Config, BM25Encoder
 from colbert_retrieval.errors import CollectionNotFoundError, IndexMismatchError
+from colbert_retrieval.first_stage import FirstStage, MuveraConfig, first_stage_vectors
 from colbert_retrieval.models.colbert import ColBERT
 from colbert_retrieval.qdrant import ingest
+from colbert_retrieval.qdrant.backends import Backend, EdgeBackend, ServerBackend, StoredPoint
 from colbert_retrieval.qdrant.filters import to_filter
-from colbert_retrieval.qdrant.first_stage import FirstStage, MuveraConfig, first_stage_vectors
-from colbert_retrieval.qdrant.records import Record, point_id
-from colbert_retrieval.qdrant.schema import (
-    COLBERT_VECTOR,
-    FIRST_STAGE_VECTOR,
-    IndexSettings,
-    check_compatible,
-    vectors_config,
-)
-from colbert_retrieval.qdrant.writer import IndexWriter
+from colbert_retrieval.qdrant.schema import IndexSettings, StorageOptions, check_compatible
+from colbert_retrieval.qdrant.search import SearchConfig, SearchMode, fuse, plans_for
+from colbert_retrieval.qdrant.writer import DocumentWriter
+from colbert_retrieval.records import METADATA_KEY, Record, from_payload, point_id
 
-__all__ = ["DEFAULT_PATH", "ColBERTIndex", "SearchHit"]
+__all__ = ["DEFAULT_PATH", "ColBERTIndex", "SearchHit", "make_backend"]
 
 logger = logging.getLogger(__name__)
 
-#: Folder of the embedded Qdrant store when no location is given.
+#: Folder of the embedded store when no location is given.
 DEFAULT_PATH = "colbert_index"
+#: Seconds a cached document count is trusted (writes through this index refresh it at once).
+COUNT_TTL = 30.0
 
 
 @dataclass(frozen=True)
 class SearchHit:
-    """One search result (or a stored document from :meth:`ColBERTIndex.get`, with score None)."""
+    """One search result (or a stored document from :meth:`ColBERTIndex.get`, with score None).
+
+    ``scores`` holds the parts of a hybrid score (``maxsim``, ``bm25``); ``score`` is what the hits are
+    ranked by (MaxSim, or the fused score in hybrid mode).
+    """
 
     id: str | int | None
     score: float | None
     text: str
     metadata: dict[str, Any] = field(default_factory=dict)
     point_id: str = ""
+    scores: dict[str, float] = field(default_factory=dict)
 
 
-def _hit(point: Any) -> SearchHit:
-    payload = point.payload or {}
+def _hit(point: StoredPoint, score: float | None = None, scores: dict[str, float] | None = None) -> SearchHit:
+    record = from_payload(point.payload)
     return SearchHit(
-        id=payload.get("id"),
-        score=getattr(point, "score", None),
-        text=payload.get("text", ""),
-        metadata=payload.get("metadata") or {},
-        point_id=str(point.id),
+        id=record.id,
+        score=point.score if score is None else score,
+        text=record.text,
+        metadata=record.metadata,
+        point_id=point.id,
+        scores=scores or {},
     )
 
 
-def make_client(
-    path: str | None, location: str | None, url: str | None, api_key: str | None, **kwargs: Any
-) -> QdrantClient:
-    """A client for a server (``url``), a ``location`` (``":memory:"``) or an embedded folder (default)."""
-    if url is not None:
-        return QdrantClient(url=url, api_key=api_key, **kwargs)
-    if location is not None:
-        return QdrantClient(location=location, api_key=api_key, **kwargs)
-    return QdrantClient(path=path or DEFAULT_PATH, **kwargs)
+def make_backend(
+    collection: str,
+    *,
+    path: str | None = None,
+    location: str | None = None,
+    url: str | None = None,
+    api_key: str | None = None,
+    client: QdrantClient | None = None,
+    **server_kwargs: Any,
+) -> Backend:
+    """The backend for a store address: an existing client or ``url`` -> server; else the embedded engine.
+
+    ``location=":memory:"`` is an embedded store in a temporary folder; another ``location`` is a server URL.
+    Cluster arguments (``shard_number``, ``replication_factor``, ...) and ``QdrantClient`` arguments go in
+    ``server_kwargs``.
+    """
+    cluster_keys = (
+        "shard_number",
+        "sharding_method",
+        "replication_factor",
+        "write_consistency_factor",
+        "shard_key_selector",
+    )
+    cluster = {k: server_kwargs.pop(k) for k in cluster_keys if k in server_kwargs}
+    if client is not None:
+        return ServerBackend(client, collection, **cluster)
+    if url is not None or (location is not None and location != ":memory:"):
+        server = QdrantClient(url=url, location=location, api_key=api_key, **server_kwargs)
+        return ServerBackend(server, collection, owns_client=True, **cluster)
+    if any(v is not None for v in cluster.values()):
+        logger.info("Cluster settings are ignored by the embedded store (one shard per collection).")
+    return EdgeBackend(None if location == ":memory:" else (path or DEFAULT_PATH), collection)
 
 
-class ColBERTIndex(IndexWriter):
-    """A Qdrant collection of ColBERT documents: idempotent, resumable ingest and two-stage search.
+class ColBERTIndex:
+    """A Qdrant collection of ColBERT documents: idempotent, resumable ingest; exact, two-stage and hybrid search.
 
     Args:
         model: the encoder (e.g. :func:`colbert_retrieval.default_model`).
         collection: the collection name.
-        path: folder of an embedded Qdrant store (the default, ``colbert_index``).
-        location: ``":memory:"`` for an in-memory store, or a server URL.
+        path: folder of the embedded store (Qdrant's engine in-process; default ``colbert_index``).
+        location: ``":memory:"`` for an embedded store in a temporary folder, or a server URL.
         url: a Qdrant server, Qdrant Cloud or cluster URL.
         api_key: API key for ``url`` (never logged).
-        client: an existing ``QdrantClient`` (wins over path/location/url).
+        client: an existing ``QdrantClient`` (wins over path/location/url; a client in local mode works too);
+            :meth:`close` leaves it open.
         model_name: name stored in the collection (default: the model's name or path).
         first_stage: ``"muvera"`` (default) or ``"mean"`` single vector for the HNSW first stage.
         pool_factor: token pooling applied at ingest (stored in the collection; queries are never pooled).
         datatype: storage of the ColBERT vectors (``"float16"`` or ``"float32"``).
         muvera: MUVERA parameters (``k_sim``, ``dim_proj``, ``repetitions``, ``seed``).
-        prefetch_limit: first-stage candidates reranked by MaxSim on a server (default 200).
-        on_disk: keep vectors on disk (server only; embedded mode ignores it).
-        quantization: Qdrant quantization config for the ColBERT vectors (server only).
+        bm25: BM25 parameters (``k``, ``b``, ``avg_len``, ``language``); False stores no BM25 vectors.
+        mode: default search mode (``hybrid``, ``colbert``, ``exact``; None: hybrid where BM25 is stored).
+        prefetch_limit: first-stage candidates per query (default 200).
+        bm25_limit: BM25 candidates per query in hybrid mode (default 100).
+        bm25_weight: weight of BM25 in the hybrid fusion (default 0.2).
+        exact_below: collections of at most this many documents take exact MaxSim candidates (default 1000).
+        on_disk: keep the ColBERT vectors on disk, memory-mapped (``Memory.Cold`` in the embedded engine).
+        quantization: Qdrant quantization config for the ColBERT vectors.
         shard_number: shards of a new collection (cluster).
         sharding_method: ``auto`` or ``custom`` sharding (cluster).
         replication_factor: copies of each shard (cluster).
@@ -109,6 +147,8 @@ class ColBERTIndex(IndexWriter):
     Raises:
         IndexMismatchError: the collection was built with another model, dimension or first stage.
         CollectionNotFoundError: the collection is missing and ``create=False``.
+        StoreLockedError: the embedded folder is open in another process.
+        StoreFormatError: the folder was written by 0.1.0 (the message names the migration command).
     """
 
     def __init__(
@@ -126,9 +166,14 @@ class ColBERTIndex(IndexWriter):
         pool_factor: int = 2,
         datatype: str = "float16",
         muvera: Mapping[str, int] | None = None,
+        bm25: Mapping[str, Any] | bool | None = None,
+        mode: str | SearchMode | None = None,
         prefetch_limit: int = 200,
+        bm25_limit: int = 100,
+        bm25_weight: float = 0.2,
+        exact_below: int = 1000,
         on_disk: bool | None = None,
-        quantization: qm.QuantizationConfig | None = None,
+        quantization: Any = None,
         shard_number: int | None = None,
         sharding_method: qm.ShardingMethod | None = None,
         replication_factor: int | None = None,
@@ -138,60 +183,72 @@ class ColBERTIndex(IndexWriter):
         **client_kwargs: Any,
     ) -> None:
         self._model = model
-        self._client = client or make_client(path, location, url, api_key, **client_kwargs)
         self.collection = collection
-        self.prefetch_limit = prefetch_limit
-        self.shard_key_selector = shard_key_selector
-        dim = model.output_dimension
-        kind = FirstStage(first_stage)
-        muvera_config = MuveraConfig(dim=dim, **dict(muvera or {})) if kind is FirstStage.MUVERA else None
-        wanted = IndexSettings(
-            model_name=model_name or str(getattr(model, "model_name_or_path", None) or "custom"),
-            dim=dim,
-            first_stage=kind.value,
-            pool_factor=pool_factor,
-            datatype=datatype,
-            muvera=muvera_config.to_dict() if muvera_config else {},
-            encoding={
-                "query_prefix": model.query_prefix,
-                "document_prefix": model.document_prefix,
-                "query_length": model.query_length,
-                "document_length": model.document_length,
-                "do_query_expansion": model.do_query_expansion,
-            },
+        self.search_config = SearchConfig(mode, prefetch_limit, bm25_limit, bm25_weight, exact_below)
+        self._backend = make_backend(
+            collection,
+            path=path,
+            location=location,
+            url=url,
+            api_key=api_key,
+            client=client,
+            shard_number=shard_number,
+            sharding_method=sharding_method,
+            replication_factor=replication_factor,
+            write_consistency_factor=write_consistency_factor,
+            shard_key_selector=shard_key_selector,
+            **client_kwargs,
         )
-        if self._client.collection_exists(collection):
-            info = self._client.get_collection(collection)
-            stored = IndexSettings.from_metadata(info.config.metadata)
+        try:
+            self.settings = self._open(
+                _wanted_settings(model, model_name, first_stage, pool_factor, datatype, muvera, bm25),
+                StorageOptions(on_disk=on_disk, quantization=quantization),
+                create,
+            )
+        except BaseException:
+            self._backend.close()
+            raise
+        self._muvera: MuveraConfig | None = self.settings.muvera_config()
+        config = self.settings.bm25_config()
+        self._bm25 = BM25Encoder(config) if config is not None else None
+        self._count: tuple[float, int] | None = None
+        self._writer = DocumentWriter(self._backend, model, self.settings, on_written=self._after_write)
+
+    def _open(self, wanted: IndexSettings, options: StorageOptions, create: bool) -> IndexSettings:
+        backend = self._backend
+        if backend.exists():
+            stored = backend.read_settings()
             if stored is None:
                 msg = (
-                    f"Collection {collection!r} exists but was not created by colbert-retrieval (no settings in its "
-                    "metadata); use another collection name."
+                    f"Collection {self.collection!r} exists but was not created by colbert-retrieval (no settings "
+                    "stored with it); use another collection name."
                 )
                 raise IndexMismatchError(msg)
-            check_compatible(stored, wanted, collection)
-            self.settings = stored
-        elif not create:
-            msg = f"Collection {collection!r} does not exist; create it with create=True or index documents first."
+            check_compatible(stored, wanted, self.collection)
+            return stored
+        if not create:
+            msg = f"Collection {self.collection!r} does not exist; create it with create=True or index documents first."
             raise CollectionNotFoundError(msg)
-        else:
-            self._client.create_collection(
-                collection,
-                vectors_config=vectors_config(wanted, on_disk=on_disk, quantization=quantization),
-                shard_number=shard_number,
-                sharding_method=sharding_method,
-                replication_factor=replication_factor,
-                write_consistency_factor=write_consistency_factor,
-                metadata=wanted.to_metadata(),
-            )
-            self.settings = wanted
-        self._muvera = self.settings.muvera_config()
+        backend.create(wanted, options)
+        return wanted
 
     # ------------------------------------------------------------------ properties
     @property
+    def backend(self) -> Backend:
+        """The storage backend (read-only)."""
+        return self._backend
+
+    @property
     def client(self) -> QdrantClient:
-        """The underlying Qdrant client (read-only)."""
-        return self._client
+        """The ``QdrantClient`` of a server-backed index.
+
+        Raises:
+            AttributeError: the index is embedded (it has no client; see :attr:`backend`).
+        """
+        if isinstance(self._backend, ServerBackend):
+            return self._backend.client
+        msg = "An embedded index has no QdrantClient (it runs Qdrant's engine in-process); use index.backend."
+        raise AttributeError(msg)
 
     @property
     def model(self) -> ColBERT:
@@ -200,55 +257,117 @@ class ColBERTIndex(IndexWriter):
 
     @property
     def embedded(self) -> bool:
-        """Whether the client is qdrant-client's embedded (local) mode rather than a Qdrant server."""
-        try:
-            from qdrant_client.local.qdrant_local import QdrantLocal
-        except ImportError:  # pragma: no cover
-            return False
-        return isinstance(getattr(self._client, "_client", None), QdrantLocal)
+        """Whether the index runs Qdrant's engine in-process (rather than through a client)."""
+        return self._backend.kind == "embedded"
 
     def close(self) -> None:
-        """Close the client (releases the lock of an embedded store)."""
-        self._client.close()
+        """Release the store (the lock of an embedded folder, a client's connections)."""
+        self._backend.close()
+
+    def __enter__(self) -> ColBERTIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _require_collection(self) -> None:
+        if not self._backend.exists():
+            msg = f"Collection {self.collection!r} does not exist (was it deleted?); re-create the index."
+            raise CollectionNotFoundError(msg)
+
+    def _after_write(self) -> None:
+        self._count = None
+        self._backend.optimize()
+
+    def optimize(self) -> None:
+        """Build the HNSW and other indexes now (done after every ingest; a server does it in the background)."""
+        self._backend.optimize()
+
+    def _document_count(self) -> int:
+        now = time.monotonic()
+        if self._count is None or now - self._count[0] > COUNT_TTL:
+            self._count = (now, self._backend.count())
+        return self._count[1]
+
+    # ------------------------------------------------------------------ ingest
+    def add(
+        self,
+        documents: Iterable[str | Record | Mapping[str, Any]],
+        *,
+        batch_size: int = 32,
+        chunk_size: int = 256,
+        overwrite: bool = False,
+        show_progress_bar: bool = False,
+    ) -> ingest.IngestSummary:
+        """Encode and store documents (strings, :class:`Record` or ``{"id", "text", "metadata"}`` dicts).
+
+        Ids are UUIDv5 of the user id (or of the text): re-running writes no duplicates, and documents
+        already stored are skipped unless ``overwrite=True``, so an interrupted ingest resumes. Each point
+        holds the pooled float16 multivector, the first-stage vector, the BM25 vector and the payload; the
+        upload of one chunk overlaps the encoding of the next.
+
+        Args:
+            documents: any iterable, read lazily (a generator of millions of documents works).
+            batch_size: documents per forward pass.
+            chunk_size: documents read, encoded and uploaded together.
+            overwrite: re-encode and replace documents already stored.
+            show_progress_bar: show a tqdm bar of documents processed.
+
+        Returns:
+            An :class:`IngestSummary` (documents, skipped, vectors, seconds, docs/s).
+
+        Raises:
+            InputTypeError, EmptyInputError: a bad document (the message gives its position); the
+                documents before it are stored.
+        """
+        self._require_collection()
+        return self._writer.add(
+            documents,
+            batch_size=batch_size,
+            chunk_size=chunk_size,
+            overwrite=overwrite,
+            show_progress_bar=show_progress_bar,
+        )
+
+    def add_embeddings(
+        self,
+        documents: Sequence[str | Record | Mapping[str, Any]],
+        embeddings: Sequence[Any],
+    ) -> ingest.IngestSummary:
+        """Store documents whose multi-vectors were computed elsewhere (e.g. on a GPU box), as ``add`` would.
+
+        The embeddings are stored as given (pool them first if wanted); ids are deterministic as in ``add``,
+        and existing documents are replaced.
+
+        Args:
+            documents: the documents, one per embedding.
+            embeddings: ``(n_tokens, dim)`` float arrays or tensors with the collection's dimension.
+
+        Raises:
+            DimensionMismatchError: a wrong dimension or a count that does not match the documents.
+        """
+        self._require_collection()
+        return self._writer.add_embeddings(documents, embeddings)
+
+    async def aadd(self, documents: Iterable[Any], **kwargs: Any) -> ingest.IngestSummary:
+        """Async :meth:`add`."""
+        return await asyncio.to_thread(self.add, documents, **kwargs)
 
     # ------------------------------------------------------------------ search
-    def _query_vectors(self, queries: list[str]) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        encoded = self._model.encode(queries, is_query=True, show_progress_bar=False)
-        first = first_stage_vectors(encoded, FirstStage(self.settings.first_stage), self._muvera, True)
-        return encoded, first
-
-    def _request(
-        self,
-        multivector: np.ndarray,
-        first: np.ndarray,
-        k: int,
-        query_filter: qm.Filter | None,
-        exact: bool,
-        prefetch_limit: int | None,
-    ) -> qm.QueryRequest:
-        if exact:
-            return qm.QueryRequest(
-                query=multivector.tolist(),
-                using=COLBERT_VECTOR,
-                limit=k,
-                filter=query_filter,
-                params=qm.SearchParams(exact=True),
-                with_payload=True,
+    def _resolve_mode(self, mode: str | SearchMode | None, exact: bool | None) -> SearchMode:
+        if mode is None and exact is not None:
+            mode = SearchMode.EXACT if exact else SearchMode.COLBERT
+        resolved = SearchMode(mode) if mode is not None else self.search_config.mode
+        if resolved is None:
+            resolved = SearchMode.HYBRID if self.settings.has_bm25 else SearchMode.COLBERT
+        if resolved is SearchMode.HYBRID and not self.settings.has_bm25:
+            msg = (
+                f"Collection {self.collection!r} stores no BM25 vectors (written by colbert-retrieval 0.1.0), so "
+                "hybrid search is not available; search with mode='colbert' or 'exact', or copy it into a new "
+                "collection with `colbert-retrieval migrate`, which adds them."
             )
-        prefetch = qm.Prefetch(
-            query=first.tolist(),
-            using=FIRST_STAGE_VECTOR,
-            limit=max(prefetch_limit or self.prefetch_limit, k),
-            filter=query_filter,
-        )
-        return qm.QueryRequest(
-            prefetch=prefetch,
-            query=multivector.tolist(),
-            using=COLBERT_VECTOR,
-            limit=k,
-            filter=query_filter,
-            with_payload=True,
-        )
+            raise IndexMismatchError(msg)
+        return resolved
 
     def search_batch(
         self,
@@ -256,21 +375,25 @@ class ColBERTIndex(IndexWriter):
         k: int = 10,
         *,
         filter: qm.Filter | Mapping[str, Any] | None = None,
+        mode: str | SearchMode | None = None,
         exact: bool | None = None,
         prefetch_limit: int | None = None,
+        bm25_limit: int | None = None,
+        bm25_weight: float | None = None,
     ) -> list[list[SearchHit]]:
-        """Search several queries at once (one request to Qdrant).
+        """Search several queries at once (one batched call to the engine, plus one to read hybrid payloads).
 
         Args:
             queries: query texts.
             k: results per query.
-            filter: a Qdrant ``Filter`` or a simple dict (see :mod:`colbert_retrieval.qdrant.filters`).
-            exact: MaxSim over every (filtered) document instead of first-stage candidates. None (default):
-                exact in embedded mode, two-stage on a Qdrant server. Embedded qdrant-client computes MaxSim
-                for every point even behind a prefetch, so there two-stage search is slower than exact and
-                less accurate (docs/benchmarks/qdrant-nfcorpus.md); on a server the first stage uses HNSW
-                and only the candidates are reranked.
-            prefetch_limit: first-stage candidates per query (default: the index's ``prefetch_limit``).
+            filter: a Qdrant ``Filter`` or a simple dict (see :mod:`colbert_retrieval.qdrant.filters`); it
+                applies in every stage.
+            mode: ``hybrid``, ``colbert`` or ``exact`` (see :mod:`colbert_retrieval.qdrant.search`); default:
+                the index's ``mode``.
+            exact: shorthand kept from 0.1.0: True is ``mode="exact"``, False ``mode="colbert"``.
+            prefetch_limit: first-stage candidates per query.
+            bm25_limit: BM25 candidates per query (hybrid).
+            bm25_weight: BM25's weight in the fusion (hybrid).
 
         Returns:
             For each query, hits best first.
@@ -278,16 +401,52 @@ class ColBERTIndex(IndexWriter):
         self._require_collection()
         if not queries:
             return []
+        if k < 1:
+            msg = f"k must be at least 1, got {k}."
+            raise ValueError(msg)
+        resolved = self._resolve_mode(mode, exact)
+        config = self.search_config.override(
+            prefetch_limit=prefetch_limit, bm25_limit=bm25_limit, bm25_weight=bm25_weight
+        )
         query_filter = to_filter(filter)
-        if exact is None:
-            exact = self.embedded
-        encoded, first = self._query_vectors(list(queries))
-        requests = [self._request(m, f, k, query_filter, exact, prefetch_limit) for m, f in zip(encoded, first)]
-        with warnings.catch_warnings():
-            # Embedded mode always searches exactly and says so for every exact request.
-            warnings.filterwarnings("ignore", message="Local mode performs exact", category=UserWarning)
-            responses = ingest.with_retries(lambda: self._client.query_batch_points(self.collection, requests=requests))
-        return [[_hit(p) for p in response.points] for response in responses]
+        texts = list(queries)
+        multivectors = self._model.encode(texts, is_query=True, show_progress_bar=False)
+        first = first_stage_vectors(multivectors, FirstStage(self.settings.first_stage), self._muvera, True)
+        wants_bm25 = resolved is SearchMode.HYBRID and self._bm25 is not None
+        sparse = self._bm25.embed_queries(texts) if wants_bm25 else [None] * len(texts)
+        small = resolved is not SearchMode.EXACT and self._document_count() <= config.exact_below
+        per_query = [
+            plans_for(resolved, m, f, s, k, query_filter, config, small=small)
+            for m, f, s in zip(multivectors, first, sparse)
+        ]
+        flat = [plan for plans in per_query for plan in plans]
+        results = ingest.with_retries(lambda: self._backend.query_batch(flat))
+        if resolved is not SearchMode.HYBRID:
+            return [[_hit(p) for p in points] for points in results]
+        return self._fused(per_query, results, k, config.bm25_weight)
+
+    def _fused(
+        self, per_query: list[list[Any]], results: list[list[StoredPoint]], k: int, weight: float
+    ) -> list[list[SearchHit]]:
+        ranked: list[list[tuple[str, float, float, float]]] = []
+        position = 0
+        for plans in per_query:
+            maxsim = results[position]
+            bm25 = results[position + 1] if len(plans) == 2 else []
+            position += len(plans)
+            fused = fuse([(p.id, float(p.score or 0.0)) for p in maxsim], {p.id: float(p.score or 0.0) for p in bm25},
+                         weight if bm25 else 0.0)
+            ranked.append(fused[:k])
+        wanted = sorted({row[0] for rows in ranked for row in rows})
+        stored = {p.id: p for p in ingest.with_retries(lambda: self._backend.retrieve(wanted))} if wanted else {}
+        return [
+            [
+                _hit(stored[i], score, {"maxsim": colbert, "bm25": lexical})
+                for i, score, colbert, lexical in rows
+                if i in stored
+            ]
+            for rows in ranked
+        ]
 
     def search(
         self,
@@ -295,18 +454,27 @@ class ColBERTIndex(IndexWriter):
         k: int = 10,
         *,
         filter: qm.Filter | Mapping[str, Any] | None = None,
+        mode: str | SearchMode | None = None,
         exact: bool | None = None,
         prefetch_limit: int | None = None,
+        bm25_limit: int | None = None,
+        bm25_weight: float | None = None,
     ) -> list[SearchHit]:
-        """Search one query: two-stage on a Qdrant server, exact MaxSim in embedded mode.
-
-        On a server the first-stage vector fetches candidates through HNSW and Qdrant reranks them by MaxSim;
-        ``exact`` overrides the choice (see :meth:`search_batch`).
+        """Search one query (see :meth:`search_batch` for the arguments).
 
         Returns:
             Up to ``k`` hits, best first (``[]`` on an empty collection).
         """
-        return self.search_batch([query], k, filter=filter, exact=exact, prefetch_limit=prefetch_limit)[0]
+        return self.search_batch(
+            [query],
+            k,
+            filter=filter,
+            mode=mode,
+            exact=exact,
+            prefetch_limit=prefetch_limit,
+            bm25_limit=bm25_limit,
+            bm25_weight=bm25_weight,
+        )[0]
 
     async def asearch(self, query: str, k: int = 10, **kwargs: Any) -> list[SearchHit]:
         """Async :meth:`search` (runs in a worker thread: encoding is CPU/GPU bound)."""
@@ -316,10 +484,6 @@ class ColBERTIndex(IndexWriter):
         """Async :meth:`search_batch`."""
         return await asyncio.to_thread(self.search_batch, queries, k, **kwargs)
 
-    async def aadd(self, documents: Iterable[Any], **kwargs: Any) -> ingest.IngestSummary:
-        """Async :meth:`add`."""
-        return await asyncio.to_thread(self.add, documents, **kwargs)
-
     # ------------------------------------------------------------------ CRUD
     def _point_ids(self, ids: Iterable[str | int]) -> list[str]:
         return [point_id(Record(text="-", id=i)) for i in ids]
@@ -327,8 +491,7 @@ class ColBERTIndex(IndexWriter):
     def get(self, ids: Iterable[str | int]) -> list[SearchHit]:
         """Stored documents by user id (missing ids are left out)."""
         self._require_collection()
-        points = self._client.retrieve(self.collection, ids=self._point_ids(ids), with_payload=True)
-        return [_hit(p) for p in points]
+        return [_hit(p) for p in self._backend.retrieve(self._point_ids(ids))]
 
     def update(self, id: str | int, *, text: str | None = None, metadata: Mapping[str, Any] | None = None) -> None:
         """Replace a document's text (re-encoded) and/or its metadata.
@@ -344,9 +507,7 @@ class ColBERTIndex(IndexWriter):
             record = Record(text=text, id=id, metadata=dict(metadata if metadata is not None else current[0].metadata))
             self.add([record], overwrite=True)
         elif metadata is not None:
-            self._client.set_payload(
-                self.collection, payload={"metadata": dict(metadata)}, points=self._point_ids([id])
-            )
+            self._backend.set_payload(self._point_ids([id]), {METADATA_KEY: dict(metadata)})
 
     def delete(
         self,
@@ -360,12 +521,46 @@ class ColBERTIndex(IndexWriter):
             msg = "delete() needs ids or a filter; to drop everything, delete the collection."
             raise ValueError(msg)
         if ids is not None:
-            selector: Any = qm.PointIdsList(points=self._point_ids(ids))
+            self._backend.delete(self._point_ids(ids))
         else:
-            selector = qm.FilterSelector(filter=to_filter(filter))
-        self._client.delete(self.collection, points_selector=selector, wait=True)
+            self._backend.delete_where(to_filter(filter))
+        self._count = None
 
     def count(self, filter: qm.Filter | Mapping[str, Any] | None = None) -> int:
         """Number of stored documents (matching ``filter``)."""
         self._require_collection()
-        return self._client.count(self.collection, count_filter=to_filter(filter), exact=True).count
+        return self._backend.count(to_filter(filter))
+
+
+def _wanted_settings(
+    model: ColBERT,
+    model_name: str | None,
+    first_stage: str,
+    pool_factor: int,
+    datatype: str,
+    muvera: Mapping[str, int] | None,
+    bm25: Mapping[str, Any] | bool | None,
+) -> IndexSettings:
+    dim = model.output_dimension
+    kind = FirstStage(first_stage)
+    muvera_config = MuveraConfig(dim=dim, **dict(muvera or {})) if kind is FirstStage.MUVERA else None
+    if bm25 is False:
+        bm25_settings: dict[str, Any] = {}
+    else:
+        bm25_settings = BM25Config.from_dict(bm25 if isinstance(bm25, Mapping) else {}).to_dict()
+    return IndexSettings(
+        model_name=model_name or str(getattr(model, "model_name_or_path", None) or "custom"),
+        dim=dim,
+        first_stage=kind.value,
+        pool_factor=pool_factor,
+        datatype=datatype,
+        muvera=muvera_config.to_dict() if muvera_config else {},
+        encoding={
+            "query_prefix": model.query_prefix,
+            "document_prefix": model.document_prefix,
+            "query_length": model.query_length,
+            "document_length": model.document_length,
+            "do_query_expansion": model.do_query_expansion,
+        },
+        bm25=bm25_settings,
+    )

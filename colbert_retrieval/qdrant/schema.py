@@ -1,15 +1,22 @@
-"""Collection schema: what is stored in Qdrant, and the settings that must match on re-open.
+"""Collection schema: the vectors stored per document, and the settings that must match on re-open.
 
-A collection holds, per document, a named multivector ``colbert`` (``MAX_SIM`` comparator, no HNSW
-graph since it is only used to rerank, float16 storage by default) and a single first-stage vector
-``first_stage`` with an HNSW graph (MUVERA encoding or mean of the token vectors). The model name,
-vector dimension and encoding settings live in the collection metadata; opening the collection with
-another model or dimension fails before anything is written.
+Each document is one point with three named vectors:
+
+* ``colbert``: the pooled token vectors, a multivector with the ``MAX_SIM`` comparator, float16 by default,
+  no HNSW graph (it ranks candidates, or every point in exact search);
+* ``first_stage``: one vector summarising the document (MUVERA or mean), with an HNSW graph, for the first
+  stage of two-stage search;
+* ``bm25``: a sparse BM25 vector (IDF applied by the engine) for hybrid search.
+
+The settings (model, dimension, encoding, pooling, MUVERA and BM25 parameters) are stored with the collection
+(collection metadata on a server, a JSON file next to an embedded shard) and checked on open, before anything
+is written. Both backends build their native configuration from :class:`IndexSettings` and
+:class:`StorageOptions`.
 
 Examples:
     >>> settings = IndexSettings(model_name="m", dim=128)
-    >>> sorted(vectors_config(settings))
-    ['colbert', 'first_stage']
+    >>> settings.first_stage_dim(), settings.has_bm25
+    (4096, True)
 """
 
 from __future__ import annotations
@@ -17,28 +24,31 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from qdrant_client import models as qm
-
+from colbert_retrieval.bm25 import BM25Config
 from colbert_retrieval.errors import IndexMismatchError
-from colbert_retrieval.qdrant.first_stage import FirstStage, MuveraConfig
+from colbert_retrieval.first_stage import FirstStage, MuveraConfig
 
 __all__ = [
+    "BM25_VECTOR",
     "COLBERT_VECTOR",
     "FIRST_STAGE_VECTOR",
     "MAX_MULTIVECTOR_FLOATS",
-    "METADATA_KEY",
+    "SETTINGS_KEY",
     "IndexSettings",
+    "StorageOptions",
     "check_compatible",
     "max_vectors_per_point",
-    "vectors_config",
 ]
 
 COLBERT_VECTOR = "colbert"
 FIRST_STAGE_VECTOR = "first_stage"
-METADATA_KEY = "colbert_retrieval"
+BM25_VECTOR = "bm25"
+#: Key of the settings in the collection metadata (and in the embedded store's settings file).
+SETTINGS_KEY = "colbert_retrieval"
 #: Qdrant rejects a multivector of this many floats or more.
 MAX_MULTIVECTOR_FLOATS = 1_048_576
-SCHEMA_VERSION = 1
+#: 1: 0.1.0 (no BM25 vector); 2: BM25 sparse vector added.
+SCHEMA_VERSION = 2
 
 
 def max_vectors_per_point(dim: int) -> int:
@@ -53,7 +63,11 @@ def max_vectors_per_point(dim: int) -> int:
 
 @dataclass(frozen=True)
 class IndexSettings:
-    """Everything that must be the same for every document and query of a collection."""
+    """Everything that must be the same for every document and query of a collection.
+
+    ``bm25`` holds the BM25 parameters; it is empty for collections written by 0.1.0, which have no BM25
+    vector (hybrid search is refused there with a message naming ``colbert-retrieval migrate``).
+    """
 
     model_name: str
     dim: int
@@ -62,6 +76,17 @@ class IndexSettings:
     datatype: str = "float16"
     muvera: dict[str, int] = field(default_factory=dict)
     encoding: dict[str, Any] = field(default_factory=dict)
+    bm25: dict[str, Any] = field(default_factory=lambda: BM25Config().to_dict())
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def has_bm25(self) -> bool:
+        """Whether documents carry a BM25 vector."""
+        return bool(self.bm25)
+
+    def bm25_config(self) -> BM25Config | None:
+        """The BM25 parameters (None for collections without BM25 vectors)."""
+        return BM25Config.from_dict(self.bm25) if self.bm25 else None
 
     def muvera_config(self) -> MuveraConfig | None:
         """The MUVERA parameters (None for the mean first stage)."""
@@ -75,56 +100,39 @@ class IndexSettings:
         return config.output_dim if config is not None else self.dim
 
     def to_metadata(self) -> dict[str, Any]:
-        """The dict written into the collection metadata."""
+        """The dict stored with the collection."""
         data = asdict(self)
         config = self.muvera_config()
         data["muvera"] = config.to_dict() if config is not None else {}
-        data["schema_version"] = SCHEMA_VERSION
-        return {METADATA_KEY: data}
+        return {SETTINGS_KEY: data}
 
     @classmethod
     def from_metadata(cls, metadata: dict[str, Any] | None) -> IndexSettings | None:
-        """Read settings back from collection metadata (None if the collection has none)."""
-        data = (metadata or {}).get(METADATA_KEY)
+        """Read settings back (None if there are none); 0.1.0 collections come back with ``bm25={}``."""
+        data = (metadata or {}).get(SETTINGS_KEY)
         if not data:
             return None
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known.setdefault("bm25", {})
+        known.setdefault("schema_version", 1)
         return cls(**known)
 
 
-def vectors_config(
-    settings: IndexSettings,
-    *,
-    on_disk: bool | None = None,
-    quantization: qm.QuantizationConfig | None = None,
-    hnsw_m: int = 16,
-) -> dict[str, qm.VectorParams]:
-    """Qdrant vector parameters for a collection with these settings.
+@dataclass(frozen=True)
+class StorageOptions:
+    """How a new collection stores its vectors (not part of the settings: it may differ between stores).
 
     Args:
-        settings: the index settings.
-        on_disk: keep the original vectors on disk (server only; embedded mode ignores it).
-        quantization: scalar/binary/product quantization of the ColBERT vectors (server only).
+        on_disk: keep the ColBERT vectors on disk (memory-mapped) instead of in RAM.
+        quantization: a Qdrant quantization config for the ColBERT vectors (server backend).
         hnsw_m: HNSW graph degree of the first-stage vector.
+        hnsw_ef_construct: HNSW build effort of the first-stage vector.
     """
-    datatype = qm.Datatype(settings.datatype)
-    colbert = qm.VectorParams(
-        size=settings.dim,
-        distance=qm.Distance.DOT,
-        multivector_config=qm.MultiVectorConfig(comparator=qm.MultiVectorComparator.MAX_SIM),
-        hnsw_config=qm.HnswConfigDiff(m=0),
-        datatype=datatype,
-        on_disk=on_disk,
-        quantization_config=quantization,
-    )
-    distance = qm.Distance.COSINE if FirstStage(settings.first_stage) is FirstStage.MEAN else qm.Distance.DOT
-    first = qm.VectorParams(
-        size=settings.first_stage_dim(),
-        distance=distance,
-        hnsw_config=qm.HnswConfigDiff(m=hnsw_m),
-        on_disk=on_disk,
-    )
-    return {COLBERT_VECTOR: colbert, FIRST_STAGE_VECTOR: first}
+
+    on_disk: bool | None = None
+    quantization: Any = None
+    hnsw_m: int = 16
+    hnsw_ef_construct: int = 100
 
 
 def check_compatible(stored: IndexSettings, wanted: IndexSettings, collection: str) -> None:

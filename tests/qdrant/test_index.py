@@ -1,9 +1,11 @@
+"""Behaviour of ColBERTIndex, run against both backends (see conftest.py)."""
+
 from __future__ import annotations
 
 import asyncio
 import importlib
 import sys
-from pathlib import Path
+import threading
 
 import numpy as np
 import pytest
@@ -12,61 +14,74 @@ from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
 from colbert_retrieval import ColBERT
-from colbert_retrieval.errors import CollectionNotFoundError, EmptyInputError, IndexMismatchError, InputTypeError
+from colbert_retrieval.errors import (
+    CollectionNotFoundError,
+    DimensionMismatchError,
+    EmptyInputError,
+    IndexMismatchError,
+    InputTypeError,
+)
 from colbert_retrieval.qdrant import ColBERTIndex, Record
 from colbert_retrieval.qdrant import writer as writer_module
-
-DOCS = [
-    {
-        "id": "scurvy",
-        "text": "scurvy is a disease from a lack of vitamin c.",
-        "metadata": {"topic": "health", "year": 2020},
-    },
-    {
-        "id": "paris",
-        "text": "paris is the capital city of france, on a river.",
-        "metadata": {"topic": "travel", "year": 2018},
-    },
-    {
-        "id": "statins",
-        "text": "statins lower cholesterol and heart disease risk.",
-        "metadata": {"topic": "health", "year": 2023},
-    },
-    {"id": "weather", "text": "how is the weather today in paris?", "metadata": {"topic": "travel", "year": 2024}},
-    {"id": "diet", "text": "a diet with vitamin c prevents scurvy.", "metadata": {"topic": "health", "year": 2021}},
-]
+from colbert_retrieval.qdrant.search import fuse
+from tests.qdrant.conftest import DOCS, OpenIndex
 
 
-@pytest.fixture
-def index(tiny_colbert: ColBERT) -> ColBERTIndex:
-    return ColBERTIndex(tiny_colbert, "docs", location=":memory:", pool_factor=1)
+def brute_force_maxsim(model: ColBERT, query: str) -> dict[str, float]:
+    q = model.encode(query)
+    docs = [model.encode(d["text"], is_query=False).astype(np.float16).astype(np.float32) for d in DOCS]
+    return {d["id"]: float((q @ e.T).max(axis=1).sum()) for d, e in zip(DOCS, docs)}
 
 
-def test_schema_and_metadata(index: ColBERTIndex) -> None:
+def test_settings_are_stored_with_the_collection(index: ColBERTIndex) -> None:
+    settings = index.backend.read_settings()
+    assert settings == index.settings
+    assert settings.dim == 8 and settings.first_stage == "muvera" and settings.muvera["seed"] == 42
+    assert settings.has_bm25 and settings.bm25["k"] == 1.2 and settings.schema_version == 2
+
+
+def test_server_schema(open_index: OpenIndex) -> None:
+    index = open_index()
+    if index.embedded:
+        pytest.skip("server collection layout")
     config = index.client.get_collection("docs").config
     colbert = config.params.vectors["colbert"]
     assert colbert.multivector_config.comparator == qm.MultiVectorComparator.MAX_SIM
     assert colbert.hnsw_config.m == 0 and colbert.datatype == qm.Datatype.FLOAT16 and colbert.size == 8
     assert config.params.vectors["first_stage"].size == index.settings.first_stage_dim()
-    stored = config.metadata["colbert_retrieval"]
-    assert stored["dim"] == 8 and stored["first_stage"] == "muvera" and stored["muvera"]["seed"] == 42
+    assert config.params.sparse_vectors["bm25"].modifier == qm.Modifier.IDF
+    assert config.metadata["colbert_retrieval"]["dim"] == 8
 
 
-def test_reopen_with_other_model_or_dimension_fails_before_writing(index: ColBERTIndex, tiny_bert_dir) -> None:
+def test_reopen_with_other_model_or_dimension_fails_before_writing(open_index: OpenIndex, tiny_bert_dir) -> None:
+    index = open_index()
     index.add(DOCS)
-    client = index.client
+    index.close()
     with pytest.raises(IndexMismatchError, match="model_name"):
-        ColBERTIndex(index.model, "docs", client=client, model_name="another-model", pool_factor=1)
+        open_index(model_name="another-model")
     torch.manual_seed(0)
     wider = ColBERT(str(tiny_bert_dir), device="cpu", embedding_size=12)
     with pytest.raises(IndexMismatchError, match="dim"):
-        ColBERTIndex(wider, "docs", client=client, model_name=index.settings.model_name)
-    assert client.count("docs").count == len(DOCS)
-    client.create_collection("foreign", vectors_config=qm.VectorParams(size=4, distance=qm.Distance.DOT))
-    with pytest.raises(IndexMismatchError, match="not created by colbert-retrieval"):
-        ColBERTIndex(index.model, "foreign", client=client)
+        open_index(model=wider, model_name=index.settings.model_name)
+    reopened = open_index()
+    assert reopened.count() == len(DOCS)
     with pytest.raises(CollectionNotFoundError):
-        ColBERTIndex(index.model, "missing", client=client, create=False)
+        open_index("missing", create=False)
+
+
+def test_foreign_collection_is_refused(index: ColBERTIndex) -> None:
+    if index.embedded:
+        import qdrant_edge as qe
+
+        folder = index.backend.folder.parent / "foreign" / "shard"
+        config = qe.EdgeConfig(vectors={"": qe.EdgeVectorParams(size=4, distance=qe.Distance.Dot)})
+        qe.EdgeShard.create(str(folder), config).close()
+        where = {"path": str(index.backend.root)}
+    else:
+        index.client.create_collection("foreign", vectors_config=qm.VectorParams(size=4, distance=qm.Distance.DOT))
+        where = {"client": index.client}
+    with pytest.raises(IndexMismatchError, match="not created by colbert-retrieval"):
+        ColBERTIndex(index.model, "foreign", **where)
 
 
 def test_reingest_is_idempotent(index: ColBERTIndex) -> None:
@@ -83,21 +98,21 @@ def test_reingest_is_idempotent(index: ColBERTIndex) -> None:
 
 
 def test_resume_after_failure_in_the_middle(index: ColBERTIndex, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_upsert = index.client.upsert
+    real_upsert = index.backend.upsert
     calls = {"n": 0}
 
-    def failing_upsert(*args, **kwargs):
+    def failing_upsert(points):
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("disk full")  # not transient: the ingest must stop and say so
-        return real_upsert(*args, **kwargs)
+        return real_upsert(points)
 
-    monkeypatch.setattr(index.client, "upsert", failing_upsert)
+    monkeypatch.setattr(index.backend, "upsert", failing_upsert)
     with pytest.raises(RuntimeError, match="disk full"):
         index.add(DOCS, chunk_size=2)
     stored = index.count()
     assert 0 < stored < len(DOCS)
-    monkeypatch.setattr(index.client, "upsert", real_upsert)
+    monkeypatch.setattr(index.backend, "upsert", real_upsert)
     summary = index.add(DOCS, chunk_size=2)
     assert summary.skipped == stored and summary.documents == len(DOCS) - stored
     assert index.count() == len(DOCS)
@@ -105,46 +120,98 @@ def test_resume_after_failure_in_the_middle(index: ColBERTIndex, monkeypatch: py
 
 
 def test_transient_errors_are_retried(index: ColBERTIndex, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_upsert = index.client.upsert
+    real_upsert = index.backend.upsert
     failures = {"left": 2}
 
-    def flaky(*args, **kwargs):
+    def flaky(points):
         if failures["left"]:
             failures["left"] -= 1
             raise TimeoutError("timed out")
-        return real_upsert(*args, **kwargs)
+        return real_upsert(points)
 
-    monkeypatch.setattr(index.client, "upsert", flaky)
+    monkeypatch.setattr(index.backend, "upsert", flaky)
     monkeypatch.setattr("colbert_retrieval.qdrant.ingest.time.sleep", lambda seconds: None)
     assert index.add(DOCS).documents == 5 and index.count() == 5
 
 
-def test_search_orders_by_maxsim_and_two_stage_matches_exact(index: ColBERTIndex) -> None:
+@pytest.mark.parametrize("exact_below", [1000, 0])  # exact candidates, then first-stage candidates
+def test_every_mode_orders_by_maxsim(open_index: OpenIndex, exact_below: int) -> None:
+    index = open_index(exact_below=exact_below)
     index.add(DOCS)
-    model = index.model
     query = "vitamin c and scurvy"
-    exact = index.search(query, k=5, exact=True)
-    two_stage = index.search(query, k=5, exact=False)
-    assert [h.id for h in exact] == [h.id for h in two_stage]  # prefetch covers the whole tiny corpus
-    assert index.embedded  # embedded mode searches exactly by default (its prefetch saves nothing)
-    assert [h.id for h in index.search(query, k=5)] == [h.id for h in exact]
-    q = model.encode(query)
-    docs = [model.encode(d["text"], is_query=False).astype(np.float16).astype(np.float32) for d in DOCS]
-    brute = {d["id"]: float((q @ e.T).max(axis=1).sum()) for d, e in zip(DOCS, docs)}
+    brute = brute_force_maxsim(index.model, query)
+    exact = index.search(query, k=5, mode="exact")
     assert [h.id for h in exact] == sorted(brute, key=brute.get, reverse=True)
     for hit in exact:
         assert hit.score == pytest.approx(brute[hit.id], abs=1e-2)
         assert hit.text == next(d["text"] for d in DOCS if d["id"] == hit.id)
+    two_stage = index.search(query, k=5, mode="colbert")
+    assert [h.id for h in two_stage] == [h.id for h in exact]  # the first stage covers the whole tiny corpus
+    assert [h.id for h in index.search(query, k=5, exact=True)] == [h.id for h in exact]  # 0.1.0 shorthand
 
 
-def test_filters_get_update_delete_count(index: ColBERTIndex) -> None:
+def test_hybrid_fuses_maxsim_and_bm25(index: ColBERTIndex) -> None:
     index.add(DOCS)
-    hits = index.search("paris", k=5, filter={"topic": "travel"})
-    assert {h.id for h in hits} == {"paris", "weather"}
-    hits = index.search("health", k=5, filter={"year": {"gte": 2021}, "topic": {"ne": "travel"}})
-    assert {h.id for h in hits} == {"statins", "diet"}
-    qdrant_filter = qm.Filter(must=[qm.FieldCondition(key="metadata.topic", match=qm.MatchValue(value="health"))])
-    assert index.count(qdrant_filter) == 3 and index.count({"topic": ["health", "travel"]}) == 5
+    query = "statins cholesterol"
+    hits = index.search(query, k=5)  # hybrid is the default
+    assert len(hits) == 5
+    brute = brute_force_maxsim(index.model, query)
+    for hit in hits:
+        assert hit.scores["maxsim"] == pytest.approx(brute[hit.id], abs=1e-2)
+    lexical = {h.id: h.scores["bm25"] for h in hits}
+    assert lexical["statins"] > 0 and lexical["paris"] == 0  # only the statins text has these words
+    expected = fuse([(h.id, h.scores["maxsim"]) for h in hits], lexical, 0.2)
+    assert [h.id for h in hits] == [row[0] for row in expected]
+    assert [h.score for h in hits] == pytest.approx([row[1] for row in expected])
+    assert index.search(query, k=1, bm25_weight=1.0)[0].id == "statins"
+    only_bm25 = index.search("weather today", k=2, bm25_weight=1.0)
+    assert only_bm25[0].id == "weather"
+
+
+def test_filters_apply_in_every_mode(index: ColBERTIndex) -> None:
+    index.add(DOCS)
+    for mode in ("exact", "colbert", "hybrid"):
+        hits = index.search("paris", k=5, filter={"topic": "travel"}, mode=mode)
+        assert {h.id for h in hits} == {"paris", "weather"}, mode
+        hits = index.search("health", k=5, filter={"year": {"gte": 2021}, "topic": {"ne": "travel"}}, mode=mode)
+        assert {h.id for h in hits} == {"statins", "diet"}, mode
+
+
+def test_qdrant_filters_match_on_both_backends(index: ColBERTIndex) -> None:
+    index.add(DOCS)
+    field = qm.FieldCondition
+    cases = {
+        "must": (qm.Filter(must=[field(key="metadata.topic", match=qm.MatchValue(value="health"))]), 3),
+        "any": (qm.Filter(must=[field(key="metadata.year", match=qm.MatchAny(any=[2018, 2024]))]), 2),
+        "except": (qm.Filter(must=[field(key="metadata.topic", match=qm.MatchExcept(**{"except": ["health"]}))]), 2),
+        "range": (qm.Filter(must=[field(key="metadata.year", range=qm.Range(gt=2018, lte=2023))]), 3),
+        "should": (
+            qm.Filter(
+                should=[
+                    field(key="id", match=qm.MatchValue(value="paris")),
+                    field(key="id", match=qm.MatchValue(value="diet")),
+                ]
+            ),
+            2,
+        ),
+        "must_not": (qm.Filter(must_not=[field(key="metadata.topic", match=qm.MatchValue(value="travel"))]), 3),
+        "nested_filter": (
+            qm.Filter(must=[qm.Filter(should=[field(key="metadata.year", range=qm.Range(lt=2019))])]),
+            1,
+        ),
+        "is_empty": (qm.Filter(must=[qm.IsEmptyCondition(is_empty=qm.PayloadField(key="metadata.missing"))]), 5),
+        "has_id": (qm.Filter(must=[qm.HasIdCondition(has_id=[index.get(["paris"])[0].point_id])]), 1)
+        if index.count()
+        else None,
+    }
+    for name, (condition, expected) in cases.items():
+        assert index.count(condition) == expected, name
+        assert len(index.search("vitamin paris", k=10, filter=condition)) == expected, name
+
+
+def test_get_update_delete_count(index: ColBERTIndex) -> None:
+    index.add(DOCS)
+    assert index.count({"topic": ["health", "travel"]}) == 5
     assert index.get(["paris", "missing"])[0].metadata == {"topic": "travel", "year": 2018}
     index.update("paris", metadata={"topic": "city"})
     assert index.get(["paris"])[0].metadata == {"topic": "city"}
@@ -155,6 +222,7 @@ def test_filters_get_update_delete_count(index: ColBERTIndex) -> None:
     index.delete(["scurvy"])
     index.delete(filter={"topic": "travel"})
     assert sorted(h.id for h in index.get([d["id"] for d in DOCS])) == ["diet", "paris", "statins"]
+    assert index.search("scurvy", k=5, mode="hybrid")[0].id != "scurvy"  # deleted documents are never found
     with pytest.raises(ValueError, match="ids or a filter"):
         index.delete()
     with pytest.raises(ValueError, match="operator"):
@@ -162,8 +230,11 @@ def test_filters_get_update_delete_count(index: ColBERTIndex) -> None:
 
 
 def test_empty_collection_and_bad_documents(index: ColBERTIndex) -> None:
-    assert index.search("anything") == []
+    for mode in ("exact", "colbert", "hybrid"):
+        assert index.search("anything", mode=mode) == []
     assert index.search_batch([]) == []
+    with pytest.raises(ValueError, match="k must be"):
+        index.search("x", k=0)
     with pytest.raises(EmptyInputError, match="position 1"):
         index.add(["fine text", "   "], chunk_size=1)
     assert index.count() == 1  # the document before the bad one is stored, nothing is silently dropped
@@ -176,31 +247,31 @@ def test_oversized_multivectors_are_pooled_to_fit(index: ColBERTIndex, monkeypat
     with pytest.warns(UserWarning, match="pooled further"):
         summary = index.add([DOCS[2]])
     assert summary.repooled == 1
-    point = index.client.retrieve("docs", ids=[index.get(["statins"])[0].point_id], with_vectors=True)[0]
-    assert len(point.vector["colbert"]) <= 5
+    point = index.backend.retrieve([index.get(["statins"])[0].point_id], with_vectors=True)[0]
+    assert len(point.vectors["colbert"]) <= 5
 
 
-def test_pooling_at_ingest_reduces_vectors(tiny_colbert: ColBERT) -> None:
-    unpooled = ColBERTIndex(tiny_colbert, "a", location=":memory:", pool_factor=1).add(DOCS)
-    pooled = ColBERTIndex(tiny_colbert, "b", location=":memory:", pool_factor=2).add(DOCS)
+def test_pooling_at_ingest_reduces_vectors(open_index: OpenIndex) -> None:
+    unpooled = open_index("a", pool_factor=1).add(DOCS)
+    pooled = open_index("b", pool_factor=2).add(DOCS)
     assert pooled.vectors < unpooled.vectors
 
 
-def test_mean_first_stage_and_batch_search(tiny_colbert: ColBERT) -> None:
-    index = ColBERTIndex(tiny_colbert, "mean", location=":memory:", first_stage="mean", pool_factor=1)
+def test_mean_first_stage_and_batch_search(open_index: OpenIndex) -> None:
+    index = open_index("mean", first_stage="mean", exact_below=0)
     index.add(DOCS)
-    results = index.search_batch(["scurvy", "paris"], k=2)
-    assert len(results) == 2 and all(len(r) == 2 for r in results)
-    assert index.client.get_collection("mean").config.params.vectors["first_stage"].size == 8
+    assert index.settings.first_stage_dim() == 8
+    for mode in ("colbert", "hybrid"):
+        results = index.search_batch(["scurvy", "paris"], k=2, mode=mode)
+        assert len(results) == 2 and all(len(r) == 2 for r in results)
 
 
-def test_embedded_store_persists(tiny_colbert: ColBERT, tmp_path: Path) -> None:
-    index = ColBERTIndex(tiny_colbert, "docs", path=str(tmp_path / "store"), pool_factor=1)
+def test_store_persists(open_index: OpenIndex) -> None:
+    index = open_index()
     index.add(DOCS)
     index.close()
-    reopened = ColBERTIndex(tiny_colbert, "docs", path=str(tmp_path / "store"), pool_factor=1)
+    reopened = open_index()
     assert reopened.count() == 5 and reopened.search("scurvy", k=1)[0].id in {"scurvy", "diet"}
-    reopened.close()
 
 
 def test_async_variants(index: ColBERTIndex) -> None:
@@ -214,8 +285,8 @@ def test_async_variants(index: ColBERTIndex) -> None:
     assert summary.documents == 5 and len(hits) == 2 and len(batch) == 2
 
 
-def test_deleted_collection_gives_clear_error(index: ColBERTIndex) -> None:
-    index.client.delete_collection("docs")
+def test_dropped_collection_gives_clear_error(index: ColBERTIndex) -> None:
+    index.backend.drop()
     with pytest.raises(CollectionNotFoundError, match="docs"):
         index.search("x")
 
@@ -226,27 +297,77 @@ def test_records_and_dicts_with_bare_ids(index: ColBERTIndex) -> None:
 
 
 def test_missing_extra_names_the_pip_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "qdrant_client", None)
-    for name in [m for m in sys.modules if m.startswith("colbert_retrieval.qdrant")]:
-        monkeypatch.delitem(sys.modules, name)
-    with pytest.raises(ImportError, match=r"pip install .*colbert-retrieval\[qdrant\]"):
-        importlib.import_module("colbert_retrieval.qdrant")
+    for hidden in ("qdrant_client", "qdrant_edge"):
+        monkeypatch.setitem(sys.modules, hidden, None)
+        for name in [m for m in sys.modules if m.startswith("colbert_retrieval.qdrant")]:
+            monkeypatch.delitem(sys.modules, name)
+        with pytest.raises(ImportError, match=r"pip install .*colbert-retrieval\[qdrant\]"):
+            importlib.import_module("colbert_retrieval.qdrant")
+        monkeypatch.delitem(sys.modules, hidden)
 
 
-def test_client_is_read_only(index: ColBERTIndex) -> None:
+def test_client_only_on_a_server(index: ColBERTIndex) -> None:
+    if index.embedded:
+        with pytest.raises(AttributeError, match="embedded"):
+            _ = index.client
+        return
     assert isinstance(index.client, QdrantClient)
     with pytest.raises(AttributeError):
         index.client = None  # type: ignore[misc]
 
 
 def test_add_embeddings_checks_dimension_and_count(index: ColBERTIndex) -> None:
-    from colbert_retrieval.errors import DimensionMismatchError
-
     vectors = index.model.encode([d["text"] for d in DOCS], is_query=False)
     summary = index.add_embeddings(DOCS, vectors)
     assert summary.documents == 5 and index.count() == 5
-    assert index.search("scurvy", k=1, exact=True)[0].id in {"scurvy", "diet"}
+    assert index.search("scurvy", k=1, mode="exact")[0].id in {"scurvy", "diet"}
+    assert index.search("scurvy", k=1)[0].scores["bm25"] > 0  # BM25 vectors are computed here too
     with pytest.raises(DimensionMismatchError, match=r"\(n_tokens, 8\)"):
         index.add_embeddings(DOCS[:1], [np.ones((3, 7), dtype=np.float32)])
     with pytest.raises(DimensionMismatchError, match="one embedding per document"):
         index.add_embeddings(DOCS[:2], vectors[:1])
+
+
+def test_hybrid_needs_bm25_vectors(open_index: OpenIndex) -> None:
+    index = open_index("old", bm25=False)
+    index.add(DOCS)
+    assert not index.settings.has_bm25
+    assert index.search("scurvy", k=1)[0].scores == {}  # the default falls back to colbert
+    with pytest.raises(IndexMismatchError, match="migrate"):
+        index.search("scurvy", mode="hybrid")
+
+
+def test_search_while_adding_in_another_thread(index: ColBERTIndex) -> None:
+    index.add(DOCS)
+    query = "vitamin c and scurvy"
+    extra = [f"the river city {i}" for i in range(8)]
+    q = index.model.encode(query)
+    texts = {d["text"] for d in DOCS} | set(extra)
+    encoded = index.model.encode(sorted(texts), is_query=False)
+    expected = {
+        t: float((q @ e.astype(np.float16).astype(np.float32).T).max(axis=1).sum()) for t, e in zip(sorted(texts), encoded)
+    }
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def writer() -> None:
+        try:
+            for round_ in range(6):
+                index.add([{"id": f"extra{round_}-{i}", "text": text} for i, text in enumerate(extra)])
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            stop.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    searches = 0
+    while not stop.is_set() or searches < 5:
+        hits = index.search(query, k=3, mode="exact")
+        assert len(hits) == 3
+        for hit in hits:  # every score is the hit's own MaxSim: nothing mixed up while points are written
+            assert hit.score == pytest.approx(expected[hit.text], abs=1e-2)
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+        searches += 1
+    thread.join()
+    assert not errors and index.count() == len(DOCS) + 48

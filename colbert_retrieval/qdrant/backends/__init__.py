@@ -1,0 +1,19 @@
+"""Storage backends of the index. Rule: the index talks to storage only through :class:`Backend`.
+
+* :class:`EdgeBackend`: Qdrant's engine in-process (``qdrant-edge-py``), the default for ``path=`` and
+  ``location=":memory:"``;
+* :class:`ServerBackend`: a Qdrant server, Qdrant Cloud or cluster (``url=``, or any ``QdrantClient``).
+
+Examples:
+    >>> from colbert_retrieval.qdrant.backends import EdgeBackend, ServerBackend
+    >>> EdgeBackend.kind, ServerBackend.kind
+    ('embedded', 'server')
+"""
+
+from __future__ import annotations
+
+from colbert_retrieval.qdrant.backends.base import Backend, Candidates, PointData, QueryPlan, StoredPoint
+from colbert_retrieval.qdrant.backends.edge import EdgeBackend
+from colbert_retrieval.qdrant.backends.server import ServerBackend
+
+__all__ = ["Backend", "Candidates", "EdgeBackend", "PointData", "QueryPlan", "ServerBackend", "StoredPoint"]

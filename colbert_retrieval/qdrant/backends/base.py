@@ -1,0 +1,153 @@
+"""The storage interface of :class:`~colbert_retrieval.qdrant.ColBERTIndex` and its neutral data types.
+
+The index (ingest, search modes, fusion, migration) talks to storage only through :class:`Backend`; each
+implementation translates these types into one engine's calls: :mod:`.edge` (Qdrant's engine in-process,
+``qdrant-edge-py``) and :mod:`.server` (a Qdrant server or cluster through ``qdrant-client``). Filters are
+given as ``qdrant_client.models.Filter`` (the public filter type of the library) and translated by the
+embedded backend.
+
+Examples:
+    >>> plan = QueryPlan(using="colbert", vector=[[1.0, 0.0]], limit=3)
+    >>> plan.exact
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from colbert_retrieval.bm25 import SparseVector
+from colbert_retrieval.qdrant.schema import IndexSettings, StorageOptions
+
+__all__ = ["Backend", "Candidates", "PointData", "QueryPlan", "StoredPoint"]
+
+#: A query vector: a multivector (``colbert``), a dense vector (``first_stage``) or a sparse one (``bm25``).
+QueryVector = np.ndarray | SparseVector | list
+
+
+@dataclass(frozen=True)
+class PointData:
+    """One document as stored: point id, the three vectors and the payload."""
+
+    id: str
+    colbert: np.ndarray
+    first_stage: np.ndarray
+    bm25: SparseVector | None
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StoredPoint:
+    """A point read back: id, payload (may be empty when not asked for), score of a query, vectors if asked."""
+
+    id: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    score: float | None = None
+    vectors: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """A candidate source of a two-stage query: the ``limit`` best points for ``vector`` on ``using``.
+
+    ``exact`` scores every (filtered) point instead of walking the HNSW graph.
+    """
+
+    using: str
+    vector: QueryVector
+    limit: int
+    exact: bool = False
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """One query: score by ``vector`` on ``using`` the union of ``candidates`` (every point if there are none).
+
+    ``filter`` applies to every stage.
+    """
+
+    using: str
+    vector: QueryVector
+    limit: int
+    candidates: tuple[Candidates, ...] = ()
+    filter: Any = None
+    with_payload: bool = True
+
+    @property
+    def exact(self) -> bool:
+        """Whether every (filtered) point is scored."""
+        return not self.candidates
+
+
+class Backend(Protocol):
+    """What the index needs from a store; one collection per backend object."""
+
+    #: ``"embedded"`` or ``"server"``.
+    kind: str
+    collection: str
+
+    def exists(self) -> bool:
+        """Whether the collection exists."""
+        ...
+
+    def read_settings(self) -> IndexSettings | None:
+        """The stored settings (None: the collection exists but was not written by colbert-retrieval)."""
+        ...
+
+    def create(self, settings: IndexSettings, options: StorageOptions) -> None:
+        """Create the collection with these settings."""
+        ...
+
+    def upsert(self, points: Sequence[PointData]) -> None:
+        """Insert or replace points (durable when it returns)."""
+        ...
+
+    def existing(self, ids: Sequence[str]) -> set[str]:
+        """Which of these point ids are stored."""
+        ...
+
+    def retrieve(self, ids: Sequence[str], *, with_vectors: bool = False) -> list[StoredPoint]:
+        """Points by id, with payload (missing ids are left out)."""
+        ...
+
+    def query_batch(self, plans: Sequence[QueryPlan]) -> list[list[StoredPoint]]:
+        """Run several queries in one call; results best first."""
+        ...
+
+    def set_payload(self, ids: Sequence[str], payload: dict[str, Any]) -> None:
+        """Overwrite these payload keys of these points."""
+        ...
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Delete points by id."""
+        ...
+
+    def delete_where(self, filter: Any) -> None:
+        """Delete the points matching a filter."""
+        ...
+
+    def count(self, filter: Any = None) -> int:
+        """Number of points (matching ``filter``)."""
+        ...
+
+    def scroll(
+        self, offset: str | None, limit: int, *, with_vectors: bool = False
+    ) -> tuple[list[StoredPoint], str | None]:
+        """A page of points in id order and the offset of the next page (None at the end)."""
+        ...
+
+    def optimize(self) -> None:
+        """Build indexes after writes (embedded); a server optimises in the background."""
+        ...
+
+    def drop(self) -> None:
+        """Delete the collection."""
+        ...
+
+    def close(self) -> None:
+        """Release the store (files, locks, connections)."""
+        ...

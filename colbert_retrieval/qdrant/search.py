@@ -1,0 +1,155 @@
+"""Search modes and score fusion: how a query becomes backend query plans, and how hybrid results are ranked.
+
+Modes (:class:`SearchMode`):
+
+* ``exact``: MaxSim over every (filtered) document.
+* ``colbert``: two-stage: the first-stage vector (MUVERA) fetches ``prefetch_limit`` candidates through HNSW,
+  MaxSim ranks them.
+* ``hybrid`` (the default where the collection has BM25 vectors): the union of first-stage candidates and
+  ``bm25_limit`` BM25 candidates is scored by MaxSim and by BM25 in one batched call; the two scores are
+  z-normalised over the candidates and fused, ``(1 - bm25_weight) * z(MaxSim) + bm25_weight * z(BM25)``.
+
+In ``colbert`` and ``hybrid`` mode a collection of at most ``exact_below`` documents takes its MaxSim
+candidates by exact search instead of the first stage (exact is both fast and lossless there). Filters apply
+in every stage. The defaults were chosen on NFCorpus dev queries (docs/benchmarks/qdrant-nfcorpus.md).
+
+Examples:
+    >>> SearchConfig().mode, SearchMode("hybrid")
+    (None, <SearchMode.HYBRID: 'hybrid'>)
+    >>> fuse([("a", 10.0), ("b", 8.0)], {"a": 0.0, "b": 3.0}, bm25_weight=0.6)[0][0]
+    'b'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import Any
+
+import numpy as np
+
+from colbert_retrieval.bm25 import SparseVector
+from colbert_retrieval.qdrant.backends.base import Candidates, QueryPlan
+from colbert_retrieval.qdrant.schema import BM25_VECTOR, COLBERT_VECTOR, FIRST_STAGE_VECTOR
+
+__all__ = ["SearchConfig", "SearchMode", "fuse", "plans_for"]
+
+
+class SearchMode(str, Enum):
+    """How candidates are found and ranked (see the module docstring)."""
+
+    EXACT = "exact"
+    COLBERT = "colbert"
+    HYBRID = "hybrid"
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Search defaults of an index (each can be overridden per call).
+
+    Args:
+        mode: the default mode; None: ``hybrid`` where the collection stores BM25 vectors, else ``colbert``.
+        prefetch_limit: first-stage (MUVERA) candidates per query.
+        bm25_limit: BM25 candidates per query in hybrid mode.
+        bm25_weight: weight of the z-normalised BM25 score in hybrid mode (MaxSim gets ``1 - bm25_weight``).
+        exact_below: collections of at most this many documents take exact MaxSim candidates.
+    """
+
+    mode: SearchMode | None = None
+    prefetch_limit: int = 200
+    bm25_limit: int = 100
+    bm25_weight: float = 0.2
+    exact_below: int = 1000
+
+    def __post_init__(self) -> None:
+        if self.mode is not None and not isinstance(self.mode, SearchMode):
+            object.__setattr__(self, "mode", SearchMode(self.mode))
+        for name in ("prefetch_limit", "bm25_limit", "exact_below"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                msg = f"{name} must be an integer >= 0, got {value!r}."
+                raise ValueError(msg)
+        if not 0.0 <= float(self.bm25_weight) <= 1.0:
+            msg = f"bm25_weight must be between 0 and 1, got {self.bm25_weight!r}."
+            raise ValueError(msg)
+
+    def override(self, **changes: Any) -> SearchConfig:
+        """A copy with the given (non-None) values replaced."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _first_stage(
+    multivector: np.ndarray, first: np.ndarray, limit: int, small: bool
+) -> Candidates:
+    if small:
+        return Candidates(COLBERT_VECTOR, multivector, limit, exact=True)
+    return Candidates(FIRST_STAGE_VECTOR, first, limit)
+
+
+def plans_for(
+    mode: SearchMode,
+    multivector: np.ndarray,
+    first: np.ndarray,
+    sparse: SparseVector | None,
+    k: int,
+    query_filter: Any,
+    config: SearchConfig,
+    *,
+    small: bool,
+) -> list[QueryPlan]:
+    """The backend query plans of one query: one plan, or two (MaxSim and BM25 over the same candidates).
+
+    Args:
+        mode: the search mode.
+        multivector: the query's token vectors.
+        first: the query's first-stage vector.
+        sparse: the query's BM25 vector (hybrid mode).
+        k: results wanted.
+        query_filter: a Qdrant filter applied in every stage.
+        config: limits and weights.
+        small: the collection is at most ``config.exact_below`` documents.
+    """
+    prefetch = max(config.prefetch_limit, k)
+    if mode is SearchMode.EXACT or (mode is SearchMode.COLBERT and small):
+        return [QueryPlan(COLBERT_VECTOR, multivector, k, filter=query_filter)]
+    if mode is SearchMode.COLBERT:
+        candidates = (Candidates(FIRST_STAGE_VECTOR, first, prefetch),)
+        return [QueryPlan(COLBERT_VECTOR, multivector, k, candidates, query_filter)]
+    sources = [_first_stage(multivector, first, prefetch, small)]
+    if sparse is not None and len(sparse) and config.bm25_limit > 0:
+        sources.append(Candidates(BM25_VECTOR, sparse, config.bm25_limit))
+    limit = sum(source.limit for source in sources)
+    maxsim = QueryPlan(COLBERT_VECTOR, multivector, limit, tuple(sources), query_filter, with_payload=False)
+    if len(sources) == 1:
+        return [maxsim]
+    bm25 = QueryPlan(BM25_VECTOR, sparse, limit, tuple(sources), query_filter, with_payload=False)
+    return [maxsim, bm25]
+
+
+def _z(values: np.ndarray) -> np.ndarray:
+    std = float(values.std())
+    return (values - values.mean()) / std if std > 0 else np.zeros_like(values)
+
+
+def fuse(
+    maxsim: Sequence[tuple[str, float]], bm25: Mapping[str, float], bm25_weight: float
+) -> list[tuple[str, float, float, float]]:
+    """Rank candidates by the weighted sum of their z-normalised MaxSim and BM25 scores.
+
+    Args:
+        maxsim: ``(id, MaxSim)`` of every candidate.
+        bm25: BM25 score by id (a candidate that shares no term with the query scores 0).
+        bm25_weight: weight of BM25 (MaxSim gets ``1 - bm25_weight``).
+
+    Returns:
+        ``(id, fused, maxsim, bm25)`` best first.
+    """
+    if not maxsim:
+        return []
+    ids = [i for i, _ in maxsim]
+    colbert = np.array([s for _, s in maxsim], dtype=np.float64)
+    lexical = np.array([bm25.get(i, 0.0) for i in ids], dtype=np.float64)
+    fused = (1.0 - bm25_weight) * _z(colbert) + bm25_weight * _z(lexical)
+    order = np.argsort(-fused, kind="stable")
+    return [(ids[i], float(fused[i]), float(colbert[i]), float(lexical[i])) for i in order]
