@@ -1,4 +1,4 @@
-"""Command line: ``colbert-retrieval index | search | evaluate | info``.
+"""Command line: ``colbert-retrieval index | search | evaluate | info | migrate``.
 
 Examples:
     >>> parser = build_parser()
@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_store_options(search)
     search.add_argument("-k", type=int, default=5)
     search.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE", help="metadata equality")
-    search.add_argument("--exact", action="store_true", help="MaxSim over every document (default in embedded mode)")
+    _add_mode_option(search)
     search.add_argument("--json", action="store_true", help="print JSON lines")
 
     evaluate = commands.add_parser("evaluate", help="nDCG@10, Recall@100, MRR@10 and timings on a BEIR folder")
@@ -59,13 +59,37 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--pool-factor", type=int, default=2)
     evaluate.add_argument("--first-stage", choices=["muvera", "mean"], default="muvera")
     evaluate.add_argument("--prefetch-limit", type=int, default=200)
-    evaluate.add_argument("--exact", action="store_true", help="MaxSim over every document (default in embedded mode)")
-    evaluate.add_argument("--two-stage", action="store_true", help="first-stage candidates + MaxSim rerank")
+    _add_mode_option(evaluate)
     evaluate.add_argument("--batch-size", type=int, default=32)
 
     info = commands.add_parser("info", help="describe the collection")
     _add_store_options(info)
+
+    migrate = commands.add_parser(
+        "migrate", help="copy a collection between stores (embedded <-> server, or out of a 0.1.0 folder)"
+    )
+    source = migrate.add_mutually_exclusive_group(required=True)
+    source.add_argument("--from-path", help="embedded store folder to read")
+    source.add_argument("--from-url", help="Qdrant server to read (API key from $QDRANT_API_KEY)")
+    source.add_argument("--from-local", help="folder written by colbert-retrieval 0.1.0 (qdrant-client local mode)")
+    target = migrate.add_mutually_exclusive_group(required=True)
+    target.add_argument("--to-path", help="embedded store folder to write")
+    target.add_argument("--to-url", help="Qdrant server to write (API key from $QDRANT_TARGET_API_KEY)")
+    migrate.add_argument("--collection", default="colbert", help="collection to copy (default: colbert)")
+    migrate.add_argument("--to-collection", default=None, help="name in the target (default: the same)")
+    migrate.add_argument("--batch-size", type=int, default=256)
+    migrate.add_argument("--overwrite", action="store_true", help="rewrite points already in the target")
     return parser
+
+
+def _add_mode_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--mode",
+        choices=["hybrid", "colbert", "exact"],
+        default=None,
+        help="hybrid (BM25 + ColBERT, default), colbert (first stage + MaxSim) or exact (MaxSim over everything)",
+    )
+    parser.add_argument("--exact", action="store_true", help="same as --mode exact")
 
 
 def _model(args: argparse.Namespace) -> Any:
@@ -90,6 +114,10 @@ def _index(args: argparse.Namespace, model: Any, **kwargs: Any) -> Any:
     )
 
 
+def _mode(args: argparse.Namespace) -> str | None:
+    return "exact" if args.exact else args.mode
+
+
 def _cmd_index(args: argparse.Namespace) -> int:
     from colbert_retrieval.chunking import iter_files, read_records
 
@@ -106,7 +134,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
 def _cmd_search(args: argparse.Namespace) -> int:
     index = _index(args, _model(args), create=False)
     filters = dict(item.split("=", 1) for item in args.filter)
-    hits = index.search(args.query, k=args.k, filter=filters or None, exact=True if args.exact else None)
+    hits = index.search(args.query, k=args.k, filter=filters or None, mode=_mode(args))
     for rank, hit in enumerate(hits, start=1):
         if args.json:
             print(
@@ -140,7 +168,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     latencies = []
     for query_id, text in data.queries.items():
         start = time.perf_counter()
-        hits = index.search(text, k=100, exact=True if args.exact else (False if args.two_stage else None))
+        hits = index.search(text, k=100, mode=_mode(args))
         latencies.append(time.perf_counter() - start)
         run[query_id] = [str(h.id) for h in hits]
     result = {
@@ -159,29 +187,79 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from colbert_retrieval.qdrant.index import make_client
-    from colbert_retrieval.qdrant.schema import IndexSettings
+    from colbert_retrieval.qdrant.index import make_backend
 
-    client = make_client(args.path, args.location, args.url, os.environ.get("QDRANT_API_KEY") if args.url else None)
-    if not client.collection_exists(args.collection):
-        print(f"Collection {args.collection!r} does not exist.")
-        return 1
-    info = client.get_collection(args.collection)
-    settings = IndexSettings.from_metadata(info.config.metadata)
-    print(f"collection: {args.collection}")
-    print(f"documents:  {client.count(args.collection, exact=True).count}")
-    print(f"settings:   {json.dumps(settings.to_metadata() if settings else None)}")
-    client.close()
+    backend = make_backend(
+        args.collection,
+        path=args.path,
+        location=args.location,
+        url=args.url,
+        api_key=os.environ.get("QDRANT_API_KEY") if args.url else None,
+    )
+    try:
+        if not backend.exists():
+            print(f"Collection {args.collection!r} does not exist.")
+            return 1
+        settings = backend.read_settings()
+        print(f"collection: {args.collection}")
+        print(f"store:      {backend.kind}")
+        print(f"documents:  {backend.count()}")
+        print(f"settings:   {json.dumps(settings.to_metadata() if settings else None)}")
+    finally:
+        backend.close()
+    return 0
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    from qdrant_client import QdrantClient
+
+    from colbert_retrieval.qdrant.backends import EdgeBackend, ServerBackend
+    from colbert_retrieval.qdrant.migration import migrate
+
+    if args.from_local:
+        if not os.path.isdir(args.from_local):
+            msg = f"{args.from_local} does not exist."
+            raise FileNotFoundError(msg)
+        source: Any = ServerBackend(QdrantClient(path=args.from_local), args.collection, owns_client=True)
+    elif args.from_url:
+        client = QdrantClient(url=args.from_url, api_key=os.environ.get("QDRANT_API_KEY"))
+        source = ServerBackend(client, args.collection, owns_client=True)
+    else:
+        source = EdgeBackend(args.from_path, args.collection)
+    name = args.to_collection or args.collection
+    try:
+        if args.to_url:
+            client = QdrantClient(url=args.to_url, api_key=os.environ.get("QDRANT_TARGET_API_KEY"))
+            target: Any = ServerBackend(client, name, owns_client=True)
+        else:
+            target = EdgeBackend(args.to_path, name)
+        try:
+            summary = migrate(
+                source, target, batch_size=args.batch_size, overwrite=args.overwrite, show_progress_bar=True
+            )
+        finally:
+            target.close()
+    finally:
+        source.close()
+    print(f"Migrated {args.collection!r} -> {name!r}: {summary}")
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``colbert-retrieval`` console script."""
     args = build_parser().parse_args(argv)
-    handlers = {"index": _cmd_index, "search": _cmd_search, "evaluate": _cmd_evaluate, "info": _cmd_info}
+    handlers = {
+        "index": _cmd_index,
+        "search": _cmd_search,
+        "evaluate": _cmd_evaluate,
+        "info": _cmd_info,
+        "migrate": _cmd_migrate,
+    }
+    from colbert_retrieval.errors import ColBERTRetrievalError
+
     try:
         return handlers[args.command](args)
-    except (FileNotFoundError, ValueError, LookupError) as error:
+    except (ColBERTRetrievalError, FileNotFoundError, ValueError, LookupError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

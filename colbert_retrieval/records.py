@@ -105,4 +105,6 @@ def from_payload(payload: Mapping[str, Any] | None) -> Record:
         Record(text='hi', id=3, metadata={'a': 1})
     """
     payload = payload or {}
-    return Record(text=payload.get(TEXT_KEY, ""), id=payload.get(ID_KEY), metadata=dict(payload.get(METADATA_KEY) or {}))
+    return Record(
+        text=payload.get(TEXT_KEY, ""), id=payload.get(ID_KEY), metadata=dict(payload.get(METADATA_KEY) or {})
+    )

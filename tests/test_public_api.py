@@ -65,6 +65,8 @@ def test_submodule_all_is_frozen() -> None:
             "IndexMismatchError",
             "InputTypeError",
             "ModelNotAvailableError",
+            "StoreFormatError",
+            "StoreLockedError",
         ]
     )
 
@@ -73,7 +75,17 @@ def test_qdrant_all_is_frozen() -> None:
     from colbert_retrieval import qdrant
 
     assert sorted(qdrant.__all__) == sorted(
-        ["DEFAULT_PATH", "ColBERTIndex", "IndexSettings", "IngestSummary", "Record", "SearchHit"]
+        [
+            "DEFAULT_PATH",
+            "ColBERTIndex",
+            "IndexSettings",
+            "IngestSummary",
+            "MigrationSummary",
+            "Record",
+            "SearchHit",
+            "SearchMode",
+            "migrate",
+        ]
     )
     assert reduce.__all__ == ["mean_vector"]
 

@@ -22,7 +22,19 @@ except ImportError as error:  # pragma: no cover - exercised by tests with the m
 
 from colbert_retrieval.qdrant.index import DEFAULT_PATH, ColBERTIndex, SearchHit
 from colbert_retrieval.qdrant.ingest import IngestSummary
-from colbert_retrieval.records import Record
+from colbert_retrieval.qdrant.migration import MigrationSummary, migrate
 from colbert_retrieval.qdrant.schema import IndexSettings
+from colbert_retrieval.qdrant.search import SearchMode
+from colbert_retrieval.records import Record
 
-__all__ = ["DEFAULT_PATH", "ColBERTIndex", "IndexSettings", "IngestSummary", "Record", "SearchHit"]
+__all__ = [
+    "DEFAULT_PATH",
+    "ColBERTIndex",
+    "IndexSettings",
+    "IngestSummary",
+    "MigrationSummary",
+    "Record",
+    "SearchHit",
+    "SearchMode",
+    "migrate",
+]

@@ -434,8 +434,11 @@ class ColBERTIndex:
             maxsim = results[position]
             bm25 = results[position + 1] if len(plans) == 2 else []
             position += len(plans)
-            fused = fuse([(p.id, float(p.score or 0.0)) for p in maxsim], {p.id: float(p.score or 0.0) for p in bm25},
-                         weight if bm25 else 0.0)
+            fused = fuse(
+                [(p.id, float(p.score or 0.0)) for p in maxsim],
+                {p.id: float(p.score or 0.0) for p in bm25},
+                weight if bm25 else 0.0,
+            )
             ranked.append(fused[:k])
         wanted = sorted({row[0] for rows in ranked for row in rows})
         stored = {p.id: p for p in ingest.with_retries(lambda: self._backend.retrieve(wanted))} if wanted else {}

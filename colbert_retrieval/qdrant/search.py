@@ -79,9 +79,7 @@ class SearchConfig:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-def _first_stage(
-    multivector: np.ndarray, first: np.ndarray, limit: int, small: bool
-) -> Candidates:
+def _first_stage(multivector: np.ndarray, first: np.ndarray, limit: int, small: bool) -> Candidates:
     if small:
         return Candidates(COLBERT_VECTOR, multivector, limit, exact=True)
     return Candidates(FIRST_STAGE_VECTOR, first, limit)

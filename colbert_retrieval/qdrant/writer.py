@@ -147,7 +147,7 @@ class DocumentWriter:
                     position += 1
                     records[point_id(record)] = record
                 ids = list(records)
-                existing = set() if overwrite else ingest.with_retries(lambda: self._backend.existing(ids))
+                existing = set() if overwrite else ingest.with_retries(lambda ids=ids: self._backend.existing(ids))
                 todo = [records[i] for i in ids if i not in existing]
                 skipped += len(chunk) - len(todo)
                 if todo:

@@ -345,7 +345,8 @@ def test_search_while_adding_in_another_thread(index: ColBERTIndex) -> None:
     texts = {d["text"] for d in DOCS} | set(extra)
     encoded = index.model.encode(sorted(texts), is_query=False)
     expected = {
-        t: float((q @ e.astype(np.float16).astype(np.float32).T).max(axis=1).sum()) for t, e in zip(sorted(texts), encoded)
+        t: float((q @ e.astype(np.float16).astype(np.float32).T).max(axis=1).sum())
+        for t, e in zip(sorted(texts), encoded)
     }
     errors: list[BaseException] = []
     stop = threading.Event()

@@ -178,21 +178,25 @@ class EdgeBackend:
 
     @property
     def shard(self) -> qe.EdgeShard:
+        """The open shard (raises LookupError when the collection does not exist)."""
         if self._shard is None:
             msg = f"Collection {self.collection!r} does not exist in {self.root}."
             raise LookupError(msg)
         return self._shard
 
     def exists(self) -> bool:
+        """Whether the collection exists."""
         return self._shard is not None and self.folder.exists()
 
     def read_settings(self) -> IndexSettings | None:
+        """The stored settings (None: not written by colbert-retrieval)."""
         file = self.folder / SETTINGS_FILE
         if not file.exists():
             return None
         return IndexSettings.from_metadata(json.loads(file.read_text(encoding="utf8")))
 
     def create(self, settings: IndexSettings, options: StorageOptions) -> None:
+        """Create the collection with these settings."""
         self.folder.mkdir(parents=True, exist_ok=True)
         temporary = self.folder / (SETTINGS_FILE + ".tmp")
         temporary.write_text(json.dumps(settings.to_metadata(), indent=2), encoding="utf8")
@@ -200,19 +204,23 @@ class EdgeBackend:
         self._shard = qe.EdgeShard.create(str(self.folder / _SHARD), edge_config(settings, options))
 
     def optimize(self) -> None:
+        """Build the HNSW graphs and payload indexes of new segments (blocks until done)."""
         with self._lock:
             self.shard.optimize()
 
     def drop(self) -> None:
+        """Delete the collection."""
         self.close_shard()
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def close_shard(self) -> None:
+        """Close the shard and release its lock (the folder stays)."""
         if self._shard is not None:
             self._shard.close()
             self._shard = None
 
     def close(self) -> None:
+        """Release the store."""
         self.close_shard()
         if self._temporary is not None:
             self._temporary.cleanup()
@@ -220,6 +228,7 @@ class EdgeBackend:
 
     # ------------------------------------------------------------------ writes
     def upsert(self, points: Sequence[PointData]) -> None:
+        """Insert or replace points (durable when it returns)."""
         native = []
         for point in points:
             vector: dict[str, Any] = {
@@ -233,22 +242,27 @@ class EdgeBackend:
             self.shard.update(qe.UpdateOperation.upsert_points(native))
 
     def set_payload(self, ids: Sequence[str], payload: dict[str, Any]) -> None:
+        """Overwrite these payload keys of these points."""
         with self._lock:
             self.shard.update(qe.UpdateOperation.set_payload([_native_id(i) for i in ids], payload))
 
     def delete(self, ids: Sequence[str]) -> None:
+        """Delete points by id."""
         with self._lock:
             self.shard.update(qe.UpdateOperation.delete_points([_native_id(i) for i in ids]))
 
     def delete_where(self, filter: qm.Filter) -> None:
+        """Delete the points matching a filter."""
         with self._lock:
             self.shard.update(qe.UpdateOperation.delete_points_by_filter(to_edge_filter(filter)))
 
     # ------------------------------------------------------------------ reads
     def existing(self, ids: Sequence[str]) -> set[str]:
+        """Which of these point ids are stored."""
         return {str(p.id) for p in self.shard.retrieve([_native_id(i) for i in ids], False, False)}
 
     def retrieve(self, ids: Sequence[str], *, with_vectors: bool = False) -> list[StoredPoint]:
+        """Points by id with payload (missing ids are left out)."""
         points = self.shard.retrieve([_native_id(i) for i in ids], True, with_vectors)
         return [_stored(p) for p in points]
 
@@ -272,16 +286,19 @@ class EdgeBackend:
         )
 
     def query_batch(self, plans: Sequence[QueryPlan]) -> list[list[StoredPoint]]:
+        """Run several query plans in one call; results best first."""
         requests = [self._request(plan) for plan in plans]
         results = self.shard.query_batch(qe.QueryBatchRequest(requests))
         return [[_stored(p) for p in points] for points in results]
 
     def count(self, filter: qm.Filter | None = None) -> int:
+        """Number of points (matching ``filter``)."""
         return self.shard.count(qe.CountRequest(filter=to_edge_filter(filter), exact=True))
 
     def scroll(
         self, offset: str | None, limit: int, *, with_vectors: bool = False
     ) -> tuple[list[StoredPoint], str | None]:
+        """A page of points and the offset of the next page (None at the end)."""
         request = qe.ScrollRequest(
             offset=_native_id(offset) if offset is not None else None,
             limit=limit,

@@ -13,6 +13,7 @@ Examples:
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -101,14 +102,44 @@ def _stored(point: Any) -> StoredPoint:
     )
 
 
+def is_local_mode(client: QdrantClient) -> bool:
+    """Whether a client runs qdrant-client's local mode (pure Python, in-process) instead of talking to a server."""
+    try:
+        from qdrant_client.local.qdrant_local import QdrantLocal
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(getattr(client, "_client", None), QdrantLocal)
+
+
+class _Serialised:
+    """A client whose calls run one at a time (qdrant-client's local mode is not thread-safe)."""
+
+    def __init__(self, client: QdrantClient) -> None:
+        self._client = client
+        self._lock = threading.RLock()
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute):
+            return attribute
+
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return attribute(*args, **kwargs)
+
+        return locked
+
+
 class ServerBackend:
     """One collection on a Qdrant server (or any ``QdrantClient``).
 
     Args:
         client: the client.
         collection: the collection name.
-        shard_number, sharding_method, replication_factor, write_consistency_factor: cluster settings of a
-            new collection, passed through.
+        shard_number: shards of a new collection (cluster, passed through).
+        sharding_method: ``auto`` or ``custom`` sharding of a new collection.
+        replication_factor: copies of each shard of a new collection.
+        write_consistency_factor: replicas that must confirm a write.
         shard_key_selector: shard key for writes and reads with custom sharding.
         owns_client: :meth:`close` closes the client (True when the index created it; a client passed in by
             the caller stays open).
@@ -130,6 +161,8 @@ class ServerBackend:
     ) -> None:
         self.client = client
         self.owns_client = owns_client
+        # Searching while another thread writes gives wrong results and IndexErrors in local mode: serialise.
+        self._calls: Any = _Serialised(client) if is_local_mode(client) else client
         self.collection = collection
         self._cluster = {
             "shard_number": shard_number,
@@ -140,14 +173,17 @@ class ServerBackend:
         self.shard_key_selector = shard_key_selector
 
     def exists(self) -> bool:
-        return self.client.collection_exists(self.collection)
+        """Whether the collection exists."""
+        return self._calls.collection_exists(self.collection)
 
     def read_settings(self) -> IndexSettings | None:
-        info = self.client.get_collection(self.collection)
+        """The stored settings (None: not written by colbert-retrieval)."""
+        info = self._calls.get_collection(self.collection)
         return IndexSettings.from_metadata(info.config.metadata)
 
     def create(self, settings: IndexSettings, options: StorageOptions) -> None:
-        self.client.create_collection(
+        """Create the collection with these settings."""
+        self._calls.create_collection(
             self.collection,
             vectors_config=vectors_config(settings, options),
             sparse_vectors_config=sparse_config(settings),
@@ -156,16 +192,18 @@ class ServerBackend:
         )
 
     def upsert(self, points: Sequence[PointData]) -> None:
+        """Insert or replace points (durable when it returns)."""
         structs = []
         for point in points:
             vector: dict[str, Any] = {COLBERT_VECTOR: point.colbert, FIRST_STAGE_VECTOR: point.first_stage}
             if point.bm25 is not None:
                 vector[BM25_VECTOR] = _vector(point.bm25)
             structs.append(qm.PointStruct(id=point.id, vector=vector, payload=point.payload))
-        self.client.upsert(self.collection, points=structs, wait=True, shard_key_selector=self.shard_key_selector)
+        self._calls.upsert(self.collection, points=structs, wait=True, shard_key_selector=self.shard_key_selector)
 
     def existing(self, ids: Sequence[str]) -> set[str]:
-        found = self.client.retrieve(
+        """Which of these point ids are stored."""
+        found = self._calls.retrieve(
             self.collection,
             ids=list(ids),
             with_payload=False,
@@ -175,7 +213,8 @@ class ServerBackend:
         return {str(p.id) for p in found}
 
     def retrieve(self, ids: Sequence[str], *, with_vectors: bool = False) -> list[StoredPoint]:
-        points = self.client.retrieve(
+        """Points by id with payload (missing ids are left out)."""
+        points = self._calls.retrieve(
             self.collection,
             ids=list(ids),
             with_payload=True,
@@ -185,28 +224,32 @@ class ServerBackend:
         return [_stored(p) for p in points]
 
     def query_batch(self, plans: Sequence[QueryPlan]) -> list[list[StoredPoint]]:
+        """Run several query plans in one call; results best first."""
         requests = [_request(plan) for plan in plans]
         if self.shard_key_selector is not None:
             requests = [r.model_copy(update={"shard_key": self.shard_key_selector}) for r in requests]
         with warnings.catch_warnings():
             # qdrant-client's local mode always scores exactly and warns about it on every exact request.
             warnings.filterwarnings("ignore", message="Local mode performs exact", category=UserWarning)
-            responses = self.client.query_batch_points(self.collection, requests=requests)
+            responses = self._calls.query_batch_points(self.collection, requests=requests)
         return [[_stored(p) for p in response.points] for response in responses]
 
     def set_payload(self, ids: Sequence[str], payload: dict[str, Any]) -> None:
-        self.client.set_payload(
+        """Overwrite these payload keys of these points."""
+        self._calls.set_payload(
             self.collection, payload=payload, points=list(ids), shard_key_selector=self.shard_key_selector
         )
 
     def delete(self, ids: Sequence[str]) -> None:
+        """Delete points by id."""
         selector = qm.PointIdsList(points=list(ids))
-        self.client.delete(
+        self._calls.delete(
             self.collection, points_selector=selector, wait=True, shard_key_selector=self.shard_key_selector
         )
 
     def delete_where(self, filter: qm.Filter) -> None:
-        self.client.delete(
+        """Delete the points matching a filter."""
+        self._calls.delete(
             self.collection,
             points_selector=qm.FilterSelector(filter=filter),
             wait=True,
@@ -214,12 +257,14 @@ class ServerBackend:
         )
 
     def count(self, filter: qm.Filter | None = None) -> int:
-        return self.client.count(self.collection, count_filter=filter, exact=True).count
+        """Number of points (matching ``filter``)."""
+        return self._calls.count(self.collection, count_filter=filter, exact=True).count
 
     def scroll(
         self, offset: str | None, limit: int, *, with_vectors: bool = False
     ) -> tuple[list[StoredPoint], str | None]:
-        points, next_offset = self.client.scroll(
+        """A page of points and the offset of the next page (None at the end)."""
+        points, next_offset = self._calls.scroll(
             self.collection,
             offset=offset,
             limit=limit,
@@ -233,8 +278,10 @@ class ServerBackend:
         """Nothing to do: the server builds its indexes in the background."""
 
     def drop(self) -> None:
-        self.client.delete_collection(self.collection)
+        """Delete the collection."""
+        self._calls.delete_collection(self.collection)
 
     def close(self) -> None:
+        """Release the store."""
         if self.owns_client:
             self.client.close()

@@ -121,12 +121,13 @@ def migrate(
     bar = tqdm(desc="Migrating", unit="doc", disable=not show_progress_bar)
     try:
         while True:
-            page, offset = ingest.with_retries(lambda: source.scroll(offset, batch_size, with_vectors=True))
+            page, offset = ingest.with_retries(lambda at=offset: source.scroll(at, batch_size, with_vectors=True))
             if page:
-                present = set() if overwrite else ingest.with_retries(lambda: target.existing([p.id for p in page]))
+                ids = [p.id for p in page]
+                present = set() if overwrite else ingest.with_retries(lambda ids=ids: target.existing(ids))
                 todo = [_point(p, bm25) for p in page if p.id not in present]
                 if todo:
-                    ingest.with_retries(lambda: target.upsert(todo))
+                    ingest.with_retries(lambda todo=todo: target.upsert(todo))
                 copied += len(todo)
                 skipped += len(page) - len(todo)
                 bar.update(len(page))
