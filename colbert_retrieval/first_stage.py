@@ -66,35 +66,32 @@ class MuveraConfig:
         return hyperplanes, signs / np.sqrt(self.dim_proj, dtype=np.float32)
 
 
-def _buckets(vectors: np.ndarray, hyperplanes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    bits = (vectors @ hyperplanes) > 0  # (n, k)
-    weights = 1 << np.arange(bits.shape[1])
-    return bits, (bits * weights).sum(axis=1)
-
-
 def _encode(vectors: np.ndarray, config: MuveraConfig, is_query: bool) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     if vectors.ndim != 2 or vectors.shape[1] != config.dim:
         msg = f"Expected (n_tokens, {config.dim}) vectors for MUVERA, got shape {vectors.shape}."
         raise ValueError(msg)
     hyperplanes, projections = config._matrices
-    n_buckets = 2**config.k_sim
-    parts = []
-    codes = np.arange(n_buckets)
-    code_bits = ((codes[:, None] >> np.arange(config.k_sim)) & 1).astype(bool)  # (buckets, k)
-    for r in range(config.repetitions):
-        bits, bucket = _buckets(vectors, hyperplanes[r])
-        sums = np.zeros((n_buckets, config.dim), dtype=np.float32)
-        np.add.at(sums, bucket, vectors)
-        if not is_query:
-            counts = np.bincount(bucket, minlength=n_buckets).astype(np.float32)
-            filled = counts > 0
-            sums[filled] /= counts[filled, None]
-            if len(vectors) and not filled.all():
-                hamming = (code_bits[~filled][:, None, :] != bits[None, :, :]).sum(axis=2)
-                sums[~filled] = vectors[hamming.argmin(axis=1)]
-        parts.append((sums @ projections[r]).ravel())
-    return np.concatenate(parts)
+    repetitions, n_buckets, n = config.repetitions, 2**config.k_sim, len(vectors)
+    # All repetitions at once: SimHash bits (r, n, k) -> bucket of every vector in every repetition (r, n).
+    flat_planes = hyperplanes.transpose(1, 0, 2).reshape(config.dim, -1)
+    bits = (vectors @ flat_planes).reshape(n, repetitions, config.k_sim).transpose(1, 0, 2) > 0
+    bucket = (bits * (1 << np.arange(config.k_sim))).sum(axis=2)
+    assign = np.zeros((repetitions, n_buckets, n), dtype=np.float32)
+    assign[np.arange(repetitions)[:, None], bucket, np.arange(n)[None, :]] = 1.0
+    sums = assign @ vectors  # (r, buckets, dim): sum of each bucket's vectors
+    if not is_query:
+        counts = assign.sum(axis=2)
+        filled = counts > 0
+        sums = np.where(filled[..., None], sums / np.maximum(counts, 1.0)[..., None], sums)
+        if n and not filled.all():
+            # An empty bucket takes the vector whose SimHash is nearest to the bucket's code (Hamming).
+            codes = np.arange(n_buckets)
+            code_bits = ((codes[:, None] >> np.arange(config.k_sim)) & 1).astype(bool)  # (buckets, k)
+            hamming = (code_bits[None, :, None, :] != bits[:, None, :, :]).sum(axis=3)  # (r, buckets, n)
+            nearest = vectors[hamming.argmin(axis=2)]  # (r, buckets, dim)
+            sums = np.where(filled[..., None], sums, nearest)
+    return np.matmul(sums, projections).reshape(-1)
 
 
 def muvera_document(vectors: np.ndarray, config: MuveraConfig) -> np.ndarray:
