@@ -19,7 +19,7 @@ from colbert_retrieval.errors import (
 )
 from colbert_retrieval.models import ColBERT
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "ColBERT",

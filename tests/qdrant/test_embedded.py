@@ -159,3 +159,21 @@ def test_migrate_embedded_to_server_and_back_copies_points_exactly(tiny_colbert:
         other.create(replace(server.read_settings(), model_name="else"), StorageOptions())
         migrate(server, other)
     other.close()
+
+
+def test_embedded_layout_and_schema(tiny_colbert: ColBERT, tmp_path: Path) -> None:
+    import json
+
+    index = ColBERTIndex(tiny_colbert, "docs", path=str(tmp_path / "store"), pool_factor=1, on_disk=True)
+    index.add(DOCS)
+    folder = tmp_path / "store" / "docs"
+    settings = json.loads((folder / "colbert_retrieval.json").read_text())["colbert_retrieval"]
+    assert settings["dim"] == 8 and settings["bm25"]["language"] == "english"
+    config = json.loads((folder / "shard" / "edge_config.json").read_text())
+    assert set(config["vectors"]) == {"colbert", "first_stage"} and set(config["sparse_vectors"]) == {"bm25"}
+    text = json.dumps(config).lower()
+    assert "max_sim" in text and "float16" in text and "idf" in text and "cold" in text
+    assert index.embedded and index.backend.shard.info().points_count == 5
+    index.close()
+    with pytest.raises(ValueError, match="folder"):
+        ColBERTIndex(tiny_colbert, "../escape", path=str(tmp_path / "store"))

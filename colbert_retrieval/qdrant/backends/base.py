@@ -7,9 +7,9 @@ given as ``qdrant_client.models.Filter`` (the public filter type of the library)
 embedded backend.
 
 Examples:
-    >>> plan = QueryPlan(using="colbert", vector=[[1.0, 0.0]], limit=3)
-    >>> plan.exact
-    True
+    >>> plan = QueryPlan(using="colbert", vector=[[1.0, 0.0]], limit=3, exact=True)
+    >>> plan.candidates
+    ()
 """
 
 from __future__ import annotations
@@ -65,9 +65,10 @@ class Candidates:
 
 @dataclass(frozen=True)
 class QueryPlan:
-    """One query: score by ``vector`` on ``using`` the union of ``candidates`` (every point if there are none).
+    """One query: score by ``vector`` on ``using`` the union of ``candidates`` (or search the whole collection).
 
-    ``filter`` applies to every stage.
+    Without candidates, ``exact`` scores every (filtered) point instead of using the vector's index (HNSW,
+    or the inverted index of a sparse vector). ``filter`` applies to every stage.
     """
 
     using: str
@@ -76,11 +77,7 @@ class QueryPlan:
     candidates: tuple[Candidates, ...] = ()
     filter: Any = None
     with_payload: bool = True
-
-    @property
-    def exact(self) -> bool:
-        """Whether every (filtered) point is scored."""
-        return not self.candidates
+    exact: bool = False
 
 
 class Backend(Protocol):

@@ -20,7 +20,7 @@ SCORE_KEY = "score"
 
 
 class ColBERTRetriever(BaseRetriever):
-    """Retrieve documents from a ColBERT index (two-stage search with MaxSim in Qdrant).
+    """Retrieve documents from a ColBERT index (hybrid BM25 + ColBERT search by default, MaxSim in Qdrant).
 
     Setup:
         ``pip install langchain-colbert-retrieval``
@@ -29,7 +29,9 @@ class ColBERTRetriever(BaseRetriever):
         index: a ``colbert_retrieval.qdrant.ColBERTIndex``.
         k: number of documents (also accepted per call: ``retriever.invoke(query, k=2)``).
         filter: a dict of metadata conditions or a Qdrant ``Filter`` (also per call).
-        exact: MaxSim over every document instead of first-stage candidates.
+        mode: ``"hybrid"`` (BM25 + ColBERT, the index's default), ``"colbert"`` (first stage + MaxSim) or
+            ``"exact"`` (MaxSim over every document); None: the index's default.
+        exact: shorthand for ``mode="exact"`` (True) or ``mode="colbert"`` (False).
 
     Instantiate:
         .. code-block:: python
@@ -53,13 +55,15 @@ class ColBERTRetriever(BaseRetriever):
 
             await retriever.ainvoke("vitamin C deficiency", k=2)
 
-    The score is in ``metadata["score"]`` (MaxSim: a sum over query tokens, higher is better).
+    The score is in ``metadata["score"]`` (higher is better: the fused score in hybrid mode, else MaxSim, a sum
+    over query tokens).
     """
 
     index: ColBERTIndex
     k: int = 4
     filter: Any = None
-    exact: bool = False
+    mode: str | None = None
+    exact: bool | None = None
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -68,6 +72,7 @@ class ColBERTRetriever(BaseRetriever):
             query,
             k=k if k is not None else self.k,
             filter=filter if filter is not None else self.filter,
+            mode=self.mode,
             exact=self.exact,
         )
         documents = []

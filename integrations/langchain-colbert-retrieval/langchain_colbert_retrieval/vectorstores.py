@@ -104,13 +104,14 @@ class ColBERTVectorStore(VectorStore):
     def similarity_search_with_score(
         self, query: str, k: int = 4, filter: Any = None, **kwargs: Any
     ) -> list[tuple[Document, float]]:
-        """Documents most similar to the query with their MaxSim scores (higher is better).
+        """Documents most similar to the query with their scores (higher is better; fused in hybrid mode).
 
         Args:
             query: the query text.
             k: number of documents.
             filter: a dict of metadata conditions or a Qdrant ``Filter``.
-            kwargs: ``exact`` (MaxSim over everything) or ``prefetch_limit``.
+            kwargs: ``mode`` (``hybrid``, ``colbert``, ``exact``), ``exact``, ``prefetch_limit``, ``bm25_limit``,
+                ``bm25_weight`` (see ``ColBERTIndex.search``).
         """
         hits = self._index.search(query, k=k, filter=filter, **kwargs)
         return [(to_document(hit), float(hit.score or 0.0)) for hit in hits]
@@ -123,8 +124,10 @@ class ColBERTVectorStore(VectorStore):
         self, query: str, k: int = 4, **kwargs: Any
     ) -> list[tuple[Document, float]]:
         # MaxSim sums one cosine per query token: dividing by the token count gives [-1, 1], mapped to [0, 1].
+        # In hybrid mode the MaxSim part of the score is used, so relevance means the same in every mode.
         tokens = max(self._index.model.encode(query, is_query=True).shape[0], 1)
-        results = self.similarity_search_with_score(query, k, **kwargs)
+        hits = self._index.search(query, k=k, **kwargs)
+        results = [(to_document(hit), hit.scores.get("maxsim", hit.score or 0.0)) for hit in hits]
         return [(doc, (score / tokens + 1.0) / 2.0) for doc, score in results]
 
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:

@@ -150,3 +150,10 @@ def test_ingestion_pipeline_step_after_a_node_parser() -> None:
     result = ColBERTRetriever(index, similarity_top_k=1).retrieve(QUERY)[0].node
     assert result.node_id in {n.node_id for n in nodes}
     assert result.ref_doc_id == "doc" and result.metadata["source"] == "test"
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "colbert", "exact"])
+def test_search_modes(index: ColBERTIndex, mode: str) -> None:
+    expected = [h.id for h in index.search(QUERY, k=3, mode=mode)]
+    results = ColBERTRetriever(index, similarity_top_k=3, mode=mode).retrieve(QUERY)
+    assert [r.node.node_id for r in results] == expected

@@ -92,3 +92,17 @@ def test_retriever_filter_and_k_per_call_and_scores() -> None:
     assert len(docs) == 3 and all(d.metadata["topic"] == "h" for d in docs)
     assert all(isinstance(d.metadata["score"], float) for d in docs)
     assert asyncio.run(retriever.ainvoke(QUERY, k=1))[0].page_content == TEXTS[0]
+
+
+def test_retriever_search_modes() -> None:
+    index = ColBERTIndex(shared_model(), "modes", location=":memory:")
+    index.add([{"id": i, "text": t} for i, t in enumerate(TEXTS)])
+    exact = [h.text for h in index.search(QUERY, k=3, mode="exact")]
+    assert [d.page_content for d in ColBERTRetriever(index=index, k=3, mode="exact").invoke(QUERY)] == exact
+    hybrid = [h.text for h in index.search(QUERY, k=3, mode="hybrid")]
+    assert [d.page_content for d in ColBERTRetriever(index=index, k=3).invoke(QUERY)] == hybrid  # the default
+    store = ColBERTVectorStore(index)
+    assert [d.page_content for d in store.similarity_search(QUERY, k=3, mode="colbert")] == [
+        h.text for h in index.search(QUERY, k=3, mode="colbert")
+    ]
+    index.close()

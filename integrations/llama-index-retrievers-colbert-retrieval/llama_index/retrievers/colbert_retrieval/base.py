@@ -18,13 +18,14 @@ __all__ = ["ColBERTRetriever"]
 
 
 class ColBERTRetriever(BaseRetriever):
-    """Two-stage ColBERT search (first-stage HNSW, MaxSim rerank in Qdrant) returning the stored nodes.
+    """ColBERT search in Qdrant (hybrid BM25 + ColBERT by default) returning the stored nodes.
 
     Args:
         index: a ``colbert_retrieval.qdrant.ColBERTIndex`` filled with :func:`add_nodes`.
         similarity_top_k: number of nodes.
         filters: LlamaIndex ``MetadataFilters`` (translated to a Qdrant filter).
-        exact: MaxSim over every node instead of first-stage candidates.
+        mode: ``"hybrid"``, ``"colbert"`` (first stage + MaxSim) or ``"exact"``; None: the index's default.
+        exact: shorthand for ``mode="exact"`` (True) or ``mode="colbert"`` (False).
         callback_manager: LlamaIndex callbacks.
 
     Examples:
@@ -43,13 +44,15 @@ class ColBERTRetriever(BaseRetriever):
         index: ColBERTIndex,
         similarity_top_k: int = 10,
         filters: MetadataFilters | None = None,
-        exact: bool = False,
+        mode: str | None = None,
+        exact: bool | None = None,
         callback_manager: CallbackManager | None = None,
         **kwargs: Any,
     ) -> None:
         self._index = index
         self.similarity_top_k = similarity_top_k
         self.filters = filters
+        self.mode = mode
         self.exact = exact
         super().__init__(callback_manager=callback_manager, **kwargs)
 
@@ -60,7 +63,11 @@ class ColBERTRetriever(BaseRetriever):
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         hits = self._index.search(
-            query_bundle.query_str, k=self.similarity_top_k, filter=to_qdrant_filter(self.filters), exact=self.exact
+            query_bundle.query_str,
+            k=self.similarity_top_k,
+            filter=to_qdrant_filter(self.filters),
+            mode=self.mode,
+            exact=self.exact,
         )
         return [NodeWithScore(node=node_from_payload(hit.metadata), score=hit.score) for hit in hits]
 
