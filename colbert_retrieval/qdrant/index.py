@@ -277,11 +277,15 @@ class ColBERTIndex:
 
     def _after_write(self) -> None:
         self._count = None
-        self._backend.optimize()
+        self._backend.optimize(wait=False)
 
     def optimize(self) -> None:
-        """Build the HNSW and other indexes now (done after every ingest; a server does it in the background)."""
-        self._backend.optimize()
+        """Build the HNSW graphs now and wait for them.
+
+        After every ingest the embedded store builds them in a background thread (a server does it by itself),
+        so this is only needed to time searches on a fully indexed store.
+        """
+        self._backend.optimize(wait=True)
 
     def _document_count(self) -> int:
         now = time.monotonic()

@@ -137,8 +137,11 @@ class Backend(Protocol):
         """A page of points in id order and the offset of the next page (None at the end)."""
         ...
 
-    def optimize(self) -> None:
-        """Build indexes after writes (embedded); a server optimises in the background."""
+    def optimize(self, *, wait: bool = True) -> None:
+        """Build indexes after writes (embedded; in a background thread with ``wait=False``).
+
+        A server optimises in the background by itself.
+        """
         ...
 
     def drop(self) -> None:

@@ -6,7 +6,9 @@ log, so an interrupted process loses nothing that was acknowledged) and ``<path>
 gets :class:`~colbert_retrieval.errors.StoreLockedError`. A folder written by 0.1.0 (qdrant-client's local
 mode) gets :class:`~colbert_retrieval.errors.StoreFormatError` naming ``colbert-retrieval migrate``.
 
-The engine builds HNSW graphs only when asked (:meth:`EdgeBackend.optimize`); the index asks after each ingest.
+The engine builds HNSW graphs only when asked (:meth:`EdgeBackend.optimize`). After an ingest the index asks for
+it in a background thread, as a Qdrant server would: searches run meanwhile (on the segments as they are),
+further writes wait for it, and :meth:`EdgeBackend.close` (or process exit) waits for it to finish.
 
 Examples:
     >>> backend = EdgeBackend(None, "docs")  # a temporary folder, removed on close
@@ -17,13 +19,16 @@ Examples:
 
 from __future__ import annotations
 
+import atexit
 import json
+import logging
 import os
 import re
 import shutil
 import tempfile
 import threading
 import uuid
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -46,6 +51,8 @@ from colbert_retrieval.qdrant.schema import (
 )
 
 __all__ = ["SETTINGS_FILE", "EdgeBackend", "edge_config", "edge_quantization"]
+
+logger = logging.getLogger(__name__)
 
 SETTINGS_FILE = "colbert_retrieval.json"
 _SHARD = "shard"
@@ -158,7 +165,12 @@ class EdgeBackend:
         self.collection = collection
         self.folder = self.root / collection
         self._shard: qe.EdgeShard | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # writes and optimisation, one at a time
+        self._state = threading.Lock()  # the background optimiser's bookkeeping
+        self._optimizer: threading.Thread | None = None
+        self._pending = False
+        reference = weakref.ref(self)
+        atexit.register(lambda: (backend := reference()) is not None and backend.wait_optimized())
         if (self.folder / _SHARD / "edge_config.json").exists():
             self._shard = self._load()
 
@@ -203,10 +215,45 @@ class EdgeBackend:
         os.replace(temporary, self.folder / SETTINGS_FILE)
         self._shard = qe.EdgeShard.create(str(self.folder / _SHARD), edge_config(settings, options))
 
-    def optimize(self) -> None:
-        """Build the HNSW graphs and payload indexes of new segments (blocks until done)."""
-        with self._lock:
-            self.shard.optimize()
+    def optimize(self, *, wait: bool = True) -> None:
+        """Build the HNSW graphs and payload indexes of new segments.
+
+        Args:
+            wait: block until done (True), or run in a background thread (False; one at a time, and a request
+                made while it runs makes it run once more).
+        """
+        if wait:
+            self.wait_optimized()
+            with self._lock:
+                self.shard.optimize()
+            return
+        with self._state:
+            self._pending = True
+            if self._optimizer is None:
+                self._optimizer = threading.Thread(
+                    target=self._optimize_loop, name="colbert-edge-optimize", daemon=True
+                )
+                self._optimizer.start()
+
+    def _optimize_loop(self) -> None:
+        while True:
+            with self._state:
+                if not self._pending or self._shard is None:
+                    self._optimizer = None
+                    return
+                self._pending = False
+            try:
+                with self._lock:
+                    if self._shard is not None:
+                        self._shard.optimize()
+            except Exception:  # searches still work on unoptimised segments; the next write retries
+                logger.exception("Background optimisation of %s failed", self.folder)
+
+    def wait_optimized(self) -> None:
+        """Wait for a background optimisation to finish."""
+        thread = self._optimizer
+        if thread is not None:
+            thread.join()
 
     def drop(self) -> None:
         """Delete the collection."""
@@ -214,7 +261,10 @@ class EdgeBackend:
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def close_shard(self) -> None:
-        """Close the shard and release its lock (the folder stays)."""
+        """Close the shard and release its lock (the folder stays), after a background optimisation."""
+        with self._state:
+            self._pending = False
+        self.wait_optimized()
         if self._shard is not None:
             self._shard.close()
             self._shard = None

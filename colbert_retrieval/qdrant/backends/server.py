@@ -274,7 +274,7 @@ class ServerBackend:
         )
         return [_stored(p) for p in points], (str(next_offset) if next_offset is not None else None)
 
-    def optimize(self) -> None:
+    def optimize(self, *, wait: bool = True) -> None:
         """Nothing to do: the server builds its indexes in the background."""
 
     def drop(self) -> None:
