@@ -156,7 +156,6 @@ def main() -> None:
         "RAM KB/doc | disk KB/doc |\n|---|---|---|---|---|---|---|---|"
     )
     print("\n".join(rows))
-    print("\n![latency vs corpus size](qdrant-scale.png)")
     import matplotlib
 
     matplotlib.use("Agg")

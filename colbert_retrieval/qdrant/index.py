@@ -130,10 +130,10 @@ class ColBERTIndex:
         muvera: MUVERA parameters (``k_sim``, ``dim_proj``, ``repetitions``, ``seed``).
         bm25: BM25 parameters (``k``, ``b``, ``avg_len``, ``language``); False stores no BM25 vectors.
         mode: default search mode (``hybrid``, ``colbert``, ``exact``; None: hybrid where BM25 is stored).
-        prefetch_limit: first-stage candidates per query (default 200).
-        bm25_limit: BM25 candidates per query in hybrid mode (default 100).
-        bm25_weight: weight of BM25 in the hybrid fusion (default 0.2).
-        exact_below: collections of at most this many documents take exact MaxSim candidates (default 1000).
+        prefetch_limit: first-stage candidates per query (default: :class:`SearchConfig`'s, 200).
+        bm25_limit: BM25 candidates per query (default 100).
+        bm25_weight: weight of BM25 in the hybrid fusion (default 0.3).
+        exact_below: collections of at most this many documents take exact MaxSim candidates (default 500).
         on_disk: keep the ColBERT vectors on disk, memory-mapped (``Memory.Cold`` in the embedded engine).
         quantization: Qdrant quantization config for the ColBERT vectors.
         shard_number: shards of a new collection (cluster).
@@ -168,10 +168,10 @@ class ColBERTIndex:
         muvera: Mapping[str, int] | None = None,
         bm25: Mapping[str, Any] | bool | None = None,
         mode: str | SearchMode | None = None,
-        prefetch_limit: int = 200,
-        bm25_limit: int = 100,
-        bm25_weight: float = 0.2,
-        exact_below: int = 1000,
+        prefetch_limit: int | None = None,
+        bm25_limit: int | None = None,
+        bm25_weight: float | None = None,
+        exact_below: int | None = None,
         on_disk: bool | None = None,
         quantization: Any = None,
         shard_number: int | None = None,
@@ -184,7 +184,9 @@ class ColBERTIndex:
     ) -> None:
         self._model = model
         self.collection = collection
-        self.search_config = SearchConfig(mode, prefetch_limit, bm25_limit, bm25_weight, exact_below)
+        self.search_config = SearchConfig(mode).override(
+            prefetch_limit=prefetch_limit, bm25_limit=bm25_limit, bm25_weight=bm25_weight, exact_below=exact_below
+        )
         self._backend = make_backend(
             collection,
             path=path,
@@ -416,7 +418,7 @@ class ColBERTIndex:
         texts = list(queries)
         multivectors = self._model.encode(texts, is_query=True, show_progress_bar=False)
         first = first_stage_vectors(multivectors, FirstStage(self.settings.first_stage), self._muvera, True)
-        wants_bm25 = resolved is SearchMode.HYBRID and self._bm25 is not None
+        wants_bm25 = resolved is not SearchMode.EXACT and self._bm25 is not None
         sparse = self._bm25.embed_queries(texts) if wants_bm25 else [None] * len(texts)
         small = resolved is not SearchMode.EXACT and self._document_count() <= config.exact_below
         per_query = [

@@ -127,12 +127,17 @@ class StorageOptions:
         quantization: a Qdrant quantization config for the ColBERT vectors (server backend).
         hnsw_m: HNSW graph degree of the first-stage vector.
         hnsw_ef_construct: HNSW build effort of the first-stage vector.
+        first_stage_int8: keep the first-stage vector as int8 in RAM (scalar quantization; the float32
+            originals stay on disk and are never read by search, since the first stage only proposes
+            candidates). 4x less RAM and faster HNSW search for the same candidates
+            (docs/benchmarks/qdrant-engine.md).
     """
 
     on_disk: bool | None = None
     quantization: Any = None
     hnsw_m: int = 16
     hnsw_ef_construct: int = 100
+    first_stage_int8: bool = True
 
 
 def check_compatible(stored: IndexSettings, wanted: IndexSettings, collection: str) -> None:

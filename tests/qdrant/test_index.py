@@ -160,7 +160,7 @@ def test_hybrid_fuses_maxsim_and_bm25(index: ColBERTIndex) -> None:
         assert hit.scores["maxsim"] == pytest.approx(brute[hit.id], abs=1e-2)
     lexical = {h.id: h.scores["bm25"] for h in hits}
     assert lexical["statins"] > 0 and lexical["paris"] == 0  # only the statins text has these words
-    expected = fuse([(h.id, h.scores["maxsim"]) for h in hits], lexical, 0.2)
+    expected = fuse([(h.id, h.scores["maxsim"]) for h in hits], lexical, index.search_config.bm25_weight)
     assert [h.id for h in hits] == [row[0] for row in expected]
     assert [h.score for h in hits] == pytest.approx([row[1] for row in expected])
     assert index.search(query, k=1, bm25_weight=1.0)[0].id == "statins"
@@ -372,3 +372,25 @@ def test_search_while_adding_in_another_thread(index: ColBERTIndex) -> None:
         searches += 1
     thread.join()
     assert not errors and index.count() == len(DOCS) + 48
+
+
+def test_colbert_mode_takes_bm25_candidates(open_index: OpenIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    index = open_index(exact_below=0, prefetch_limit=1, bm25_limit=2)
+    index.add(DOCS)
+    seen = []
+    real = index.backend.query_batch
+
+    def spy(plans):
+        seen.extend(plans)
+        return real(plans)
+
+    monkeypatch.setattr(index.backend, "query_batch", spy)
+    hits = index.search("statins cholesterol", k=3, mode="colbert")
+    assert [c.using for c in seen[0].candidates] == ["first_stage", "bm25"]
+    assert "statins" in {h.id for h in hits}  # found through BM25 although the first stage keeps one candidate
+
+
+def test_index_defaults_are_the_search_defaults(index: ColBERTIndex) -> None:
+    from colbert_retrieval.qdrant.search import SearchConfig
+
+    assert index.search_config == SearchConfig()

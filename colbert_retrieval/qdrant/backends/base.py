@@ -40,7 +40,7 @@ class PointData:
     payload: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class StoredPoint:
     """A point read back: id, payload (may be empty when not asked for), score of a query, vectors if asked."""
 

@@ -74,12 +74,17 @@ def edge_config(settings: IndexSettings, options: StorageOptions) -> qe.EdgeConf
         quantization_config=edge_quantization(options.quantization),
     )
     mean = FirstStage(settings.first_stage) is FirstStage.MEAN
+    int8 = options.first_stage_int8
     first = qe.EdgeVectorParams(
         size=settings.first_stage_dim(),
         distance=qe.Distance.Cosine if mean else qe.Distance.Dot,
         hnsw_config=qe.HnswIndexConfig(
             m=options.hnsw_m, ef_construct=options.hnsw_ef_construct, full_scan_threshold=FULL_SCAN_THRESHOLD_KB
         ),
+        quantization_config=qe.ScalarQuantizationConfig(qe.ScalarType.Int8, quantile=0.99, always_ram=True)
+        if int8
+        else None,
+        memory=qe.Memory.Cold if int8 else None,
     )
     sparse = {BM25_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)} if settings.has_bm25 else None
     return qe.EdgeConfig(vectors={COLBERT_VECTOR: colbert, FIRST_STAGE_VECTOR: first}, sparse_vectors=sparse)
@@ -119,6 +124,12 @@ def _vector(value: Any) -> Any:
 
 def _query(using: str, vector: Any) -> Any:
     return qe.Query.Nearest(_vector(vector), using=using)
+
+
+def _scored(point: Any) -> StoredPoint:
+    """A query result (hot path: hundreds per hybrid query, so no vectors and no copies)."""
+    payload = point.payload
+    return StoredPoint(str(point.id), payload if payload is not None else {}, point.score)
 
 
 def _stored(point: Any) -> StoredPoint:
@@ -317,11 +328,14 @@ class EdgeBackend:
         return [_stored(p) for p in points]
 
     def _prefetch(self, source: Candidates, edge_filter: Any) -> qe.Prefetch:
+        if source.exact:
+            params = _exact()
+        elif source.using == FIRST_STAGE_VECTOR:  # candidates only: the int8 scores are enough
+            params = qe.SearchParams(quantization=qe.QuantizationSearchParams(rescore=False))
+        else:
+            params = None
         return qe.Prefetch(
-            limit=source.limit,
-            query=_query(source.using, source.vector),
-            filter=edge_filter,
-            params=_exact() if source.exact else None,
+            limit=source.limit, query=_query(source.using, source.vector), filter=edge_filter, params=params
         )
 
     def _request(self, plan: QueryPlan) -> qe.QueryRequest:
@@ -339,7 +353,7 @@ class EdgeBackend:
         """Run several query plans in one call; results best first."""
         requests = [self._request(plan) for plan in plans]
         results = self.shard.query_batch(qe.QueryBatchRequest(requests))
-        return [[_stored(p) for p in points] for points in results]
+        return [[_scored(p) for p in points] for points in results]
 
     def count(self, filter: qm.Filter | None = None) -> int:
         """Number of points (matching ``filter``)."""

@@ -48,11 +48,17 @@ def vectors_config(settings: IndexSettings, options: StorageOptions) -> dict[str
         quantization_config=options.quantization,
     )
     distance = qm.Distance.COSINE if FirstStage(settings.first_stage) is FirstStage.MEAN else qm.Distance.DOT
+    int8 = options.first_stage_int8
     first = qm.VectorParams(
         size=settings.first_stage_dim(),
         distance=distance,
         hnsw_config=qm.HnswConfigDiff(m=options.hnsw_m, ef_construct=options.hnsw_ef_construct),
-        on_disk=options.on_disk,
+        on_disk=True if int8 else options.on_disk,
+        quantization_config=qm.ScalarQuantization(
+            scalar=qm.ScalarQuantizationConfig(type=qm.ScalarType.INT8, quantile=0.99, always_ram=True)
+        )
+        if int8
+        else None,
     )
     return {COLBERT_VECTOR: colbert, FIRST_STAGE_VECTOR: first}
 
@@ -71,12 +77,14 @@ def _vector(value: Any) -> Any:
 
 
 def _prefetch(source: Candidates, query_filter: qm.Filter | None) -> qm.Prefetch:
+    if source.exact:
+        params = qm.SearchParams(exact=True)
+    elif source.using == FIRST_STAGE_VECTOR:  # candidates only: the int8 scores are enough
+        params = qm.SearchParams(quantization=qm.QuantizationSearchParams(rescore=False))
+    else:
+        params = None
     return qm.Prefetch(
-        query=_vector(source.vector),
-        using=source.using,
-        limit=source.limit,
-        filter=query_filter,
-        params=qm.SearchParams(exact=True) if source.exact else None,
+        query=_vector(source.vector), using=source.using, limit=source.limit, filter=query_filter, params=params
     )
 
 
