@@ -133,7 +133,7 @@ class ColBERTIndex:
         prefetch_limit: first-stage candidates per query (default: :class:`SearchConfig`'s, 200).
         bm25_limit: BM25 candidates per query (default 100).
         bm25_weight: weight of BM25 in the hybrid fusion (default 0.3).
-        exact_below: collections of at most this many documents take exact MaxSim candidates (default 500).
+        exact_below: collections of at most this many documents take exact MaxSim candidates (default 300).
         on_disk: keep the ColBERT vectors on disk, memory-mapped (``Memory.Cold`` in the embedded engine).
         quantization: Qdrant quantization config for the ColBERT vectors.
         shard_number: shards of a new collection (cluster).
