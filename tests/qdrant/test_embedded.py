@@ -173,6 +173,7 @@ def test_embedded_layout_and_schema(tiny_colbert: ColBERT, tmp_path: Path) -> No
     assert set(config["vectors"]) == {"colbert", "first_stage"} and set(config["sparse_vectors"]) == {"bm25"}
     text = json.dumps(config).lower()
     assert "max_sim" in text and "float16" in text and "idf" in text and "cold" in text
+    assert config["vectors"]["first_stage"]["quantization_config"]["scalar"]["type"] == "int8"
     assert index.embedded and index.backend.shard.info().points_count == 5
     index.close()
     with pytest.raises(ValueError, match="folder"):

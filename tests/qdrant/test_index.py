@@ -40,10 +40,8 @@ def test_settings_are_stored_with_the_collection(index: ColBERTIndex) -> None:
     assert settings.has_bm25 and settings.bm25["k"] == 1.2 and settings.schema_version == 2
 
 
-def test_server_schema(open_index: OpenIndex) -> None:
-    index = open_index()
-    if index.embedded:
-        pytest.skip("server collection layout")
+def test_server_schema(tiny_colbert: ColBERT) -> None:
+    index = ColBERTIndex(tiny_colbert, "docs", client=QdrantClient(location=":memory:"), pool_factor=1)
     config = index.client.get_collection("docs").config
     colbert = config.params.vectors["colbert"]
     assert colbert.multivector_config.comparator == qm.MultiVectorComparator.MAX_SIM
@@ -51,6 +49,8 @@ def test_server_schema(open_index: OpenIndex) -> None:
     assert config.params.vectors["first_stage"].size == index.settings.first_stage_dim()
     assert config.params.sparse_vectors["bm25"].modifier == qm.Modifier.IDF
     assert config.metadata["colbert_retrieval"]["dim"] == 8
+    first_stage = config.params.vectors["first_stage"]
+    assert first_stage.quantization_config.scalar.type == qm.ScalarType.INT8 and first_stage.on_disk
 
 
 def test_reopen_with_other_model_or_dimension_fails_before_writing(open_index: OpenIndex, tiny_bert_dir) -> None:
