@@ -19,6 +19,7 @@ import torch
 from qdrant_engine import CACHE
 
 from colbert_retrieval import default_model, scores
+from colbert_retrieval.bm25 import BM25Encoder
 from colbert_retrieval.evaluation import load_beir, ndcg_at_k
 from colbert_retrieval.first_stage import muvera_document, muvera_query
 from colbert_retrieval.qdrant import ColBERTIndex
@@ -44,6 +45,7 @@ def main(folder: str, split: str = "dev") -> None:
         index = ColBERTIndex(model, "sweep", path=tmp, pool_factor=2)
         index.add_embeddings([{"id": i, "text": data.corpus[i]} for i in doc_ids], vectors)
         muvera = index.settings.muvera_config()
+        bm25 = BM25Encoder(index.settings.bm25_config())
         fs_docs = np.stack([muvera_document(v.float().numpy(), muvera) for v in vectors])
         d, mask = scores.pad_embeddings([v.float() for v in vectors])
         position = {i: n for n, i in enumerate(doc_ids)}
@@ -51,7 +53,7 @@ def main(folder: str, split: str = "dev") -> None:
         for qid, text in data.queries.items():
             q = model.encode(text, is_query=True)
             maxsim = scores.colbert_scores(torch.from_numpy(q)[None], d, None, mask)[0].numpy()
-            sparse = index._bm25.embed_queries([text])[0]
+            sparse = bm25.embed_queries([text])[0]
             bm25 = np.zeros(len(doc_ids))
             if len(sparse):
                 hits = index.backend.query_batch([QueryPlan("bm25", sparse, len(doc_ids), with_payload=True)])[0]

@@ -187,7 +187,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from colbert_retrieval.qdrant.index import make_backend
+    from colbert_retrieval.qdrant.backends import make_backend
 
     backend = make_backend(
         args.collection,

@@ -20,11 +20,13 @@ except ImportError as error:  # pragma: no cover - exercised by tests with the m
     package = {"qdrant_edge": "qdrant-edge-py"}.get(error.name or "", "qdrant-client")
     raise missing_extra("qdrant", package) from error
 
-from colbert_retrieval.qdrant.index import DEFAULT_PATH, ColBERTIndex, SearchHit
+from colbert_retrieval.qdrant.backends.factory import DEFAULT_PATH
+from colbert_retrieval.qdrant.index import ColBERTIndex
 from colbert_retrieval.qdrant.ingest import IngestSummary
 from colbert_retrieval.qdrant.migration import MigrationSummary, migrate
 from colbert_retrieval.qdrant.schema import IndexSettings
 from colbert_retrieval.qdrant.search import SearchMode
+from colbert_retrieval.qdrant.searcher import SearchHit
 from colbert_retrieval.records import Record
 
 __all__ = [

@@ -1,8 +1,8 @@
 """``ColBERTIndex``: pooled ColBERT multi-vectors in Qdrant, with exact, two-stage and hybrid search.
 
 The index composes a storage :class:`~colbert_retrieval.qdrant.backends.Backend` (Qdrant's engine in-process
-by default, or a Qdrant server), a :class:`~colbert_retrieval.qdrant.writer.DocumentWriter` (ingest) and the
-search modes of :mod:`colbert_retrieval.qdrant.search`.
+by default, or a Qdrant server), a :class:`~colbert_retrieval.qdrant.writer.DocumentWriter` (ingest) and a
+:class:`~colbert_retrieval.qdrant.searcher.Searcher` (the modes of :mod:`colbert_retrieval.qdrant.search`).
 
 Examples:
     >>> from colbert_retrieval import default_model
@@ -18,97 +18,29 @@ Examples:
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
-from colbert_retrieval.bm25 import BM25Config, BM25Encoder
 from colbert_retrieval.errors import CollectionNotFoundError, IndexMismatchError
-from colbert_retrieval.first_stage import FirstStage, MuveraConfig, first_stage_vectors
 from colbert_retrieval.models.colbert import ColBERT
 from colbert_retrieval.qdrant import ingest
-from colbert_retrieval.qdrant.backends import Backend, EdgeBackend, ServerBackend, StoredPoint
+from colbert_retrieval.qdrant.backends import Backend, ServerBackend
+from colbert_retrieval.qdrant.backends.factory import make_backend
 from colbert_retrieval.qdrant.filters import to_filter
-from colbert_retrieval.qdrant.schema import IndexSettings, StorageOptions, check_compatible
-from colbert_retrieval.qdrant.search import SearchConfig, SearchMode, fuse, plans_for
+from colbert_retrieval.qdrant.schema import IndexSettings, StorageOptions, check_compatible, settings_for
+from colbert_retrieval.qdrant.search import SearchConfig, SearchMode
+from colbert_retrieval.qdrant.searcher import Searcher, SearchHit, to_hit
 from colbert_retrieval.qdrant.writer import DocumentWriter
-from colbert_retrieval.records import METADATA_KEY, Record, from_payload, point_id
+from colbert_retrieval.records import METADATA_KEY, Record, point_id
 
-__all__ = ["DEFAULT_PATH", "ColBERTIndex", "SearchHit", "make_backend"]
+__all__ = ["ColBERTIndex"]
 
-logger = logging.getLogger(__name__)
-
-#: Folder of the embedded store when no location is given.
-DEFAULT_PATH = "colbert_index"
 #: Seconds a cached document count is trusted (writes through this index refresh it at once).
 COUNT_TTL = 30.0
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    """One search result (or a stored document from :meth:`ColBERTIndex.get`, with score None).
-
-    ``scores`` holds the parts of a hybrid score (``maxsim``, ``bm25``); ``score`` is what the hits are
-    ranked by (MaxSim, or the fused score in hybrid mode).
-    """
-
-    id: str | int | None
-    score: float | None
-    text: str
-    metadata: dict[str, Any] = field(default_factory=dict)
-    point_id: str = ""
-    scores: dict[str, float] = field(default_factory=dict)
-
-
-def _hit(point: StoredPoint, score: float | None = None, scores: dict[str, float] | None = None) -> SearchHit:
-    record = from_payload(point.payload)
-    return SearchHit(
-        id=record.id,
-        score=point.score if score is None else score,
-        text=record.text,
-        metadata=record.metadata,
-        point_id=point.id,
-        scores=scores or {},
-    )
-
-
-def make_backend(
-    collection: str,
-    *,
-    path: str | None = None,
-    location: str | None = None,
-    url: str | None = None,
-    api_key: str | None = None,
-    client: QdrantClient | None = None,
-    **server_kwargs: Any,
-) -> Backend:
-    """The backend for a store address: an existing client or ``url`` -> server; else the embedded engine.
-
-    ``location=":memory:"`` is an embedded store in a temporary folder; another ``location`` is a server URL.
-    Cluster arguments (``shard_number``, ``replication_factor``, ...) and ``QdrantClient`` arguments go in
-    ``server_kwargs``.
-    """
-    cluster_keys = (
-        "shard_number",
-        "sharding_method",
-        "replication_factor",
-        "write_consistency_factor",
-        "shard_key_selector",
-    )
-    cluster = {k: server_kwargs.pop(k) for k in cluster_keys if k in server_kwargs}
-    if client is not None:
-        return ServerBackend(client, collection, **cluster)
-    if url is not None or (location is not None and location != ":memory:"):
-        server = QdrantClient(url=url, location=location, api_key=api_key, **server_kwargs)
-        return ServerBackend(server, collection, owns_client=True, **cluster)
-    if any(v is not None for v in cluster.values()):
-        logger.info("Cluster settings are ignored by the embedded store (one shard per collection).")
-    return EdgeBackend(None if location == ":memory:" else (path or DEFAULT_PATH), collection)
 
 
 class ColBERTIndex:
@@ -203,18 +135,16 @@ class ColBERTIndex:
         )
         try:
             self.settings = self._open(
-                _wanted_settings(model, model_name, first_stage, pool_factor, datatype, muvera, bm25),
+                settings_for(model, model_name, first_stage, pool_factor, datatype, muvera, bm25),
                 StorageOptions(on_disk=on_disk, quantization=quantization),
                 create,
             )
         except BaseException:
             self._backend.close()
             raise
-        self._muvera: MuveraConfig | None = self.settings.muvera_config()
-        config = self.settings.bm25_config()
-        self._bm25 = BM25Encoder(config) if config is not None else None
         self._count: tuple[float, int] | None = None
         self._writer = DocumentWriter(self._backend, model, self.settings, on_written=self._after_write)
+        self._searcher = Searcher(self._backend, model, self.settings, collection, self._document_count)
 
     def _open(self, wanted: IndexSettings, options: StorageOptions, create: bool) -> IndexSettings:
         backend = self._backend
@@ -360,21 +290,6 @@ class ColBERTIndex:
         return await asyncio.to_thread(self.add, documents, **kwargs)
 
     # ------------------------------------------------------------------ search
-    def _resolve_mode(self, mode: str | SearchMode | None, exact: bool | None) -> SearchMode:
-        if mode is None and exact is not None:
-            mode = SearchMode.EXACT if exact else SearchMode.COLBERT
-        resolved = SearchMode(mode) if mode is not None else self.search_config.mode
-        if resolved is None:
-            resolved = SearchMode.HYBRID if self.settings.has_bm25 else SearchMode.COLBERT
-        if resolved is SearchMode.HYBRID and not self.settings.has_bm25:
-            msg = (
-                f"Collection {self.collection!r} stores no BM25 vectors (written by colbert-retrieval 0.1.0), so "
-                "hybrid search is not available; search with mode='colbert' or 'exact', or copy it into a new "
-                "collection with `colbert-retrieval migrate`, which adds them."
-            )
-            raise IndexMismatchError(msg)
-        return resolved
-
     def search_batch(
         self,
         queries: Sequence[str],
@@ -398,11 +313,14 @@ class ColBERTIndex:
                 the index's ``mode``.
             exact: shorthand kept from 0.1.0: True is ``mode="exact"``, False ``mode="colbert"``.
             prefetch_limit: first-stage candidates per query.
-            bm25_limit: BM25 candidates per query (hybrid).
+            bm25_limit: BM25 candidates per query.
             bm25_weight: BM25's weight in the fusion (hybrid).
 
         Returns:
             For each query, hits best first.
+
+        Raises:
+            IndexMismatchError: hybrid search on a collection without BM25 vectors.
         """
         self._require_collection()
         if not queries:
@@ -410,52 +328,11 @@ class ColBERTIndex:
         if k < 1:
             msg = f"k must be at least 1, got {k}."
             raise ValueError(msg)
-        resolved = self._resolve_mode(mode, exact)
+        resolved = self._searcher.resolve_mode(mode, exact, self.search_config.mode)
         config = self.search_config.override(
             prefetch_limit=prefetch_limit, bm25_limit=bm25_limit, bm25_weight=bm25_weight
         )
-        query_filter = to_filter(filter)
-        texts = list(queries)
-        multivectors = self._model.encode(texts, is_query=True, show_progress_bar=False)
-        first = first_stage_vectors(multivectors, FirstStage(self.settings.first_stage), self._muvera, True)
-        wants_bm25 = resolved is not SearchMode.EXACT and self._bm25 is not None
-        sparse = self._bm25.embed_queries(texts) if wants_bm25 else [None] * len(texts)
-        small = resolved is not SearchMode.EXACT and self._document_count() <= config.exact_below
-        per_query = [
-            plans_for(resolved, m, f, s, k, query_filter, config, small=small)
-            for m, f, s in zip(multivectors, first, sparse)
-        ]
-        flat = [plan for plans in per_query for plan in plans]
-        results = ingest.with_retries(lambda: self._backend.query_batch(flat))
-        if resolved is not SearchMode.HYBRID:
-            return [[_hit(p) for p in points] for points in results]
-        return self._fused(per_query, results, k, config.bm25_weight)
-
-    def _fused(
-        self, per_query: list[list[Any]], results: list[list[StoredPoint]], k: int, weight: float
-    ) -> list[list[SearchHit]]:
-        ranked: list[list[tuple[str, float, float, float]]] = []
-        position = 0
-        for plans in per_query:
-            maxsim = results[position]
-            bm25 = results[position + 1] if len(plans) == 2 else []
-            position += len(plans)
-            fused = fuse(
-                [(p.id, float(p.score or 0.0)) for p in maxsim],
-                {p.id: float(p.score or 0.0) for p in bm25},
-                weight if bm25 else 0.0,
-            )
-            ranked.append(fused[:k])
-        wanted = sorted({row[0] for rows in ranked for row in rows})
-        stored = {p.id: p for p in ingest.with_retries(lambda: self._backend.retrieve(wanted))} if wanted else {}
-        return [
-            [
-                _hit(stored[i], score, {"maxsim": colbert, "bm25": lexical})
-                for i, score, colbert, lexical in rows
-                if i in stored
-            ]
-            for rows in ranked
-        ]
+        return self._searcher.search(queries, k, to_filter(filter), resolved, config)
 
     def search(
         self,
@@ -500,7 +377,7 @@ class ColBERTIndex:
     def get(self, ids: Iterable[str | int]) -> list[SearchHit]:
         """Stored documents by user id (missing ids are left out)."""
         self._require_collection()
-        return [_hit(p) for p in self._backend.retrieve(self._point_ids(ids))]
+        return [to_hit(p) for p in self._backend.retrieve(self._point_ids(ids))]
 
     def update(self, id: str | int, *, text: str | None = None, metadata: Mapping[str, Any] | None = None) -> None:
         """Replace a document's text (re-encoded) and/or its metadata.
@@ -539,37 +416,3 @@ class ColBERTIndex:
         """Number of stored documents (matching ``filter``)."""
         self._require_collection()
         return self._backend.count(to_filter(filter))
-
-
-def _wanted_settings(
-    model: ColBERT,
-    model_name: str | None,
-    first_stage: str,
-    pool_factor: int,
-    datatype: str,
-    muvera: Mapping[str, int] | None,
-    bm25: Mapping[str, Any] | bool | None,
-) -> IndexSettings:
-    dim = model.output_dimension
-    kind = FirstStage(first_stage)
-    muvera_config = MuveraConfig(dim=dim, **dict(muvera or {})) if kind is FirstStage.MUVERA else None
-    if bm25 is False:
-        bm25_settings: dict[str, Any] = {}
-    else:
-        bm25_settings = BM25Config.from_dict(bm25 if isinstance(bm25, Mapping) else {}).to_dict()
-    return IndexSettings(
-        model_name=model_name or str(getattr(model, "model_name_or_path", None) or "custom"),
-        dim=dim,
-        first_stage=kind.value,
-        pool_factor=pool_factor,
-        datatype=datatype,
-        muvera=muvera_config.to_dict() if muvera_config else {},
-        encoding={
-            "query_prefix": model.query_prefix,
-            "document_prefix": model.document_prefix,
-            "query_length": model.query_length,
-            "document_length": model.document_length,
-            "do_query_expansion": model.do_query_expansion,
-        },
-        bm25=bm25_settings,
-    )

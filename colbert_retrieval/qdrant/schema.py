@@ -21,6 +21,7 @@ Examples:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -38,6 +39,7 @@ __all__ = [
     "StorageOptions",
     "check_compatible",
     "max_vectors_per_point",
+    "settings_for",
 ]
 
 COLBERT_VECTOR = "colbert"
@@ -154,3 +156,42 @@ def check_compatible(stored: IndexSettings, wanted: IndexSettings, collection: s
                 "(or delete the collection to rebuild it)."
             )
             raise IndexMismatchError(msg)
+
+
+def settings_for(
+    model: Any,
+    model_name: str | None,
+    first_stage: str,
+    pool_factor: int,
+    datatype: str,
+    muvera: Mapping[str, int] | None,
+    bm25: Mapping[str, Any] | bool | None,
+) -> IndexSettings:
+    """The settings a new collection gets for this model and these index arguments.
+
+    ``bm25`` is a dict of :class:`~colbert_retrieval.bm25.BM25Config` fields, None for the defaults, or False
+    for no BM25 vectors.
+    """
+    dim = model.output_dimension
+    kind = FirstStage(first_stage)
+    muvera_config = MuveraConfig(dim=dim, **dict(muvera or {})) if kind is FirstStage.MUVERA else None
+    if bm25 is False:
+        bm25_settings: dict[str, Any] = {}
+    else:
+        bm25_settings = BM25Config.from_dict(bm25 if isinstance(bm25, Mapping) else {}).to_dict()
+    return IndexSettings(
+        model_name=model_name or str(getattr(model, "model_name_or_path", None) or "custom"),
+        dim=dim,
+        first_stage=kind.value,
+        pool_factor=pool_factor,
+        datatype=datatype,
+        muvera=muvera_config.to_dict() if muvera_config else {},
+        encoding={
+            "query_prefix": model.query_prefix,
+            "document_prefix": model.document_prefix,
+            "query_length": model.query_length,
+            "document_length": model.document_length,
+            "do_query_expansion": model.do_query_expansion,
+        },
+        bm25=bm25_settings,
+    )

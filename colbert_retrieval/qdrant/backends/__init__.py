@@ -2,7 +2,8 @@
 
 * :class:`EdgeBackend`: Qdrant's engine in-process (``qdrant-edge-py``), the default for ``path=`` and
   ``location=":memory:"``;
-* :class:`ServerBackend`: a Qdrant server, Qdrant Cloud or cluster (``url=``, or any ``QdrantClient``).
+* :class:`ServerBackend`: a Qdrant server, Qdrant Cloud or cluster (``url=``, or any ``QdrantClient``);
+* :func:`make_backend`: which of the two a store address means.
 
 Examples:
     >>> from colbert_retrieval.qdrant.backends import EdgeBackend, ServerBackend
@@ -14,6 +15,17 @@ from __future__ import annotations
 
 from colbert_retrieval.qdrant.backends.base import Backend, Candidates, PointData, QueryPlan, StoredPoint
 from colbert_retrieval.qdrant.backends.edge import EdgeBackend
+from colbert_retrieval.qdrant.backends.factory import DEFAULT_PATH, make_backend
 from colbert_retrieval.qdrant.backends.server import ServerBackend
 
-__all__ = ["Backend", "Candidates", "EdgeBackend", "PointData", "QueryPlan", "ServerBackend", "StoredPoint"]
+__all__ = [
+    "DEFAULT_PATH",
+    "Backend",
+    "Candidates",
+    "EdgeBackend",
+    "PointData",
+    "QueryPlan",
+    "ServerBackend",
+    "StoredPoint",
+    "make_backend",
+]

@@ -1,0 +1,154 @@
+"""Running a search: query vectors, backend plans, one batched engine call, fusion, hits.
+
+:class:`Searcher` is composed into :class:`~colbert_retrieval.qdrant.ColBERTIndex`; what the modes mean and how
+scores are fused is in :mod:`colbert_retrieval.qdrant.search`.
+
+Examples:
+    >>> hit = SearchHit(id=1, score=2.5, text="hello")
+    >>> hit.metadata, hit.scores
+    ({}, {})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from colbert_retrieval.bm25 import BM25Encoder
+from colbert_retrieval.errors import IndexMismatchError
+from colbert_retrieval.first_stage import FirstStage, first_stage_vectors
+from colbert_retrieval.qdrant import ingest
+from colbert_retrieval.qdrant.backends.base import Backend, QueryPlan, StoredPoint
+from colbert_retrieval.qdrant.schema import IndexSettings
+from colbert_retrieval.qdrant.search import SearchConfig, SearchMode, fuse, plans_for
+from colbert_retrieval.records import from_payload
+
+if TYPE_CHECKING:
+    from colbert_retrieval.models.colbert import ColBERT
+
+__all__ = ["SearchHit", "Searcher", "to_hit"]
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One search result (or a stored document from ``ColBERTIndex.get``, with score None).
+
+    ``scores`` holds the parts of a hybrid score (``maxsim``, ``bm25``); ``score`` is what the hits are
+    ranked by (MaxSim, or the fused score in hybrid mode).
+    """
+
+    id: str | int | None
+    score: float | None
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    point_id: str = ""
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+def to_hit(point: StoredPoint, score: float | None = None, scores: dict[str, float] | None = None) -> SearchHit:
+    """The hit for a stored point (its payload read back as a document)."""
+    record = from_payload(point.payload)
+    return SearchHit(
+        id=record.id,
+        score=point.score if score is None else score,
+        text=record.text,
+        metadata=record.metadata,
+        point_id=point.id,
+        scores=scores or {},
+    )
+
+
+class Searcher:
+    """Turns query texts into hits.
+
+    Args:
+        backend: the store.
+        model: the encoder (its public ``encode`` only).
+        settings: the collection's settings (first stage, BM25).
+        collection: the collection name (for messages).
+        document_count: the number of stored documents (cached by the caller), for ``exact_below``.
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        model: ColBERT,
+        settings: IndexSettings,
+        collection: str,
+        document_count: Callable[[], int],
+    ) -> None:
+        self._backend = backend
+        self._model = model
+        self._settings = settings
+        self._collection = collection
+        self._document_count = document_count
+        self._muvera = settings.muvera_config()
+        config = settings.bm25_config()
+        self._bm25 = BM25Encoder(config) if config is not None else None
+
+    def resolve_mode(self, mode: str | SearchMode | None, exact: bool | None, default: SearchMode | None) -> SearchMode:
+        """The mode to run: explicit ``mode``, else the 0.1.0 ``exact`` shorthand, else the default.
+
+        Raises:
+            IndexMismatchError: hybrid search on a collection without BM25 vectors.
+        """
+        if mode is None and exact is not None:
+            mode = SearchMode.EXACT if exact else SearchMode.COLBERT
+        resolved = SearchMode(mode) if mode is not None else default
+        if resolved is None:
+            resolved = SearchMode.HYBRID if self._settings.has_bm25 else SearchMode.COLBERT
+        if resolved is SearchMode.HYBRID and not self._settings.has_bm25:
+            msg = (
+                f"Collection {self._collection!r} stores no BM25 vectors (written by colbert-retrieval 0.1.0), so "
+                "hybrid search is not available; search with mode='colbert' or 'exact', or copy it into a new "
+                "collection with `colbert-retrieval migrate`, which adds them."
+            )
+            raise IndexMismatchError(msg)
+        return resolved
+
+    def search(
+        self, queries: Sequence[str], k: int, query_filter: Any, mode: SearchMode, config: SearchConfig
+    ) -> list[list[SearchHit]]:
+        """Hits for each query, best first (one batched engine call, plus a payload read in hybrid mode)."""
+        texts = list(queries)
+        multivectors = self._model.encode(texts, is_query=True, show_progress_bar=False)
+        first = first_stage_vectors(multivectors, FirstStage(self._settings.first_stage), self._muvera, True)
+        wants_bm25 = mode is not SearchMode.EXACT and self._bm25 is not None
+        sparse = self._bm25.embed_queries(texts) if self._bm25 is not None and wants_bm25 else [None] * len(texts)
+        small = mode is not SearchMode.EXACT and self._document_count() <= config.exact_below
+        per_query = [
+            plans_for(mode, m, f, s, k, query_filter, config, small=small)
+            for m, f, s in zip(multivectors, first, sparse)
+        ]
+        flat = [plan for plans in per_query for plan in plans]
+        results = ingest.with_retries(lambda: self._backend.query_batch(flat))
+        if mode is not SearchMode.HYBRID:
+            return [[to_hit(p) for p in points] for points in results]
+        return self._fused(per_query, results, k, config.bm25_weight)
+
+    def _fused(
+        self, per_query: list[list[QueryPlan]], results: list[list[StoredPoint]], k: int, weight: float
+    ) -> list[list[SearchHit]]:
+        ranked: list[list[tuple[str, float, float, float]]] = []
+        position = 0
+        for plans in per_query:
+            maxsim = results[position]
+            bm25 = results[position + 1] if len(plans) == 2 else []
+            position += len(plans)
+            fused = fuse(
+                [(p.id, float(p.score or 0.0)) for p in maxsim],
+                {p.id: float(p.score or 0.0) for p in bm25},
+                weight if bm25 else 0.0,
+            )
+            ranked.append(fused[:k])
+        wanted = sorted({row[0] for rows in ranked for row in rows})
+        stored = {p.id: p for p in ingest.with_retries(lambda: self._backend.retrieve(wanted))} if wanted else {}
+        return [
+            [
+                to_hit(stored[i], score, {"maxsim": colbert, "bm25": lexical})
+                for i, score, colbert, lexical in rows
+                if i in stored
+            ]
+            for rows in ranked
+        ]
