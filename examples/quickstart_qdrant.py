@@ -1,5 +1,7 @@
 """Index documents into embedded Qdrant with the offline default model, then search them with a filter.
 
+The default search mode is hybrid: MaxSim and BM25 scores fused; ``hit.scores`` holds the two parts.
+
 Run: python examples/quickstart_qdrant.py
 """
 
@@ -22,7 +24,10 @@ def main() -> None:
         index = ColBERTIndex(default_model(), "quickstart", path=folder)  # embedded, on disk
         print(index.add(DOCUMENTS))  # re-running writes nothing new: ids are deterministic
         for hit in index.search("what causes scurvy?", k=2, filter={"lang": "en"}):
-            print(f"{hit.score:6.2f}  {hit.id}: {hit.text}")
+            parts = ", ".join(f"{name} {value:.2f}" for name, value in hit.scores.items())
+            print(f"{hit.score:6.2f} ({parts})  {hit.id}: {hit.text}")
+        for hit in index.search("what causes scurvy?", k=1, mode="exact"):  # MaxSim over every document
+            print(f"exact MaxSim {hit.score:.2f}  {hit.id}")
         index.close()
 
 

@@ -68,6 +68,8 @@ class ColBERTIndex:
         exact_below: collections of at most this many documents take exact MaxSim candidates (default 300).
         on_disk: keep the ColBERT vectors on disk, memory-mapped (``Memory.Cold`` in the embedded engine).
         quantization: Qdrant quantization config for the ColBERT vectors.
+        first_stage_int8: keep the first-stage vector as int8 in RAM, originals on disk (default; a new
+            collection only).
         shard_number: shards of a new collection (cluster).
         sharding_method: ``auto`` or ``custom`` sharding (cluster).
         replication_factor: copies of each shard (cluster).
@@ -106,6 +108,7 @@ class ColBERTIndex:
         exact_below: int | None = None,
         on_disk: bool | None = None,
         quantization: Any = None,
+        first_stage_int8: bool = True,
         shard_number: int | None = None,
         sharding_method: qm.ShardingMethod | None = None,
         replication_factor: int | None = None,
@@ -136,7 +139,7 @@ class ColBERTIndex:
         try:
             self.settings = self._open(
                 settings_for(model, model_name, first_stage, pool_factor, datatype, muvera, bm25),
-                StorageOptions(on_disk=on_disk, quantization=quantization),
+                StorageOptions(on_disk=on_disk, quantization=quantization, first_stage_int8=first_stage_int8),
                 create,
             )
         except BaseException:
