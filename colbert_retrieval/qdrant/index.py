@@ -412,7 +412,14 @@ class ColBERTIndex:
         if ids is not None:
             self._backend.delete(self._point_ids(ids))
         else:
-            self._backend.delete_where(to_filter(filter))
+            query_filter = to_filter(filter)
+            if query_filter is None or not (query_filter.must or query_filter.should or query_filter.must_not):
+                msg = (
+                    "delete(filter=...) got a filter with no condition, which would delete every document; "
+                    "give a condition, or delete the collection to drop everything."
+                )
+                raise ValueError(msg)
+            self._backend.delete_where(query_filter)
         self._count = None
 
     def count(self, filter: qm.Filter | Mapping[str, Any] | None = None) -> int:

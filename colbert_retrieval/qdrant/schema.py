@@ -172,6 +172,9 @@ def settings_for(
     ``bm25`` is a dict of :class:`~colbert_retrieval.bm25.BM25Config` fields, None for the defaults, or False
     for no BM25 vectors.
     """
+    if not isinstance(pool_factor, int) or isinstance(pool_factor, bool) or pool_factor < 1:
+        msg = f"pool_factor must be an integer >= 1 (1 disables pooling), got {pool_factor!r}."
+        raise ValueError(msg)
     dim = model.output_dimension
     kind = FirstStage(first_stage)
     muvera_config = MuveraConfig(dim=dim, **dict(muvera or {})) if kind is FirstStage.MUVERA else None

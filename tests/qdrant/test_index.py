@@ -225,6 +225,10 @@ def test_get_update_delete_count(index: ColBERTIndex) -> None:
     assert index.search("scurvy", k=5, mode="hybrid")[0].id != "scurvy"  # deleted documents are never found
     with pytest.raises(ValueError, match="ids or a filter"):
         index.delete()
+    for empty in ({}, qm.Filter()):
+        with pytest.raises(ValueError, match="every document"):
+            index.delete(filter=empty)
+    assert index.count() == 3
     with pytest.raises(ValueError, match="operator"):
         index.search("x", filter={"year": {"between": [1, 2]}})
 
@@ -394,3 +398,9 @@ def test_index_defaults_are_the_search_defaults(index: ColBERTIndex) -> None:
     from colbert_retrieval.qdrant.search import SearchConfig
 
     assert index.search_config == SearchConfig()
+
+
+@pytest.mark.parametrize("pool_factor", ["2", 0, -3, 1.5, True])
+def test_bad_pool_factor_is_refused_before_anything_is_stored(open_index: OpenIndex, pool_factor: object) -> None:
+    with pytest.raises(ValueError, match="pool_factor"):
+        open_index("bad", pool_factor=pool_factor)
