@@ -25,9 +25,8 @@ import torch
 from _common import RESULTS, machine
 from qdrant_client import QdrantClient
 
-from colbert_retrieval.bm25 import BM25Encoder
-from colbert_retrieval.first_stage import FirstStage, first_stage_vectors
 from colbert_retrieval.qdrant.backends import EdgeBackend, ServerBackend
+from colbert_retrieval.qdrant.derived import DerivedVectors
 from colbert_retrieval.qdrant.schema import IndexSettings, StorageOptions
 from colbert_retrieval.qdrant.search import SearchConfig, SearchMode, plans_for
 from colbert_retrieval.qdrant.writer import DocumentWriter
@@ -92,12 +91,11 @@ def fill(backend, settings: IndexSettings, size: int, chunk: int = 5000) -> floa
 
 
 def latencies(backend, settings, mode: SearchMode, qs, config: SearchConfig) -> np.ndarray:
-    muvera = settings.muvera_config()
-    bm25 = BM25Encoder(settings.bm25_config())
+    derived = DerivedVectors(settings)
     times = []
     for multivector, text in qs:
-        first = first_stage_vectors([multivector], FirstStage.MUVERA, muvera, True)[0]
-        sparse = bm25.embed_queries([text])[0]
+        first = derived.first_stage([multivector], is_query=True)[0]
+        sparse = derived.sparse([text], is_query=True)[0]
         plans = plans_for(mode, multivector, first, sparse, 10, None, config, small=False)
         start = time.perf_counter()
         backend.query_batch(plans)

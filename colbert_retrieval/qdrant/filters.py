@@ -21,7 +21,7 @@ from qdrant_client import models as qm
 
 from colbert_retrieval.records import ID_KEY, METADATA_KEY, TEXT_KEY
 
-__all__ = ["METADATA_PREFIX", "to_filter"]
+__all__ = ["METADATA_PREFIX", "require_condition", "to_filter"]
 
 METADATA_PREFIX = METADATA_KEY + "."
 _RANGE_KEYS = {"gt", "gte", "lt", "lte"}
@@ -70,3 +70,22 @@ def to_filter(spec: qm.Filter | Mapping[str, Any] | None) -> qm.Filter | None:
         else:
             must.append(qm.FieldCondition(key=key, match=_match(value)))
     return qm.Filter(must=must or None, must_not=must_not or None)
+
+
+def require_condition(spec: qm.Filter | None) -> qm.Filter:
+    """The filter, if it has at least one condition (a filter without one matches every document).
+
+    Raises:
+        ValueError: an empty or missing filter.
+
+    Examples:
+        >>> require_condition(to_filter({"lang": "en"})).must[0].key
+        'metadata.lang'
+    """
+    if spec is None or not any((spec.must, spec.should, spec.must_not, spec.min_should)):
+        msg = (
+            "delete(filter=...) got a filter with no condition, which would delete every document; "
+            "give a condition, or delete the collection to drop everything."
+        )
+        raise ValueError(msg)
+    return spec

@@ -18,29 +18,25 @@ Examples:
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
-from colbert_retrieval.errors import CollectionNotFoundError, IndexMismatchError
+from colbert_retrieval.errors import CollectionNotFoundError
 from colbert_retrieval.models.colbert import ColBERT
 from colbert_retrieval.qdrant import ingest
 from colbert_retrieval.qdrant.backends import Backend, ServerBackend
 from colbert_retrieval.qdrant.backends.factory import make_backend
-from colbert_retrieval.qdrant.filters import to_filter
-from colbert_retrieval.qdrant.schema import IndexSettings, StorageOptions, check_compatible, settings_for
+from colbert_retrieval.qdrant.filters import require_condition, to_filter
+from colbert_retrieval.qdrant.schema import StorageOptions, open_collection, settings_for
 from colbert_retrieval.qdrant.search import SearchConfig, SearchMode
 from colbert_retrieval.qdrant.searcher import Searcher, SearchHit, to_hit
 from colbert_retrieval.qdrant.writer import DocumentWriter
 from colbert_retrieval.records import METADATA_KEY, Record, point_id
 
 __all__ = ["ColBERTIndex"]
-
-#: Seconds a cached document count is trusted (writes through this index refresh it at once).
-COUNT_TTL = 30.0
 
 
 class ColBERTIndex:
@@ -137,35 +133,17 @@ class ColBERTIndex:
             **client_kwargs,
         )
         try:
-            self.settings = self._open(
+            self.settings = open_collection(
+                self._backend,
                 settings_for(model, model_name, first_stage, pool_factor, datatype, muvera, bm25),
                 StorageOptions(on_disk=on_disk, quantization=quantization, first_stage_int8=first_stage_int8),
-                create,
+                create=create,
             )
         except BaseException:
             self._backend.close()
             raise
-        self._count: tuple[float, int] | None = None
         self._writer = DocumentWriter(self._backend, model, self.settings, on_written=self._after_write)
-        self._searcher = Searcher(self._backend, model, self.settings, collection, self._document_count)
-
-    def _open(self, wanted: IndexSettings, options: StorageOptions, create: bool) -> IndexSettings:
-        backend = self._backend
-        if backend.exists():
-            stored = backend.read_settings()
-            if stored is None:
-                msg = (
-                    f"Collection {self.collection!r} exists but was not created by colbert-retrieval (no settings "
-                    "stored with it); use another collection name."
-                )
-                raise IndexMismatchError(msg)
-            check_compatible(stored, wanted, self.collection)
-            return stored
-        if not create:
-            msg = f"Collection {self.collection!r} does not exist; create it with create=True or index documents first."
-            raise CollectionNotFoundError(msg)
-        backend.create(wanted, options)
-        return wanted
+        self._searcher = Searcher(self._backend, model, self.settings, collection)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -211,7 +189,7 @@ class ColBERTIndex:
             raise CollectionNotFoundError(msg)
 
     def _after_write(self) -> None:
-        self._count = None
+        self._searcher.forget_count()
         self._backend.optimize(wait=False)
 
     def optimize(self) -> None:
@@ -221,12 +199,6 @@ class ColBERTIndex:
         so this is only needed to time searches on a fully indexed store.
         """
         self._backend.optimize(wait=True)
-
-    def _document_count(self) -> int:
-        now = time.monotonic()
-        if self._count is None or now - self._count[0] > COUNT_TTL:
-            self._count = (now, self._backend.count())
-        return self._count[1]
 
     # ------------------------------------------------------------------ ingest
     def add(
@@ -412,15 +384,8 @@ class ColBERTIndex:
         if ids is not None:
             self._backend.delete(self._point_ids(ids))
         else:
-            query_filter = to_filter(filter)
-            if query_filter is None or not (query_filter.must or query_filter.should or query_filter.must_not):
-                msg = (
-                    "delete(filter=...) got a filter with no condition, which would delete every document; "
-                    "give a condition, or delete the collection to drop everything."
-                )
-                raise ValueError(msg)
-            self._backend.delete_where(query_filter)
-        self._count = None
+            self._backend.delete_where(require_condition(to_filter(filter)))
+        self._searcher.forget_count()
 
     def count(self, filter: qm.Filter | Mapping[str, Any] | None = None) -> int:
         """Number of stored documents (matching ``filter``)."""

@@ -24,10 +24,11 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from colbert_retrieval.bm25 import BM25Config, BM25Encoder, SparseVector
+from colbert_retrieval.bm25 import BM25Config, SparseVector
 from colbert_retrieval.errors import CollectionNotFoundError, IndexMismatchError
 from colbert_retrieval.qdrant import ingest
 from colbert_retrieval.qdrant.backends.base import Backend, PointData, StoredPoint
+from colbert_retrieval.qdrant.derived import DerivedVectors
 from colbert_retrieval.qdrant.schema import (
     BM25_VECTOR,
     COLBERT_VECTOR,
@@ -59,11 +60,11 @@ def _sparse(value: Any) -> SparseVector | None:
     return SparseVector(indices=[int(i) for i in value.indices], values=[float(v) for v in value.values])
 
 
-def _point(point: StoredPoint, bm25: BM25Encoder | None) -> PointData:
+def _point(point: StoredPoint, derived: DerivedVectors) -> PointData:
     vectors = point.vectors or {}
     sparse = _sparse(vectors.get(BM25_VECTOR))
-    if sparse is None and bm25 is not None:
-        sparse = bm25.embed_documents([str(point.payload.get(TEXT_KEY, ""))])[0]
+    if sparse is None:  # a source without BM25 vectors: computed from the stored text
+        sparse = derived.sparse([str(point.payload.get(TEXT_KEY, ""))], is_query=False)[0]
     return PointData(
         id=point.id,
         colbert=np.asarray(vectors[COLBERT_VECTOR], dtype=np.float16),
@@ -103,10 +104,9 @@ def migrate(
     if settings is None:
         msg = f"Source collection {source.collection!r} was not written by colbert-retrieval; nothing to migrate."
         raise IndexMismatchError(msg)
-    bm25 = None
     if not settings.has_bm25:  # a 0.1.0 collection: add BM25 vectors from the stored text
         settings = replace(settings, bm25=BM25Config().to_dict(), schema_version=SCHEMA_VERSION)
-        bm25 = BM25Encoder(BM25Config())
+    derived = DerivedVectors(settings)
     if target.exists():
         stored = target.read_settings()
         if stored is None:
@@ -125,7 +125,7 @@ def migrate(
             if page:
                 ids = [p.id for p in page]
                 present = set() if overwrite else ingest.with_retries(lambda ids=ids: target.existing(ids))
-                todo = [_point(p, bm25) for p in page if p.id not in present]
+                todo = [_point(p, derived) for p in page if p.id not in present]
                 if todo:
                     ingest.with_retries(lambda todo=todo: target.upsert(todo))
                 copied += len(todo)

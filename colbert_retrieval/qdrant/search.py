@@ -113,7 +113,8 @@ def plans_for(
     if small:
         sources = [Candidates(COLBERT_VECTOR, multivector, prefetch, exact=True)]
     else:
-        sources = [Candidates(FIRST_STAGE_VECTOR, first, prefetch)]
+        # It only proposes candidates: a quantized first stage needs no rescoring with its originals.
+        sources = [Candidates(FIRST_STAGE_VECTOR, first, prefetch, rescore=False)]
     lexical = sparse is not None and len(sparse) > 0 and config.bm25_limit > 0
     if lexical:
         sources.append(Candidates(BM25_VECTOR, sparse, config.bm25_limit))

@@ -11,15 +11,15 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from colbert_retrieval.bm25 import BM25Encoder
 from colbert_retrieval.errors import IndexMismatchError
-from colbert_retrieval.first_stage import FirstStage, first_stage_vectors
 from colbert_retrieval.qdrant import ingest
 from colbert_retrieval.qdrant.backends.base import Backend, QueryPlan, StoredPoint
+from colbert_retrieval.qdrant.derived import DerivedVectors
 from colbert_retrieval.qdrant.schema import IndexSettings
 from colbert_retrieval.qdrant.search import SearchConfig, SearchMode, fuse, plans_for
 from colbert_retrieval.records import from_payload
@@ -27,7 +27,10 @@ from colbert_retrieval.records import from_payload
 if TYPE_CHECKING:
     from colbert_retrieval.models.colbert import ColBERT
 
-__all__ = ["SearchHit", "Searcher", "to_hit"]
+__all__ = ["COUNT_TTL", "SearchHit", "Searcher", "to_hit"]
+
+#: Seconds a cached document count is trusted (:meth:`Searcher.forget_count` after writes refreshes it).
+COUNT_TTL = 30.0
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,6 @@ class Searcher:
         model: the encoder (its public ``encode`` only).
         settings: the collection's settings (first stage, BM25).
         collection: the collection name (for messages).
-        document_count: the number of stored documents (cached by the caller), for ``exact_below``.
     """
 
     def __init__(
@@ -76,16 +78,23 @@ class Searcher:
         model: ColBERT,
         settings: IndexSettings,
         collection: str,
-        document_count: Callable[[], int],
     ) -> None:
         self._backend = backend
         self._model = model
         self._settings = settings
         self._collection = collection
-        self._document_count = document_count
-        self._muvera = settings.muvera_config()
-        config = settings.bm25_config()
-        self._bm25 = BM25Encoder(config) if config is not None else None
+        self._count: tuple[float, int] | None = None
+        self._derived = DerivedVectors(settings)
+
+    def forget_count(self) -> None:
+        """Drop the cached document count (after a write or delete)."""
+        self._count = None
+
+    def _document_count(self) -> int:
+        now = time.monotonic()
+        if self._count is None or now - self._count[0] > COUNT_TTL:
+            self._count = (now, self._backend.count())
+        return self._count[1]
 
     def resolve_mode(self, mode: str | SearchMode | None, exact: bool | None, default: SearchMode | None) -> SearchMode:
         """The mode to run: explicit ``mode``, else the 0.1.0 ``exact`` shorthand, else the default.
@@ -113,10 +122,10 @@ class Searcher:
         """Hits for each query, best first (one batched engine call, plus a payload read in hybrid mode)."""
         texts = list(queries)
         multivectors = self._model.encode(texts, is_query=True, show_progress_bar=False)
-        first = first_stage_vectors(multivectors, FirstStage(self._settings.first_stage), self._muvera, True)
-        wants_bm25 = mode is not SearchMode.EXACT and self._bm25 is not None
-        sparse = self._bm25.embed_queries(texts) if self._bm25 is not None and wants_bm25 else [None] * len(texts)
-        small = mode is not SearchMode.EXACT and self._document_count() <= config.exact_below
+        first = self._derived.first_stage(multivectors, is_query=True)
+        exact = mode is SearchMode.EXACT
+        sparse = [None] * len(texts) if exact else self._derived.sparse(texts, is_query=True)
+        small = not exact and self._document_count() <= config.exact_below
         per_query = [
             plans_for(mode, m, f, s, k, query_filter, config, small=small)
             for m, f, s in zip(multivectors, first, sparse)

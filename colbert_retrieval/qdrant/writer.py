@@ -22,11 +22,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from colbert_retrieval.bm25 import BM25Encoder
 from colbert_retrieval.errors import DimensionMismatchError
-from colbert_retrieval.first_stage import FirstStage, first_stage_vectors
 from colbert_retrieval.qdrant import ingest
 from colbert_retrieval.qdrant.backends.base import Backend, PointData
+from colbert_retrieval.qdrant.derived import DerivedVectors
 from colbert_retrieval.qdrant.schema import IndexSettings, max_vectors_per_point
 from colbert_retrieval.records import Record, point_id, to_payload, to_record
 
@@ -59,9 +58,7 @@ class DocumentWriter:
         self._backend = backend
         self._model = model
         self._settings = settings
-        self._muvera = settings.muvera_config()
-        bm25 = settings.bm25_config()
-        self._bm25 = BM25Encoder(bm25) if bm25 is not None else None
+        self._derived = DerivedVectors(settings)
         self._on_written = on_written or (lambda: None)
 
     def _encode(self, texts: list[str], batch_size: int) -> list[torch.Tensor]:
@@ -83,10 +80,8 @@ class DocumentWriter:
         fitted = [ingest.fit_to_limit(e, limit) for e in embeddings]
         repooled = sum(a.shape[0] != b.shape[0] for a, b in zip(embeddings, fitted))
         arrays = ingest.to_float16_numpy(fitted)
-        first = first_stage_vectors(
-            [a.astype(np.float32) for a in arrays], FirstStage(self._settings.first_stage), self._muvera, False
-        )
-        sparse = self._bm25.embed_documents([r.text for r in records]) if self._bm25 else [None] * len(records)
+        first = self._derived.first_stage(arrays, is_query=False)
+        sparse = self._derived.sparse([r.text for r in records], is_query=False)
         points = [
             PointData(point_id(record), array, fs, bm25, to_payload(record))
             for record, array, fs, bm25 in zip(records, arrays, first, sparse)
@@ -115,14 +110,15 @@ class DocumentWriter:
                 raise DimensionMismatchError(msg)
         start = time.perf_counter()
         records = [to_record(item, i) for i, item in enumerate(documents)]
-        vectors = 0
+        vectors = repooled = 0
         for chunk in ingest.chunked(list(zip(records, tensors)), 256):
-            points, _ = self.points([r for r, _ in chunk], [t for _, t in chunk])
+            points, changed = self.points([r for r, _ in chunk], [t for _, t in chunk])
             self._upload(points)
             vectors += sum(len(p.colbert) for p in points)
+            repooled += changed
         if records:
             self._on_written()
-        return ingest.IngestSummary(len(records), 0, vectors, time.perf_counter() - start)
+        return ingest.IngestSummary(len(records), 0, vectors, time.perf_counter() - start, repooled)
 
     def add(
         self,

@@ -391,6 +391,7 @@ def test_colbert_mode_takes_bm25_candidates(open_index: OpenIndex, monkeypatch: 
     monkeypatch.setattr(index.backend, "query_batch", spy)
     hits = index.search("statins cholesterol", k=3, mode="colbert")
     assert [c.using for c in seen[0].candidates] == ["first_stage", "bm25"]
+    assert [c.rescore for c in seen[0].candidates] == [False, True]  # the first stage only proposes candidates
     assert "statins" in {h.id for h in hits}  # found through BM25 although the first stage keeps one candidate
 
 

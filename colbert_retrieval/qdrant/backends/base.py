@@ -49,18 +49,31 @@ class StoredPoint:
     score: float | None = None
     vectors: dict[str, Any] | None = None
 
+    @classmethod
+    def from_native(cls, point: Any) -> StoredPoint:
+        """A point, record or scored point of either engine (``id``, ``payload``, ``score``, ``vector``)."""
+        vectors = getattr(point, "vector", None)
+        return cls(
+            id=str(point.id),
+            payload=dict(point.payload or {}),
+            score=getattr(point, "score", None),
+            vectors=dict(vectors) if isinstance(vectors, dict) else None,
+        )
+
 
 @dataclass(frozen=True)
 class Candidates:
     """A candidate source of a two-stage query: the ``limit`` best points for ``vector`` on ``using``.
 
-    ``exact`` scores every (filtered) point instead of walking the HNSW graph.
+    ``exact`` scores every (filtered) point instead of walking the HNSW graph. ``rescore=False`` keeps the
+    scores of a quantized vector as they are (a source that only proposes candidates needs no more).
     """
 
     using: str
     vector: QueryVector
     limit: int
     exact: bool = False
+    rescore: bool = True
 
 
 @dataclass(frozen=True)

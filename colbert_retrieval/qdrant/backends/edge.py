@@ -132,16 +132,6 @@ def _scored(point: Any) -> StoredPoint:
     return StoredPoint(str(point.id), payload if payload is not None else {}, point.score)
 
 
-def _stored(point: Any) -> StoredPoint:
-    vectors = point.vector
-    return StoredPoint(
-        id=str(point.id),
-        payload=dict(point.payload or {}),
-        score=getattr(point, "score", None),
-        vectors=dict(vectors) if isinstance(vectors, dict) else None,
-    )
-
-
 def _exact() -> qe.SearchParams:
     return qe.SearchParams(exact=True)
 
@@ -325,12 +315,12 @@ class EdgeBackend:
     def retrieve(self, ids: Sequence[str], *, with_vectors: bool = False) -> list[StoredPoint]:
         """Points by id with payload (missing ids are left out)."""
         points = self.shard.retrieve([_native_id(i) for i in ids], True, with_vectors)
-        return [_stored(p) for p in points]
+        return [StoredPoint.from_native(p) for p in points]
 
     def _prefetch(self, source: Candidates, edge_filter: Any) -> qe.Prefetch:
         if source.exact:
             params = _exact()
-        elif source.using == FIRST_STAGE_VECTOR:  # candidates only: the int8 scores are enough
+        elif not source.rescore:
             params = qe.SearchParams(quantization=qe.QuantizationSearchParams(rescore=False))
         else:
             params = None
@@ -370,4 +360,4 @@ class EdgeBackend:
             with_vector=with_vectors,
         )
         points, next_offset = self.shard.scroll(request)
-        return [_stored(p) for p in points], (str(next_offset) if next_offset is not None else None)
+        return [StoredPoint.from_native(p) for p in points], (str(next_offset) if next_offset is not None else None)

@@ -79,7 +79,7 @@ def _vector(value: Any) -> Any:
 def _prefetch(source: Candidates, query_filter: qm.Filter | None) -> qm.Prefetch:
     if source.exact:
         params = qm.SearchParams(exact=True)
-    elif source.using == FIRST_STAGE_VECTOR:  # candidates only: the int8 scores are enough
+    elif not source.rescore:
         params = qm.SearchParams(quantization=qm.QuantizationSearchParams(rescore=False))
     else:
         params = None
@@ -97,16 +97,6 @@ def _request(plan: QueryPlan) -> qm.QueryRequest:
         filter=plan.filter,
         params=qm.SearchParams(exact=True) if plan.exact else None,
         with_payload=plan.with_payload,
-    )
-
-
-def _stored(point: Any) -> StoredPoint:
-    vectors = getattr(point, "vector", None)
-    return StoredPoint(
-        id=str(point.id),
-        payload=dict(point.payload or {}),
-        score=getattr(point, "score", None),
-        vectors=dict(vectors) if isinstance(vectors, dict) else None,
     )
 
 
@@ -229,7 +219,7 @@ class ServerBackend:
             with_vectors=with_vectors,
             shard_key_selector=self.shard_key_selector,
         )
-        return [_stored(p) for p in points]
+        return [StoredPoint.from_native(p) for p in points]
 
     def query_batch(self, plans: Sequence[QueryPlan]) -> list[list[StoredPoint]]:
         """Run several query plans in one call; results best first."""
@@ -240,7 +230,7 @@ class ServerBackend:
             # qdrant-client's local mode always scores exactly and warns about it on every exact request.
             warnings.filterwarnings("ignore", message="Local mode performs exact", category=UserWarning)
             responses = self._calls.query_batch_points(self.collection, requests=requests)
-        return [[_stored(p) for p in response.points] for response in responses]
+        return [[StoredPoint.from_native(p) for p in response.points] for response in responses]
 
     def set_payload(self, ids: Sequence[str], payload: dict[str, Any]) -> None:
         """Overwrite these payload keys of these points."""
@@ -280,7 +270,7 @@ class ServerBackend:
             with_vectors=with_vectors,
             shard_key_selector=self.shard_key_selector,
         )
-        return [_stored(p) for p in points], (str(next_offset) if next_offset is not None else None)
+        return [StoredPoint.from_native(p) for p in points], (str(next_offset) if next_offset is not None else None)
 
     def optimize(self, *, wait: bool = True) -> None:
         """Nothing to do: the server builds its indexes in the background."""
