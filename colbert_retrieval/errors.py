@@ -18,6 +18,7 @@ __all__ = [
     "EmptyInputError",
     "IndexMismatchError",
     "InputTypeError",
+    "InvalidArgumentError",
     "ModelNotAvailableError",
     "StoreFormatError",
     "StoreLockedError",
@@ -30,6 +31,10 @@ class ColBERTRetrievalError(Exception):
 
 class InputTypeError(ColBERTRetrievalError, TypeError):
     """An input that is not a string (or a list of strings) was given to ``encode``."""
+
+
+class InvalidArgumentError(ColBERTRetrievalError, ValueError):
+    """An argument has a value outside its allowed range or set (the message names the allowed values)."""
 
 
 class EmptyInputError(ColBERTRetrievalError, ValueError):

@@ -3,22 +3,26 @@
 The algorithm, its Lance-Williams update (float64) and its tie-breaking are SciPy's ``nn_chain``, so the
 merges are SciPy's. The flat clusters are the state after the ``n - k`` shortest merges (what
 ``fcluster(criterion="maxclust")`` cuts, exact height ties aside). :func:`cluster_means` then averages each
-cluster in float32, adding the vectors in token order as the reference pooling does. The batch drivers
-that run documents in parallel threads are in :mod:`colbert_retrieval._pool_cpu`.
+cluster in float32, adding the vectors in token order as the reference pooling does. The batch driver
+that runs documents in parallel threads is :mod:`colbert_retrieval.pooling._cpu`.
 
 Examples:
     >>> import numpy as np
     >>> x = np.array([[1.0, 0.0], [0.99, 0.14], [0.0, 1.0], [0.14, 0.99]], dtype=np.float32)
     >>> x /= np.linalg.norm(x, axis=1, keepdims=True)
-    >>> ward_labels(1 - x @ x.T, 2).tolist()
-    [1, 1, 2, 2]
+    >>> d = np.empty((4, 4))
+    >>> cosine_distances(x, d)
+    >>> labels = np.empty(4, dtype=np.int64)
+    >>> nn_chain_labels(d, 2, labels)
+    >>> labels.tolist()
+    [1, 1, 3, 3]
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["AVAILABLE", "cluster_means", "fill_from_matrix", "nn_chain_labels", "nn_chain_merges", "ward_labels"]
+__all__ = ["AVAILABLE", "cluster_means", "cosine_distances", "nn_chain_labels", "nn_chain_merges"]
 
 try:
     import numba
@@ -28,14 +32,45 @@ except ImportError:  # pragma: no cover - numba is a dependency, this only guard
 AVAILABLE = numba is not None
 
 
-def fill_from_matrix(distances: np.ndarray, n: int, d: np.ndarray) -> None:  # pragma: no cover - compiled
-    """The float64 matrix of the first ``n`` points from a float32 matrix's upper triangle; inf diagonal."""
+def _store(d: np.ndarray, i: int, j: int, dot: np.float32) -> None:  # pragma: no cover - compiled
+    value = np.float64(np.float32(1.0) - dot)
+    d[i, j] = value
+    d[j, i] = value
+
+
+def cosine_distances(x: np.ndarray, d: np.ndarray) -> None:  # pragma: no cover - compiled
+    """``d[i, j] = float64(1 - <x_i, x_j>)`` of float32 unit vectors, symmetric, with an inf diagonal.
+
+    Plain loops over the upper triangle, four rows at a time (each ``x_j`` is read once for four dot
+    products). Compiled with reassociation allowed, each dot product vectorises over the components, so its
+    last bit may differ from ``torch.mm``'s; the clusters stay SciPy's except on exact distance ties.
+    """
+    n, dim = x.shape
     for i in range(n):
         d[i, i] = np.inf
+    blocked = n - n % 4
+    for i in range(0, blocked, 4):
         for j in range(i + 1, n):
-            value = np.float64(distances[i, j])
-            d[i, j] = value
-            d[j, i] = value
+            s0 = s1 = s2 = s3 = np.float32(0.0)
+            for k in range(dim):
+                b = x[j, k]
+                s0 += x[i, k] * b
+                s1 += x[i + 1, k] * b
+                s2 += x[i + 2, k] * b
+                s3 += x[i + 3, k] * b
+            _store(d, i, j, s0)
+            if j > i + 1:
+                _store(d, i + 1, j, s1)
+            if j > i + 2:
+                _store(d, i + 2, j, s2)
+            if j > i + 3:
+                _store(d, i + 3, j, s3)
+    for i in range(blocked, n):
+        for j in range(i + 1, n):
+            total = np.float32(0.0)
+            for k in range(dim):
+                total += x[i, k] * x[j, k]
+            _store(d, i, j, total)
 
 
 def _ward_update(  # pragma: no cover - compiled
@@ -188,26 +223,10 @@ def cluster_means(rest: np.ndarray, labels: np.ndarray, out: np.ndarray) -> None
 if AVAILABLE:
     _compile = numba.njit(cache=True, nogil=True, error_model="numpy")
     _ward_update = _compile(_ward_update)
-    fill_from_matrix = _compile(fill_from_matrix)
+    _store = _compile(_store)
+    cosine_distances = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract"})(
+        cosine_distances
+    )
     nn_chain_merges = _compile(nn_chain_merges)
     nn_chain_labels = _compile(nn_chain_labels)
     cluster_means = _compile(cluster_means)
-
-
-def ward_labels(distances: np.ndarray, n_clusters: int) -> np.ndarray:
-    """Ward labels (``1..k``, numbered by first token) of one document from its cosine distance matrix.
-
-    Args:
-        distances: ``(n, n)`` float32 ``1 - similarity`` matrix (its upper triangle is read).
-        n_clusters: clusters wanted.
-
-    Returns:
-        ``(n,)`` int64 labels.
-    """
-    n = distances.shape[0]
-    d = np.empty((n, n), dtype=np.float64)
-    fill_from_matrix(np.ascontiguousarray(distances, dtype=np.float32), n, d)
-    roots = np.empty(n, dtype=np.int64)
-    nn_chain_labels(d, int(n_clusters), roots)
-    _, first, inverse = np.unique(roots, return_index=True, return_inverse=True)
-    return np.argsort(np.argsort(first))[inverse] + 1

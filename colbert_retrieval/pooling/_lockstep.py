@@ -1,4 +1,4 @@
-"""Batched Ward agglomerative clustering in torch (CPU or GPU), many documents at once.
+"""Batched Ward pooling in torch (the GPU path, and the CPU path without numba): many documents in lockstep.
 
 The merge rule is SciPy's: distances start as cosine distances ``1 - <a, b>`` (float32 similarities, as the
 reference pooling computes them) and after merging clusters ``i`` and ``j`` the distance to every other
@@ -26,7 +26,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["ward_cluster_labels"]
+__all__ = ["BYTES_PER_PAIR", "lockstep_budget", "pool_group", "ward_cluster_labels"]
+
+#: Bytes per distance-matrix entry (float32 similarities, float64 distances, masks).
+BYTES_PER_PAIR = 24
 
 _INF = float("inf")
 
@@ -103,3 +106,51 @@ def ward_cluster_labels(vectors: Tensor, lengths: Tensor, n_clusters: Tensor) ->
             row_arg[stale_b, stale_r] = index
         row_min[batch[merging], j[merging]] = _INF
     return labels
+
+
+def pool_group(group: list[Tensor], pool_factor: int, protected_tokens: int) -> list[Tensor]:
+    """Pool documents of one device together: lockstep Ward labels, then cluster means by first token.
+
+    Args:
+        group: ``(n_i, dim)`` unit-vector tensors on one device, each with at least two vectors to cluster.
+        pool_factor: keep ``max(n // pool_factor, 1)`` clusters of the ``n`` non-protected vectors.
+        protected_tokens: leading vectors kept unchanged.
+
+    Returns:
+        The pooled ``(m_i, dim)`` tensors, in the input's dtype.
+    """
+    device = group[0].device
+    rests = [e[protected_tokens:].float() for e in group]
+    lengths = torch.tensor([r.shape[0] for r in rests], device=device)
+    n_clusters = torch.clamp(lengths // pool_factor, min=1)
+    padded = torch.nn.utils.rnn.pad_sequence(rests, batch_first=True)
+    labels = ward_cluster_labels(padded, lengths, n_clusters)
+    batch, n, dim = padded.shape
+    positions = torch.arange(n, device=device)[None, :].expand(batch, n)
+    real = labels >= 0
+    # Name each cluster by its first token, then number clusters in that order (as the CPU path does).
+    first = torch.full((batch, n), n, dtype=labels.dtype, device=device)
+    first.scatter_reduce_(1, labels.clamp(min=0), torch.where(real, positions, n), reduce="amin")
+    labels = torch.where(real, torch.gather(first, 1, labels.clamp(min=0)), labels)
+    is_first = real & (labels == positions)
+    rank = is_first.long().cumsum(dim=1) - 1
+    compact = torch.where(real, torch.gather(rank, 1, labels.clamp(min=0)), torch.zeros_like(labels))
+    sums = torch.zeros((batch, n, dim), dtype=torch.float32, device=device)
+    sums.scatter_add_(1, compact[:, :, None].expand(batch, n, dim), padded)  # padding rows are zeros
+    counts = torch.zeros((batch, n), dtype=torch.float32, device=device)
+    counts.scatter_add_(1, compact, real.float())
+    sizes = is_first.sum(dim=1).tolist()
+    out = []
+    for row, embedding in enumerate(group):
+        size = sizes[row]
+        pooled = (sums[row, :size] / counts[row, :size, None]).to(embedding.dtype)
+        out.append(torch.cat([embedding[:protected_tokens], pooled], dim=0))
+    return out
+
+
+def lockstep_budget(device: torch.device) -> int:
+    """Bytes the lockstep path may use for one group's ``n x n`` matrices on ``device``."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(min(4 * 2**30, free // 4))
+    return 2**30

@@ -1,0 +1,39 @@
+"""Token pooling: shrink a document's multi-vector by merging similar token vectors (Ward clustering).
+
+Rule of this folder: pure tensor maths on token vectors; it imports only ``colbert_retrieval.errors``
+(never the encoder, the index or a framework). Public: :func:`pool_embeddings_hierarchical`,
+:func:`pooled_length` and :class:`TokenPooling` (the same pooling as a sentence-transformers module). The
+compiled CPU kernels (``_ward``, ``_cpu``), the GPU lockstep path (``_lockstep``) and the SciPy reference
+(``_reference``) are private.
+
+Examples:
+    >>> from colbert_retrieval.pooling import pooled_length
+    >>> pooled_length(180, pool_factor=3)
+    60
+"""
+
+from __future__ import annotations
+
+from colbert_retrieval.pooling.hierarchical import METHODS, pool_embeddings_hierarchical, pooled_length
+from colbert_retrieval.pooling.module import TokenPooling
+
+__all__ = ["METHODS", "TokenPooling", "pool_embeddings_hierarchical", "pooled_length"]
+
+
+def __getattr__(name: str) -> object:
+    """Deprecated names of 0.2 (removed in 0.4)."""
+    import warnings
+    from functools import partial
+
+    replacements = {
+        "pool_torch": ("pool_embeddings_hierarchical(..., method='batched')", None),
+        "pool_scipy": ("pool_embeddings_hierarchical(..., method='scipy')", "scipy"),
+        "POOLING_METHODS": ("METHODS", None),
+    }
+    if name not in replacements:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    new, method = replacements[name]
+    warnings.warn(f"colbert_retrieval.pooling.{name} is deprecated; use {new}.", DeprecationWarning, stacklevel=2)
+    if name == "POOLING_METHODS":
+        return METHODS
+    return partial(pool_embeddings_hierarchical, method=method or "batched")
