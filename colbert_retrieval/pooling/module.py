@@ -18,7 +18,7 @@ Examples:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from sentence_transformers.multi_vector_encoder.modules import BaseTokenPooling
@@ -43,7 +43,7 @@ class TokenPooling(BaseTokenPooling):
         InvalidArgumentError: ``pool_factor`` below 1 or ``protected_tokens`` below 0.
     """
 
-    config_keys: list[str] = ["pool_factor", "protected_tokens", "tasks"]
+    config_keys: ClassVar[list[str]] = ["pool_factor", "protected_tokens", "tasks"]
 
     def __init__(
         self, pool_factor: int = 2, *, protected_tokens: int = 1, tasks: str | list[str] | None = None
