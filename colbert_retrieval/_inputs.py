@@ -10,9 +10,29 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from colbert_retrieval.errors import EmptyInputError, InputTypeError
+import numpy as np
 
-__all__ = ["is_nested", "texts_or_raise"]
+from colbert_retrieval.errors import EmptyInputError, InputTypeError, InvalidArgumentError
+
+__all__ = ["is_nested", "positive_int", "texts_or_raise"]
+
+
+def positive_int(value: Any, name: str, note: str = "") -> int:
+    """``value`` as an int, or :class:`InvalidArgumentError` when it is not an integer >= 1.
+
+    Examples:
+        >>> positive_int(2, "pool_factor")
+        2
+        >>> try:
+        ...     positive_int(0, "pool_factor", " (1 disables pooling)")
+        ... except ValueError as error:
+        ...     print(error)
+        pool_factor must be an integer >= 1 (1 disables pooling), got 0.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        msg = f"{name} must be an integer >= 1{note}, got {value!r}."
+        raise InvalidArgumentError(msg)
+    return int(value)
 
 
 def is_nested(sentences: Any) -> bool:

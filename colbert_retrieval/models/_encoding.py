@@ -10,10 +10,10 @@ Examples:
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -22,8 +22,7 @@ from torch import Tensor
 from colbert_retrieval.models._windows import common_prefix_length, plan_windows
 from colbert_retrieval.quantization import Precision, quantize
 
-if TYPE_CHECKING:
-    from colbert_retrieval.models.colbert import ColBERT
+Features = dict[str, Any]
 
 __all__ = ["EncodeOptions", "finalize", "forward_long_documents", "prefetch_batches"]
 
@@ -83,44 +82,59 @@ def finalize(embeddings: list[Tensor], options: EncodeOptions) -> Any:
     return _pad_numpy(arrays) if options.padding else arrays
 
 
-def _split_ids(model: ColBERT, ids: list[int], prompt: str) -> tuple[list[int], list[int], list[int]]:
+def _split_ids(tokenizer: Any, ids: list[int], prompt: str) -> tuple[list[int], list[int], list[int]]:
     """Split a document's ids into head (``[CLS]`` + marker), body (text) and tail (``[SEP]``)."""
-    prompt_ids = model.tokenizer(prompt, add_special_tokens=True)["input_ids"]
+    prompt_ids = tokenizer(prompt, add_special_tokens=True)["input_ids"]
     head = common_prefix_length(prompt_ids, ids)
     tail = len(prompt_ids) - head
     return ids[:head], ids[head : len(ids) - tail], ids[len(ids) - tail :]
 
 
+@dataclass(frozen=True)
+class WindowedEncoder:
+    """What the windowed pass needs from the encoder: its tokenizer, its forward pass and the window size.
+
+    Attributes:
+        tokenizer: the model's tokenizer.
+        forward: runs the model's modules on features of documents (token vectors + attention mask out).
+        document_length: tokens per window, markers included.
+        stride: body tokens between window starts (None: 3/4 of a window).
+    """
+
+    tokenizer: Any
+    forward: Callable[[Features], Features]
+    document_length: int
+    stride: int | None = None
+
+
 def forward_long_documents(
-    model: ColBERT,
+    encoder: WindowedEncoder,
     documents: dict[int, list[int]],
     prompt: str,
     device: torch.device,
     batch_size: int,
-    normalize: bool,
 ) -> dict[int, Tensor]:
     """Encode documents longer than ``document_length`` with overlapping windows.
 
     Args:
-        model: the encoder.
+        encoder: the tokenizer, forward pass and window size.
         documents: input position -> full token ids (prompt and special tokens included).
         prompt: the text prepended to each document (marker + prompt).
         device: where to run.
         batch_size: windows per forward pass.
-        normalize: L2-normalise token vectors.
 
     Returns:
         input position -> ``(n_tokens, dim)`` tensor covering the whole document (skiplist applied).
     """
-    tokenizer = model.tokenizer
+    tokenizer = encoder.tokenizer
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     uses_token_types = "token_type_ids" in tokenizer.model_input_names
     windows: list[tuple[int, int, list[int]]] = []  # (document, window index, ids)
     layouts: dict[int, tuple[list[int], list[int], list[int], Any]] = {}
     for index, ids in documents.items():
-        head, body, tail = _split_ids(model, ids, prompt)
-        window = model.document_length - len(head) - len(tail)
-        stride = model.window_stride or max(1, window * 3 // 4)
+        head, body, tail = _split_ids(tokenizer, ids, prompt)
+        window = encoder.document_length - len(head) - len(tail)
+        stride = encoder.stride or max(1, window * 3 // 4)
         plan = plan_windows(len(body), window, min(stride, max(window, 1)))
         layouts[index] = (head, body, tail, plan)
         for w, start in enumerate(plan.starts):
@@ -139,7 +153,7 @@ def forward_long_documents(
             features["token_type_ids"] = torch.zeros_like(input_ids)
         features = _to_device(features, device)
         with torch.inference_mode():
-            features = model._forward(features, "document", normalize)
+            features = encoder.forward(features)
         for row, (index, w, _) in enumerate(chunk):
             outputs[(index, w)] = (features["token_embeddings"][row], features["attention_mask"][row].bool())
     result: dict[int, Tensor] = {}
@@ -167,14 +181,14 @@ def _to_device(features: dict[str, Any], device: torch.device) -> dict[str, Any]
 
 
 def prefetch_batches(
-    model: ColBERT,
+    preprocess: Callable[[list[str]], Features],
     texts: list[str],
     batches: list[list[int]],
-    prompt: str,
-    task: str,
     device: torch.device,
 ) -> Iterator[tuple[list[int], dict[str, Any]]]:
     """Yield ``(batch indices, features on device)``, tokenising the next batches in a background thread.
+
+    ``preprocess`` turns a list of texts into model features (marker, prompt and task already bound).
 
     Fast tokenizers release the GIL (and parallelise a batch internally), so tokenisation overlaps the
     forward pass; on CUDA the features are pinned and copied without blocking.
@@ -182,7 +196,7 @@ def prefetch_batches(
     pin = device.type == "cuda"
 
     def prepare(batch: list[int]) -> dict[str, Any]:
-        features = model.preprocess([texts[i] for i in batch], prompt=prompt, task=task)
+        features = preprocess([texts[i] for i in batch])
         if pin:
             features = {k: v.pin_memory() if isinstance(v, Tensor) else v for k, v in features.items()}
         return features

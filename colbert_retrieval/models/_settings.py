@@ -13,18 +13,16 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
+from sentence_transformers import MultiVectorEncoder
 from sentence_transformers.base.modules import Normalize, Transformer
 from sentence_transformers.base.modules.dense import Dense
 from sentence_transformers.multi_vector_encoder.modules import MultiVectorMask
 from torch import nn
 from transformers import AddedToken
 
-if TYPE_CHECKING:
-    from colbert_retrieval.models.colbert import ColBERT
-
-__all__ = ["ColBERTSettings", "apply_settings", "new_projection", "pick"]
+__all__ = ["ColBERTSettings", "apply_settings", "mask_of", "new_projection", "pick", "transformer_of"]
 
 T = TypeVar("T")
 
@@ -81,7 +79,8 @@ def new_projection(in_features: int, out_features: int, bias: bool) -> Dense:
     )
 
 
-def _transformer(model: ColBERT) -> Transformer:
+def transformer_of(model: MultiVectorEncoder) -> Transformer:
+    """The backbone module (it holds ``query_length``, ``document_length`` and the query expansion)."""
     for module in model:
         if isinstance(module, Transformer):
             return module
@@ -89,7 +88,8 @@ def _transformer(model: ColBERT) -> Transformer:
     raise ValueError(msg)
 
 
-def _mask_module(model: ColBERT) -> MultiVectorMask:
+def mask_of(model: MultiVectorEncoder) -> MultiVectorMask:
+    """The skiplist module (inserted before the final Normalize when the checkpoint has none)."""
     for module in model:
         if isinstance(module, MultiVectorMask):
             return module
@@ -101,12 +101,12 @@ def _mask_module(model: ColBERT) -> MultiVectorMask:
     return mask
 
 
-def _last_dense_position(model: ColBERT) -> int | None:
+def _last_dense_position(model: MultiVectorEncoder) -> int | None:
     positions = [i for i, module in enumerate(model) if isinstance(module, Dense)]
     return positions[-1] if positions else None
 
 
-def _apply_projection(model: ColBERT, settings: ColBERTSettings, fresh: bool) -> None:
+def _apply_projection(model: MultiVectorEncoder, settings: ColBERTSettings, fresh: bool) -> None:
     position = _last_dense_position(model)
     if position is None:
         return
@@ -121,7 +121,7 @@ def _apply_projection(model: ColBERT, settings: ColBERTSettings, fresh: bool) ->
         model.insert(position + 1, extra)
 
 
-def _register_markers(model: ColBERT, markers: list[str]) -> None:
+def _register_markers(model: MultiVectorEncoder, markers: list[str]) -> None:
     """Make each marker one token: known ones become special tokens, unknown ones are added (+1 row each)."""
     tokenizer = model.tokenizer
     known = set(tokenizer.get_vocab()) | set(getattr(tokenizer, "added_tokens_encoder", {}) or {})
@@ -138,7 +138,7 @@ def _register_markers(model: ColBERT, markers: list[str]) -> None:
             new_tokens.append(marker)
     if not to_register and not new_tokens:
         return
-    backbone = _transformer(model).auto_model
+    backbone = transformer_of(model).auto_model
     if new_tokens:
         backbone.resize_token_embeddings(len(tokenizer))
     tokens = [AddedToken(t, normalized=False, special=True) for t in [*to_register, *new_tokens]]
@@ -148,9 +148,9 @@ def _register_markers(model: ColBERT, markers: list[str]) -> None:
         backbone.resize_token_embeddings(len(tokenizer))
 
 
-def _saved_prefixes(model: ColBERT, fresh: bool) -> dict[str, str | None]:
-    if model._legacy.prefixes:
-        return dict(model._legacy.prefixes)
+def _saved_prefixes(model: MultiVectorEncoder, fresh: bool, legacy: dict[str, str]) -> dict[str, str | None]:
+    if legacy:
+        return dict(legacy)
     if fresh:
         return {"query": None, "document": None}
     return {role: model.prompts.get(role) or None for role in ("query", "document")}
@@ -168,7 +168,13 @@ def _split_prompts(prompts: dict[str, Any], prefixes: dict[str, str]) -> dict[st
     return user
 
 
-def apply_settings(model: ColBERT, settings: ColBERTSettings, fresh: bool, user_prompts: dict[str, str]) -> None:
+def apply_settings(
+    model: MultiVectorEncoder,
+    settings: ColBERTSettings,
+    fresh: bool,
+    user_prompts: dict[str, str],
+    legacy_prefixes: dict[str, str] | None = None,
+) -> None:
     """Resolve ``settings`` against what the checkpoint saved and configure the modules in place.
 
     Args:
@@ -176,9 +182,10 @@ def apply_settings(model: ColBERT, settings: ColBERTSettings, fresh: bool, user_
         settings: explicit constructor arguments.
         fresh: the checkpoint had no ColBERT head (plain transformers / sentence-transformers model).
         user_prompts: prompts the caller passed to the constructor.
+        legacy_prefixes: the markers of a Stanford checkpoint (``[unused0]`` / ``[unused1]``), if any.
     """
     _apply_projection(model, settings, fresh)
-    saved = _saved_prefixes(model, fresh)
+    saved = _saved_prefixes(model, fresh, legacy_prefixes or {})
     model.query_prefix = pick(settings.query_prefix, saved["query"], DEFAULT_QUERY_PREFIX)
     model.document_prefix = pick(settings.document_prefix, saved["document"], DEFAULT_DOCUMENT_PREFIX)
     model.add_special_tokens = settings.add_special_tokens
@@ -188,7 +195,7 @@ def apply_settings(model: ColBERT, settings: ColBERTSettings, fresh: bool, user_
     if settings.add_special_tokens:
         _register_markers(model, [model.query_prefix, model.document_prefix])
 
-    transformer = _transformer(model)
+    transformer = transformer_of(model)
     expansion = None if fresh else transformer.query_expansion
     saved_query_length = expansion["length"] if expansion else (None if fresh else transformer.query_length)
     query_length = pick(settings.query_length, saved_query_length, DEFAULT_QUERY_LENGTH)
@@ -204,7 +211,7 @@ def apply_settings(model: ColBERT, settings: ColBERTSettings, fresh: bool, user_
     if do_expansion:
         transformer.query_expansion = {"strategy": "fixed", "attend": attend, "length": query_length}
 
-    mask = _mask_module(model)
+    mask = mask_of(model)
     saved_skiplist = None if fresh else mask.skiplist_words
     mask.skiplist_words = list(pick(settings.skiplist_words, saved_skiplist, list(string.punctuation)))
     mask.resolve_with_tokenizer(model.tokenizer)

@@ -12,37 +12,39 @@ Examples:
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
 
-import numpy as np
 import torch
 from sentence_transformers import MultiVectorEncoder
 from sentence_transformers.base.modules import Normalize
-from sentence_transformers.util import load_file_path
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from colbert_retrieval import pooling
-from colbert_retrieval._inputs import is_nested, texts_or_raise
+from colbert_retrieval._inputs import is_nested, positive_int, texts_or_raise
 from colbert_retrieval.errors import ModelNotAvailableError
-from colbert_retrieval.models import _settings
-from colbert_retrieval.models._encoding import EncodeOptions, finalize, forward_long_documents, prefetch_batches
-from colbert_retrieval.models._settings import ColBERTSettings
-from colbert_retrieval.models._views import ColBERTViews
+from colbert_retrieval.models._checkpoint import CheckpointMixin
+from colbert_retrieval.models._encoding import (
+    EncodeOptions,
+    WindowedEncoder,
+    finalize,
+    forward_long_documents,
+    prefetch_batches,
+)
+from colbert_retrieval.models._scoring import ScoringMixin
+from colbert_retrieval.models._settings import ColBERTSettings, apply_settings
+from colbert_retrieval.models._tokenization import TokenizationMixin
 
 __all__ = ["ColBERT"]
 
 logger = logging.getLogger(__name__)
 
-Output = list[np.ndarray] | list[Tensor] | np.ndarray | Tensor
 
-
-class ColBERT(ColBERTViews, MultiVectorEncoder):
+class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, MultiVectorEncoder):
     """A ColBERT late-interaction encoder with the constructor and ``encode`` of ``pylate.models.ColBERT``.
 
     It loads PyLate 1.x folders, Stanford ColBERT checkpoints (``artifact.metadata``, ``linear`` weights,
@@ -174,7 +176,8 @@ class ColBERT(ColBERTViews, MultiVectorEncoder):
             attend_to_expansion_tokens=attend_to_expansion_tokens,
             skiplist_words=skiplist_words,
         )
-        _settings.apply_settings(self, settings, fresh=self._fresh_head and modules is None, user_prompts=user_prompts)
+        fresh = self._fresh_head and modules is None
+        apply_settings(self, settings, fresh, user_prompts, legacy_prefixes=self._legacy.prefixes)
         if self._similarity_fn_name is None:
             self.similarity_fn_name = "maxsim"
         self.model_name_or_path = model_name_or_path
@@ -183,62 +186,6 @@ class ColBERT(ColBERTViews, MultiVectorEncoder):
         self.window_stride = window_stride
         if device is not None:
             self.to(device)
-
-    # ----------------------------------------------------------------- loading hooks
-    def _load_default_modules(self, model_name_or_path: str, *args: Any, **kwargs: Any) -> tuple[list, dict]:
-        modules, module_kwargs = super()._load_default_modules(model_name_or_path, *args, **kwargs)
-        # A bare transformers checkpoint (not Stanford, not *ForRetrieval) got a new random head.
-        self._fresh_head = not self._legacy.prefixes and any(isinstance(m, _settings.Dense) for m in modules)
-        return modules, module_kwargs
-
-    def _load_converted_modules(self, model_name_or_path: str, *args: Any, **kwargs: Any) -> tuple[Any, dict]:
-        loaded = super()._load_converted_modules(model_name_or_path, *args, **kwargs)
-        if kwargs.get("model_type") == "SentenceTransformer":
-            modules_json = load_file_path(
-                model_name_or_path,
-                "modules.json",
-                token=kwargs.get("token"),
-                cache_folder=kwargs.get("cache_folder"),
-                revision=kwargs.get("revision"),
-                local_files_only=kwargs.get("local_files_only", False),
-            )
-            saved_types = []
-            if modules_json is not None:
-                with open(modules_json, encoding="utf8") as handle:
-                    saved_types = [entry.get("type", "") for entry in json.load(handle)]
-            self._fresh_head = not any(t.endswith("Dense") for t in saved_types)
-        return loaded
-
-    @property
-    def similarity_fn_name(self) -> Literal["maxsim", "meanmaxsim"]:
-        """The scoring function: ``"maxsim"`` (PyLate's ``"MaxSim"``) or ``"meanmaxsim"``."""
-        return MultiVectorEncoder.similarity_fn_name.fget(self)
-
-    @similarity_fn_name.setter
-    def similarity_fn_name(self, value: Any) -> None:
-        if isinstance(value, str):
-            value = value.lower()
-        MultiVectorEncoder.similarity_fn_name.fset(self, value)
-
-    def _get_model_config(self) -> dict[str, Any]:
-        config = super()._get_model_config()
-        prefixes = {"query": self.query_prefix, "document": self.document_prefix}
-        config["prompts"] = {
-            **self.prompts,
-            **{role: marker + self.prompts.get(role, "") for role, marker in prefixes.items()},
-        }
-        transformer = _settings._transformer(self)
-        expansion = transformer.query_expansion
-        config.update(
-            query_prefix=self.query_prefix,
-            document_prefix=self.document_prefix,
-            query_length=transformer.query_length,
-            document_length=transformer.document_length,
-            do_query_expansion=expansion is not None,
-            attend_to_expansion_tokens=bool(expansion and expansion.get("attend")),
-            skiplist_words=list(_settings._mask_module(self).skiplist_words),
-        )
-        return config
 
     # ----------------------------------------------------------------- forward pass
     def _forward(self, features: dict[str, Any], task: str, normalize: bool) -> dict[str, Any]:
@@ -283,7 +230,11 @@ class ColBERT(ColBERTViews, MultiVectorEncoder):
         order = sorted(short, key=lambda i: -self._input_length(inputs[i])) if sort_by_length else short
         batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
         desc = "Encoding queries" if is_query else "Encoding documents"
-        prepared = prefetch_batches(self, inputs, batches, prompt, task, device)
+
+        def preprocess(texts: list[str]) -> dict[str, Any]:
+            return self.preprocess(texts, prompt=prompt, task=task)
+
+        prepared = prefetch_batches(preprocess, inputs, batches, device)
         for batch, features in tqdm(prepared, total=len(batches), desc=desc, disable=not show_progress_bar):
             with torch.inference_mode():
                 features = self._forward(features, task, normalize_embeddings)
@@ -291,7 +242,13 @@ class ColBERT(ColBERTViews, MultiVectorEncoder):
             for row, index in enumerate(batch):
                 results[index] = features["token_embeddings"][row][masks[row]]
         if long_ids:
-            windowed = forward_long_documents(self, long_ids, prompt, device, batch_size, normalize_embeddings)
+            encoder = WindowedEncoder(
+                tokenizer=self.tokenizer,
+                forward=lambda features: self._forward(features, "document", normalize_embeddings),
+                document_length=self.document_length,
+                stride=self.window_stride,
+            )
+            windowed = forward_long_documents(encoder, long_ids, prompt, device, batch_size)
             for index, embedding in windowed.items():
                 results[index] = embedding
         out = [r for r in results if r is not None]
@@ -349,7 +306,7 @@ class ColBERT(ColBERTViews, MultiVectorEncoder):
         Raises:
             InputTypeError: ``None`` or a non-string item (the message names its index).
             EmptyInputError: an empty or whitespace-only text.
-            ValueError: an unknown precision or a ``pool_factor`` below 1.
+            InvalidArgumentError: an unknown precision, a ``pool_factor`` or ``batch_size`` below 1.
 
         Examples:
             >>> from colbert_retrieval import default_model
@@ -357,6 +314,13 @@ class ColBERT(ColBERTViews, MultiVectorEncoder):
             >>> [e.shape[1] for e in model.encode(["a query", "another one"])]
             [128, 128]
         """
+        call = dict(locals())  # the arguments, for the nested form (encoded list by list)
+        for name in ("self", "sentences", "__class__"):
+            call.pop(name, None)
+        positive_int(pool_factor, "pool_factor", " (1 disables pooling)")
+        positive_int(batch_size, "batch_size")
+        if is_nested(sentences):
+            return [self.encode(texts_or_raise(batch, where=f"[{i}]"), **call) for i, batch in enumerate(sentences)]
         options = EncodeOptions(
             precision=precision,
             convert_to_numpy=convert_to_numpy,
@@ -364,29 +328,6 @@ class ColBERT(ColBERTViews, MultiVectorEncoder):
             padding=padding,
             normalize_embeddings=normalize_embeddings,
         )
-        if pool_factor < 1:
-            msg = f"pool_factor must be an integer >= 1 (1 disables pooling), got {pool_factor}."
-            raise ValueError(msg)
-        if is_nested(sentences):
-            return [
-                self.encode(
-                    texts_or_raise(batch, where=f"[{i}]"),
-                    prompt_name,
-                    prompt,
-                    batch_size,
-                    show_progress_bar,
-                    precision,
-                    convert_to_numpy,
-                    convert_to_tensor,
-                    padding,
-                    device,
-                    normalize_embeddings,
-                    is_query,
-                    pool_factor,
-                    protected_tokens,
-                )
-                for i, batch in enumerate(sentences)
-            ]
         single = isinstance(sentences, str)
         texts = texts_or_raise(sentences)
         if not texts:
@@ -401,7 +342,7 @@ class ColBERT(ColBERTViews, MultiVectorEncoder):
             show_progress_bar=show_progress_bar,
             is_query=is_query,
             normalize_embeddings=normalize_embeddings,
-            pool_factor=pool_factor,
+            pool_factor=int(pool_factor),
             protected_tokens=protected_tokens,
         )
         result = finalize(embeddings, options)

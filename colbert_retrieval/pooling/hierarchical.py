@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from colbert_retrieval._inputs import positive_int
 from colbert_retrieval.errors import DimensionMismatchError, InvalidArgumentError
 from colbert_retrieval.pooling import _cpu, _lockstep
 from colbert_retrieval.pooling._reference import pool_reference
@@ -38,6 +39,22 @@ __all__ = ["METHODS", "pool_embeddings_hierarchical", "pooled_length"]
 METHODS = ("batched", "scipy")
 #: Most documents per call of the compiled CPU path (bounds its typed list and output array).
 CPU_GROUP_DOCS = 4096
+
+
+def check_pooling_arguments(pool_factor: int, protected_tokens: int) -> None:
+    """Raise :class:`InvalidArgumentError` unless ``pool_factor`` is an integer >= 1 and ``protected_tokens`` >= 0.
+
+    Examples:
+        >>> check_pooling_arguments(2, 1)
+    """
+    positive_int(pool_factor, "pool_factor", " (1 disables pooling)")
+    if (
+        isinstance(protected_tokens, bool)
+        or not isinstance(protected_tokens, (int, np.integer))
+        or protected_tokens < 0
+    ):
+        msg = f"protected_tokens must be an integer >= 0, got {protected_tokens!r}."
+        raise InvalidArgumentError(msg)
 
 
 def pooled_length(n_tokens: int, pool_factor: int, protected_tokens: int = 1) -> int:
@@ -154,12 +171,7 @@ def pool_embeddings_hierarchical(
         >>> pool_embeddings_hierarchical([doc], pool_factor=1)[0] is doc
         True
     """
-    if isinstance(pool_factor, bool) or not isinstance(pool_factor, (int, np.integer)) or pool_factor < 1:
-        msg = f"pool_factor must be an integer >= 1 (1 disables pooling), got {pool_factor!r}."
-        raise InvalidArgumentError(msg)
-    if protected_tokens < 0:
-        msg = f"protected_tokens must be >= 0, got {protected_tokens}."
-        raise InvalidArgumentError(msg)
+    check_pooling_arguments(pool_factor, protected_tokens)
     if method == "torch":
         warnings.warn('method="torch" is deprecated; use method="batched".', DeprecationWarning, stacklevel=2)
         method = "batched"

@@ -24,8 +24,7 @@ import torch
 from sentence_transformers.multi_vector_encoder.modules import BaseTokenPooling
 from torch import Tensor
 
-from colbert_retrieval.errors import InvalidArgumentError
-from colbert_retrieval.pooling.hierarchical import pool_embeddings_hierarchical
+from colbert_retrieval.pooling.hierarchical import check_pooling_arguments, pool_embeddings_hierarchical
 
 __all__ = ["TokenPooling"]
 
@@ -49,13 +48,8 @@ class TokenPooling(BaseTokenPooling):
         self, pool_factor: int = 2, *, protected_tokens: int = 1, tasks: str | list[str] | None = None
     ) -> None:
         super().__init__(tasks=tasks)
-        if isinstance(pool_factor, bool) or not isinstance(pool_factor, int) or pool_factor < 1:
-            msg = f"pool_factor must be an integer >= 1 (1 disables pooling), got {pool_factor!r}."
-            raise InvalidArgumentError(msg)
-        if protected_tokens < 0:
-            msg = f"protected_tokens must be >= 0, got {protected_tokens}."
-            raise InvalidArgumentError(msg)
-        self.pool_factor = pool_factor
+        check_pooling_arguments(pool_factor, protected_tokens)
+        self.pool_factor = int(pool_factor)
         self.protected_tokens = protected_tokens
 
     def pool_one(self, embedding: Tensor, **kwargs: Any) -> Tensor:

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from colbert_retrieval._inputs import positive_int
 from colbert_retrieval.bm25 import BM25Config
 from colbert_retrieval.errors import CollectionNotFoundError, IndexMismatchError
 from colbert_retrieval.first_stage import FirstStage, MuveraConfig
@@ -176,9 +177,7 @@ def settings_for(
     ``bm25`` is a dict of :class:`~colbert_retrieval.bm25.BM25Config` fields, None for the defaults, or False
     for no BM25 vectors.
     """
-    if not isinstance(pool_factor, int) or isinstance(pool_factor, bool) or pool_factor < 1:
-        msg = f"pool_factor must be an integer >= 1 (1 disables pooling), got {pool_factor!r}."
-        raise ValueError(msg)
+    positive_int(pool_factor, "pool_factor", " (1 disables pooling)")
     dim = model.output_dimension
     kind = FirstStage(first_stage)
     muvera_config = MuveraConfig(dim=dim, **dict(muvera or {})) if kind is FirstStage.MUVERA else None

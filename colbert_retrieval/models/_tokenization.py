@@ -1,4 +1,7 @@
-"""Read-only views of a ColBERT model's settings, tokenisation helpers and MaxSim scoring (a mixin).
+"""Tokenisation of a ColBERT model: its settings (lengths, markers, expansion, skiplist) and ``tokenize``.
+
+The settings live on the sentence-transformers modules they configure (lengths and expansion on the
+``Transformer``, the skiplist on the ``MultiVectorMask``); this mixin reads them there.
 
 Examples:
     >>> from colbert_retrieval import default_model
@@ -15,15 +18,14 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from colbert_retrieval import pooling, scores
 from colbert_retrieval._inputs import texts_or_raise
-from colbert_retrieval.models import _settings
+from colbert_retrieval.models._settings import mask_of, transformer_of
 
-__all__ = ["ColBERTViews"]
+__all__ = ["TokenizationMixin"]
 
 
-class ColBERTViews:
-    """Settings views, tokenisation and scoring of :class:`~colbert_retrieval.models.colbert.ColBERT`."""
+class TokenizationMixin:
+    """Tokenisation settings and ``tokenize`` of :class:`~colbert_retrieval.models.colbert.ColBERT`."""
 
     query_prefix: str
     document_prefix: str
@@ -40,33 +42,33 @@ class ColBERTViews:
     @property
     def query_length(self) -> int:
         """Queries are padded/truncated to this many tokens."""
-        return _settings._transformer(self).query_length
+        return transformer_of(self).query_length
 
     @property
     def document_length(self) -> int:
         """Documents are truncated (or windowed) at this many tokens."""
-        return _settings._transformer(self).document_length
+        return transformer_of(self).document_length
 
     @property
     def do_query_expansion(self) -> bool:
         """Whether queries are padded with ``[MASK]`` expansion tokens."""
-        return _settings._transformer(self).query_expansion is not None
+        return transformer_of(self).query_expansion is not None
 
     @property
     def attend_to_expansion_tokens(self) -> bool:
         """Whether the encoder attends to expansion tokens."""
-        expansion = _settings._transformer(self).query_expansion
+        expansion = transformer_of(self).query_expansion
         return bool(expansion and expansion.get("attend"))
 
     @property
     def skiplist_words(self) -> list[str]:
         """Tokens removed from document vectors."""
-        return list(_settings._mask_module(self).skiplist_words)
+        return list(mask_of(self).skiplist_words)
 
     @property
     def skiplist(self) -> list[int]:
         """Token ids of :attr:`skiplist_words`."""
-        ids = _settings._mask_module(self)._skiplist_ids
+        ids = mask_of(self)._skiplist_ids
         return [] if ids is None else ids.tolist()
 
     @property
@@ -94,6 +96,9 @@ class ColBERTViews:
     def tokenize(self, texts: Sequence[str], is_query: bool = True, pad_document: bool = False) -> dict[str, Tensor]:
         """Tokenise texts the way ``encode`` does (marker after ``[CLS]``, expansion, truncation).
 
+        Like PyLate's, it sets the first module's ``max_seq_length`` to the task length (less one for the
+        marker); ``encode`` itself does not depend on it.
+
         Args:
             texts: the texts.
             is_query: tokenise as queries (True) or documents.
@@ -112,6 +117,10 @@ class ColBERTViews:
         """
         texts = texts_or_raise(texts)
         task = "query" if is_query else "document"
+        # As PyLate does: the tokenizer's limit is the task length less the marker token.
+        marker = self.query_prefix if is_query else self.document_prefix
+        length = self.query_length if is_query else self.document_length
+        self._first_module().max_seq_length = length - 1 if marker and self.add_special_tokens else length
         kwargs: dict[str, Any] = {}
         if pad_document and not is_query:
             kwargs["processing_kwargs"] = {"text": {"padding": "max_length"}}
@@ -124,7 +133,7 @@ class ColBERTViews:
 
         Examples:
             >>> import torch
-            >>> ColBERTViews.insert_prefix_token(torch.tensor([[101, 7, 102]]), 1).tolist()
+            >>> TokenizationMixin.insert_prefix_token(torch.tensor([[101, 7, 102]]), 1).tolist()
             [[101, 1, 7, 102]]
         """
         prefix = torch.full((input_ids.shape[0], 1), prefix_id, dtype=input_ids.dtype, device=input_ids.device)
@@ -136,44 +145,10 @@ class ColBERTViews:
 
         Examples:
             >>> import torch
-            >>> ColBERTViews.skiplist_mask(torch.tensor([[1, 2, 3]]), [2]).tolist()
+            >>> TokenizationMixin.skiplist_mask(torch.tensor([[1, 2, 3]]), [2]).tolist()
             [[True, False, True]]
         """
         if not skiplist:
             return torch.ones_like(input_ids, dtype=torch.bool)
         skip = torch.tensor(skiplist, dtype=input_ids.dtype, device=input_ids.device)
         return ~torch.isin(input_ids, skip)
-
-    @staticmethod
-    def pool_embeddings_hierarchical(
-        documents_embeddings: list[Tensor], pool_factor: int = 1, protected_tokens: int = 1
-    ) -> list[Tensor]:
-        """Ward token pooling (see :func:`colbert_retrieval.pooling.pool_embeddings_hierarchical`)."""
-        return pooling.pool_embeddings_hierarchical(documents_embeddings, pool_factor, protected_tokens)
-
-    # ----------------------------------------------------------------- scoring
-    def similarity(self, embeddings1: Any, embeddings2: Any, **kwargs: Any) -> Tensor:  # type: ignore[override]
-        """All-pairs MaxSim between query and document embeddings (ragged lists, one matrix or padded).
-
-        Returns:
-            ``(n_queries, n_documents)`` tensor (divided by the query token count for ``meanmaxsim``).
-        """
-        q, q_mask = scores.to_padded(embeddings1)
-        d, d_mask = scores.to_padded(embeddings2)
-        result = scores.colbert_scores(q, d, q_mask, d_mask, **kwargs)
-        if self.similarity_fn_name == "meanmaxsim":
-            result = result / q_mask.sum(dim=1, keepdim=True).clamp(min=1).to(result)
-        return result
-
-    def similarity_pairwise(self, embeddings1: Any, embeddings2: Any, **kwargs: Any) -> Tensor:  # type: ignore[override]
-        """MaxSim of each query with the document at the same position.
-
-        Returns:
-            ``(n,)`` tensor.
-        """
-        q, q_mask = scores.to_padded(embeddings1)
-        d, d_mask = scores.to_padded(embeddings2)
-        result = scores.colbert_scores_pairwise(q, d, q_mask, d_mask)
-        if self.similarity_fn_name == "meanmaxsim":
-            result = result / q_mask.sum(dim=1).clamp(min=1).to(result)
-        return result

@@ -1,0 +1,85 @@
+"""How a ColBERT checkpoint's modules are loaded and its configuration saved (hooks of sentence-transformers).
+
+A bare transformers or sentence-transformers checkpoint gets a new ColBERT head; everything else keeps
+its saved modules. The saved configuration carries PyLate's keys (markers, lengths, expansion, skiplist),
+so PyLate and sentence-transformers both read it back.
+
+Examples:
+    >>> from colbert_retrieval import default_model
+    >>> default_model().similarity_fn_name
+    'maxsim'
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from sentence_transformers import MultiVectorEncoder
+from sentence_transformers.base.modules.dense import Dense
+from sentence_transformers.util import load_file_path
+
+from colbert_retrieval.models._settings import mask_of, transformer_of
+
+__all__ = ["CheckpointMixin"]
+
+
+class CheckpointMixin:
+    """Loading and saving hooks of :class:`~colbert_retrieval.models.colbert.ColBERT` (mixed in first)."""
+
+    _fresh_head: bool
+
+    def _load_default_modules(self, model_name_or_path: str, *args: Any, **kwargs: Any) -> tuple[list, dict]:
+        modules, module_kwargs = super()._load_default_modules(model_name_or_path, *args, **kwargs)
+        # A bare transformers checkpoint (not Stanford, not *ForRetrieval) got a new random head.
+        self._fresh_head = not self._legacy.prefixes and any(isinstance(m, Dense) for m in modules)
+        return modules, module_kwargs
+
+    def _load_converted_modules(self, model_name_or_path: str, *args: Any, **kwargs: Any) -> tuple[Any, dict]:
+        loaded = super()._load_converted_modules(model_name_or_path, *args, **kwargs)
+        if kwargs.get("model_type") == "SentenceTransformer":
+            modules_json = load_file_path(
+                model_name_or_path,
+                "modules.json",
+                token=kwargs.get("token"),
+                cache_folder=kwargs.get("cache_folder"),
+                revision=kwargs.get("revision"),
+                local_files_only=kwargs.get("local_files_only", False),
+            )
+            saved_types = []
+            if modules_json is not None:
+                with open(modules_json, encoding="utf8") as handle:
+                    saved_types = [entry.get("type", "") for entry in json.load(handle)]
+            self._fresh_head = not any(t.endswith("Dense") for t in saved_types)
+        return loaded
+
+    @property
+    def similarity_fn_name(self) -> Literal["maxsim", "meanmaxsim"]:
+        """The scoring function: ``"maxsim"`` (PyLate's ``"MaxSim"``) or ``"meanmaxsim"``."""
+        return MultiVectorEncoder.similarity_fn_name.fget(self)
+
+    @similarity_fn_name.setter
+    def similarity_fn_name(self, value: Any) -> None:
+        if isinstance(value, str):
+            value = value.lower()
+        MultiVectorEncoder.similarity_fn_name.fset(self, value)
+
+    def _get_model_config(self) -> dict[str, Any]:
+        config = super()._get_model_config()
+        prefixes = {"query": self.query_prefix, "document": self.document_prefix}
+        config["prompts"] = {
+            **self.prompts,
+            **{role: marker + self.prompts.get(role, "") for role, marker in prefixes.items()},
+        }
+        transformer = transformer_of(self)
+        expansion = transformer.query_expansion
+        config.update(
+            query_prefix=self.query_prefix,
+            document_prefix=self.document_prefix,
+            query_length=transformer.query_length,
+            document_length=transformer.document_length,
+            do_query_expansion=expansion is not None,
+            attend_to_expansion_tokens=bool(expansion and expansion.get("attend")),
+            skiplist_words=list(mask_of(self).skiplist_words),
+        )
+        return config
