@@ -18,8 +18,8 @@ from dataclasses import replace
 import torch
 
 from colbert_retrieval import scores
-from colbert_retrieval.defaults import DefaultModelConfig, _head_weight, build_minilm_colbert
 from colbert_retrieval.evaluation import load_beir, ndcg_at_k
+from colbert_retrieval.models.default import DefaultModelConfig, _head_weight, build_minilm_colbert
 from colbert_retrieval.pooling import pool_embeddings_hierarchical
 
 

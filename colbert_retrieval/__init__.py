@@ -8,16 +8,16 @@ Examples:
 
 from __future__ import annotations
 
-from colbert_retrieval import models, pooling, quantization, reduce, scores
-from colbert_retrieval.defaults import default_model
+from colbert_retrieval import models, pooling, quantization, rank, reduce, scores
 from colbert_retrieval.errors import (
     ColBERTRetrievalError,
     DimensionMismatchError,
     EmptyInputError,
     InputTypeError,
+    InvalidArgumentError,
     ModelNotAvailableError,
 )
-from colbert_retrieval.models import ColBERT
+from colbert_retrieval.models import ColBERT, default_model, load_model
 
 __version__ = "0.2.0"
 
@@ -27,12 +27,15 @@ __all__ = [
     "DimensionMismatchError",
     "EmptyInputError",
     "InputTypeError",
+    "InvalidArgumentError",
     "ModelNotAvailableError",
     "__version__",
     "default_model",
+    "load_model",
     "models",
     "pooling",
     "quantization",
+    "rank",
     "reduce",
     "scores",
 ]

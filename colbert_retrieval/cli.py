@@ -93,11 +93,9 @@ def _add_mode_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _model(args: argparse.Namespace) -> Any:
-    from colbert_retrieval import ColBERT, default_model
+    from colbert_retrieval import load_model
 
-    if args.model is None:
-        return default_model(device=args.device)
-    return ColBERT(args.model, device=args.device)
+    return load_model(args.model, device=args.device)
 
 
 def _index(args: argparse.Namespace, model: Any, **kwargs: Any) -> Any:

@@ -5,7 +5,7 @@ import string
 import numpy as np
 import torch
 
-from colbert_retrieval.defaults import SHIPPED, build_minilm_colbert
+from colbert_retrieval.models.default import SHIPPED, build_minilm_colbert
 
 
 def head(model) -> torch.Tensor:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 import colbert_retrieval
-from colbert_retrieval import errors, evaluation, models, pooling, quantization, reduce, scores
+from colbert_retrieval import errors, evaluation, models, pooling, quantization, rank, reduce, scores
 
 
 def test_top_level_all_is_frozen() -> None:
@@ -14,12 +16,15 @@ def test_top_level_all_is_frozen() -> None:
             "DimensionMismatchError",
             "EmptyInputError",
             "InputTypeError",
+            "InvalidArgumentError",
             "ModelNotAvailableError",
             "__version__",
             "default_model",
+            "load_model",
             "models",
             "pooling",
             "quantization",
+            "rank",
             "reduce",
             "scores",
         ]
@@ -27,33 +32,24 @@ def test_top_level_all_is_frozen() -> None:
 
 
 def test_submodule_all_is_frozen() -> None:
-    assert models.__all__ == ["ColBERT"]
+    assert models.__all__ == ["ColBERT", "default_model", "load_model"]
     assert sorted(scores.__all__) == sorted(
         [
             "DEFAULT_CHUNK_ELEMENTS",
             "GPU_CHUNK_ELEMENTS",
+            "ColBERTScores",
+            "candidate_scores",
+            "colbert_kd_scores",
             "colbert_scores",
             "colbert_scores_pairwise",
-            "colbert_scores_ragged",
             "mask_from_padded",
             "pad_embeddings",
-            "rerank",
             "compute_dtype_for",
             "to_padded",
         ]
     )
-    assert sorted(pooling.__all__) == sorted(
-        [
-            "CPU_GROUP_DOCS",
-            "POOLING_METHODS",
-            "pool_embeddings_hierarchical",
-            "pool_scipy",
-            "pool_torch",
-            "pooled_length",
-            "pooling_groups",
-            "ward_labels",
-        ]
-    )
+    assert rank.__all__ == ["RerankResult", "rerank"]
+    assert sorted(pooling.__all__) == ["METHODS", "TokenPooling", "pool_embeddings_hierarchical", "pooled_length"]
     assert sorted(quantization.__all__) == ["Precision", "quantize"]
     assert sorted(evaluation.__all__) == ["BeirDataset", "load_beir", "mrr_at_k", "ndcg_at_k", "recall_at_k"]
     assert sorted(errors.__all__) == sorted(
@@ -64,6 +60,7 @@ def test_submodule_all_is_frozen() -> None:
             "EmptyInputError",
             "IndexMismatchError",
             "InputTypeError",
+            "InvalidArgumentError",
             "ModelNotAvailableError",
             "StoreFormatError",
             "StoreLockedError",
@@ -91,7 +88,7 @@ def test_qdrant_all_is_frozen() -> None:
 
 
 def test_every_exported_name_exists() -> None:
-    for module in (colbert_retrieval, models, scores, pooling, quantization, evaluation, errors):
+    for module in (colbert_retrieval, models, scores, rank, pooling, quantization, evaluation, errors):
         for name in module.__all__:
             assert hasattr(module, name), f"{module.__name__}.{name}"
 
@@ -99,3 +96,40 @@ def test_every_exported_name_exists() -> None:
 def test_errors_share_one_base() -> None:
     for name in errors.__all__:
         assert issubclass(getattr(errors, name), errors.ColBERTRetrievalError)
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [
+        ("colbert_retrieval.scores", "colbert_scores_ragged"),
+        ("colbert_retrieval.scores", "rerank"),
+        ("colbert_retrieval.pooling", "pool_torch"),
+        ("colbert_retrieval.pooling", "pool_scipy"),
+        ("colbert_retrieval.pooling", "POOLING_METHODS"),
+        ("colbert_retrieval.defaults", "resolve_model"),
+        ("colbert_retrieval.defaults", "default_model"),
+        ("colbert_retrieval.defaults", "build_minilm_colbert"),
+    ],
+)
+def test_names_renamed_in_0_3_still_work_with_a_deprecation_warning(module: str, name: str) -> None:
+    import importlib
+
+    with pytest.warns(DeprecationWarning, match=name):
+        assert getattr(importlib.import_module(module), name) is not None
+
+
+def test_deprecated_aliases_give_the_new_results() -> None:
+    import numpy as np
+    import torch
+
+    query = np.eye(3, dtype=np.float32)
+    docs = [np.eye(3, dtype=np.float32)[:1], np.eye(3, dtype=np.float32)]
+    with pytest.warns(DeprecationWarning):
+        assert scores.rerank(query, docs, k=1) == ([1], [3.0])
+    with pytest.warns(DeprecationWarning):
+        ragged = scores.colbert_scores_ragged([query], docs)
+    assert torch.equal(ragged, scores.colbert_scores([query], docs))
+    doc = torch.nn.functional.normalize(torch.randn(9, 4, generator=torch.Generator().manual_seed(0)), dim=-1)
+    with pytest.warns(DeprecationWarning):
+        old = pooling.pool_torch([doc], 2)
+    assert torch.equal(old[0], pooling.pool_embeddings_hierarchical([doc], 2)[0])

@@ -23,7 +23,7 @@ def ragged(rng: np.random.Generator, count: int, low: int, high: int, dim: int) 
 def test_ragged_matches_brute_force() -> None:
     rng = np.random.default_rng(0)
     queries, documents = ragged(rng, 3, 1, 6, 5), ragged(rng, 7, 1, 9, 5)
-    got = scores.colbert_scores_ragged(queries, documents).numpy()
+    got = scores.colbert_scores(queries, documents).numpy()
     np.testing.assert_allclose(got, brute_force(queries, documents), rtol=1e-5, atol=1e-5)
 
 
@@ -34,7 +34,7 @@ def test_all_negative_similarities_never_pick_padding() -> None:
         np.array([[-1.0, 0.0]], dtype=np.float32),
         np.array([[-0.5, 0.0], [-0.9, 0.1]], dtype=np.float32),
     ]
-    got = scores.colbert_scores_ragged(queries, documents).numpy()
+    got = scores.colbert_scores(queries, documents).numpy()
     np.testing.assert_allclose(got, [[-1.0, -0.5]], atol=1e-6)
     np.testing.assert_allclose(got, brute_force(queries, documents), atol=1e-6)
 

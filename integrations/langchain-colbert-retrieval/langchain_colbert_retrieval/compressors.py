@@ -10,9 +10,7 @@ from langchain_core.callbacks import Callbacks
 from langchain_core.documents import BaseDocumentCompressor, Document
 from pydantic import ConfigDict, PrivateAttr
 
-from colbert_retrieval import ColBERT
-from colbert_retrieval.defaults import resolve_model
-from colbert_retrieval.scores import rerank
+from colbert_retrieval import ColBERT, load_model, rank
 
 __all__ = ["RERANK_SCORE_KEY", "ColBERTReranker"]
 
@@ -65,7 +63,7 @@ class ColBERTReranker(BaseDocumentCompressor):
 
     def model_post_init(self, context: Any, /) -> None:
         """Load the encoder."""
-        self._encoder = resolve_model(self.model, self.device)
+        self._encoder = load_model(self.model, device=self.device)
 
     def compress_documents(
         self, documents: Sequence[Document], query: str, callbacks: Callbacks | None = None
@@ -77,14 +75,14 @@ class ColBERTReranker(BaseDocumentCompressor):
         document_vectors = self._encoder.encode(
             [d.page_content for d in documents], is_query=False, batch_size=self.batch_size
         )
-        order, scores = rerank(query_vectors, document_vectors, k=self.top_n)
+        ranked = rank.rerank([list(range(len(documents)))], [query_vectors], [document_vectors])[0]
         return [
             Document(
-                page_content=documents[i].page_content,
-                metadata={**documents[i].metadata, RERANK_SCORE_KEY: score},
-                id=documents[i].id,
+                page_content=documents[hit["id"]].page_content,
+                metadata={**documents[hit["id"]].metadata, RERANK_SCORE_KEY: hit["score"]},
+                id=documents[hit["id"]].id,
             )
-            for i, score in zip(order, scores)
+            for hit in ranked[: self.top_n]
         ]
 
     async def acompress_documents(

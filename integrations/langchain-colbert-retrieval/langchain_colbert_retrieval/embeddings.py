@@ -8,8 +8,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
-from colbert_retrieval import ColBERT
-from colbert_retrieval.defaults import resolve_model
+from colbert_retrieval import ColBERT, load_model
 from colbert_retrieval.reduce import mean_vector
 
 __all__ = ["ColBERTEmbeddings"]
@@ -62,7 +61,7 @@ class ColBERTEmbeddings(BaseModel, Embeddings):
 
     def model_post_init(self, context: Any, /) -> None:
         """Load the encoder."""
-        self._encoder = resolve_model(self.model, self.device)
+        self._encoder = load_model(self.model, device=self.device)
 
     @property
     def encoder(self) -> ColBERT:

@@ -10,7 +10,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
 
-from colbert_retrieval.defaults import resolve_model
+from colbert_retrieval import load_model
 from colbert_retrieval.qdrant import ColBERTIndex, Record, SearchHit
 from langchain_colbert_retrieval.embeddings import ColBERTEmbeddings
 
@@ -172,7 +172,7 @@ class ColBERTVectorStore(VectorStore):
             if embedding is not None and not isinstance(embedding, ColBERTEmbeddings):
                 msg = "ColBERTVectorStore needs ColBERT vectors: pass a ColBERTEmbeddings, a model or an index."
                 raise TypeError(msg)
-            encoder = embedding.encoder if isinstance(embedding, ColBERTEmbeddings) else resolve_model(model)
+            encoder = embedding.encoder if isinstance(embedding, ColBERTEmbeddings) else load_model(model)
             index = ColBERTIndex(encoder, collection, **kwargs)
         store = cls(index)
         if texts:

@@ -7,8 +7,7 @@ from typing import Any
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
 
-from colbert_retrieval import ColBERT
-from colbert_retrieval.defaults import resolve_model
+from colbert_retrieval import ColBERT, load_model
 from colbert_retrieval.reduce import mean_vector
 
 __all__ = ["ColBERTEmbedding"]
@@ -33,7 +32,7 @@ class ColBERTEmbedding(BaseEmbedding):
     def __init__(self, model: Any = None, device: str | None = None, **kwargs: Any) -> None:
         name = model if isinstance(model, (str, type(None))) else getattr(model, "model_name_or_path", "custom")
         super().__init__(model=name, device=device, model_name=str(name or "colbert-retrieval default"), **kwargs)
-        self._encoder = resolve_model(model, device)
+        self._encoder = load_model(model, device=device)
 
     @classmethod
     def class_name(cls) -> str:

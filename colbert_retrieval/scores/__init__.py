@@ -1,0 +1,74 @@
+"""MaxSim scoring: padded or ragged batches, pairs, groups, and reranking of candidates.
+
+Rule of this folder: pure tensor maths on token vectors; it imports only ``colbert_retrieval.errors`` (never
+the encoder, the index or a framework). One entry point per shape: :func:`colbert_scores` (all pairs of a
+padded batch or of ragged lists), :func:`colbert_scores_pairwise` (query ``i`` with document ``i``),
+:func:`colbert_kd_scores` / :class:`ColBERTScores` (training groups, PyLate's names) and
+:func:`colbert_retrieval.rank.rerank` (each query's ragged candidates, on :func:`candidate_scores`). The names and
+keywords are PyLate's (``queries_embeddings=``, ``documents_embeddings=``).
+
+Examples:
+    >>> import torch
+    >>> from colbert_retrieval import scores
+    >>> scores.colbert_scores(queries_embeddings=torch.ones(1, 2, 3), documents_embeddings=torch.ones(2, 4, 3)).shape
+    torch.Size([1, 2])
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from colbert_retrieval.scores.groups import ColBERTScores, colbert_kd_scores
+from colbert_retrieval.scores.maxsim import (
+    DEFAULT_CHUNK_ELEMENTS,
+    GPU_CHUNK_ELEMENTS,
+    colbert_scores,
+    colbert_scores_pairwise,
+    compute_dtype_for,
+)
+from colbert_retrieval.scores.padding import mask_from_padded, pad_embeddings, to_padded
+from colbert_retrieval.scores.ranking import candidate_scores
+
+__all__ = [
+    "DEFAULT_CHUNK_ELEMENTS",
+    "GPU_CHUNK_ELEMENTS",
+    "ColBERTScores",
+    "candidate_scores",
+    "colbert_kd_scores",
+    "colbert_scores",
+    "colbert_scores_pairwise",
+    "compute_dtype_for",
+    "mask_from_padded",
+    "pad_embeddings",
+    "to_padded",
+]
+
+
+def _colbert_scores_ragged(queries: Any, documents: Any, *, chunk_elements: int | None = None) -> Any:
+    return colbert_scores(queries, documents, chunk_elements=chunk_elements)
+
+
+def _rerank(query: Any, documents: Any, k: int | None = None, **kwargs: Any) -> tuple[list[int], list[float]]:
+    values = candidate_scores(query, list(documents), **kwargs) if len(documents) else None
+    if values is None:
+        return [], []
+    best = values.topk(len(documents) if k is None else min(k, len(documents)))
+    return best.indices.tolist(), best.values.tolist()
+
+
+_DEPRECATED = {
+    "colbert_scores_ragged": (_colbert_scores_ragged, "colbert_scores (it takes ragged lists)"),
+    "rerank": (_rerank, "colbert_retrieval.rank.rerank or scores.candidate_scores"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Names of 0.2 kept for one release: ``colbert_scores_ragged`` and the one-query ``rerank``."""
+    if name in _DEPRECATED:
+        function, replacement = _DEPRECATED[name]
+        warnings.warn(
+            f"colbert_retrieval.scores.{name} is deprecated; use {replacement}.", DeprecationWarning, stacklevel=2
+        )
+        return function
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
