@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+from colbert_retrieval.errors import InputNotFoundError, InvalidArgumentError
 from colbert_retrieval.records import Record
 
 __all__ = ["SUFFIXES", "iter_files", "read_records", "split_words"]
@@ -26,7 +27,7 @@ def split_words(text: str, size: int = 180, overlap: int = 40) -> list[str]:
     """
     if not 0 <= overlap < size:
         msg = f"overlap ({overlap}) must be >= 0 and smaller than size ({size})."
-        raise ValueError(msg)
+        raise InvalidArgumentError(msg)
     words = text.split()
     if len(words) <= size:
         return [" ".join(words)] if words else []
@@ -49,7 +50,7 @@ def iter_files(paths: list[str]) -> Iterator[Path]:
         path = Path(name)
         if not path.exists():
             msg = f"{name} does not exist."
-            raise FileNotFoundError(msg)
+            raise InputNotFoundError(msg)
         if path.is_dir():
             yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
         else:

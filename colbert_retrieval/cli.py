@@ -16,6 +16,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from colbert_retrieval.errors import InputNotFoundError
+
 __all__ = ["build_parser", "main"]
 
 
@@ -119,10 +121,9 @@ def _mode(args: argparse.Namespace) -> str | None:
 def _cmd_index(args: argparse.Namespace) -> int:
     from colbert_retrieval.chunking import iter_files, read_records
 
+    files = list(iter_files(args.paths))  # a missing path fails here, before the model loads
     index = _index(args, _model(args), pool_factor=args.pool_factor, first_stage=args.first_stage)
-    records = (
-        record for path in iter_files(args.paths) for record in read_records(path, args.chunk_words, args.overlap_words)
-    )
+    records = (record for path in files for record in read_records(path, args.chunk_words, args.overlap_words))
     summary = index.add(records, batch_size=args.batch_size, overwrite=args.overwrite, show_progress_bar=True)
     print(f"Indexed into {args.collection!r}: {summary}")
     index.close()
@@ -217,7 +218,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     if args.from_local:
         if not os.path.isdir(args.from_local):
             msg = f"{args.from_local} does not exist."
-            raise FileNotFoundError(msg)
+            raise InputNotFoundError(msg)
         source: Any = ServerBackend(QdrantClient(path=args.from_local), args.collection, owns_client=True)
     elif args.from_url:
         client = QdrantClient(url=args.from_url, api_key=os.environ.get("QDRANT_API_KEY"))
@@ -257,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return handlers[args.command](args)
-    except (ColBERTRetrievalError, FileNotFoundError, ValueError, LookupError) as error:
+    except (ColBERTRetrievalError, OSError) as error:  # bad input, or the system refused (permissions, disk)
         print(f"error: {error}", file=sys.stderr)
         return 2
 

@@ -14,9 +14,11 @@ from __future__ import annotations
 __all__ = [
     "CollectionNotFoundError",
     "ColBERTRetrievalError",
+    "DocumentNotFoundError",
     "DimensionMismatchError",
     "EmptyInputError",
     "IndexMismatchError",
+    "InputNotFoundError",
     "InputTypeError",
     "InvalidArgumentError",
     "ModelNotAvailableError",
@@ -51,6 +53,17 @@ class ModelNotAvailableError(ColBERTRetrievalError, OSError):
 
 class CollectionNotFoundError(ColBERTRetrievalError, LookupError):
     """A Qdrant collection that should exist does not."""
+
+
+class DocumentNotFoundError(ColBERTRetrievalError, KeyError):
+    """A document id that should be in the collection is not."""
+
+    def __str__(self) -> str:  # KeyError would print the repr of the message
+        return str(self.args[0]) if self.args else ""
+
+
+class InputNotFoundError(ColBERTRetrievalError, FileNotFoundError):
+    """A file or folder given as input (documents, a dataset, a store to migrate) does not exist."""
 
 
 class IndexMismatchError(ColBERTRetrievalError, ValueError):

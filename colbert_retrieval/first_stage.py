@@ -27,6 +27,7 @@ from functools import cached_property
 
 import numpy as np
 
+from colbert_retrieval.errors import DimensionMismatchError, InvalidArgumentError
 from colbert_retrieval.reduce import mean_vector
 
 __all__ = ["FirstStage", "MuveraConfig", "first_stage_vectors", "mean_vector", "muvera_document", "muvera_query"]
@@ -70,7 +71,7 @@ def _encode(vectors: np.ndarray, config: MuveraConfig, is_query: bool) -> np.nda
     vectors = np.asarray(vectors, dtype=np.float32)
     if vectors.ndim != 2 or vectors.shape[1] != config.dim:
         msg = f"Expected (n_tokens, {config.dim}) vectors for MUVERA, got shape {vectors.shape}."
-        raise ValueError(msg)
+        raise DimensionMismatchError(msg)
     hyperplanes, projections = config._matrices
     repetitions, n_buckets, n = config.repetitions, 2**config.k_sim, len(vectors)
     # All repetitions at once: SimHash bits (r, n, k) -> bucket of every vector in every repetition (r, n).
@@ -122,6 +123,6 @@ def first_stage_vectors(
         return [mean_vector(e) for e in embeddings]
     if config is None:
         msg = "MUVERA first-stage vectors need a MuveraConfig."
-        raise ValueError(msg)
+        raise InvalidArgumentError(msg)
     encode = muvera_query if is_query else muvera_document
     return [encode(e, config) for e in embeddings]

@@ -25,6 +25,8 @@ from enum import Enum
 
 import numpy as np
 
+from colbert_retrieval.errors import InvalidArgumentError
+
 __all__ = ["Precision", "quantize"]
 
 
@@ -36,6 +38,21 @@ class Precision(str, Enum):
     UINT8 = "uint8"
     BINARY = "binary"
     UBINARY = "ubinary"
+
+    @classmethod
+    def parse(cls, value: str | Precision) -> Precision:
+        """The precision named ``value``, or :class:`InvalidArgumentError` listing the allowed names.
+
+        Examples:
+            >>> Precision.parse("int8")
+            <Precision.INT8: 'int8'>
+        """
+        try:
+            return cls(value)
+        except ValueError:
+            allowed = ", ".join(p.value for p in cls)
+            msg = f"Unknown precision {value!r}; use one of: {allowed}."
+            raise InvalidArgumentError(msg) from None
 
 
 def _ranges(stacked: np.ndarray, unit_norm: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -63,19 +80,14 @@ def quantize(
         list of arrays: ``(n_i, dim)`` int8/uint8, or ``(n_i, ceil(dim / 8))`` for the binary precisions.
 
     Raises:
-        ValueError: an unknown precision.
+        InvalidArgumentError: an unknown precision.
 
     Examples:
         >>> import numpy as np
         >>> quantize([np.array([[0.5, -0.5, 0.1, 0, 0, 0, 0, 0.2]], dtype=np.float32)], "ubinary")[0].tolist()
         [[161]]
     """
-    try:
-        precision = Precision(precision)
-    except ValueError:
-        allowed = ", ".join(p.value for p in Precision)
-        msg = f"Unknown precision {precision!r}; use one of: {allowed}."
-        raise ValueError(msg) from None
+    precision = Precision.parse(precision)
     if precision is Precision.FLOAT32:
         return [np.asarray(e, dtype=np.float32) for e in embeddings]
     if precision in (Precision.BINARY, Precision.UBINARY):

@@ -19,6 +19,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from colbert_retrieval.errors import InputNotFoundError
+
 __all__ = ["BeirDataset", "load_beir"]
 
 
@@ -49,7 +51,7 @@ def load_beir(folder: str | Path, split: str = "test") -> BeirDataset:
     for path in (root / "corpus.jsonl", root / "queries.jsonl", qrels_path):
         if not path.exists():
             msg = f"{path} not found; a BEIR folder needs corpus.jsonl, queries.jsonl and qrels/{split}.tsv."
-            raise FileNotFoundError(msg)
+            raise InputNotFoundError(msg)
     qrels: dict[str, dict[str, int]] = {}
     with qrels_path.open(encoding="utf8") as handle:
         reader = csv.reader(handle, delimiter="\t")

@@ -67,7 +67,7 @@ def finalize(embeddings: list[Tensor], options: EncodeOptions) -> Any:
         list of arrays/tensors, or one padded array/tensor.
     """
     as_tensor = options.convert_to_tensor or not options.convert_to_numpy
-    precision = Precision(options.precision) if isinstance(options.precision, str) else options.precision
+    precision = Precision.parse(options.precision)
     if precision is not Precision.FLOAT32:
         arrays = quantize([_to_numpy(e) for e in embeddings], precision, unit_norm=options.normalize_embeddings)
         if options.padding:

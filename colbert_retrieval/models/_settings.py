@@ -22,6 +22,8 @@ from sentence_transformers.multi_vector_encoder.modules import MultiVectorMask
 from torch import nn
 from transformers import AddedToken
 
+from colbert_retrieval.errors import InvalidArgumentError
+
 __all__ = ["ColBERTSettings", "apply_settings", "mask_of", "new_projection", "pick", "transformer_of"]
 
 T = TypeVar("T")
@@ -85,7 +87,7 @@ def transformer_of(model: MultiVectorEncoder) -> Transformer:
         if isinstance(module, Transformer):
             return module
     msg = "A ColBERT model needs a sentence_transformers Transformer module as its backbone."
-    raise ValueError(msg)
+    raise InvalidArgumentError(msg)
 
 
 def mask_of(model: MultiVectorEncoder) -> MultiVectorMask:

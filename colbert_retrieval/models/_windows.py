@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from colbert_retrieval.errors import InvalidArgumentError
+
 __all__ = ["WindowPlan", "common_prefix_length", "plan_windows"]
 
 
@@ -43,14 +45,14 @@ def plan_windows(body_length: int, window: int, stride: int) -> WindowPlan:
         The window starts and, for each body token, the index of the window it is read from.
 
     Raises:
-        ValueError: ``window`` or ``stride`` out of range.
+        InvalidArgumentError: ``window`` or ``stride`` out of range.
     """
     if window < 1:
         msg = f"document_length leaves no room for text in a window (window={window}); raise document_length."
-        raise ValueError(msg)
+        raise InvalidArgumentError(msg)
     if not 1 <= stride <= window:
         msg = f"window_stride must be between 1 and {window} tokens, got {stride}."
-        raise ValueError(msg)
+        raise InvalidArgumentError(msg)
     starts = [0]
     while starts[-1] + window < body_length:
         starts.append(min(starts[-1] + stride, body_length - window))

@@ -38,6 +38,7 @@ from colbert_retrieval.models._encoding import (
 from colbert_retrieval.models._scoring import ScoringMixin
 from colbert_retrieval.models._settings import ColBERTSettings, apply_settings
 from colbert_retrieval.models._tokenization import TokenizationMixin
+from colbert_retrieval.quantization import Precision
 
 __all__ = ["ColBERT"]
 
@@ -319,6 +320,7 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, MultiVectorEncod
             call.pop(name, None)
         positive_int(pool_factor, "pool_factor", " (1 disables pooling)")
         positive_int(batch_size, "batch_size")
+        Precision.parse(precision)
         if is_nested(sentences):
             return [self.encode(texts_or_raise(batch, where=f"[{i}]"), **call) for i, batch in enumerate(sentences)]
         options = EncodeOptions(

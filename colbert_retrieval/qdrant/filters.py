@@ -19,6 +19,7 @@ from typing import Any
 
 from qdrant_client import models as qm
 
+from colbert_retrieval.errors import InvalidArgumentError
 from colbert_retrieval.records import ID_KEY, METADATA_KEY, TEXT_KEY
 
 __all__ = ["METADATA_PREFIX", "require_condition", "to_filter"]
@@ -55,7 +56,7 @@ def to_filter(spec: qm.Filter | Mapping[str, Any] | None) -> qm.Filter | None:
                 msg = (
                     f"Unknown filter operator(s) {sorted(unknown)} for {name!r}; use eq, ne, in, nin, gt, gte, lt, lte."
                 )
-                raise ValueError(msg)
+                raise InvalidArgumentError(msg)
             ranges = {k: v for k, v in value.items() if k in _RANGE_KEYS}
             if ranges:
                 must.append(qm.FieldCondition(key=key, range=qm.Range(**ranges)))
@@ -87,5 +88,5 @@ def require_condition(spec: qm.Filter | None) -> qm.Filter:
             "delete(filter=...) got a filter with no condition, which would delete every document; "
             "give a condition, or delete the collection to drop everything."
         )
-        raise ValueError(msg)
+        raise InvalidArgumentError(msg)
     return spec

@@ -24,7 +24,7 @@ from typing import Any
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
-from colbert_retrieval.errors import CollectionNotFoundError
+from colbert_retrieval.errors import CollectionNotFoundError, DocumentNotFoundError, InvalidArgumentError
 from colbert_retrieval.models.colbert import ColBERT
 from colbert_retrieval.qdrant import ingest
 from colbert_retrieval.qdrant.backends import Backend, ServerBackend
@@ -302,7 +302,7 @@ class ColBERTIndex:
             return []
         if k < 1:
             msg = f"k must be at least 1, got {k}."
-            raise ValueError(msg)
+            raise InvalidArgumentError(msg)
         resolved = self._searcher.resolve_mode(mode, exact, self.search_config.mode)
         config = self.search_config.override(
             prefetch_limit=prefetch_limit, bm25_limit=bm25_limit, bm25_weight=bm25_weight
@@ -363,7 +363,7 @@ class ColBERTIndex:
         current = self.get([id])
         if not current:
             msg = f"No document with id {id!r} in collection {self.collection!r}."
-            raise KeyError(msg)
+            raise DocumentNotFoundError(msg)
         if text is not None:
             record = Record(text=text, id=id, metadata=dict(metadata if metadata is not None else current[0].metadata))
             self.add([record], overwrite=True)
@@ -380,7 +380,7 @@ class ColBERTIndex:
         self._require_collection()
         if ids is None and filter is None:
             msg = "delete() needs ids or a filter; to drop everything, delete the collection."
-            raise ValueError(msg)
+            raise InvalidArgumentError(msg)
         if ids is not None:
             self._backend.delete(self._point_ids(ids))
         else:

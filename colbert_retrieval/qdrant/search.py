@@ -33,10 +33,11 @@ from typing import Any
 import numpy as np
 
 from colbert_retrieval.bm25 import SparseVector
+from colbert_retrieval.errors import InvalidArgumentError
 from colbert_retrieval.qdrant.backends.base import Candidates, QueryPlan
 from colbert_retrieval.qdrant.schema import BM25_VECTOR, COLBERT_VECTOR, FIRST_STAGE_VECTOR
 
-__all__ = ["SearchConfig", "SearchMode", "fuse", "plans_for"]
+__all__ = ["SearchConfig", "SearchMode", "fuse", "parse_mode", "plans_for"]
 
 
 class SearchMode(str, Enum):
@@ -45,6 +46,20 @@ class SearchMode(str, Enum):
     EXACT = "exact"
     COLBERT = "colbert"
     HYBRID = "hybrid"
+
+
+def parse_mode(mode: SearchMode | str) -> SearchMode:
+    """A :class:`SearchMode` from its name, or :class:`InvalidArgumentError` naming the modes.
+
+    Examples:
+        >>> parse_mode("colbert")
+        <SearchMode.COLBERT: 'colbert'>
+    """
+    try:
+        return SearchMode(mode)
+    except ValueError:
+        msg = f"Unknown search mode {mode!r}; use one of: {', '.join(m.value for m in SearchMode)}."
+        raise InvalidArgumentError(msg) from None
 
 
 @dataclass(frozen=True)
@@ -67,15 +82,15 @@ class SearchConfig:
 
     def __post_init__(self) -> None:
         if self.mode is not None and not isinstance(self.mode, SearchMode):
-            object.__setattr__(self, "mode", SearchMode(self.mode))
+            object.__setattr__(self, "mode", parse_mode(self.mode))
         for name in ("prefetch_limit", "bm25_limit", "exact_below"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 msg = f"{name} must be an integer >= 0, got {value!r}."
-                raise ValueError(msg)
+                raise InvalidArgumentError(msg)
         if not 0.0 <= float(self.bm25_weight) <= 1.0:
             msg = f"bm25_weight must be between 0 and 1, got {self.bm25_weight!r}."
-            raise ValueError(msg)
+            raise InvalidArgumentError(msg)
 
     def override(self, **changes: Any) -> SearchConfig:
         """A copy with the given (non-None) values replaced."""

@@ -21,7 +21,7 @@ from colbert_retrieval.qdrant import ingest
 from colbert_retrieval.qdrant.backends.base import Backend, QueryPlan, StoredPoint
 from colbert_retrieval.qdrant.derived import DerivedVectors
 from colbert_retrieval.qdrant.schema import IndexSettings
-from colbert_retrieval.qdrant.search import SearchConfig, SearchMode, fuse, plans_for
+from colbert_retrieval.qdrant.search import SearchConfig, SearchMode, fuse, parse_mode, plans_for
 from colbert_retrieval.records import from_payload
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ class Searcher:
         """
         if mode is None and exact is not None:
             mode = SearchMode.EXACT if exact else SearchMode.COLBERT
-        resolved = SearchMode(mode) if mode is not None else default
+        resolved = parse_mode(mode) if mode is not None else default
         if resolved is None:
             resolved = SearchMode.HYBRID if self._settings.has_bm25 else SearchMode.COLBERT
         if resolved is SearchMode.HYBRID and not self._settings.has_bm25:

@@ -38,7 +38,7 @@ import qdrant_edge as qe
 from qdrant_client import models as qm
 
 from colbert_retrieval.bm25 import SparseVector
-from colbert_retrieval.errors import StoreFormatError, StoreLockedError
+from colbert_retrieval.errors import CollectionNotFoundError, InvalidArgumentError, StoreFormatError, StoreLockedError
 from colbert_retrieval.first_stage import FirstStage
 from colbert_retrieval.qdrant.backends.base import Candidates, PointData, QueryPlan, StoredPoint
 from colbert_retrieval.qdrant.backends.edge_filters import to_edge_filter
@@ -107,7 +107,7 @@ def edge_quantization(config: Any) -> Any:
         f"{type(config).__name__} is not available in the embedded store; use ScalarQuantization or "
         "BinaryQuantization, a qdrant_edge config, or a Qdrant server."
     )
-    raise ValueError(msg)
+    raise InvalidArgumentError(msg)
 
 
 def _native_id(point_id: str) -> uuid.UUID | int:
@@ -153,7 +153,7 @@ class EdgeBackend:
     def __init__(self, path: str | os.PathLike[str] | None, collection: str) -> None:
         if not _NAME.match(collection):
             msg = f"Collection name {collection!r} must be letters, digits, '.', '_' or '-' (it names a folder)."
-            raise ValueError(msg)
+            raise InvalidArgumentError(msg)
         self._temporary = tempfile.TemporaryDirectory(prefix="colbert-edge-") if path is None else None
         self.root = Path(self._temporary.name if self._temporary else path)  # type: ignore[arg-type]
         if (self.root / "meta.json").exists() and (self.root / "collection").is_dir():
@@ -191,10 +191,10 @@ class EdgeBackend:
 
     @property
     def shard(self) -> qe.EdgeShard:
-        """The open shard (raises LookupError when the collection does not exist)."""
+        """The open shard (raises CollectionNotFoundError when the collection does not exist)."""
         if self._shard is None:
             msg = f"Collection {self.collection!r} does not exist in {self.root}."
-            raise LookupError(msg)
+            raise CollectionNotFoundError(msg)
         return self._shard
 
     def exists(self) -> bool:

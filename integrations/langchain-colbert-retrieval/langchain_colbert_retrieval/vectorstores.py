@@ -11,6 +11,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
 
 from colbert_retrieval import load_model
+from colbert_retrieval.errors import InputTypeError, InvalidArgumentError
 from colbert_retrieval.qdrant import ColBERTIndex, Record, SearchHit
 from langchain_colbert_retrieval.embeddings import ColBERTEmbeddings
 
@@ -88,10 +89,10 @@ class ColBERTVectorStore(VectorStore):
         texts = list(texts)
         if metadatas is not None and len(metadatas) != len(texts):
             msg = f"Got {len(texts)} texts but {len(metadatas)} metadatas."
-            raise ValueError(msg)
+            raise InvalidArgumentError(msg)
         if ids is not None and len(ids) != len(texts):
             msg = f"Got {len(texts)} texts but {len(ids)} ids."
-            raise ValueError(msg)
+            raise InvalidArgumentError(msg)
         given = list(ids) if ids is not None else [None] * len(texts)
         final_ids = [str(i) if i is not None else str(uuid.uuid4()) for i in given]
         records = [
@@ -134,7 +135,7 @@ class ColBERTVectorStore(VectorStore):
         """Delete documents by id (missing ids are ignored)."""
         if ids is None:
             msg = "ColBERTVectorStore.delete needs ids."
-            raise ValueError(msg)
+            raise InvalidArgumentError(msg)
         self._index.delete(list(ids))
         return True
 
@@ -171,7 +172,7 @@ class ColBERTVectorStore(VectorStore):
         if index is None:
             if embedding is not None and not isinstance(embedding, ColBERTEmbeddings):
                 msg = "ColBERTVectorStore needs ColBERT vectors: pass a ColBERTEmbeddings, a model or an index."
-                raise TypeError(msg)
+                raise InputTypeError(msg)
             encoder = embedding.encoder if isinstance(embedding, ColBERTEmbeddings) else load_model(model)
             index = ColBERTIndex(encoder, collection, **kwargs)
         store = cls(index)

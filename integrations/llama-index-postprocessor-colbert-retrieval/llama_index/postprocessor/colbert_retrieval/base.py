@@ -12,6 +12,7 @@ from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
 
 from colbert_retrieval import ColBERT, load_model, rank
+from colbert_retrieval.errors import InvalidArgumentError
 
 __all__ = ["ColBERTRerank"]
 
@@ -82,7 +83,7 @@ class ColBERTRerank(BaseNodePostprocessor):
     ) -> list[NodeWithScore]:
         if query_bundle is None:
             msg = "ColBERTRerank needs the query: pass query_str or query_bundle."
-            raise ValueError(msg)
+            raise InvalidArgumentError(msg)
         model_name = str(self.model or "colbert-retrieval default")
         dispatcher.event(ReRankStartEvent(query=query_bundle, nodes=nodes, top_n=self.top_n, model_name=model_name))
         if not nodes:

@@ -15,6 +15,8 @@ from __future__ import annotations
 from llama_index.core.vector_stores.types import FilterCondition, FilterOperator, MetadataFilter, MetadataFilters
 from qdrant_client import models as qm
 
+from colbert_retrieval.errors import InvalidArgumentError
+
 __all__ = ["to_qdrant_filter"]
 
 _RANGE = {FilterOperator.GT: "gt", FilterOperator.GTE: "gte", FilterOperator.LT: "lt", FilterOperator.LTE: "lte"}
@@ -35,7 +37,7 @@ def _condition(item: MetadataFilter) -> tuple[qm.Condition, bool]:
     if operator in _RANGE:
         return qm.FieldCondition(key=key, range=qm.Range(**{_RANGE[operator]: item.value})), False
     msg = f"Filter operator {operator.value!r} is not supported; use ==, !=, in, nin, >, >=, <, <=."
-    raise ValueError(msg)
+    raise InvalidArgumentError(msg)
 
 
 def to_qdrant_filter(filters: MetadataFilters | None) -> qm.Filter | None:
@@ -63,4 +65,4 @@ def to_qdrant_filter(filters: MetadataFilters | None) -> qm.Filter | None:
     if condition == FilterCondition.NOT:
         return qm.Filter(must_not=positive)
     msg = f"Filter condition {condition!r} is not supported; use and, or, not."
-    raise ValueError(msg)
+    raise InvalidArgumentError(msg)
