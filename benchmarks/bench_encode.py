@@ -36,21 +36,17 @@ def main() -> None:
     model = default_model(device="cpu")
     vocabulary = [w for w in model.tokenizer.get_vocab() if w.isalpha() and len(w) > 3][:8000]
     docs = documents(args.docs, args.words, vocabulary)
-    prompt = model._text_prompt(False, None, None)
-
     cpu_docs = docs[: args.cpu_docs or len(docs)]
 
     def run(m, device, batch_size=32, sort=True):
         texts = docs if device == "cuda" else cpu_docs
-        return lambda: m._inference(
-            texts,
-            device=device,
-            prompt=prompt,
-            batch_size=batch_size,
-            is_query=False,
-            pool_factor=2,
-            sort_by_length=sort,
-        )
+        options = {"batch_size": batch_size, "pool_factor": 2, "convert_to_tensor": True, "device": device}
+        if sort:  # one call: encode sorts all texts by length before batching
+            return lambda: m.encode_document(texts, **options)
+        # one call per batch: batches in input order, as a loop over encode calls makes them
+        return lambda: [
+            e for i in range(0, len(texts), batch_size) for e in m.encode_document(texts[i : i + batch_size], **options)
+        ]
 
     bf16 = copy.deepcopy(model).to(torch.bfloat16)
     candidates = {

@@ -19,7 +19,7 @@ import torch
 
 from colbert_retrieval import scores
 from colbert_retrieval.evaluation import load_beir, ndcg_at_k
-from colbert_retrieval.models.default import DefaultModelConfig, _head_weight, build_minilm_colbert
+from colbert_retrieval.models.default import DefaultModelConfig, build_minilm_colbert, head_weight
 from colbert_retrieval.pooling import pool_embeddings_hierarchical
 
 
@@ -72,7 +72,7 @@ def main(folder: str, quick: bool) -> None:
         queries = [torch.from_numpy(e) for e in model.encode(qtexts, is_query=True, normalize_embeddings=False)]
         print(f"encoded {fc} in {seconds:.0f}s", file=sys.stderr)
         for head, dim in heads:
-            weight = _head_weight(replace(fc, head=head, dim=dim))
+            weight = head_weight(replace(fc, head=head, dim=dim))
             d = project(docs, weight)
             q = dict(zip(qids, project(queries, weight)))
             run = rank(q, d, doc_ids)

@@ -45,6 +45,12 @@ __all__ = ["ColBERT"]
 logger = logging.getLogger(__name__)
 
 
+def _check_options(pool_factor: Any, batch_size: Any, precision: Any) -> None:
+    positive_int(pool_factor, "pool_factor", " (1 disables pooling)")
+    positive_int(batch_size, "batch_size")
+    Precision.parse(precision)
+
+
 class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, MultiVectorEncoder):
     """A ColBERT late-interaction encoder with the constructor and ``encode`` of ``pylate.models.ColBERT``.
 
@@ -318,9 +324,7 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, MultiVectorEncod
         call = dict(locals())  # the arguments, for the nested form (encoded list by list)
         for name in ("self", "sentences", "__class__"):
             call.pop(name, None)
-        positive_int(pool_factor, "pool_factor", " (1 disables pooling)")
-        positive_int(batch_size, "batch_size")
-        Precision.parse(precision)
+        _check_options(pool_factor, batch_size, precision)
         if is_nested(sentences):
             return [self.encode(texts_or_raise(batch, where=f"[{i}]"), **call) for i, batch in enumerate(sentences)]
         options = EncodeOptions(
@@ -383,19 +387,13 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, MultiVectorEncod
             2
             >>> model.stop_multi_process_pool(pool)
         """
+        _check_options(pool_factor, batch_size, precision)
         texts = texts_or_raise(sentences)
         if not texts:
             return []
-        embeddings = self._multi_process(
-            texts,
-            pool=pool,
-            chunk_size=chunk_size,
-            prompt=self._text_prompt(is_query, prompt, prompt_name),
-            batch_size=batch_size,
-            is_query=is_query,
-            normalize_embeddings=normalize_embeddings,
-            pool_factor=pool_factor,
-            protected_tokens=protected_tokens,
-        )
+        prompt = self._text_prompt(is_query, prompt, prompt_name)
+        kwargs = {"pool_factor": pool_factor, "protected_tokens": protected_tokens, "is_query": is_query}
+        kwargs.update(normalize_embeddings=normalize_embeddings, chunk_size=chunk_size, batch_size=batch_size)
+        embeddings = self._multi_process(texts, pool=pool, prompt=prompt, **kwargs)
         options = EncodeOptions(precision=precision, padding=padding, normalize_embeddings=normalize_embeddings)
         return finalize(list(embeddings), options)

@@ -26,6 +26,7 @@ __all__ = [
     "DefaultModelConfig",
     "build_minilm_colbert",
     "default_model",
+    "head_weight",
     "minilm_path",
 ]
 
@@ -68,7 +69,13 @@ def minilm_path() -> str:
     return str(get_model_path())
 
 
-def _head_weight(config: DefaultModelConfig) -> torch.Tensor:
+def head_weight(config: DefaultModelConfig) -> torch.Tensor:
+    """The ``(dim, 384)`` projection of a configuration (seeded, so the same on every machine).
+
+    Examples:
+        >>> head_weight(DefaultModelConfig(head="orthogonal", dim=4)).shape
+        torch.Size([4, 384])
+    """
     generator = torch.Generator().manual_seed(_SEED)
     if config.head == "identity":
         if config.dim != _HIDDEN:
@@ -111,7 +118,7 @@ def build_minilm_colbert(config: DefaultModelConfig, device: str | None = None) 
         )
     dense = next(m for m in model if isinstance(m, torch.nn.Module) and hasattr(m, "linear"))
     with torch.no_grad():
-        dense.linear.weight.copy_(_head_weight(config))
+        dense.linear.weight.copy_(head_weight(config))
     model.model_card_data.model_name = DEFAULT_MODEL_NAME
     model.model_name_or_path = DEFAULT_MODEL_NAME
     if device is not None:

@@ -28,9 +28,10 @@ from colbert_retrieval.errors import CollectionNotFoundError, DocumentNotFoundEr
 from colbert_retrieval.models.colbert import ColBERT
 from colbert_retrieval.qdrant import ingest
 from colbert_retrieval.qdrant.backends import Backend, ServerBackend
+from colbert_retrieval.qdrant.backends.base import open_collection
 from colbert_retrieval.qdrant.backends.factory import make_backend
 from colbert_retrieval.qdrant.filters import require_condition, to_filter
-from colbert_retrieval.qdrant.schema import StorageOptions, open_collection, settings_for
+from colbert_retrieval.qdrant.schema import StorageOptions, settings_for
 from colbert_retrieval.qdrant.search import SearchConfig, SearchMode
 from colbert_retrieval.qdrant.searcher import Searcher, SearchHit, to_hit
 from colbert_retrieval.qdrant.writer import DocumentWriter

@@ -23,15 +23,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from colbert_retrieval._inputs import positive_int
 from colbert_retrieval.bm25 import BM25Config
-from colbert_retrieval.errors import CollectionNotFoundError, IndexMismatchError
+from colbert_retrieval.errors import IndexMismatchError
 from colbert_retrieval.first_stage import FirstStage, MuveraConfig
-
-if TYPE_CHECKING:
-    from colbert_retrieval.qdrant.backends.base import Backend
 
 __all__ = [
     "BM25_VECTOR",
@@ -43,7 +40,6 @@ __all__ = [
     "StorageOptions",
     "check_compatible",
     "max_vectors_per_point",
-    "open_collection",
     "settings_for",
 ]
 
@@ -201,31 +197,3 @@ def settings_for(
         },
         bm25=bm25_settings,
     )
-
-
-def open_collection(backend: Backend, wanted: IndexSettings, options: StorageOptions, *, create: bool) -> IndexSettings:
-    """Open the backend's collection, creating it if allowed; its settings.
-
-    The stored settings, checked against ``wanted``, or ``wanted`` for a collection created now.
-
-    Raises:
-        IndexMismatchError: the collection was not written by colbert-retrieval, or with another model,
-            dimension or first stage.
-        CollectionNotFoundError: the collection is missing and ``create`` is False.
-    """
-    collection = backend.collection
-    if backend.exists():
-        stored = backend.read_settings()
-        if stored is None:
-            msg = (
-                f"Collection {collection!r} exists but was not created by colbert-retrieval (no settings "
-                "stored with it); use another collection name."
-            )
-            raise IndexMismatchError(msg)
-        check_compatible(stored, wanted, collection)
-        return stored
-    if not create:
-        msg = f"Collection {collection!r} does not exist; create it with create=True or index documents first."
-        raise CollectionNotFoundError(msg)
-    backend.create(wanted, options)
-    return wanted

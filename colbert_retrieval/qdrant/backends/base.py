@@ -21,9 +21,10 @@ from typing import Any, Protocol
 import numpy as np
 
 from colbert_retrieval.bm25 import SparseVector
-from colbert_retrieval.qdrant.schema import IndexSettings, StorageOptions
+from colbert_retrieval.errors import CollectionNotFoundError, IndexMismatchError
+from colbert_retrieval.qdrant.schema import IndexSettings, StorageOptions, check_compatible
 
-__all__ = ["Backend", "Candidates", "PointData", "QueryPlan", "StoredPoint"]
+__all__ = ["Backend", "Candidates", "PointData", "QueryPlan", "StoredPoint", "open_collection"]
 
 #: A query vector: a multivector (``colbert``), a dense vector (``first_stage``) or a sparse one (``bm25``).
 QueryVector = np.ndarray | SparseVector | list
@@ -164,3 +165,31 @@ class Backend(Protocol):
     def close(self) -> None:
         """Release the store (files, locks, connections)."""
         ...
+
+
+def open_collection(backend: Backend, wanted: IndexSettings, options: StorageOptions, *, create: bool) -> IndexSettings:
+    """Open the backend's collection, creating it if allowed; its settings.
+
+    The stored settings, checked against ``wanted``, or ``wanted`` for a collection created now.
+
+    Raises:
+        IndexMismatchError: the collection was not written by colbert-retrieval, or with another model,
+            dimension or first stage.
+        CollectionNotFoundError: the collection is missing and ``create`` is False.
+    """
+    collection = backend.collection
+    if backend.exists():
+        stored = backend.read_settings()
+        if stored is None:
+            msg = (
+                f"Collection {collection!r} exists but was not created by colbert-retrieval (no settings "
+                "stored with it); use another collection name."
+            )
+            raise IndexMismatchError(msg)
+        check_compatible(stored, wanted, collection)
+        return stored
+    if not create:
+        msg = f"Collection {collection!r} does not exist; create it with create=True or index documents first."
+        raise CollectionNotFoundError(msg)
+    backend.create(wanted, options)
+    return wanted
