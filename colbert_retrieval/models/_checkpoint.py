@@ -7,13 +7,13 @@ so PyLate and sentence-transformers both read it back.
 Examples:
     >>> from colbert_retrieval import default_model
     >>> default_model().similarity_fn_name
-    'maxsim'
+    'MaxSim'
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any
 
 from sentence_transformers import MultiVectorEncoder
 from sentence_transformers.base.modules.dense import Dense
@@ -21,7 +21,31 @@ from sentence_transformers.util import load_file_path
 
 from colbert_retrieval.models._settings import mask_of, transformer_of
 
-__all__ = ["CheckpointMixin"]
+__all__ = ["CheckpointMixin", "SimilarityName"]
+
+
+class SimilarityName(str):
+    """A similarity function name that compares (and hashes) without regard to case.
+
+    PyLate spells MaxSim ``"MaxSim"`` and sentence-transformers ``"maxsim"``; the model reports PyLate's
+    spelling and still matches wherever sentence-transformers looks the name up (its evaluators, model card).
+
+    Examples:
+        >>> name = SimilarityName("MaxSim")
+        >>> name == "maxsim", name == "MaxSim", {"maxsim": 1}.get(name)
+        (True, True, 1)
+    """
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and self.lower() == other.lower()
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self.lower())
 
 
 class CheckpointMixin:
@@ -54,9 +78,13 @@ class CheckpointMixin:
         return loaded
 
     @property
-    def similarity_fn_name(self) -> Literal["maxsim", "meanmaxsim"]:
-        """The scoring function: ``"maxsim"`` (PyLate's ``"MaxSim"``) or ``"meanmaxsim"``."""
-        return MultiVectorEncoder.similarity_fn_name.fget(self)
+    def similarity_fn_name(self) -> str:
+        """The scoring function: ``"MaxSim"`` (PyLate's spelling; equal to ``"maxsim"``) or ``"meanmaxsim"``.
+
+        The saved configuration keeps sentence-transformers' lower-case name, so both libraries load it.
+        """
+        name = MultiVectorEncoder.similarity_fn_name.fget(self)
+        return SimilarityName("MaxSim" if name == "maxsim" else name)
 
     @similarity_fn_name.setter
     def similarity_fn_name(self, value: Any) -> None:
