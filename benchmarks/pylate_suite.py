@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import ast
-import doctest
+import json
 import os
 import re
 import subprocess
@@ -28,7 +28,12 @@ from pathlib import Path
 
 from _common import write_result
 
-TEST_FILES = ["tests/test_model.py", "tests/test_prefixes.py", "tests/test_model_loading.py", "tests/test_colbert_scores.py"]
+TEST_FILES = [
+    "tests/test_model.py",
+    "tests/test_prefixes.py",
+    "tests/test_model_loading.py",
+    "tests/test_colbert_scores.py",
+]
 #: PyLate module with doctests -> the colbert_retrieval module whose names its examples use.
 DOCTEST_MODULES = {
     "pylate/models/colbert.py": "colbert_retrieval.models.colbert",
@@ -37,12 +42,12 @@ DOCTEST_MODULES = {
 }
 #: Tests that download real checkpoints at pinned revisions: they need the hub.
 HUB_ONLY = {
-    "test_model.py::test_model_creation": "loads answerdotai/answerai-colbert-small-v1, lightonai/colbertv2.0, ... and checks their scores",
+    "test_model.py::test_model_creation": "loads real ColBERT checkpoints and checks their scores",
     "test_model_loading.py::test_load_model": "downloads six real ColBERT checkpoints at pinned revisions",
 }
 XTR = ("score_xtr", "xtr")
 
-RUNNER = '''
+RUNNER = """
 import doctest, importlib, json, pathlib
 import pytest
 from _pytest.doctest import _get_checker, _get_number_flag  # PyLate's NUMBER flag is pytest's
@@ -62,7 +67,7 @@ def test_doctest(case, tmp_path, monkeypatch):
     report = []
     runner.run(test, out=report.append)
     assert runner.failures == 0, "".join(report)
-'''
+"""
 
 
 def read(source: Path, relative: str, git: bool) -> str:
@@ -104,7 +109,8 @@ def doctests(source: Path, git: bool, names: dict[str, str]) -> list[dict[str, o
             if any(x in name.lower() for x in XTR):
                 continue
             line = getattr(node, "lineno", 0)
-            cases.append({"name": name, "module": module, "source": switch(text, names), "file": relative, "line": line})
+            source_text = switch(text, names)
+            cases.append({"name": name, "module": module, "source": source_text, "file": relative, "line": line})
     return cases
 
 
@@ -127,7 +133,7 @@ def main() -> None:
         suite.mkdir()
         for relative in TEST_FILES:
             (suite / Path(relative).name).write_text(switch(read(source, relative, git), names))
-        (suite / "doctests.json").write_text(__import__("json").dumps(doctests(source, git, names)))
+        (suite / "doctests.json").write_text(json.dumps(doctests(source, git, names)))
         (suite / "test_doctests.py").write_text(RUNNER)
         (suite / "pytest.ini").write_text(
             "[pytest]\nmarkers =\n    model_loading: downloads models\n    flaky: reruns\n"
