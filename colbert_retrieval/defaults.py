@@ -1,4 +1,4 @@
-"""Deprecated module of 0.2: use :func:`colbert_retrieval.load_model` and :func:`colbert_retrieval.default_model`.
+"""Deprecated module of 0.1 (removed in 0.3): use :func:`colbert_retrieval.load_model` and ``models.default``.
 
 Examples:
     >>> import warnings

@@ -132,6 +132,10 @@ def test_deprecated_aliases_give_the_new_results() -> None:
         ragged = scores.colbert_scores_ragged([query], docs)
     assert torch.equal(ragged, scores.colbert_scores([query], docs))
     doc = torch.nn.functional.normalize(torch.randn(9, 4, generator=torch.Generator().manual_seed(0)), dim=-1)
+    with pytest.warns(DeprecationWarning) as caught:
+        keywords = scores.colbert_scores(queries=[query], documents=docs)
+    assert sorted(str(w.message).split("=")[0] for w in caught) == ["documents", "queries"]
+    assert torch.equal(keywords, ragged)
     with pytest.warns(DeprecationWarning):
         old = pooling.pool_torch([doc], 2)
     assert torch.equal(old[0], pooling.pool_embeddings_hierarchical([doc], 2)[0])

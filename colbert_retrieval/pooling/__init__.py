@@ -21,7 +21,7 @@ __all__ = ["METHODS", "TokenPooling", "pool_embeddings_hierarchical", "pooled_le
 
 
 def __getattr__(name: str) -> object:
-    """Deprecated names of 0.2 (removed in 0.4)."""
+    """Names of 0.1 kept for one release with a DeprecationWarning (removed in 0.3)."""
     import warnings
     from functools import partial
 

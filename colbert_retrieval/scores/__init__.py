@@ -64,7 +64,7 @@ _DEPRECATED = {
 
 
 def __getattr__(name: str) -> Any:
-    """Names of 0.2 kept for one release: ``colbert_scores_ragged`` and the one-query ``rerank``."""
+    """Names of 0.1 kept for one release (removed in 0.3): ``colbert_scores_ragged`` and the one-query ``rerank``."""
     if name in _DEPRECATED:
         function, replacement = _DEPRECATED[name]
         warnings.warn(
