@@ -10,9 +10,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import llama_index.embeddings.colbert_retrieval as package
 from llama_index.embeddings.colbert_retrieval import ColBERTEmbedding
 
-from colbert_retrieval import default_model
+from colbert_retrieval.testing import shared_model
 
-MODEL = default_model(device="cpu")
+MODEL = shared_model()
 
 
 def test_all_is_frozen() -> None:

@@ -17,17 +17,10 @@ from llama_index.core.llms import MockLLM
 from llama_index.core.schema import MetadataMode, NodeWithScore, TextNode
 from llama_index.postprocessor.colbert_retrieval import ColBERTRerank
 
-from colbert_retrieval import default_model
+from colbert_retrieval.testing import SAMPLE_QUERY, SAMPLE_TEXTS, shared_model
 
-TEXTS = [
-    "Scurvy is a disease resulting from a lack of vitamin C.",
-    "Citrus fruits such as oranges and lemons are rich in vitamin C.",
-    "Statins lower LDL cholesterol and the risk of heart attacks.",
-    "Paris is the capital and most populous city of France.",
-    "Regular exercise improves blood pressure, sleep and mood.",
-]
-QUERY = "which disease comes from a lack of vitamin c?"
-MODEL = default_model(device="cpu")
+MODEL = shared_model()
+TEXTS, QUERY = SAMPLE_TEXTS, SAMPLE_QUERY
 
 
 def nodes() -> list[TextNode]:

@@ -26,18 +26,11 @@ from llama_index.retrievers.colbert_retrieval import (
     to_qdrant_filter,
 )
 
-from colbert_retrieval import default_model
 from colbert_retrieval.qdrant import ColBERTIndex
+from colbert_retrieval.testing import SAMPLE_QUERY, SAMPLE_TEXTS, shared_model
 
-MODEL = default_model(device="cpu")
-TEXTS = [
-    "Scurvy is a disease resulting from a lack of vitamin C.",
-    "Citrus fruits such as oranges and lemons are rich in vitamin C.",
-    "Statins lower LDL cholesterol and the risk of heart attacks.",
-    "Paris is the capital and most populous city of France.",
-    "Regular exercise improves blood pressure, sleep and mood.",
-]
-QUERY = "which disease comes from a lack of vitamin c?"
+MODEL = shared_model()
+TEXTS, QUERY = SAMPLE_TEXTS, SAMPLE_QUERY
 
 
 def make_nodes() -> list[TextNode]:
