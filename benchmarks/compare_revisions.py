@@ -1,0 +1,100 @@
+"""Pooling, MaxSim and encoding throughput of two revisions, side by side on this machine (run by hand).
+
+    python benchmarks/compare_revisions.py --base 5b36a0e [--rounds 3]
+
+Checks the base revision out into a temporary git worktree and times the same workloads with each tree's
+``colbert_retrieval`` (the same virtual environment), in alternating processes, keeping the best time of
+each side; prints and writes the ratios (``now / base``, above 1 is faster now) to
+docs/benchmarks/revisions.md. Workloads: Ward pooling of 512 documents x 180 tokens x 128-d
+(pool_factor 2), MaxSim of 32 queries x 32 tokens against 2,000 documents x 180 tokens, and encoding 256
+documents of about 180 tokens with the default model (pool_factor 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from _common import machine, table, write_result
+
+ROOT = Path(__file__).resolve().parents[1]
+
+WORKLOAD = r"""
+import json, random, sys, time
+import torch
+from colbert_retrieval import default_model, scores
+from colbert_retrieval.pooling import pool_embeddings_hierarchical
+
+g = torch.Generator().manual_seed(0)
+def unit(*shape):
+    return torch.nn.functional.normalize(torch.randn(*shape, generator=g), dim=-1)
+docs = [unit(180, 128) for _ in range(512)]
+q, d = unit(32, 32, 128), unit(2000, 180, 128)
+model = default_model(device="cpu")
+vocabulary = [w for w in model.tokenizer.get_vocab() if w.isalpha() and len(w) > 3][:8000]
+rng = random.Random(0)
+texts = [" ".join(rng.choices(vocabulary, k=rng.randint(70, 210))) for _ in range(256)]
+work = {
+    "pooling": lambda: pool_embeddings_hierarchical(docs, 2),
+    "maxsim": lambda: scores.colbert_scores(q, d),
+    "encoding": lambda: model.encode(texts, is_query=False, pool_factor=2, batch_size=32),
+}
+best = {}
+for name, run in work.items():
+    run()
+    times = []
+    for _ in range(3):
+        start = time.perf_counter(); run(); times.append(time.perf_counter() - start)
+    best[name] = min(times)
+print(json.dumps(best))
+"""
+
+
+def timings(tree: Path) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": str(tree), "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", WORKLOAD], cwd=tree, env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base", required=True, help="the revision to compare with (e.g. the last release)")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="colbert-base-") as tmp:
+        base_tree = Path(tmp) / "base"
+        subprocess.run(["git", "worktree", "add", "--detach", str(base_tree), args.base], cwd=ROOT, check=True)
+        try:
+            best: dict[str, dict[str, float]] = {"base": {}, "now": {}}
+            for _ in range(args.rounds):
+                for side, tree in (("base", base_tree), ("now", ROOT)):
+                    for name, seconds in timings(tree).items():
+                        best[side][name] = min(seconds, best[side].get(name, float("inf")))
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(base_tree)], cwd=ROOT, check=False)
+    rows = [
+        [
+            name,
+            f"{best['base'][name] * 1000:,.1f}",
+            f"{best['now'][name] * 1000:,.1f}",
+            f"{best['base'][name] / best['now'][name]:.3f}x",
+        ]
+        for name in best["now"]
+    ]
+    markdown = (
+        f"Machine: {machine()}. Base revision `{args.base}` against the working tree, alternating processes, best of "
+        f"{args.rounds} x 3 runs per side.\n\n" + table(["workload", f"{args.base} ms", "now ms", "now vs base"], rows)
+    )
+    print(markdown)
+    write_result("revisions", markdown)
+
+
+if __name__ == "__main__":
+    main()
