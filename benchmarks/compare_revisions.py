@@ -7,7 +7,7 @@ Checks the base revision out into a temporary git worktree and times the same wo
 each side; prints and writes the ratios (``now / base``, above 1 is faster now) to
 docs/benchmarks/revisions.md. Workloads: Ward pooling of 512 documents x 180 tokens x 128-d
 (pool_factor 2), MaxSim of 32 queries x 32 tokens against 2,000 documents x 180 tokens, and encoding 256
-documents of about 180 tokens with the default model (pool_factor 2).
+documents of about 180 tokens with the default model (pool_factor 2), in float32 and in bfloat16.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from _common import machine, table, write_result
 ROOT = Path(__file__).resolve().parents[1]
 
 WORKLOAD = r"""
-import json, random, sys, time
+import copy, json, random, sys, time
 import torch
 from colbert_retrieval import default_model, scores
 from colbert_retrieval.pooling import pool_embeddings_hierarchical
@@ -39,13 +39,18 @@ model = default_model(device="cpu")
 vocabulary = [w for w in model.tokenizer.get_vocab() if w.isalpha() and len(w) > 3][:8000]
 rng = random.Random(0)
 texts = [" ".join(rng.choices(vocabulary, k=rng.randint(70, 210))) for _ in range(256)]
+bf16 = copy.deepcopy(model).to(torch.bfloat16)
 work = {
     "pooling": lambda: pool_embeddings_hierarchical(docs, 2),
     "maxsim": lambda: scores.colbert_scores(q, d),
     "encoding": lambda: model.encode(texts, is_query=False, pool_factor=2, batch_size=32),
+    "encoding bf16": lambda: bf16.encode(texts, is_query=False, pool_factor=2, batch_size=32),
 }
+only = set(sys.argv[1:])
 best = {}
 for name, run in work.items():
+    if only and name not in only:
+        continue
     run()
     times = []
     for _ in range(3):
@@ -55,11 +60,10 @@ print(json.dumps(best))
 """
 
 
-def timings(tree: Path) -> dict[str, float]:
+def timings(tree: Path, only: list[str]) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(tree), "HF_HUB_OFFLINE": "1"}
-    out = subprocess.run(
-        [sys.executable, "-c", WORKLOAD], cwd=tree, env=env, capture_output=True, text=True, check=True
-    )
+    command = [sys.executable, "-c", WORKLOAD, *only]
+    out = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -67,6 +71,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--base", required=True, help="the revision to compare with (e.g. the last release)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", nargs="*", default=[], help="workloads to time (default: all)")
+    parser.add_argument("--output", default="revisions", help="result name under docs/benchmarks/")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="colbert-base-") as tmp:
         base_tree = Path(tmp) / "base"
@@ -75,7 +81,7 @@ def main() -> None:
             best: dict[str, dict[str, float]] = {"base": {}, "now": {}}
             for _ in range(args.rounds):
                 for side, tree in (("base", base_tree), ("now", ROOT)):
-                    for name, seconds in timings(tree).items():
+                    for name, seconds in timings(tree, args.only).items():
                         best[side][name] = min(seconds, best[side].get(name, float("inf")))
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(base_tree)], cwd=ROOT, check=False)
@@ -93,7 +99,7 @@ def main() -> None:
         f"{args.rounds} x 3 runs per side.\n\n" + table(["workload", f"{args.base} ms", "now ms", "now vs base"], rows)
     )
     print(markdown)
-    write_result("revisions", markdown)
+    write_result(args.output, markdown)
 
 
 if __name__ == "__main__":
