@@ -7,7 +7,7 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -56,8 +56,10 @@ def texts_or_raise(sentences: Iterable[Any], *, where: str = "") -> list[str]:
         The texts as a list.
 
     Raises:
-        InputTypeError: an item is not a string (``None`` included).
+        InputTypeError: not a string or an iterable of strings (bytes and dicts are refused), or an item is
+            not a string (``None`` included).
         EmptyInputError: an item is empty or only whitespace.
+        InvalidArgumentError: an item is not valid Unicode (a lone surrogate).
 
     Examples:
         >>> try:
@@ -66,10 +68,11 @@ def texts_or_raise(sentences: Iterable[Any], *, where: str = "") -> list[str]:
         ...     print(str(error).split(";")[0])
         Item [1] of the input is None, not a string
     """
-    if isinstance(sentences, (str, bytes)):
-        sentences = [sentences]  # type: ignore[list-item]
-    if sentences is None:
-        msg = "encode() got None; pass a string or a list of strings."
+    if isinstance(sentences, str):
+        sentences = [sentences]
+    if sentences is None or isinstance(sentences, (bytes, Mapping)) or not isinstance(sentences, Iterable):
+        kind = "None" if sentences is None else f"a {type(sentences).__name__}"
+        msg = f"Expected a string or a list of strings, got {kind}; decode bytes and pass the text of dicts."
         raise InputTypeError(msg)
     texts = list(sentences)
     for index, text in enumerate(texts):
@@ -86,4 +89,12 @@ def texts_or_raise(sentences: Iterable[Any], *, where: str = "") -> list[str]:
                 "text. Drop empty texts before encoding."
             )
             raise EmptyInputError(msg)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:
+            msg = (
+                f"Item {where}[{index}] of the input is not valid Unicode (a lone surrogate at character "
+                f"{error.start}); decode the source with errors='replace' or drop the character."
+            )
+            raise InvalidArgumentError(msg) from None
     return texts

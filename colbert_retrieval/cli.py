@@ -39,7 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     index = commands.add_parser("index", help="index txt, md, jsonl and BEIR corpus files or folders")
     index.add_argument("paths", nargs="+")
     _add_store_options(index)
-    index.add_argument("--pool-factor", type=int, default=2)
+    index.add_argument(
+        "--pool-factor",
+        type=int,
+        default=None,
+        help="token pooling of a new collection (default 2; an existing one keeps its own)",
+    )
     index.add_argument("--first-stage", choices=["muvera", "mean"], default="muvera")
     index.add_argument("--chunk-words", type=int, default=180, help="words per chunk of long text files")
     index.add_argument("--overlap-words", type=int, default=40)

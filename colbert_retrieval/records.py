@@ -14,20 +14,24 @@ Examples:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from colbert_retrieval.errors import EmptyInputError, InputTypeError
+from colbert_retrieval.errors import EmptyInputError, InputTypeError, InvalidArgumentError
 
 __all__ = [
     "ID_KEY",
     "ID_NAMESPACE",
+    "ID_SCHEME",
     "METADATA_KEY",
     "TEXT_KEY",
     "Record",
+    "check_id",
+    "check_metadata",
     "from_payload",
     "point_id",
+    "point_ids",
     "to_payload",
     "to_record",
 ]
@@ -70,21 +74,119 @@ def to_record(item: Any, position: int | None = None) -> Record:
             msg = f"Document{where} has no string 'text' field; give {{'text': ..., 'id': ..., 'metadata': {{...}}}}."
             raise InputTypeError(msg)
         identifier = item.get(ID_KEY, item.get("_id"))
-        metadata = dict(item.get(METADATA_KEY) or {})
-        record = Record(text=text, id=identifier, metadata=metadata)
+        metadata = item.get(METADATA_KEY) or {}
+        if not isinstance(metadata, Mapping):
+            msg = f"Document{where} has metadata of type {type(metadata).__name__}; give a dict of fields."
+            raise InputTypeError(msg)
+        record = Record(text=text, id=identifier, metadata=dict(metadata))
     else:
         msg = f"Document{where} is of type {type(item).__name__}; give a string, a Record or a dict with 'text'."
+        raise InputTypeError(msg)
+    if not isinstance(record.text, str):
+        msg = f"Document{where} has a text of type {type(record.text).__name__}; give a string."
         raise InputTypeError(msg)
     if not record.text.strip():
         msg = f"Document{where} has empty text; drop it before indexing (nothing was written for it)."
         raise EmptyInputError(msg)
+    try:
+        record.text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        msg = (
+            f"Document{where} text is not valid Unicode (a lone surrogate at character {error.start}); fix or drop it."
+        )
+        raise InvalidArgumentError(msg) from None
+    check_id(record.id, position)
+    check_metadata(record.metadata, position)
     return record
 
 
-def point_id(record: Record) -> str:
-    """UUIDv5 of the user id, or of the text when there is none (so re-ingesting writes no duplicates)."""
-    key = f"id:{record.id}" if record.id is not None else f"text:{record.text}"
+def check_metadata(metadata: Mapping[str, Any], position: int | None = None) -> None:
+    """Raise :class:`InputTypeError` unless ``metadata`` is JSON: string keys, JSON values all the way down.
+
+    Examples:
+        >>> check_metadata({"lang": "en", "tags": ["a", 1, None], "score": 0.5})
+    """
+    where = f" at position {position}" if position is not None else ""
+
+    def walk(value: Any, path: str) -> None:
+        if value is None or isinstance(value, (str, bool, int, float)):
+            return
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    msg = f"Metadata{where} has a non-string key {key!r} at {path or 'the top'}; use string keys."
+                    raise InputTypeError(msg)
+                walk(item, f"{path}.{key}" if path else key)
+            return
+        if isinstance(value, (list, tuple)):
+            for index, item in enumerate(value):
+                walk(item, f"{path}[{index}]")
+            return
+        msg = (
+            f"Metadata{where} field {path!r} is of type {type(value).__name__}, which cannot be stored; "
+            "use strings, numbers, booleans, None, lists or dicts."
+        )
+        raise InputTypeError(msg)
+
+    walk(metadata, "")
+
+
+#: The latest point-id scheme: 2 keeps the id's type (``7`` and ``"7"`` are two documents); 1 (collections
+#: written before it) hashed ``str(id)``. A collection keeps the scheme it was created with.
+ID_SCHEME = 2
+
+
+def check_id(identifier: Any, position: int | None = None) -> None:
+    """Raise :class:`InputTypeError` unless ``identifier`` is None, a string or an int (not a bool).
+
+    Examples:
+        >>> check_id("doc-1"), check_id(7), check_id(None)
+        (None, None, None)
+    """
+    if identifier is None or (isinstance(identifier, (str, int)) and not isinstance(identifier, bool)):
+        return
+    where = f" at position {position}" if position is not None else ""
+    msg = f"Document id{where} is of type {type(identifier).__name__}; use a string or an integer."
+    raise InputTypeError(msg)
+
+
+def point_id(record: Record, scheme: int = ID_SCHEME) -> str:
+    """UUIDv5 of the user id, or of the text when there is none (so re-ingesting writes no duplicates).
+
+    Under scheme 2, an integer id and the same digits as a string are different documents.
+
+    Examples:
+        >>> point_id(Record("a", id=7)) == point_id(Record("b", id="7"))
+        False
+        >>> point_id(Record("a", id=7), scheme=1) == point_id(Record("b", id="7"), scheme=1)
+        True
+    """
+    if record.id is None:
+        key = f"text:{record.text}"
+    elif scheme >= 2 and isinstance(record.id, int):
+        key = f"int:{record.id}"
+    else:
+        key = f"id:{record.id}"
     return str(uuid.uuid5(ID_NAMESPACE, key))
+
+
+def point_ids(ids: Iterable[str | int], scheme: int = ID_SCHEME) -> list[str]:
+    """Point ids of user ids (for ``get``, ``update``, ``delete``), each id checked.
+
+    Raises:
+        InputTypeError: ``ids`` is one id instead of a list, or an id is not a string or an int.
+
+    Examples:
+        >>> point_ids(["a"]) == [point_id(Record("x", id="a"))]
+        True
+    """
+    if isinstance(ids, (str, bytes, int)):
+        msg = f"ids must be a list of document ids, got a single {type(ids).__name__}; wrap it in a list."
+        raise InputTypeError(msg)
+    identifiers = list(ids)
+    for position, identifier in enumerate(identifiers):
+        check_id(identifier, position)
+    return [point_id(Record(text="-", id=identifier), scheme) for identifier in identifiers]
 
 
 def to_payload(record: Record) -> dict[str, Any]:

@@ -13,6 +13,7 @@ Examples:
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Any
 
 from sentence_transformers import MultiVectorEncoder
@@ -21,7 +22,16 @@ from sentence_transformers.util import load_file_path
 
 from colbert_retrieval.models._settings import mask_of, transformer_of
 
-__all__ = ["CheckpointMixin", "SimilarityName"]
+__all__ = ["CheckpointMixin", "SimilarityName", "warn_random_head"]
+
+
+def warn_random_head(name: str | None) -> None:
+    """Warn that a checkpoint without a ColBERT head got a random one (its vectors change at every load)."""
+    msg = (
+        f"{name} has no trained ColBERT head: a random projection was added, so every load gives other vectors. "
+        "Fine-tune it, or save it (model.save(folder)) and load that folder before indexing."
+    )
+    warnings.warn(msg, UserWarning, stacklevel=3)
 
 
 class SimilarityName(str):

@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 from colbert_retrieval import pooling
 from colbert_retrieval._inputs import is_nested, positive_int, texts_or_raise
 from colbert_retrieval.errors import ModelNotAvailableError
-from colbert_retrieval.models._checkpoint import CheckpointMixin
+from colbert_retrieval.models._checkpoint import CheckpointMixin, warn_random_head
 from colbert_retrieval.models._encoding import (
     EncodeOptions,
     WindowedEncoder,
@@ -183,7 +183,8 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, MultiVectorEncod
             attend_to_expansion_tokens=attend_to_expansion_tokens,
             skiplist_words=skiplist_words,
         )
-        fresh = self._fresh_head and modules is None
+        if fresh := self._fresh_head and modules is None:
+            warn_random_head(model_name_or_path)
         apply_settings(self, settings, fresh, user_prompts, legacy_prefixes=self._legacy.prefixes)
         if self._similarity_fn_name is None:
             self.similarity_fn_name = "maxsim"

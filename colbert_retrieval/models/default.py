@@ -14,6 +14,7 @@ Examples:
 from __future__ import annotations
 
 import string
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -102,7 +103,8 @@ def build_minilm_colbert(config: DefaultModelConfig, device: str | None = None) 
     Returns:
         The model.
     """
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*has no trained ColBERT head")  # replaced just below
         torch.manual_seed(_SEED)  # marker rows added by resize_token_embeddings
         model = ColBERT(
             minilm_path(),

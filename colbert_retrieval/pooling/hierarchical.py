@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -39,6 +40,9 @@ __all__ = ["METHODS", "pool_embeddings_hierarchical", "pooled_length"]
 METHODS = ("batched", "scipy")
 #: Most documents per call of the compiled CPU path (bounds its typed list and output array).
 CPU_GROUP_DOCS = 4096
+#: Longest run of vectors clustered together. Ward needs an ``n x n`` float64 matrix, so a 66k-token
+#: document would need 35 GB; longer documents are pooled block by block (4,096 vectors: 128 MiB per block).
+MAX_BLOCK_TOKENS = 4096
 
 
 def check_pooling_arguments(pool_factor: int, protected_tokens: int) -> None:
@@ -76,7 +80,8 @@ def pooled_length(n_tokens: int, pool_factor: int, protected_tokens: int = 1) ->
     rest = n_tokens - protected
     if pool_factor <= 1 or rest == 0:
         return n_tokens
-    return protected + min(max(rest // pool_factor, 1), rest)
+    blocks = [min(MAX_BLOCK_TOKENS, rest - start) for start in range(0, rest, MAX_BLOCK_TOKENS)]
+    return protected + sum(min(max(block // pool_factor, 1), block) for block in blocks)
 
 
 def length_groups(lengths: Sequence[int], budget_bytes: int, max_docs: int) -> list[list[int]]:
@@ -158,7 +163,9 @@ def pool_embeddings_hierarchical(
             one SciPy call per document). ``"torch"`` is a deprecated alias of ``"batched"``.
 
     Returns:
-        list of ``(m_i, dim)`` tensors on each input's device and dtype.
+        list of ``(m_i, dim)`` tensors on each input's device and dtype. A document longer than
+        :data:`MAX_BLOCK_TOKENS` vectors is pooled in consecutive blocks of that many (Ward's memory is
+        quadratic), so its pooled length is the sum over the blocks (:func:`pooled_length` counts the same).
 
     Raises:
         InvalidArgumentError: ``pool_factor`` not an integer >= 1, ``protected_tokens`` < 0 or an unknown
@@ -184,6 +191,24 @@ def pool_embeddings_hierarchical(
     if len(sizes) > 1 or any(len(size) != 1 for size in sizes):
         msg = f"Pool (n_i, dim) matrices of one vector size; got shapes {sorted(sizes)} after the first axis."
         raise DimensionMismatchError(msg)
-    if method == "scipy":
-        return pool_reference(documents_embeddings, int(pool_factor), protected_tokens)
-    return _pool_batched(documents_embeddings, int(pool_factor), protected_tokens)
+    pool = pool_reference if method == "scipy" else _pool_batched
+    return _pool_in_blocks(pool, list(documents_embeddings), int(pool_factor), protected_tokens)
+
+
+def _pool_in_blocks(pool: Any, documents: list[Tensor], pool_factor: int, protected_tokens: int) -> list[Tensor]:
+    """``pool`` every document; one longer than :data:`MAX_BLOCK_TOKENS` vectors block by block (bounded memory)."""
+    heads, tails = list(documents), []
+    for index, embedding in enumerate(documents):
+        first_end = protected_tokens + MAX_BLOCK_TOKENS
+        if embedding.shape[0] > first_end:
+            heads[index] = embedding[:first_end]
+            tails += [
+                (index, embedding[s : s + MAX_BLOCK_TOKENS])
+                for s in range(first_end, embedding.shape[0], MAX_BLOCK_TOKENS)
+            ]
+    pooled = pool(heads, pool_factor, protected_tokens)
+    if tails:
+        pooled_tails = pool([block for _, block in tails], pool_factor, 0)
+        for (index, _), block in zip(tails, pooled_tails):
+            pooled[index] = torch.cat([pooled[index], block])
+    return pooled

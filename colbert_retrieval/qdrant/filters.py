@@ -33,6 +33,13 @@ def _key(name: str) -> str:
 
 
 def _match(value: Any) -> qm.Match:
+    if value is None or isinstance(value, (float, Mapping)):
+        kind = "None" if value is None else type(value).__name__
+        msg = (
+            f"A filter cannot match {kind} values; match a string, integer or bool (use {{'in': [...]}} for "
+            "several), a range with gt/gte/lt/lte, or a qdrant_client Filter (IsNullCondition, IsEmptyCondition)."
+        )
+        raise InvalidArgumentError(msg)
     if isinstance(value, (list, tuple, set)):
         return qm.MatchAny(any=list(value))
     return qm.MatchValue(value=value)
@@ -42,10 +49,14 @@ def to_filter(spec: qm.Filter | Mapping[str, Any] | None) -> qm.Filter | None:
     """Translate a simple dict filter into a Qdrant ``Filter`` (a ``Filter`` or None passes through).
 
     Raises:
-        ValueError: an unknown operator (the message lists the supported ones).
+        InvalidArgumentError: not a dict or Filter, an unknown operator (the message lists the supported
+            ones), or a None value.
     """
     if spec is None or isinstance(spec, qm.Filter):
         return spec
+    if not isinstance(spec, Mapping):
+        msg = f"A filter is a dict of metadata fields or a qdrant_client Filter, not a {type(spec).__name__}."
+        raise InvalidArgumentError(msg)
     must: list[qm.Condition] = []
     must_not: list[qm.Condition] = []
     for name, value in spec.items():

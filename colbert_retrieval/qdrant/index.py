@@ -24,6 +24,7 @@ from typing import Any
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
+from colbert_retrieval._inputs import positive_int, texts_or_raise
 from colbert_retrieval.errors import CollectionNotFoundError, DocumentNotFoundError, InvalidArgumentError
 from colbert_retrieval.models.colbert import ColBERT
 from colbert_retrieval.qdrant import ingest
@@ -35,7 +36,7 @@ from colbert_retrieval.qdrant.schema import StorageOptions, settings_for
 from colbert_retrieval.qdrant.search import SearchConfig, SearchMode
 from colbert_retrieval.qdrant.searcher import Searcher, SearchHit, to_hit
 from colbert_retrieval.qdrant.writer import DocumentWriter
-from colbert_retrieval.records import METADATA_KEY, Record, point_id
+from colbert_retrieval.records import METADATA_KEY, Record, point_ids
 
 __all__ = ["ColBERTIndex"]
 
@@ -55,6 +56,7 @@ class ColBERTIndex:
         model_name: name stored in the collection (default: the model's name or path).
         first_stage: ``"muvera"`` (default) or ``"mean"`` single vector for the HNSW first stage.
         pool_factor: token pooling applied at ingest (stored in the collection; queries are never pooled).
+            None: the stored one, or 2 for a new collection; another value than the stored one raises.
         datatype: storage of the ColBERT vectors (``"float16"`` or ``"float32"``).
         muvera: MUVERA parameters (``k_sim``, ``dim_proj``, ``repetitions``, ``seed``).
         bm25: BM25 parameters (``k``, ``b``, ``avg_len``, ``language``); False stores no BM25 vectors.
@@ -76,7 +78,8 @@ class ColBERTIndex:
         client_kwargs: more ``QdrantClient`` arguments (``timeout``, ``prefer_grpc``, ...).
 
     Raises:
-        IndexMismatchError: the collection was built with another model, dimension or first stage.
+        IndexMismatchError: the collection was built with another model, encoding (markers, lengths,
+            expansion, skiplist, projection head), dimension, first stage or ``pool_factor``.
         CollectionNotFoundError: the collection is missing and ``create=False``.
         StoreLockedError: the embedded folder is open in another process.
         StoreFormatError: the folder was written by 0.1.0 (the message names the migration command).
@@ -94,7 +97,7 @@ class ColBERTIndex:
         client: QdrantClient | None = None,
         model_name: str | None = None,
         first_stage: str = "muvera",
-        pool_factor: int = 2,
+        pool_factor: int | None = None,
         datatype: str = "float16",
         muvera: Mapping[str, int] | None = None,
         bm25: Mapping[str, Any] | bool | None = None,
@@ -139,6 +142,7 @@ class ColBERTIndex:
                 settings_for(model, model_name, first_stage, pool_factor, datatype, muvera, bm25),
                 StorageOptions(on_disk=on_disk, quantization=quantization, first_stage_int8=first_stage_int8),
                 create=create,
+                pool_factor_given=pool_factor is not None,
             )
         except BaseException:
             self._backend.close()
@@ -299,11 +303,10 @@ class ColBERTIndex:
             IndexMismatchError: hybrid search on a collection without BM25 vectors.
         """
         self._require_collection()
+        queries = texts_or_raise([queries] if isinstance(queries, str) else queries)
+        positive_int(k, "k")
         if not queries:
             return []
-        if k < 1:
-            msg = f"k must be at least 1, got {k}."
-            raise InvalidArgumentError(msg)
         resolved = self._searcher.resolve_mode(mode, exact, self.search_config.mode)
         config = self.search_config.override(
             prefetch_limit=prefetch_limit, bm25_limit=bm25_limit, bm25_weight=bm25_weight
@@ -348,7 +351,7 @@ class ColBERTIndex:
 
     # ------------------------------------------------------------------ CRUD
     def _point_ids(self, ids: Iterable[str | int]) -> list[str]:
-        return [point_id(Record(text="-", id=i)) for i in ids]
+        return point_ids(ids, self.settings.id_scheme)
 
     def get(self, ids: Iterable[str | int]) -> list[SearchHit]:
         """Stored documents by user id (missing ids are left out)."""

@@ -21,6 +21,7 @@ Examples:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ from colbert_retrieval._inputs import positive_int
 from colbert_retrieval.bm25 import BM25Config
 from colbert_retrieval.errors import IndexMismatchError
 from colbert_retrieval.first_stage import FirstStage, MuveraConfig
+from colbert_retrieval.records import ID_SCHEME
 
 __all__ = [
     "BM25_VECTOR",
@@ -51,7 +53,7 @@ SETTINGS_KEY = "colbert_retrieval"
 #: Qdrant rejects a multivector of this many floats or more.
 MAX_MULTIVECTOR_FLOATS = 1_048_576
 #: 1: 0.1.0 (no BM25 vector); 2: BM25 sparse vector added.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def max_vectors_per_point(dim: int) -> int:
@@ -81,6 +83,7 @@ class IndexSettings:
     encoding: dict[str, Any] = field(default_factory=dict)
     bm25: dict[str, Any] = field(default_factory=lambda: BM25Config().to_dict())
     schema_version: int = SCHEMA_VERSION
+    id_scheme: int = ID_SCHEME
 
     @property
     def has_bm25(self) -> bool:
@@ -118,6 +121,7 @@ class IndexSettings:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         known.setdefault("bm25", {})
         known.setdefault("schema_version", 1)
+        known.setdefault("id_scheme", 1)  # written before type-preserving ids: keep its ids stable
         return cls(**known)
 
 
@@ -143,18 +147,30 @@ class StorageOptions:
     first_stage_int8: bool = True
 
 
-def check_compatible(stored: IndexSettings, wanted: IndexSettings, collection: str) -> None:
-    """Raise if a collection was built with another model, dimension or first stage.
+def check_compatible(
+    stored: IndexSettings, wanted: IndexSettings, collection: str, *, pool_factor_given: bool = True
+) -> None:
+    """Raise if a collection was built with another model, encoding, dimension, first stage or pooling.
+
+    Every encoding setting the collection recorded (markers, lengths, expansion, skiplist, truncation,
+    the projection head's fingerprint) must match the model's: vectors of two encodings in one collection
+    would be ranked against each other without any error. Settings an older collection did not record are
+    not compared.
 
     Raises:
         IndexMismatchError: naming the differing setting and how to proceed.
     """
-    for name in ("model_name", "dim", "first_stage"):
-        if getattr(stored, name) != getattr(wanted, name):
+    names = ["model_name", "dim", "first_stage"] + (["pool_factor"] if pool_factor_given else [])
+    differences = [(name, getattr(stored, name), getattr(wanted, name)) for name in names]
+    differences += [(f"encoding.{k}", stored.encoding[k], wanted.encoding.get(k)) for k in sorted(stored.encoding)]
+    for name, before, now in differences:
+        if name.startswith("encoding.") and name[9:] not in wanted.encoding:
+            continue
+        if before != now:
             msg = (
-                f"Collection {collection!r} was built with {name}={getattr(stored, name)!r}, but this index uses "
-                f"{name}={getattr(wanted, name)!r}. Use the same model and settings, or another collection name "
-                "(or delete the collection to rebuild it)."
+                f"Collection {collection!r} was built with {name}={before!r}, but this index uses {name}={now!r}. "
+                "Open it with the same model and settings, or use another collection name (or delete the "
+                "collection to rebuild it)."
             )
             raise IndexMismatchError(msg)
 
@@ -163,7 +179,7 @@ def settings_for(
     model: Any,
     model_name: str | None,
     first_stage: str,
-    pool_factor: int,
+    pool_factor: int | None,
     datatype: str,
     muvera: Mapping[str, int] | None,
     bm25: Mapping[str, Any] | bool | None,
@@ -173,7 +189,7 @@ def settings_for(
     ``bm25`` is a dict of :class:`~colbert_retrieval.bm25.BM25Config` fields, None for the defaults, or False
     for no BM25 vectors.
     """
-    positive_int(pool_factor, "pool_factor", " (1 disables pooling)")
+    pool_factor = DEFAULT_POOL_FACTOR if pool_factor is None else positive_int(pool_factor, "pool_factor", "")
     dim = model.output_dimension
     kind = FirstStage(first_stage)
     muvera_config = MuveraConfig(dim=dim, **dict(muvera or {})) if kind is FirstStage.MUVERA else None
@@ -188,12 +204,48 @@ def settings_for(
         pool_factor=pool_factor,
         datatype=datatype,
         muvera=muvera_config.to_dict() if muvera_config else {},
-        encoding={
-            "query_prefix": model.query_prefix,
-            "document_prefix": model.document_prefix,
-            "query_length": model.query_length,
-            "document_length": model.document_length,
-            "do_query_expansion": model.do_query_expansion,
-        },
+        encoding=encoding_settings(model),
         bm25=bm25_settings,
     )
+
+
+#: Pooling of a new collection when ``pool_factor`` is not given.
+DEFAULT_POOL_FACTOR = 2
+
+
+def head_fingerprint(model: Any) -> str:
+    """A short hash of the model's projection head weights (the ``Dense`` modules), ``""`` without one.
+
+    Two loads of a checkpoint without a trained head get two random heads, and so two fingerprints.
+
+    Examples:
+        >>> from colbert_retrieval import default_model
+        >>> head_fingerprint(default_model()) == head_fingerprint(default_model())
+        True
+    """
+    digest = hashlib.sha256()
+    found = False
+    for module in model.modules() if hasattr(model, "modules") else ():
+        if type(module).__name__ == "Dense" and hasattr(module, "linear"):
+            for tensor in module.linear.state_dict().values():
+                digest.update(tensor.detach().float().cpu().contiguous().numpy().tobytes())
+                found = True
+    return digest.hexdigest()[:16] if found else ""
+
+
+def encoding_settings(model: Any) -> dict[str, Any]:
+    """Everything about how the model turns text into vectors that a collection must keep the same."""
+    skiplist = sorted(getattr(model, "skiplist_words", []) or [])
+    return {
+        "query_prefix": model.query_prefix,
+        "document_prefix": model.document_prefix,
+        "query_length": model.query_length,
+        "document_length": model.document_length,
+        "do_query_expansion": model.do_query_expansion,
+        "attend_to_expansion_tokens": getattr(model, "attend_to_expansion_tokens", False),
+        "add_special_tokens": getattr(model, "add_special_tokens", True),
+        "skiplist": hashlib.sha256("\n".join(skiplist).encode("utf-8")).hexdigest()[:16],
+        "truncate_dim": getattr(model, "truncate_dim", None),
+        "truncation": getattr(model, "truncation", True),
+        "head": head_fingerprint(model),
+    }

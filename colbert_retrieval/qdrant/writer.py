@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from colbert_retrieval.errors import DimensionMismatchError
+from colbert_retrieval.errors import DimensionMismatchError, InputTypeError
 from colbert_retrieval.qdrant import ingest
 from colbert_retrieval.qdrant.backends.base import Backend, PointData
 from colbert_retrieval.qdrant.derived import DerivedVectors
@@ -83,7 +83,7 @@ class DocumentWriter:
         first = self._derived.first_stage(arrays, is_query=False)
         sparse = self._derived.sparse([r.text for r in records], is_query=False)
         points = [
-            PointData(point_id(record), array, fs, bm25, to_payload(record))
+            PointData(point_id(record, self._settings.id_scheme), array, fs, bm25, to_payload(record))
             for record, array, fs, bm25 in zip(records, arrays, first, sparse)
         ]
         return points, repooled
@@ -130,6 +130,9 @@ class DocumentWriter:
         show_progress_bar: bool = False,
     ) -> ingest.IngestSummary:
         """Encode and store documents (see ``ColBERTIndex.add``)."""
+        if documents is None or isinstance(documents, (str, bytes, Mapping, Record)):
+            kind = "None" if documents is None else type(documents).__name__
+            raise InputTypeError(f"add() takes a list (or iterable) of documents, got one {kind}; wrap it in a list.")
         start = time.perf_counter()
         written = skipped = vectors = repooled = 0
         uploader = ingest.Uploader(self._upload)
@@ -141,7 +144,7 @@ class DocumentWriter:
                 for item in chunk:
                     record = to_record(item, position)
                     position += 1
-                    records[point_id(record)] = record
+                    records[point_id(record, self._settings.id_scheme)] = record
                 ids = list(records)
                 existing = set() if overwrite else ingest.with_retries(lambda ids=ids: self._backend.existing(ids))
                 todo = [records[i] for i in ids if i not in existing]

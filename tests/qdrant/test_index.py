@@ -37,7 +37,7 @@ def test_settings_are_stored_with_the_collection(index: ColBERTIndex) -> None:
     settings = index.backend.read_settings()
     assert settings == index.settings
     assert settings.dim == 8 and settings.first_stage == "muvera" and settings.muvera["seed"] == 42
-    assert settings.has_bm25 and settings.bm25["k"] == 1.2 and settings.schema_version == 2
+    assert settings.has_bm25 and settings.bm25["k"] == 1.2 and settings.schema_version == 3
 
 
 def test_server_schema(tiny_colbert: ColBERT) -> None:

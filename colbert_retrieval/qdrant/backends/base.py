@@ -167,7 +167,14 @@ class Backend(Protocol):
         ...
 
 
-def open_collection(backend: Backend, wanted: IndexSettings, options: StorageOptions, *, create: bool) -> IndexSettings:
+def open_collection(
+    backend: Backend,
+    wanted: IndexSettings,
+    options: StorageOptions,
+    *,
+    create: bool,
+    pool_factor_given: bool = True,
+) -> IndexSettings:
     """Open the backend's collection, creating it if allowed; its settings.
 
     The stored settings, checked against ``wanted``, or ``wanted`` for a collection created now.
@@ -186,7 +193,7 @@ def open_collection(backend: Backend, wanted: IndexSettings, options: StorageOpt
                 "stored with it); use another collection name."
             )
             raise IndexMismatchError(msg)
-        check_compatible(stored, wanted, collection)
+        check_compatible(stored, wanted, collection, pool_factor_given=pool_factor_given)
         return stored
     if not create:
         msg = f"Collection {collection!r} does not exist; create it with create=True or index documents first."

@@ -239,7 +239,9 @@ class ServerBackend:
         )
 
     def delete(self, ids: Sequence[str]) -> None:
-        """Delete points by id."""
+        """Delete points by id (no ids: nothing to do; the server refuses an empty request)."""
+        if not ids:
+            return
         selector = qm.PointIdsList(points=list(ids))
         self._calls.delete(
             self.collection, points_selector=selector, wait=True, shard_key_selector=self.shard_key_selector
