@@ -7,14 +7,16 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from colbert_retrieval.errors import EmptyInputError, InputTypeError, InvalidArgumentError
+from colbert_retrieval.errors import EmptyInputError, InputFormatError, InputTypeError, InvalidArgumentError
 
-__all__ = ["is_nested", "positive_int", "texts_or_raise"]
+__all__ = ["is_nested", "positive_int", "read_jsonl", "read_text_file", "texts_or_raise"]
 
 
 def positive_int(value: Any, name: str, note: str = "") -> int:
@@ -98,3 +100,39 @@ def texts_or_raise(sentences: Iterable[Any], *, where: str = "") -> list[str]:
             )
             raise InvalidArgumentError(msg) from None
     return texts
+
+
+def read_text_file(path: Path) -> str:
+    """A file's text, refusing binary files and text that is not UTF-8 (the message names the file).
+
+    Raises:
+        InputFormatError: the file holds NUL bytes (binary) or is not valid UTF-8.
+    """
+    data = path.read_bytes()
+    if b"\x00" in data:
+        msg = f"{path} looks like a binary file (it contains NUL bytes); give text, Markdown or JSON lines."
+        raise InputFormatError(msg)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        msg = f"{path}:{line}: not UTF-8 text (byte {data[error.start]:#04x}); convert the file to UTF-8."
+        raise InputFormatError(msg) from None
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` of every non-blank line of a JSON-lines file.
+
+    Raises:
+        InputFormatError: a line is not a JSON object (the message names the file and the line).
+    """
+    for number, line in enumerate(read_text_file(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise InputFormatError(f"{path}:{number}: not valid JSON ({error.msg}).") from None
+        if not isinstance(item, dict):
+            raise InputFormatError(f"{path}:{number}: expected a JSON object, got a {type(item).__name__}.")
+        yield number, item

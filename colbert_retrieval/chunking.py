@@ -7,11 +7,11 @@ Examples:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from colbert_retrieval.errors import InputNotFoundError, InvalidArgumentError
+from colbert_retrieval._inputs import read_jsonl, read_text_file
+from colbert_retrieval.errors import InputFormatError, InputNotFoundError, InvalidArgumentError
 from colbert_retrieval.records import Record
 
 __all__ = ["SUFFIXES", "iter_files", "read_records", "split_words"]
@@ -64,18 +64,18 @@ def read_records(path: Path, size: int = 180, overlap: int = 40) -> Iterator[Rec
     other fields as metadata); a text or markdown file gives overlapping chunks with ids ``path#i``.
     """
     if path.suffix == ".jsonl":
-        with path.open(encoding="utf8") as handle:
-            for number, line in enumerate(handle):
-                if not line.strip():
-                    continue
-                item = json.loads(line)
-                text = " ".join(s for s in (item.get("title"), item.get("text")) if s).strip()
-                identifier = item.get("id", item.get("_id", f"{path}:{number}"))
-                metadata = {k: v for k, v in item.items() if k not in {"id", "_id", "text", "title"}}
-                metadata.setdefault("source", str(path))
-                if text:
-                    yield Record(text=text, id=identifier, metadata=metadata)
+        for number, item in read_jsonl(path):
+            parts = [item.get("title"), item.get("text")]
+            if any(part is not None and not isinstance(part, str) for part in parts):
+                msg = f"{path}:{number}: 'title' and 'text' must be strings."
+                raise InputFormatError(msg)
+            text = " ".join(s for s in parts if s).strip()
+            identifier = item.get("id", item.get("_id", f"{path}:{number - 1}"))
+            metadata = {k: v for k, v in item.items() if k not in {"id", "_id", "text", "title"}}
+            metadata.setdefault("source", str(path))
+            if text:
+                yield Record(text=text, id=identifier, metadata=metadata)
         return
-    text = path.read_text(encoding="utf8", errors="replace")
+    text = read_text_file(path)
     for index, chunk in enumerate(split_words(text, size, overlap)):
         yield Record(text=chunk, id=f"{path}#{index}", metadata={"source": str(path), "chunk": index})

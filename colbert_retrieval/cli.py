@@ -16,9 +16,25 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from colbert_retrieval.errors import InputNotFoundError
+from colbert_retrieval.errors import (
+    CollectionNotFoundError,
+    EmptyInputError,
+    InputNotFoundError,
+    InvalidArgumentError,
+)
 
 __all__ = ["build_parser", "main"]
+
+
+def _positive(text: str) -> int:
+    """An argparse type: an integer >= 1 (argparse turns the error into a usage line and exit status 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
 
 
 def _add_store_options(parser: argparse.ArgumentParser) -> None:
@@ -41,20 +57,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_store_options(index)
     index.add_argument(
         "--pool-factor",
-        type=int,
+        type=_positive,
         default=None,
         help="token pooling of a new collection (default 2; an existing one keeps its own)",
     )
     index.add_argument("--first-stage", choices=["muvera", "mean"], default="muvera")
-    index.add_argument("--chunk-words", type=int, default=180, help="words per chunk of long text files")
+    index.add_argument("--chunk-words", type=_positive, default=180, help="words per chunk of long text files")
     index.add_argument("--overlap-words", type=int, default=40)
-    index.add_argument("--batch-size", type=int, default=32)
+    index.add_argument("--batch-size", type=_positive, default=32)
     index.add_argument("--overwrite", action="store_true", help="re-encode documents already stored")
 
     search = commands.add_parser("search", help="search the index")
     search.add_argument("query")
     _add_store_options(search)
-    search.add_argument("-k", type=int, default=5)
+    search.add_argument("-k", type=_positive, default=5)
     search.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE", help="metadata equality")
     _add_mode_option(search)
     search.add_argument("--json", action="store_true", help="print JSON lines")
@@ -63,11 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("folder")
     _add_store_options(evaluate)
     evaluate.add_argument("--split", default="test")
-    evaluate.add_argument("--pool-factor", type=int, default=2)
+    evaluate.add_argument("--pool-factor", type=_positive, default=2)
     evaluate.add_argument("--first-stage", choices=["muvera", "mean"], default="muvera")
-    evaluate.add_argument("--prefetch-limit", type=int, default=200)
+    evaluate.add_argument("--prefetch-limit", type=_positive, default=200)
     _add_mode_option(evaluate)
-    evaluate.add_argument("--batch-size", type=int, default=32)
+    evaluate.add_argument("--batch-size", type=_positive, default=32)
 
     info = commands.add_parser("info", help="describe the collection")
     _add_store_options(info)
@@ -84,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--to-url", help="Qdrant server to write (API key from $QDRANT_TARGET_API_KEY)")
     migrate.add_argument("--collection", default="colbert", help="collection to copy (default: colbert)")
     migrate.add_argument("--to-collection", default=None, help="name in the target (default: the same)")
-    migrate.add_argument("--batch-size", type=int, default=256)
+    migrate.add_argument("--batch-size", type=_positive, default=256)
     migrate.add_argument("--overwrite", action="store_true", help="rewrite points already in the target")
     return parser
 
@@ -123,21 +139,46 @@ def _mode(args: argparse.Namespace) -> str | None:
     return "exact" if args.exact else args.mode
 
 
+def _require_store(args: argparse.Namespace) -> None:
+    """Reading commands must not create an empty embedded store where none exists."""
+    from colbert_retrieval.qdrant.backends.factory import DEFAULT_PATH
+
+    if args.url is None and args.location is None and not os.path.isdir(args.path or DEFAULT_PATH):
+        path = args.path or DEFAULT_PATH
+        msg = f"No store at {path}; index documents first: colbert-retrieval index FILES --path {path}"
+        raise InputNotFoundError(msg)
+
+
+def _filters(items: list[str]) -> dict[str, str]:
+    for item in items:
+        if "=" not in item or not item.split("=", 1)[0]:
+            msg = f"--filter expects KEY=VALUE (metadata equality), got {item!r}."
+            raise InvalidArgumentError(msg)
+    return dict(item.split("=", 1) for item in items)
+
+
 def _cmd_index(args: argparse.Namespace) -> int:
     from colbert_retrieval.chunking import iter_files, read_records
 
     files = list(iter_files(args.paths))  # a missing path fails here, before the model loads
+    if not files:
+        msg = f"No .txt, .md or .jsonl files in {', '.join(args.paths)}; nothing to index."
+        raise InputNotFoundError(msg)
     index = _index(args, _model(args), pool_factor=args.pool_factor, first_stage=args.first_stage)
-    records = (record for path in files for record in read_records(path, args.chunk_words, args.overlap_words))
-    summary = index.add(records, batch_size=args.batch_size, overwrite=args.overwrite, show_progress_bar=True)
+    with index:
+        records = (r for path in files for r in read_records(path, args.chunk_words, args.overlap_words))
+        summary = index.add(records, batch_size=args.batch_size, overwrite=args.overwrite, show_progress_bar=True)
+    if summary.documents + summary.skipped == 0:
+        msg = f"The files in {', '.join(args.paths)} contain no text; nothing was indexed."
+        raise EmptyInputError(msg)
     print(f"Indexed into {args.collection!r}: {summary}")
-    index.close()
     return 0
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
+    _require_store(args)
+    filters = _filters(args.filter)
     index = _index(args, _model(args), create=False)
-    filters = dict(item.split("=", 1) for item in args.filter)
     hits = index.search(args.query, k=args.k, filter=filters or None, mode=_mode(args))
     for rank, hit in enumerate(hits, start=1):
         if args.json:
@@ -193,6 +234,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_info(args: argparse.Namespace) -> int:
     from colbert_retrieval.qdrant.backends import make_backend
 
+    _require_store(args)
     backend = make_backend(
         args.collection,
         path=args.path,
@@ -202,8 +244,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     )
     try:
         if not backend.exists():
-            print(f"Collection {args.collection!r} does not exist.")
-            return 1
+            raise CollectionNotFoundError(f"Collection {args.collection!r} does not exist in this store.")
         settings = backend.read_settings()
         print(f"collection: {args.collection}")
         print(f"store:      {backend.kind}")

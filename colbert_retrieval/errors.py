@@ -18,12 +18,14 @@ __all__ = [
     "DimensionMismatchError",
     "EmptyInputError",
     "IndexMismatchError",
+    "InputFormatError",
     "InputNotFoundError",
     "InputTypeError",
     "InvalidArgumentError",
     "ModelNotAvailableError",
     "StoreFormatError",
     "StoreLockedError",
+    "StoreUnavailableError",
 ]
 
 
@@ -62,6 +64,10 @@ class DocumentNotFoundError(ColBERTRetrievalError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class InputFormatError(ColBERTRetrievalError, ValueError):
+    """An input file is not what it should be (binary, not UTF-8, bad JSON, a missing field): file and line named."""
+
+
 class InputNotFoundError(ColBERTRetrievalError, FileNotFoundError):
     """A file or folder given as input (documents, a dataset, a store to migrate) does not exist."""
 
@@ -76,3 +82,7 @@ class StoreLockedError(ColBERTRetrievalError, RuntimeError):
 
 class StoreFormatError(ColBERTRetrievalError, ValueError):
     """A store folder was written in a format this version does not open (it names the migration command)."""
+
+
+class StoreUnavailableError(ColBERTRetrievalError, ConnectionError):
+    """A Qdrant server could not be reached (the message names the URL and what to check)."""

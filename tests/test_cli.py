@@ -42,12 +42,12 @@ def test_index_search_info(corpus: Path, tmp_path: Path, capsys: pytest.CaptureF
     assert [h["id"] for h in hits] == ["n1"]
     assert main(["info", "--path", store]) == 0
     assert "documents:" in capsys.readouterr().out
-    assert main(["info", "--path", store, "--collection", "missing"]) == 1
+    assert main(["info", "--path", store, "--collection", "missing"]) == 2  # a user error: one line, exit 2
 
 
 def test_search_without_index_and_missing_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["search", "x", "--path", str(tmp_path / "empty")]) == 2
-    assert "does not exist" in capsys.readouterr().err
+    assert "No store at" in capsys.readouterr().err
     assert main(["index", str(tmp_path / "nope"), "--location", ":memory:"]) == 2
 
 
@@ -70,3 +70,93 @@ def test_evaluate_on_a_tiny_beir_folder(tmp_path: Path, capsys: pytest.CaptureFi
     result = json.loads(capsys.readouterr().out)
     assert result["ndcg@10"] == 1.0 and result["mrr@10"] == 1.0 and result["queries"] == 2
     assert result["query_p95_ms"] >= result["query_p50_ms"] > 0
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    status = main(argv)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.startswith("error: ")]
+    return status, lines[0] if len(lines) == 1 else err
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ('{"id": "a", "text": 5}\n', "bad.jsonl:1: 'title' and 'text' must be strings"),
+        ('{"id": "a", "text": "ok"}\n[1, 2]\n', "bad.jsonl:2: expected a JSON object"),
+        ('{"id": "a", "text": "ok"}\n{oops\n', "bad.jsonl:2: not valid JSON"),
+    ],
+)
+def test_cli_names_the_file_and_line_of_a_bad_jsonl_line(
+    content: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "bad.jsonl").write_text(content)
+    status, line = _run(["index", str(tmp_path / "bad.jsonl"), "--path", str(tmp_path / "s")], capsys)
+    assert status == 2 and expected in line, line
+
+
+def test_cli_refuses_binary_undecodable_and_empty_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "program.txt").write_bytes(b"\x7fELF\x00\x00\x01binary")
+    status, line = _run(["index", str(tmp_path / "program.txt"), "--path", str(tmp_path / "s")], capsys)
+    assert status == 2 and "binary" in line and "program.txt" in line
+    (tmp_path / "latin1.txt").write_bytes("caf\xe9 cr\xe8me".encode("latin-1"))
+    status, line = _run(["index", str(tmp_path / "latin1.txt"), "--path", str(tmp_path / "s")], capsys)
+    assert status == 2 and "latin1.txt:1: not UTF-8" in line
+    (tmp_path / "empty").mkdir()
+    status, line = _run(["index", str(tmp_path / "empty"), "--path", str(tmp_path / "s")], capsys)
+    assert status == 2 and "No .txt, .md or .jsonl files" in line
+    (tmp_path / "blank.txt").write_text("   \n")
+    status, line = _run(["index", str(tmp_path / "blank.txt"), "--path", str(tmp_path / "s")], capsys)
+    assert status == 2 and "no text" in line
+
+
+def test_cli_reading_commands_do_not_create_a_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for command in (["search", "q"], ["info"]):
+        status, line = _run([*command, "--path", str(tmp_path / "nothing")], capsys)
+        assert status == 2 and "No store at" in line
+    assert not (tmp_path / "nothing").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["search", "q", "--filter", "abc"], "--filter expects KEY=VALUE"),
+        (["search", "q", "--device", "bogus"], "Unknown device 'bogus'"),
+        (["search", "q", "--model", "no-such-org/no-such-model"], "no-such-org/no-such-model"),
+    ],
+)
+def test_cli_argument_errors_are_one_line(
+    argv: list[str], expected: str, corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = str(tmp_path / "store")
+    assert main(["index", str(corpus / "pooling.txt"), "--path", store]) == 0
+    capsys.readouterr()
+    status, line = _run([*argv, "--path", store], capsys)
+    assert status == 2 and expected in line, line
+
+
+def test_cli_batch_size_zero_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["index", "x.txt", "--batch-size", "0"])
+    assert exit_info.value.code == 2
+    assert "expected an integer >= 1" in capsys.readouterr().err
+
+
+def test_cli_reports_an_unreachable_server(capsys: pytest.CaptureFixture[str]) -> None:
+    status, line = _run(["info", "--url", "http://127.0.0.1:9", "--collection", "x"], capsys)
+    assert status == 2 and "Cannot reach the Qdrant server" in line
+
+
+def test_cli_evaluate_names_a_corpus_line_without_id(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    beir = tmp_path / "beir"
+    (beir / "qrels").mkdir(parents=True)
+    (beir / "corpus.jsonl").write_text(json.dumps({"text": "no id here"}) + "\n")
+    (beir / "queries.jsonl").write_text(json.dumps({"_id": "q1", "text": "x"}) + "\n")
+    (beir / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n")
+    status, line = _run(["evaluate", str(beir), "--location", ":memory:"], capsys)
+    assert status == 2 and "corpus.jsonl:1: a BEIR line needs an '_id' field" in line
+    (beir / "corpus.jsonl").write_text(json.dumps({"_id": "d1", "text": "doc"}) + "\n")
+    (beir / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq9\td1\t1\n")
+    status, line = _run(["evaluate", str(beir), "--location", ":memory:"], capsys)
+    assert status == 2 and "No query" in line

@@ -63,12 +63,14 @@ def test_submodule_all_is_frozen() -> None:
             "DocumentNotFoundError",
             "EmptyInputError",
             "IndexMismatchError",
+            "InputFormatError",
             "InputNotFoundError",
             "InputTypeError",
             "InvalidArgumentError",
             "ModelNotAvailableError",
             "StoreFormatError",
             "StoreLockedError",
+            "StoreUnavailableError",
         ]
     )
 

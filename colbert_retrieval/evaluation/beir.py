@@ -15,11 +15,11 @@ Examples:
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from colbert_retrieval.errors import InputNotFoundError
+from colbert_retrieval._inputs import read_jsonl
+from colbert_retrieval.errors import InputFormatError, InputNotFoundError
 
 __all__ = ["BeirDataset", "load_beir"]
 
@@ -44,7 +44,8 @@ def load_beir(folder: str | Path, split: str = "test") -> BeirDataset:
         The dataset.
 
     Raises:
-        FileNotFoundError: a file is missing (the message names it).
+        InputNotFoundError: a file is missing (the message names it).
+        InputFormatError: a line is not a JSON object with an ``_id``, or no query is judged.
     """
     root = Path(folder)
     qrels_path = root / "qrels" / f"{split}.tsv"
@@ -58,18 +59,24 @@ def load_beir(folder: str | Path, split: str = "test") -> BeirDataset:
         next(reader, None)
         for row in reader:
             if len(row) >= 3:
-                qrels.setdefault(row[0], {})[row[1]] = int(row[2])
+                try:
+                    qrels.setdefault(row[0], {})[row[1]] = int(row[2])
+                except ValueError:
+                    raise InputFormatError(f"{qrels_path}: relevance {row[2]!r} is not an integer.") from None
     corpus: dict[str, str] = {}
-    with (root / "corpus.jsonl").open(encoding="utf8") as handle:
-        for line in handle:
-            if line.strip():
-                item = json.loads(line)
-                corpus[str(item["_id"])] = f"{item.get('title', '')} {item.get('text', '')}".strip()
+    for number, item in read_jsonl(root / "corpus.jsonl"):
+        corpus[_id(item, root / "corpus.jsonl", number)] = f"{item.get('title', '')} {item.get('text', '')}".strip()
     queries: dict[str, str] = {}
-    with (root / "queries.jsonl").open(encoding="utf8") as handle:
-        for line in handle:
-            if line.strip():
-                item = json.loads(line)
-                if str(item["_id"]) in qrels:
-                    queries[str(item["_id"])] = item["text"]
+    for number, item in read_jsonl(root / "queries.jsonl"):
+        if _id(item, root / "queries.jsonl", number) in qrels:
+            queries[str(item["_id"])] = str(item.get("text", ""))
+    if not queries:
+        msg = f"No query in {root / 'queries.jsonl'} is judged in {qrels_path}; check the split and the query ids."
+        raise InputFormatError(msg)
     return BeirDataset(corpus=corpus, queries=queries, qrels=qrels)
+
+
+def _id(item: dict[str, object], path: Path, number: int) -> str:
+    if "_id" not in item:
+        raise InputFormatError(f"{path}:{number}: a BEIR line needs an '_id' field.")
+    return str(item["_id"])

@@ -15,11 +15,32 @@ from __future__ import annotations
 from os import PathLike
 from typing import Any
 
-from colbert_retrieval.errors import InputTypeError
+import torch
+
+from colbert_retrieval.errors import InputTypeError, InvalidArgumentError
 from colbert_retrieval.models.colbert import ColBERT
 from colbert_retrieval.models.default import default_model
 
-__all__ = ["load_model"]
+__all__ = ["check_device", "load_model"]
+
+
+def check_device(device: str | None) -> None:
+    """Raise :class:`InvalidArgumentError` unless ``device`` is None or a device this machine has.
+
+    Examples:
+        >>> check_device("cpu")
+    """
+    if device is None:
+        return
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, TypeError):
+        msg = f"Unknown device {device!r}; use 'cpu', 'cuda', 'cuda:1', 'mps', ... (or leave it unset)."
+        raise InvalidArgumentError(msg) from None
+    available = {"cuda": torch.cuda.is_available, "mps": torch.backends.mps.is_available}
+    if kind in available and not available[kind]():
+        msg = f"Device {device!r} is not available on this machine; use device='cpu' (or leave it unset)."
+        raise InvalidArgumentError(msg)
 
 
 def load_model(
@@ -39,8 +60,10 @@ def load_model(
 
     Raises:
         InputTypeError: ``model`` is of another type, or constructor arguments came with an instance.
+        InvalidArgumentError: ``device`` is not a device name, or names one this machine does not have.
         ModelNotAvailableError: a name that is neither local, nor cached, nor reachable.
     """
+    check_device(device)
     if isinstance(model, ColBERT):
         if kwargs:
             msg = f"Constructor arguments {sorted(kwargs)} only apply when loading by name; got a ColBERT instance."

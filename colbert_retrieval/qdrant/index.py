@@ -18,6 +18,7 @@ Examples:
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -147,6 +148,8 @@ class ColBERTIndex:
         except BaseException:
             self._backend.close()
             raise
+        # Closed at exit even if the caller forgets (no interpreter-shutdown noise from the client).
+        self._closer = weakref.finalize(self, self._backend.close)
         self._writer = DocumentWriter(self._backend, model, self.settings, on_written=self._after_write)
         self._searcher = Searcher(self._backend, model, self.settings, collection)
 
@@ -180,7 +183,7 @@ class ColBERTIndex:
 
     def close(self) -> None:
         """Release the store (the lock of an embedded folder, a client's connections)."""
-        self._backend.close()
+        self._closer()
 
     def __enter__(self) -> ColBERTIndex:
         return self
@@ -233,8 +236,8 @@ class ColBERTIndex:
             An :class:`IngestSummary` (documents, skipped, vectors, seconds, docs/s).
 
         Raises:
-            InputTypeError, EmptyInputError: a bad document (the message gives its position); the
-                documents before it are stored.
+            InputTypeError, EmptyInputError: a bad document (the message gives its position); documents
+                are checked a chunk at a time, so the chunks before its chunk are stored, its chunk is not.
         """
         self._require_collection()
         return self._writer.add(

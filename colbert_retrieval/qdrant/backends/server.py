@@ -21,8 +21,10 @@ from typing import Any
 import numpy as np
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
+from qdrant_client.http.exceptions import ResponseHandlingException
 
 from colbert_retrieval.bm25 import SparseVector
+from colbert_retrieval.errors import StoreUnavailableError
 from colbert_retrieval.first_stage import FirstStage
 from colbert_retrieval.qdrant.backends.base import Candidates, PointData, QueryPlan, StoredPoint
 from colbert_retrieval.qdrant.schema import (
@@ -171,8 +173,20 @@ class ServerBackend:
         self.shard_key_selector = shard_key_selector
 
     def exists(self) -> bool:
-        """Whether the collection exists."""
-        return self._calls.collection_exists(self.collection)
+        """Whether the collection exists (the first call to the server: an unreachable one raises).
+
+        Raises:
+            StoreUnavailableError: the server did not answer (wrong URL, server down, network).
+        """
+        try:
+            return self._calls.collection_exists(self.collection)
+        except (ResponseHandlingException, ConnectionError, TimeoutError) as error:
+            cause = error.source if isinstance(error, ResponseHandlingException) else error
+            msg = (
+                f"Cannot reach the Qdrant server for collection {self.collection!r}: {cause}. Check the URL, "
+                "that the server is running, and the network (the API key is read from $QDRANT_API_KEY)."
+            )
+            raise StoreUnavailableError(msg) from error
 
     def read_settings(self) -> IndexSettings | None:
         """The stored settings (None: not written by colbert-retrieval)."""
