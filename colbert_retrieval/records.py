@@ -143,9 +143,14 @@ def check_id(identifier: Any, position: int | None = None) -> None:
         >>> check_id("doc-1"), check_id(7), check_id(None)
         (None, None, None)
     """
+    where = f" at position {position}" if position is not None else ""
+    if isinstance(identifier, str):
+        try:
+            identifier.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidArgumentError(f"Document id{where} is not valid Unicode (a lone surrogate).") from None
     if identifier is None or (isinstance(identifier, (str, int)) and not isinstance(identifier, bool)):
         return
-    where = f" at position {position}" if position is not None else ""
     msg = f"Document id{where} is of type {type(identifier).__name__}; use a string or an integer."
     raise InputTypeError(msg)
 
@@ -180,8 +185,8 @@ def point_ids(ids: Iterable[str | int], scheme: int = ID_SCHEME) -> list[str]:
         >>> point_ids(["a"]) == [point_id(Record("x", id="a"))]
         True
     """
-    if isinstance(ids, (str, bytes, int)):
-        msg = f"ids must be a list of document ids, got a single {type(ids).__name__}; wrap it in a list."
+    if isinstance(ids, (str, bytes, int, Mapping)) or not isinstance(ids, Iterable):
+        msg = f"ids must be a list of document ids, got a {type(ids).__name__}; wrap a single id in a list."
         raise InputTypeError(msg)
     identifiers = list(ids)
     for position, identifier in enumerate(identifiers):

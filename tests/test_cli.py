@@ -160,3 +160,43 @@ def test_cli_evaluate_names_a_corpus_line_without_id(tmp_path: Path, capsys: pyt
     (beir / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq9\td1\t1\n")
     status, line = _run(["evaluate", str(beir), "--location", ":memory:"], capsys)
     assert status == 2 and "No query" in line
+
+
+def test_cli_store_held_by_another_index_is_one_line(
+    corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], minilm
+) -> None:
+    from colbert_retrieval.qdrant import ColBERTIndex
+
+    store = str(tmp_path / "store")
+    assert main(["index", str(corpus / "pooling.txt"), "--path", store]) == 0
+    capsys.readouterr()
+    with ColBERTIndex(minilm, "colbert", path=store):
+        status, line = _run(["search", "ward", "--path", store], capsys)
+    assert status == 2 and "open in another process" in line
+
+
+def test_cli_cuda_without_cuda_is_one_line(corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    store = str(tmp_path / "store")
+    assert main(["index", str(corpus / "pooling.txt"), "--path", store]) == 0
+    capsys.readouterr()
+    status, line = _run(["search", "ward", "--path", store, "--device", "cuda"], capsys)
+    assert status == 2 and "not available on this machine" in line
+
+
+def test_an_index_left_open_at_exit_prints_nothing(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "from colbert_retrieval import default_model\n"
+        "from colbert_retrieval.qdrant import ColBERTIndex\n"
+        f"index = ColBERTIndex(default_model(), 'docs', path={str(tmp_path / 'store')!r})\n"
+        "index.add(['left open at exit'])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "Exception ignored" not in result.stderr and "Traceback" not in result.stderr, result.stderr

@@ -14,6 +14,7 @@ Examples:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,12 +29,18 @@ METADATA_PREFIX = METADATA_KEY + "."
 _RANGE_KEYS = {"gt", "gte", "lt", "lte"}
 
 
+_FIELD = re.compile(r"[\w-]+(\.[\w-]+)*")
+
+
 def _key(name: str) -> str:
+    if not isinstance(name, str) or not _FIELD.fullmatch(name):
+        msg = f"Filter field {name!r} is not a field name: use letters, digits, '_' or '-', nested with '.'."
+        raise InvalidArgumentError(msg)
     return name if name.startswith(METADATA_PREFIX) or name in (TEXT_KEY, ID_KEY) else METADATA_PREFIX + name
 
 
 def _match(value: Any) -> qm.Match:
-    if value is None or isinstance(value, (float, Mapping)):
+    if not isinstance(value, (str, int, list, tuple, set)):
         kind = "None" if value is None else type(value).__name__
         msg = (
             f"A filter cannot match {kind} values; match a string, integer or bool (use {{'in': [...]}} for "
@@ -41,8 +48,19 @@ def _match(value: Any) -> qm.Match:
         )
         raise InvalidArgumentError(msg)
     if isinstance(value, (list, tuple, set)):
-        return qm.MatchAny(any=list(value))
+        return qm.MatchAny(any=_any_of(value))
     return qm.MatchValue(value=value)
+
+
+def _any_of(values: Any) -> list[Any]:
+    """The values of an ``in`` / ``nin`` match: all strings or all integers (Qdrant's MatchAny)."""
+    items = list(values) if isinstance(values, (list, tuple, set)) else None
+    if not items or not (
+        all(isinstance(v, str) for v in items) or all(isinstance(v, int) and not isinstance(v, bool) for v in items)
+    ):
+        msg = f"A filter list must hold strings only or integers only, at least one; got {values!r}."
+        raise InvalidArgumentError(msg)
+    return items
 
 
 def to_filter(spec: qm.Filter | Mapping[str, Any] | None) -> qm.Filter | None:
@@ -69,16 +87,19 @@ def to_filter(spec: qm.Filter | Mapping[str, Any] | None) -> qm.Filter | None:
                 )
                 raise InvalidArgumentError(msg)
             ranges = {k: v for k, v in value.items() if k in _RANGE_KEYS}
+            if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in ranges.values()):
+                msg = f"Range bounds of {name!r} must be numbers, got {ranges!r}."
+                raise InvalidArgumentError(msg)
             if ranges:
                 must.append(qm.FieldCondition(key=key, range=qm.Range(**ranges)))
             if "eq" in value:
                 must.append(qm.FieldCondition(key=key, match=_match(value["eq"])))
             if "in" in value:
-                must.append(qm.FieldCondition(key=key, match=qm.MatchAny(any=list(value["in"]))))
+                must.append(qm.FieldCondition(key=key, match=qm.MatchAny(any=_any_of(value["in"]))))
             if "ne" in value:
-                must_not.append(qm.FieldCondition(key=key, match=qm.MatchValue(value=value["ne"])))
+                must_not.append(qm.FieldCondition(key=key, match=_match(value["ne"])))
             if "nin" in value:
-                must_not.append(qm.FieldCondition(key=key, match=qm.MatchAny(any=list(value["nin"]))))
+                must_not.append(qm.FieldCondition(key=key, match=qm.MatchAny(any=_any_of(value["nin"]))))
         else:
             must.append(qm.FieldCondition(key=key, match=_match(value)))
     return qm.Filter(must=must or None, must_not=must_not or None)

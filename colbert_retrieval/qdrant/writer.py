@@ -130,7 +130,7 @@ class DocumentWriter:
         show_progress_bar: bool = False,
     ) -> ingest.IngestSummary:
         """Encode and store documents (see ``ColBERTIndex.add``)."""
-        if documents is None or isinstance(documents, (str, bytes, Mapping, Record)):
+        if isinstance(documents, (str, bytes, Mapping, Record)) or not isinstance(documents, Iterable):
             kind = "None" if documents is None else type(documents).__name__
             raise InputTypeError(f"add() takes a list (or iterable) of documents, got one {kind}; wrap it in a list.")
         start = time.perf_counter()

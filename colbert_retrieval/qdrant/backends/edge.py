@@ -187,7 +187,11 @@ class EdgeBackend:
                     "(url=...) for several processes."
                 )
                 raise StoreLockedError(msg) from error
-            raise
+            msg = (
+                f"The embedded store {self.folder} could not be opened ({error}); it may be damaged. Restore the "
+                "folder from a backup, or delete it and index the documents again (ids are deterministic)."
+            )
+            raise StoreFormatError(msg) from error
 
     @property
     def shard(self) -> qe.EdgeShard:
@@ -206,7 +210,14 @@ class EdgeBackend:
         file = self.folder / SETTINGS_FILE
         if not file.exists():
             return None
-        return IndexSettings.from_metadata(json.loads(file.read_text(encoding="utf8")))
+        try:
+            return IndexSettings.from_metadata(json.loads(file.read_text(encoding="utf8")))
+        except (ValueError, TypeError) as error:
+            msg = (
+                f"{file} is damaged ({error}). Restore it from a backup (it holds the model and encoding settings "
+                "of the collection), or delete the folder and index the documents again."
+            )
+            raise StoreFormatError(msg) from error
 
     def create(self, settings: IndexSettings, options: StorageOptions) -> None:
         """Create the collection with these settings."""
