@@ -37,3 +37,13 @@ def test_golden_values(minilm) -> None:
     np.testing.assert_allclose(document[0, :4], [0.0434, 0.1213, 0.0206, 0.0926], atol=2e-4)
     np.testing.assert_allclose(document[3, :4], [-0.0833, -0.0258, 0.0230, 0.0456], atol=2e-4)
     assert abs(float(minilm.similarity([query], [document])[0, 0]) - 6.9418) < 2e-3
+
+
+def test_loading_the_default_model_prints_nothing() -> None:
+    import subprocess
+    import sys
+
+    script = "from colbert_retrieval import default_model; default_model().encode('quiet', is_query=False)"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "" and result.stderr == "", result.stderr

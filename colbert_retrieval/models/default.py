@@ -13,8 +13,11 @@ Examples:
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import string
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -93,6 +96,23 @@ def head_weight(config: DefaultModelConfig) -> torch.Tensor:
     raise InvalidArgumentError(msg)
 
 
+@contextlib.contextmanager
+def _quiet_loading() -> Iterator[None]:
+    """Load the packaged model silently: its conversion notice and weight-loading bar ask nothing of the user."""
+    from transformers.utils import logging as transformers_logging
+
+    notices = logging.getLogger("sentence_transformers.base.model")
+    level, bars = notices.level, transformers_logging.is_progress_bar_enabled()
+    notices.setLevel(logging.ERROR)
+    transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        notices.setLevel(level)
+        if bars:
+            transformers_logging.enable_progress_bar()
+
+
 def build_minilm_colbert(config: DefaultModelConfig, device: str | None = None) -> ColBERT:
     """MiniLM as a ColBERT with the given configuration (deterministic).
 
@@ -103,7 +123,7 @@ def build_minilm_colbert(config: DefaultModelConfig, device: str | None = None) 
     Returns:
         The model.
     """
-    with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
+    with torch.random.fork_rng(devices=[]), warnings.catch_warnings(), _quiet_loading():
         warnings.filterwarnings("ignore", message=".*has no trained ColBERT head")  # replaced just below
         torch.manual_seed(_SEED)  # marker rows added by resize_token_embeddings
         model = ColBERT(
