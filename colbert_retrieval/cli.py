@@ -85,8 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_mode_option(evaluate)
     evaluate.add_argument("--batch-size", type=_positive, default=32)
 
-    info = commands.add_parser("info", help="describe the collection")
+    info = commands.add_parser("info", help="describe the collection (or, with --hardware, this machine)")
     _add_store_options(info)
+    info.add_argument("--hardware", action="store_true", help="device, precision, kernels and stores in use")
 
     migrate = commands.add_parser(
         "migrate", help="copy a collection between stores (embedded <-> server, or out of a 0.1.0 folder)"
@@ -234,6 +235,12 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_info(args: argparse.Namespace) -> int:
     from colbert_retrieval.qdrant.backends import make_backend
 
+    if args.hardware:
+        from colbert_retrieval.hardware import describe
+
+        for key, value in describe().items():
+            print(f"{key + ':':20} {value}")
+        return 0
     _require_store(args)
     backend = make_backend(
         args.collection,

@@ -200,3 +200,10 @@ def test_an_index_left_open_at_exit_prints_nothing(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert "Exception ignored" not in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_info_hardware_names_device_kernels_and_stores(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["info", "--hardware"]) == 0
+    out = capsys.readouterr().out
+    for key in ("device:", "encoding_precision:", "pooling:", "maxsim_dtype:", "stores:", "cpu_flags:"):
+        assert key in out

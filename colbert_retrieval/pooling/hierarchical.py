@@ -45,6 +45,16 @@ CPU_GROUP_DOCS = 4096
 MAX_BLOCK_TOKENS = 4096
 
 
+def compiled_cpu_kernels() -> bool:
+    """Whether the compiled CPU path (numba) is available; without it the CPU runs the torch lockstep path.
+
+    Examples:
+        >>> isinstance(compiled_cpu_kernels(), bool)
+        True
+    """
+    return _cpu.AVAILABLE
+
+
 def check_pooling_arguments(pool_factor: int, protected_tokens: int) -> None:
     """Raise :class:`InvalidArgumentError` unless ``pool_factor`` is an integer >= 1 and ``protected_tokens`` >= 0.
 
