@@ -16,11 +16,19 @@ import numpy as np
 
 from colbert_retrieval.errors import EmptyInputError, InputFormatError, InputTypeError, InvalidArgumentError
 
-__all__ = ["is_nested", "positive_int", "read_jsonl", "read_text_file", "texts_or_raise"]
+__all__ = [
+    "check_unicode",
+    "is_nested",
+    "many",
+    "positive_int",
+    "read_jsonl",
+    "read_text_file",
+    "texts_or_raise",
+]
 
 
-def positive_int(value: Any, name: str, note: str = "") -> int:
-    """``value`` as an int, or :class:`InvalidArgumentError` when it is not an integer >= 1.
+def positive_int(value: Any, name: str, note: str = "", *, minimum: int = 1) -> int:
+    """``value`` as an int, or :class:`InvalidArgumentError` when it is not an integer >= ``minimum``.
 
     Examples:
         >>> positive_int(2, "pool_factor")
@@ -31,10 +39,43 @@ def positive_int(value: Any, name: str, note: str = "") -> int:
         ...     print(error)
         pool_factor must be an integer >= 1 (1 disables pooling), got 0.
     """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        msg = f"{name} must be an integer >= 1{note}, got {value!r}."
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        msg = f"{name} must be an integer >= {minimum}{note}, got {value!r}."
         raise InvalidArgumentError(msg)
     return int(value)
+
+
+def check_unicode(text: str, what: str) -> None:
+    """Raise :class:`InvalidArgumentError` if ``text`` cannot be stored as UTF-8 (it holds a lone surrogate).
+
+    Examples:
+        >>> try:
+        ...     check_unicode("a" + chr(0xD800), "Item [0] of the input")
+        ... except ValueError as error:
+        ...     print(str(error).split(";")[0])
+        Item [0] of the input is not valid Unicode (a lone surrogate at character 1)
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        msg = f"{what} is not valid Unicode (a lone surrogate at character {error.start}); fix or drop the character."
+        raise InvalidArgumentError(msg) from None
+
+
+def many(value: Any, what: str) -> Iterable[Any]:
+    """``value`` if it is a collection of items, else :class:`InputTypeError`.
+
+    One string, bytes, a dict or a scalar is a single item, not a list of them.
+
+    Examples:
+        >>> many(["a", "b"], "ids")
+        ['a', 'b']
+    """
+    if value is None or isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        kind = "None" if value is None else f"a {type(value).__name__}"
+        msg = f"{what} must be a list, got {kind}; wrap a single item in a list."
+        raise InputTypeError(msg)
+    return value
 
 
 def is_nested(sentences: Any) -> bool:
@@ -70,13 +111,7 @@ def texts_or_raise(sentences: Iterable[Any], *, where: str = "") -> list[str]:
         ...     print(str(error).split(";")[0])
         Item [1] of the input is None, not a string
     """
-    if isinstance(sentences, str):
-        sentences = [sentences]
-    if sentences is None or isinstance(sentences, (bytes, Mapping)) or not isinstance(sentences, Iterable):
-        kind = "None" if sentences is None else f"a {type(sentences).__name__}"
-        msg = f"Expected a string or a list of strings, got {kind}; decode bytes and pass the text of dicts."
-        raise InputTypeError(msg)
-    texts = list(sentences)
+    texts = [sentences] if isinstance(sentences, str) else list(many(sentences, "The texts (or one string)"))
     for index, text in enumerate(texts):
         if not isinstance(text, str):
             kind = "None" if text is None else f"of type {type(text).__name__}"
@@ -91,14 +126,7 @@ def texts_or_raise(sentences: Iterable[Any], *, where: str = "") -> list[str]:
                 "text. Drop empty texts before encoding."
             )
             raise EmptyInputError(msg)
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as error:
-            msg = (
-                f"Item {where}[{index}] of the input is not valid Unicode (a lone surrogate at character "
-                f"{error.start}); decode the source with errors='replace' or drop the character."
-            )
-            raise InvalidArgumentError(msg) from None
+        check_unicode(text, f"Item {where}[{index}] of the input")
     return texts
 
 

@@ -144,18 +144,21 @@ def _require_store(args: argparse.Namespace) -> None:
     """Reading commands must not create an empty embedded store where none exists."""
     from colbert_retrieval.qdrant.backends.factory import DEFAULT_PATH
 
-    if args.url is None and args.location is None and not os.path.isdir(args.path or DEFAULT_PATH):
-        path = args.path or DEFAULT_PATH
+    path = args.path or DEFAULT_PATH
+    if args.url is None and args.location is None and not os.path.isdir(path):
         msg = f"No store at {path}; index documents first: colbert-retrieval index FILES --path {path}"
         raise InputNotFoundError(msg)
 
 
 def _filters(items: list[str]) -> dict[str, str]:
+    filters = {}
     for item in items:
-        if "=" not in item or not item.split("=", 1)[0]:
+        key, sign, value = item.partition("=")
+        if not key or not sign:
             msg = f"--filter expects KEY=VALUE (metadata equality), got {item!r}."
             raise InvalidArgumentError(msg)
-    return dict(item.split("=", 1) for item in items)
+        filters[key] = value
+    return filters
 
 
 def _cmd_index(args: argparse.Namespace) -> int:

@@ -18,7 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from colbert_retrieval.errors import EmptyInputError, InputTypeError, InvalidArgumentError
+from colbert_retrieval._inputs import check_unicode, many
+from colbert_retrieval.errors import EmptyInputError, InputTypeError
 
 __all__ = [
     "ID_KEY",
@@ -88,13 +89,7 @@ def to_record(item: Any, position: int | None = None) -> Record:
     if not record.text.strip():
         msg = f"Document{where} has empty text; drop it before indexing (nothing was written for it)."
         raise EmptyInputError(msg)
-    try:
-        record.text.encode("utf-8")
-    except UnicodeEncodeError as error:
-        msg = (
-            f"Document{where} text is not valid Unicode (a lone surrogate at character {error.start}); fix or drop it."
-        )
-        raise InvalidArgumentError(msg) from None
+    check_unicode(record.text, f"Document{where} text")
     check_id(record.id, position)
     check_metadata(record.metadata, position)
     return record
@@ -145,10 +140,7 @@ def check_id(identifier: Any, position: int | None = None) -> None:
     """
     where = f" at position {position}" if position is not None else ""
     if isinstance(identifier, str):
-        try:
-            identifier.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InvalidArgumentError(f"Document id{where} is not valid Unicode (a lone surrogate).") from None
+        check_unicode(identifier, f"Document id{where}")
     if identifier is None or (isinstance(identifier, (str, int)) and not isinstance(identifier, bool)):
         return
     msg = f"Document id{where} is of type {type(identifier).__name__}; use a string or an integer."
@@ -185,10 +177,7 @@ def point_ids(ids: Iterable[str | int], scheme: int = ID_SCHEME) -> list[str]:
         >>> point_ids(["a"]) == [point_id(Record("x", id="a"))]
         True
     """
-    if isinstance(ids, (str, bytes, int, Mapping)) or not isinstance(ids, Iterable):
-        msg = f"ids must be a list of document ids, got a {type(ids).__name__}; wrap a single id in a list."
-        raise InputTypeError(msg)
-    identifiers = list(ids)
+    identifiers = list(many(ids, "ids"))
     for position, identifier in enumerate(identifiers):
         check_id(identifier, position)
     return [point_id(Record(text="-", id=identifier), scheme) for identifier in identifiers]

@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 
 def _check_options(pool_factor: Any, batch_size: Any, precision: Any) -> None:
-    positive_int(pool_factor, "pool_factor", " (1 disables pooling)")
+    pooling.hierarchical.check_pool_factor(pool_factor)
     positive_int(batch_size, "batch_size")
     Precision.parse(precision)
 

@@ -1,10 +1,10 @@
 """Token pooling: shrink a document's multi-vector by merging similar token vectors (Ward clustering).
 
-Rule of this folder: pure tensor maths on token vectors; it imports only ``colbert_retrieval.errors``
-(never the encoder, the index or a framework). Public: :func:`pool_embeddings_hierarchical`,
-:func:`pooled_length` and :class:`TokenPooling` (the same pooling as a sentence-transformers module). The
-compiled CPU kernels (``_ward``, ``_cpu``), the GPU lockstep path (``_lockstep``) and the SciPy reference
-(``_reference``) are private.
+Rule of this folder: pure tensor maths on token vectors; it imports only ``colbert_retrieval.errors`` and
+the shared argument checks (never the encoder, the index or a framework). Public:
+:func:`pool_embeddings_hierarchical`, :func:`pooled_length` and :class:`TokenPooling` (the same pooling as
+a sentence-transformers module). The compiled CPU kernels (``_ward``, ``_cpu``), the GPU lockstep path
+(``_lockstep``) and the SciPy reference (``_reference``) are private.
 
 Examples:
     >>> from colbert_retrieval.pooling import pooled_length

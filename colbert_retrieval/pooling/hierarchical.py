@@ -55,20 +55,24 @@ def compiled_cpu_kernels() -> bool:
     return _cpu.AVAILABLE
 
 
+def check_pool_factor(pool_factor: int) -> int:
+    """``pool_factor`` as an int, or :class:`InvalidArgumentError` unless it is an integer >= 1.
+
+    Examples:
+        >>> check_pool_factor(2)
+        2
+    """
+    return positive_int(pool_factor, "pool_factor", " (1 disables pooling)")
+
+
 def check_pooling_arguments(pool_factor: int, protected_tokens: int) -> None:
     """Raise :class:`InvalidArgumentError` unless ``pool_factor`` is an integer >= 1 and ``protected_tokens`` >= 0.
 
     Examples:
         >>> check_pooling_arguments(2, 1)
     """
-    positive_int(pool_factor, "pool_factor", " (1 disables pooling)")
-    if (
-        isinstance(protected_tokens, bool)
-        or not isinstance(protected_tokens, (int, np.integer))
-        or protected_tokens < 0
-    ):
-        msg = f"protected_tokens must be an integer >= 0, got {protected_tokens!r}."
-        raise InvalidArgumentError(msg)
+    check_pool_factor(pool_factor)
+    positive_int(protected_tokens, "protected_tokens", minimum=0)
 
 
 def pooled_length(n_tokens: int, pool_factor: int, protected_tokens: int = 1) -> int:

@@ -306,7 +306,7 @@ class ColBERTIndex:
             IndexMismatchError: hybrid search on a collection without BM25 vectors.
         """
         self._require_collection()
-        queries = texts_or_raise([queries] if isinstance(queries, str) else queries)
+        queries = texts_or_raise(queries)
         positive_int(k, "k")
         if not queries:
             return []

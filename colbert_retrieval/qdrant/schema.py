@@ -26,10 +26,12 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from colbert_retrieval._inputs import positive_int
+from sentence_transformers.base.modules.dense import Dense
+
 from colbert_retrieval.bm25 import BM25Config
 from colbert_retrieval.errors import IndexMismatchError
 from colbert_retrieval.first_stage import FirstStage, MuveraConfig
+from colbert_retrieval.pooling.hierarchical import check_pool_factor
 from colbert_retrieval.records import ID_SCHEME
 
 __all__ = [
@@ -162,10 +164,9 @@ def check_compatible(
     """
     names = ["model_name", "dim", "first_stage"] + (["pool_factor"] if pool_factor_given else [])
     differences = [(name, getattr(stored, name), getattr(wanted, name)) for name in names]
-    differences += [(f"encoding.{k}", stored.encoding[k], wanted.encoding.get(k)) for k in sorted(stored.encoding)]
+    recorded = sorted(set(stored.encoding) & set(wanted.encoding))
+    differences += [(f"encoding.{k}", stored.encoding[k], wanted.encoding[k]) for k in recorded]
     for name, before, now in differences:
-        if name.startswith("encoding.") and name[9:] not in wanted.encoding:
-            continue
         if before != now:
             msg = (
                 f"Collection {collection!r} was built with {name}={before!r}, but this index uses {name}={now!r}. "
@@ -189,7 +190,7 @@ def settings_for(
     ``bm25`` is a dict of :class:`~colbert_retrieval.bm25.BM25Config` fields, None for the defaults, or False
     for no BM25 vectors.
     """
-    pool_factor = DEFAULT_POOL_FACTOR if pool_factor is None else positive_int(pool_factor, "pool_factor", "")
+    pool_factor = DEFAULT_POOL_FACTOR if pool_factor is None else check_pool_factor(pool_factor)
     dim = model.output_dimension
     kind = FirstStage(first_stage)
     muvera_config = MuveraConfig(dim=dim, **dict(muvera or {})) if kind is FirstStage.MUVERA else None
@@ -226,7 +227,7 @@ def head_fingerprint(model: Any) -> str:
     digest = hashlib.sha256()
     found = False
     for module in model.modules() if hasattr(model, "modules") else ():
-        if type(module).__name__ == "Dense" and hasattr(module, "linear"):
+        if isinstance(module, Dense):
             for tensor in module.linear.state_dict().values():
                 digest.update(tensor.detach().float().cpu().contiguous().numpy().tobytes())
                 found = True

@@ -22,7 +22,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from colbert_retrieval.errors import DimensionMismatchError, InputTypeError
+from colbert_retrieval._inputs import many
+from colbert_retrieval.errors import DimensionMismatchError
 from colbert_retrieval.qdrant import ingest
 from colbert_retrieval.qdrant.backends.base import Backend, PointData
 from colbert_retrieval.qdrant.derived import DerivedVectors
@@ -130,9 +131,7 @@ class DocumentWriter:
         show_progress_bar: bool = False,
     ) -> ingest.IngestSummary:
         """Encode and store documents (see ``ColBERTIndex.add``)."""
-        if isinstance(documents, (str, bytes, Mapping, Record)) or not isinstance(documents, Iterable):
-            kind = "None" if documents is None else type(documents).__name__
-            raise InputTypeError(f"add() takes a list (or iterable) of documents, got one {kind}; wrap it in a list.")
+        many(documents, "add() documents")
         start = time.perf_counter()
         written = skipped = vectors = repooled = 0
         uploader = ingest.Uploader(self._upload)
