@@ -1,86 +1,179 @@
-"""Document encoding throughput of the default model: default fp32 path vs the fast paths (run by hand).
+"""Document encoding of the default model on NFCorpus: every CPU path side by side, PyLate 1.6 as reference.
 
-    python benchmarks/bench_encode.py [--docs 512] [--words 140] [--cpu-docs N]
+    python benchmarks/bench_encode.py ../shared/data/nfcorpus [--docs 512] [--quality]
+        [--pylate-python /path/to/pylate-venv/bin/python]
 
-Synthetic documents (random vocabulary words, about 180 tokens each). Rows, same inputs and run:
-fp32 batches in input order (no length sorting, the naive baseline), fp32 length-sorted (the default),
-bf16 length-sorted (opt-in: ``model.to(torch.bfloat16)``), each with pool_factor 2 pooled on the device.
-On a GPU, adds fp32 and bf16 (SDPA attention, pinned transfers, prefetched tokenisation) rows with larger
-batches, and the GPU bf16 / GPU fp32 ratio. ``--cpu-docs`` times the CPU rows on the first N documents only
-(for large GPU runs). Writes docs/benchmarks/encode.md and encode.png.
+Rows (same documents, one run, interleaved rounds; pool_factor 2, batch 32, length-sorted unless noted):
+fp32 in input order (naive), fp32 (0.1's default), ``inference_precision="auto"`` (the default: bf16 autocast
+on CPUs with native bf16), ONNX Runtime fp32 / dynamic int8, OpenVINO fp32 / bf16 / int8 weight compression
+/ static int8 (calibrated on 300 corpus documents outside the timed ones). ``--pylate-python`` runs PyLate
+1.6's ``encode`` of the same saved model on the same documents in its own environment (PyLate pins
+sentence-transformers 5, see pylate_parity.py). ``--quality`` adds NFCorpus test nDCG@10 per path (whole
+corpus encoded by that path, queries too, exact MaxSim). On a GPU, adds fp32 and bf16 rows with batch 256.
+Writes docs/benchmarks/encode.md and encode.png.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
-import random
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
 
 import torch
-from _common import RESULTS, bar_plot, machine, table, throughputs, write_result
+from _common import RESULTS, bar_plot, machine, table, write_result
 
-from colbert_retrieval import default_model
+from colbert_retrieval import ColBERT, default_model, scores
+from colbert_retrieval.evaluation import load_beir, ndcg_at_k
+from colbert_retrieval.pooling import compile_cpu_kernels
+
+POOL_FACTOR = 2
+NAIVE = "fp32, input order (naive)"
+FP32 = "fp32, length-sorted (0.1 default)"
+AUTO = "auto: bf16 autocast (new default)"
+
+PYLATE_WORKER = r"""
+import json, sys, time
+import torch
+from pylate import models
+folder, docs_file = sys.argv[1], sys.argv[2]
+docs = json.load(open(docs_file))
+model = models.ColBERT(folder, device="cpu")
+model.encode(docs[:32], is_query=False, batch_size=32, pool_factor=2)
+best = float("inf")
+for _ in range(2):
+    start = time.perf_counter()
+    model.encode(docs, is_query=False, batch_size=32, pool_factor=2)
+    best = min(best, time.perf_counter() - start)
+print(json.dumps({"docs_per_s": len(docs) / best, "threads": torch.get_num_threads()}))
+"""
 
 
-def documents(count: int, words: int, vocabulary: list[str]) -> list[str]:
-    rng = random.Random(0)
-    return [" ".join(rng.choices(vocabulary, k=rng.randint(words // 2, words * 3 // 2))) for _ in range(count)]
+def paths(calibration: list[str]) -> dict[str, Callable[[], ColBERT]]:
+    """Name -> builder of the model for each CPU path."""
+    runtime = {
+        FP32: {"inference_precision": "float32"},
+        AUTO: {"inference_precision": "auto"},
+        "ONNX Runtime fp32": {"backend": "onnx", "inference_precision": "float32"},
+        "ONNX Runtime int8 (dynamic)": {"backend": "onnx", "inference_precision": "int8"},
+        "OpenVINO fp32": {"backend": "openvino", "inference_precision": "float32"},
+        "OpenVINO bf16": {"backend": "openvino", "inference_precision": "bfloat16"},
+        "OpenVINO int8 (weights)": {"backend": "openvino", "inference_precision": "int8"},
+        "OpenVINO int8 (static, calibrated)": {
+            "backend": "openvino",
+            "inference_precision": "int8",
+            "backend_options": {"calibration_texts": calibration},
+        },
+    }
+    return {name: (lambda options=options: default_model(device="cpu", **options)) for name, options in runtime.items()}
+
+
+def encode(model: ColBERT, texts: list[str], sort: bool = True, device: str = "cpu", batch_size: int = 32) -> list:
+    options = {"batch_size": batch_size, "pool_factor": POOL_FACTOR, "convert_to_tensor": True, "device": device}
+    if sort:  # one call: encode sorts all texts by length before batching
+        return model.encode_document(texts, **options)
+    # one call per batch: batches in input order, as a loop over encode calls makes them
+    return [
+        e for i in range(0, len(texts), batch_size) for e in model.encode_document(texts[i : i + batch_size], **options)
+    ]
+
+
+def timed_rates(runs: dict[str, Callable[[], object]], count: int, rounds: int = 2) -> dict[str, float]:
+    """Documents per second of each run: interleaved rounds (machine load hits all alike), best round each."""
+    best = dict.fromkeys(runs, float("inf"))
+    for _ in range(rounds):
+        for name, run in runs.items():
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            run()
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return {name: count / seconds for name, seconds in best.items()}
+
+
+def pylate_rate(python: str, model: ColBERT, docs: list[str]) -> float:
+    with tempfile.TemporaryDirectory() as folder:
+        model.save_pretrained(f"{folder}/model")
+        Path(f"{folder}/docs.json").write_text(json.dumps(docs))
+        Path(f"{folder}/worker.py").write_text(PYLATE_WORKER)
+        command = [python, f"{folder}/worker.py", f"{folder}/model", f"{folder}/docs.json"]
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return json.loads(output.strip().splitlines()[-1])["docs_per_s"]
+
+
+def ndcg(model: ColBERT, data, doc_ids: list[str], texts: list[str]) -> float:
+    docs = [torch.as_tensor(e) for e in encode(model, texts)]
+    d, d_mask = scores.pad_embeddings(docs)
+    test = {qid: data.queries[qid] for qid in data.qrels}
+    run = {}
+    for qid, text in test.items():
+        q = torch.as_tensor(model.encode(text, is_query=True))
+        s = scores.colbert_scores(q[None], d, None, d_mask)[0]
+        run[qid] = [doc_ids[i] for i in torch.topk(s, 10).indices.tolist()]
+    return ndcg_at_k(data.qrels, run, 10)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--docs", type=int, default=512)
-    parser.add_argument("--words", type=int, default=140)
-    parser.add_argument("--cpu-docs", type=int, default=None, help="time the CPU rows on the first N documents")
+    parser.add_argument("data", help="BEIR NFCorpus folder")
+    parser.add_argument("--docs", type=int, default=512, help="documents timed")
+    parser.add_argument("--quality", action="store_true", help="NFCorpus test nDCG@10 per path")
+    parser.add_argument("--pylate-python", default=None, help="python of an environment with pylate==1.6.0")
     args = parser.parse_args()
-    model = default_model(device="cpu")
-    vocabulary = [w for w in model.tokenizer.get_vocab() if w.isalpha() and len(w) > 3][:8000]
-    docs = documents(args.docs, args.words, vocabulary)
-    cpu_docs = docs[: args.cpu_docs or len(docs)]
-
-    def run(m, device, batch_size=32, sort=True):
-        texts = docs if device == "cuda" else cpu_docs
-        options = {"batch_size": batch_size, "pool_factor": 2, "convert_to_tensor": True, "device": device}
-        if sort:  # one call: encode sorts all texts by length before batching
-            return lambda: m.encode_document(texts, **options)
-        # one call per batch: batches in input order, as a loop over encode calls makes them
-        return lambda: [
-            e for i in range(0, len(texts), batch_size) for e in m.encode_document(texts[i : i + batch_size], **options)
-        ]
-
-    bf16 = copy.deepcopy(model).to(torch.bfloat16)
-    candidates = {
-        "fp32, input order (naive)": run(model, "cpu", sort=False),
-        "fp32, length-sorted (default)": run(model, "cpu"),
-        "bf16, length-sorted (opt-in)": run(bf16, "cpu"),
-    }
-    sync = frozenset()
+    data = load_beir(args.data)
+    doc_ids = list(data.corpus)
+    texts = [data.corpus[i] for i in doc_ids]
+    docs, calibration = texts[: args.docs], texts[args.docs : args.docs + 300]
+    compile_cpu_kernels(wait=True)
+    builders = paths(calibration)
+    models = {name: build() for name, build in builders.items()}
+    runs: dict[str, Callable[[], object]] = {NAIVE: lambda: encode(models[FP32], docs, sort=False)}
+    runs.update({name: (lambda m=model: encode(m, docs)) for name, model in models.items()})
+    for run in runs.values():
+        run()  # warm-up (exports were built when the models loaded)
+    rates = timed_rates(runs, len(docs))
+    if args.pylate_python:
+        rates["PyLate 1.6 encode (reference, own venv)"] = pylate_rate(args.pylate_python, models[FP32], docs)
     if torch.cuda.is_available():
-        gpu32 = copy.deepcopy(model).to("cuda")
-        gpu16 = copy.deepcopy(model).to("cuda", dtype=torch.bfloat16)
-        candidates["GPU fp32, batch 256"] = run(gpu32, "cuda", batch_size=256)
-        candidates["GPU bf16 + SDPA, batch 256"] = run(gpu16, "cuda", batch_size=256)
-        sync = frozenset({"GPU fp32, batch 256", "GPU bf16 + SDPA, batch 256"})
-    counts = {name: len(cpu_docs) for name in candidates if not name.startswith("GPU")}
-    results = throughputs(candidates, args.docs, repeat=1, sync=sync, counts=counts)
-    rows = [[name, f"{rate:,.1f}", f"{ratio:.2f}x"] for name, rate, ratio in results]
-    names, rates = [r[0] for r in results], [r[1] for r in results]
-    tokens = sum(len(model.tokenizer(d)["input_ids"][:256]) for d in docs) / len(docs)
+        for name, dtype in (
+            ("GPU fp32, batch 256", torch.float32),
+            ("GPU bf16 weights + SDPA, batch 256", torch.bfloat16),
+        ):
+            gpu = default_model(device="cuda", inference_precision="float32").to(dtype=dtype)
+            encode(gpu, docs, device="cuda", batch_size=256)
+            rates.update(timed_rates({name: lambda g=gpu: encode(g, docs, device="cuda", batch_size=256)}, len(docs)))
+    quality: dict[str, float] = {}
+    if args.quality:
+        for name, model in models.items():
+            quality[name] = ndcg(model, data, doc_ids, texts)
+            print(f"{name}: nDCG@10 {quality[name]:.4f}", flush=True)
+    base = rates[FP32]
+    rows = []
+    for name, rate in rates.items():
+        row = [name, f"{rate:,.1f}", f"{rate / base:.2f}x"]
+        if quality:
+            row += [f"{quality[name]:.4f} ({quality[name] - quality[FP32]:+.4f})" if name in quality else "-"]
+        rows.append(row)
+    tokens = sum(len(models[FP32].tokenizer(d)["input_ids"][:256]) for d in docs) / len(docs)
     header = (
-        f"Machine: {machine()}. Default model (MiniLM-L6, 128-d), {args.docs} documents of {tokens:.0f} tokens on "
-        "average (truncated at 256), pool_factor 2, batch 32 on CPU"
-        + (f" (CPU rows on the first {len(cpu_docs)})" if len(cpu_docs) < len(docs) else "")
-        + "; best of 1 run after a warm-up.\n\n"
+        f"Machine: {machine()}; CPU paths on {torch.get_num_threads()} threads. Default model (MiniLM-L6, "
+        f"128-d), the first {len(docs)} NFCorpus documents ({tokens:.0f} tokens on average, truncated at 256), "
+        f"pool_factor {POOL_FACTOR}, batch 32 on CPU; best of 2 interleaved rounds after a warm-up.\n\n"
     )
-    markdown = header + table(["path", "docs/s", "vs naive"], rows)
-    rates_by_name = {name: rate for name, rate, _ in results}
-    if "GPU fp32, batch 256" in rates_by_name:
-        speedup = rates_by_name["GPU bf16 + SDPA, batch 256"] / rates_by_name["GPU fp32, batch 256"]
-        markdown += f"\n\nGPU bf16 + SDPA vs GPU fp32 (same run): {speedup:.2f}x."
+    headers = ["path", "docs/s", "vs fp32 (0.1 default)"] + (["NFCorpus nDCG@10 (vs fp32)"] if quality else [])
+    markdown = header + table(headers, rows)
     print(markdown)
     write_result("encode", markdown)
-    bar_plot(RESULTS / "encode.png", names, rates, "Document encoding throughput", "documents / second")
+    bar_plot(
+        RESULTS / "encode.png", list(rates), list(rates.values()), "Document encoding, NFCorpus", "documents / second"
+    )
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -45,6 +45,15 @@ def _add_store_options(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--url", default=None, help="Qdrant server URL (API key from $QDRANT_API_KEY)")
     parser.add_argument("--model", default=None, help="model name or folder (default: the offline default model)")
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: best available)")
+    parser.add_argument(
+        "--backend", choices=["torch", "onnx", "openvino"], default="torch", help="encoder runtime (default: torch)"
+    )
+    parser.add_argument(
+        "--inference-precision",
+        choices=["auto", "float32", "bfloat16", "float16", "int8"],
+        default="auto",
+        help="encoder precision (default auto: bf16 autocast on CPUs with native bf16, else float32)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -119,7 +128,8 @@ def _add_mode_option(parser: argparse.ArgumentParser) -> None:
 def _model(args: argparse.Namespace) -> Any:
     from colbert_retrieval import load_model
 
-    return load_model(args.model, device=args.device)
+    runtime = {"backend": args.backend, "inference_precision": args.inference_precision}
+    return load_model(args.model, device=args.device, **runtime)
 
 
 def _index(args: argparse.Namespace, model: Any, **kwargs: Any) -> Any:

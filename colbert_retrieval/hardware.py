@@ -43,13 +43,14 @@ def _version(distribution: str) -> str | None:
 
 def describe() -> dict[str, Any]:
     """Device, precision, kernels and stores this process will use, and why."""
+    from colbert_retrieval.models.runtime import resolve_inference_precision
     from colbert_retrieval.pooling.hierarchical import compiled_cpu_kernels
     from colbert_retrieval.scores import compute_dtype_for
 
     cuda = torch.cuda.is_available()
     device = torch.device("cuda" if cuda else "cpu")
     flags = cpu_flags()
-    native_bf16 = any(flag in flags for flag in ("avx512_bf16", "amx_bf16"))
+    missing = 'not installed: pip install "colbert-retrieval[{}]"'
     numba_layer = None
     compiled = compiled_cpu_kernels()
     if compiled:
@@ -65,12 +66,18 @@ def describe() -> dict[str, Any]:
         "cpu_flags": flags,
         "cuda": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if cuda else [],
         "device": f"{device.type} ({'a CUDA GPU was found' if cuda else 'no CUDA GPU'})",
-        "encoding_precision": "float32 (bfloat16 is an opt-in: model.to(torch.bfloat16)"
-        + (", native on this CPU)" if native_bf16 and not cuda else ")"),
+        "encoding_precision": f"{resolve_inference_precision('auto', 'torch', device)}; override with "
+        "ColBERT(..., inference_precision=...)",
+        "backends": {
+            "torch": torch.__version__,
+            "onnx (onnxruntime)": _version("onnxruntime") or missing.format("onnx"),
+            "openvino": _version("openvino") or missing.format("openvino"),
+        },
         "pooling": "batched Ward in torch on the GPU (lockstep)"
         if cuda
         else (
-            f"compiled CPU kernels (numba {_version('numba')}, threading layer {numba_layer})"
+            f"compiled CPU kernels (numba {_version('numba')}, threading layer {numba_layer}; compiled in the "
+            "background at model load when numba's cache is cold, small calls use torch meanwhile)"
             if compiled
             else "torch lockstep on the CPU (numba missing)"
         ),

@@ -136,6 +136,17 @@ def test_cli_argument_errors_are_one_line(
     assert status == 2 and expected in line, line
 
 
+def test_cli_encodes_on_another_backend(corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = str(tmp_path / "store")
+    runtime = ["--backend", "onnx", "--inference-precision", "float32"]
+    assert main(["index", str(corpus / "pooling.txt"), "--path", store, *runtime]) == 0
+    capsys.readouterr()
+    assert main(["search", "token pooling", "--path", store, *runtime]) == 0
+    assert "pooling.txt" in capsys.readouterr().out
+    status, line = _run(["search", "q", "--path", store, "--backend", "torch", "--inference-precision", "int8"], capsys)
+    assert status == 2 and "backend='onnx' or 'openvino'" in line, line
+
+
 def test_cli_batch_size_zero_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["index", "x.txt", "--batch-size", "0"])
@@ -205,5 +216,8 @@ def test_an_index_left_open_at_exit_prints_nothing(tmp_path: Path) -> None:
 def test_info_hardware_names_device_kernels_and_stores(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["info", "--hardware"]) == 0
     out = capsys.readouterr().out
-    for key in ("device:", "encoding_precision:", "pooling:", "maxsim_dtype:", "stores:", "cpu_flags:"):
+    for key in ("device:", "encoding_precision:", "backends:", "pooling:", "maxsim_dtype:", "stores:", "cpu_flags:"):
         assert key in out
+    from colbert_retrieval.models.runtime import cpu_has_native_bf16
+
+    assert ("bfloat16 (auto: native bf16 on this CPU)" in out) == cpu_has_native_bf16()

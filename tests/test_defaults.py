@@ -5,6 +5,7 @@ import string
 import numpy as np
 import torch
 
+from colbert_retrieval import default_model
 from colbert_retrieval.models.default import SHIPPED, build_minilm_colbert
 
 
@@ -30,13 +31,18 @@ def test_default_model_is_identical_on_every_build(minilm) -> None:
     np.testing.assert_array_equal(again.encode(text, is_query=False), minilm.encode(text, is_query=False))
 
 
-def test_golden_values(minilm) -> None:
+def test_golden_values() -> None:
+    minilm = default_model(device="cpu", inference_precision="float32")
     document = minilm.encode("Scurvy is caused by a lack of vitamin C.", is_query=False)
     query = minilm.encode("what causes scurvy?")
     assert document.shape == (13, 128) and query.shape == (8, 128)
     np.testing.assert_allclose(document[0, :4], [0.0434, 0.1213, 0.0206, 0.0926], atol=2e-4)
     np.testing.assert_allclose(document[3, :4], [-0.0833, -0.0258, 0.0230, 0.0456], atol=2e-4)
     assert abs(float(minilm.similarity([query], [document])[0, 0]) - 6.9418) < 2e-3
+    fast = default_model(device="cpu", inference_precision="bfloat16")  # the auto path on bf16 CPUs
+    np.testing.assert_allclose(
+        fast.encode("Scurvy is caused by a lack of vitamin C.", is_query=False), document, atol=1e-2
+    )
 
 
 def test_loading_the_default_model_prints_nothing() -> None:

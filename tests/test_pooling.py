@@ -6,7 +6,7 @@ import torch
 from scipy.cluster import hierarchy
 from scipy.spatial.distance import pdist
 
-from colbert_retrieval.pooling import pool_embeddings_hierarchical, pooled_length
+from colbert_retrieval.pooling import compile_cpu_kernels, pool_embeddings_hierarchical, pooled_length
 
 
 def unit_vectors(n: int, dim: int, seed: int) -> torch.Tensor:
@@ -186,12 +186,40 @@ def test_lockstep_torch_path_gives_the_compiled_path_vectors_in_the_same_order(m
 
     rng = np.random.default_rng(5)
     docs = [unit_vectors(int(n), 32, seed=int(n) + 3) for n in rng.integers(2, 90, size=25)]
+    assert compile_cpu_kernels(wait=True)
     compiled = pool_embeddings_hierarchical(docs, 2)
     monkeypatch.setattr(_cpu, "AVAILABLE", False)
     lockstep = pool_embeddings_hierarchical(docs, 2)
     for a, b in zip(compiled, lockstep):
         assert a.shape == b.shape
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
+
+
+def test_small_calls_take_the_torch_path_while_the_kernels_compile(monkeypatch) -> None:
+    """Cold start: until the background compile is done, small calls do not wait for it; large ones do."""
+    from colbert_retrieval.pooling import _cpu, hierarchical
+
+    docs = [unit_vectors(n, 16, seed=n) for n in (5, 30, 64)]
+    assert compile_cpu_kernels(wait=True)
+    compiled = pool_embeddings_hierarchical(docs, 2)
+    waits: list[bool] = []
+    calls: list[int] = []
+    monkeypatch.setattr(_cpu, "ready", lambda: False)
+    monkeypatch.setattr(_cpu, "warm_up", lambda wait=False: waits.append(wait) or wait)
+
+    def kernel_called(docs: list, *args: object) -> None:
+        calls.append(len(docs))
+        raise AssertionError("the compiled kernel was called")
+
+    monkeypatch.setattr(_cpu, "pool_batch", kernel_called)
+    cold = pool_embeddings_hierarchical(docs, 2)
+    assert waits == [False] and calls == []  # started the compile, did not wait, did not call the kernels
+    for a, b in zip(compiled, cold):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
+    monkeypatch.setattr(hierarchical, "NO_JIT_MAX_DOCS", 2)
+    with pytest.raises(AssertionError):  # more documents than NO_JIT_MAX_DOCS: waits, then uses the kernels
+        pool_embeddings_hierarchical(docs, 2)
+    assert waits == [False, True] and calls == [3]
 
 
 def test_compiled_nn_chain_has_scipys_merge_heights_to_the_last_bit() -> None:

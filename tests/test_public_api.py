@@ -52,7 +52,13 @@ def test_submodule_all_is_frozen() -> None:
     from colbert_retrieval import testing
 
     assert testing.__all__ == ["SAMPLE_QUERY", "SAMPLE_TEXTS", "shared_model"]
-    assert sorted(pooling.__all__) == ["METHODS", "TokenPooling", "pool_embeddings_hierarchical", "pooled_length"]
+    assert sorted(pooling.__all__) == [
+        "METHODS",
+        "TokenPooling",
+        "compile_cpu_kernels",
+        "pool_embeddings_hierarchical",
+        "pooled_length",
+    ]
     assert sorted(quantization.__all__) == ["Precision", "quantize"]
     assert sorted(evaluation.__all__) == ["BeirDataset", "load_beir", "mrr_at_k", "ndcg_at_k", "recall_at_k"]
     assert sorted(errors.__all__) == sorted(

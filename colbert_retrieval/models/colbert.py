@@ -20,7 +20,6 @@ from typing import Any, Literal
 
 import torch
 from sentence_transformers import MultiVectorEncoder
-from sentence_transformers.base.modules import Normalize
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
@@ -38,6 +37,7 @@ from colbert_retrieval.models._encoding import (
 from colbert_retrieval.models._scoring import ScoringMixin
 from colbert_retrieval.models._settings import ColBERTSettings, apply_settings
 from colbert_retrieval.models._tokenization import TokenizationMixin
+from colbert_retrieval.models.runtime import RuntimeMixin
 from colbert_retrieval.quantization import Precision
 
 __all__ = ["ColBERT"]
@@ -51,7 +51,7 @@ def _check_options(pool_factor: Any, batch_size: Any, precision: Any) -> None:
     Precision.parse(precision)
 
 
-class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, MultiVectorEncoder):
+class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, MultiVectorEncoder):
     """A ColBERT late-interaction encoder with the constructor and ``encode`` of ``pylate.models.ColBERT``.
 
     It loads PyLate 1.x folders, Stanford ColBERT checkpoints (``artifact.metadata``, ``linear`` weights,
@@ -93,6 +93,11 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, MultiVectorEncod
         model_card_data: model card metadata.
         do_query_expansion: pad queries to ``query_length`` with ``[MASK]`` expansion tokens (True).
         window_stride: body tokens between window starts when ``truncation=False`` (3/4 of a window).
+        backend: runtime of the transformer: ``"torch"`` (default), ``"onnx"`` (``colbert-retrieval[onnx]``) or
+            ``"openvino"`` (``colbert-retrieval[openvino]``); exported on first use, reused afterwards.
+        inference_precision: ``"auto"`` (bf16 autocast on CPUs with native bf16, else float32), ``"float32"``,
+            ``"bfloat16"``, ``"float16"`` or ``"int8"`` (ONNX / OpenVINO); see ``resolved_inference_precision``.
+        backend_options: ``export_dir``, ``calibration_texts`` (OpenVINO static int8), ``provider``, ``threads``.
 
     Raises:
         ModelNotAvailableError: the model is neither local, nor cached, nor reachable on the hub.
@@ -137,6 +142,9 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, MultiVectorEncod
         *,
         do_query_expansion: bool | None = None,
         window_stride: int | None = None,
+        backend: Literal["torch", "onnx", "openvino"] = "torch",
+        inference_precision: str = "auto",
+        backend_options: dict[str, Any] | None = None,
     ) -> None:
         if use_auth_token is not None:
             warnings.warn("`use_auth_token` is deprecated; pass `token` instead.", DeprecationWarning, stacklevel=2)
@@ -194,18 +202,10 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, MultiVectorEncod
         self.window_stride = window_stride
         if device is not None:
             self.to(device)
+        self._setup_runtime(backend, inference_precision, backend_options)
+        pooling.compile_cpu_kernels(wait=False)  # cold numba cache: compiles in the background meanwhile
 
     # ----------------------------------------------------------------- forward pass
-    def _forward(self, features: dict[str, Any], task: str, normalize: bool) -> dict[str, Any]:
-        if normalize:
-            return self(features, task=task)
-        for module in self:  # every module but the token-level Normalize
-            if isinstance(module, Normalize):
-                continue
-            wants_task = "task" in getattr(module, "forward_kwargs", set())
-            features = module(features, task=task) if wants_task else module(features)
-        return features
-
     def _inference(
         self,
         inputs: list[str],

@@ -19,6 +19,7 @@ import string
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -32,6 +33,7 @@ __all__ = [
     "default_model",
     "head_weight",
     "minilm_path",
+    "RUNTIME_OPTIONS",
 ]
 
 DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2 (colbert-retrieval default)"
@@ -57,6 +59,8 @@ class DefaultModelConfig:
 #: query expansion (untrained expansion vectors swamp short queries), punctuation skiplist, 256-token documents.
 #: NFCorpus nDCG@10 0.3487 (0.3466 at pool_factor 2) at a third of the storage of the 384-d vectors (0.3576).
 SHIPPED = DefaultModelConfig(head="orthogonal", dim=128, document_length=256)
+#: Constructor arguments that also apply to the default model (how it runs, not what it computes).
+RUNTIME_OPTIONS = ("backend", "inference_precision", "backend_options")
 
 
 def minilm_path() -> str:
@@ -113,12 +117,13 @@ def _quiet_loading() -> Iterator[None]:
             transformers_logging.enable_progress_bar()
 
 
-def build_minilm_colbert(config: DefaultModelConfig, device: str | None = None) -> ColBERT:
+def build_minilm_colbert(config: DefaultModelConfig, device: str | None = None, **runtime: Any) -> ColBERT:
     """MiniLM as a ColBERT with the given configuration (deterministic).
 
     Args:
         config: head, dimension, markers, query expansion, skiplist and lengths.
         device: where to put the model.
+        **runtime: ``backend``, ``inference_precision``, ``backend_options`` (see :class:`ColBERT`).
 
     Returns:
         The model.
@@ -137,6 +142,7 @@ def build_minilm_colbert(config: DefaultModelConfig, device: str | None = None) 
             document_length=config.document_length,
             skiplist_words=list(string.punctuation) if config.skiplist else [],
             local_files_only=True,
+            **runtime,
         )
     dense = next(m for m in model if isinstance(m, torch.nn.Module) and hasattr(m, "linear"))
     with torch.no_grad():
@@ -148,13 +154,23 @@ def build_minilm_colbert(config: DefaultModelConfig, device: str | None = None) 
     return model
 
 
-def default_model(device: str | None = None) -> ColBERT:
+def default_model(
+    device: str | None = None,
+    *,
+    backend: str = "torch",
+    inference_precision: str = "auto",
+    backend_options: dict[str, Any] | None = None,
+) -> ColBERT:
     """The offline default ColBERT model (all-MiniLM-L6-v2, configured by measurement).
 
     Args:
         device: ``"cpu"``, ``"cuda"``, ... (None: CPU).
+        backend: ``"torch"``, ``"onnx"`` or ``"openvino"`` (see :class:`ColBERT`).
+        inference_precision: ``"auto"``, ``"float32"``, ``"bfloat16"``, ``"float16"`` or ``"int8"``.
+        backend_options: options of the ONNX / OpenVINO runtime.
 
     Returns:
         A new model instance.
     """
-    return build_minilm_colbert(SHIPPED, device=device)
+    runtime = {"backend": backend, "inference_precision": inference_precision, "backend_options": backend_options}
+    return build_minilm_colbert(SHIPPED, device=device, **runtime)

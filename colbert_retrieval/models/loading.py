@@ -19,7 +19,7 @@ import torch
 
 from colbert_retrieval.errors import InputTypeError, InvalidArgumentError
 from colbert_retrieval.models.colbert import ColBERT
-from colbert_retrieval.models.default import default_model
+from colbert_retrieval.models.default import RUNTIME_OPTIONS, default_model
 
 __all__ = ["check_device", "load_model"]
 
@@ -53,7 +53,8 @@ def load_model(
             (loaded with ``ColBERT(model, device=device, **kwargs)``), or None for :func:`default_model`.
         device: where to put the model (None: the model's own / the best available).
         **kwargs: more ``ColBERT`` constructor arguments for a name or folder (``revision``, ``token``,
-            ``local_files_only``, ``trust_remote_code``, ``document_length``, ...).
+            ``local_files_only``, ``trust_remote_code``, ``document_length``, ...); for the default model
+            only the runtime options (``backend``, ``inference_precision``, ``backend_options``).
 
     Returns:
         The model.
@@ -70,10 +71,13 @@ def load_model(
             raise InputTypeError(msg)
         return model.to(device) if device else model
     if model is None:
-        if kwargs:
-            msg = f"Constructor arguments {sorted(kwargs)} need a model name or folder; the default is fixed."
+        if fixed := sorted(set(kwargs) - set(RUNTIME_OPTIONS)):
+            msg = (
+                f"Constructor arguments {fixed} need a model name or folder; the default is fixed "
+                f"(only {list(RUNTIME_OPTIONS)} apply to it)."
+            )
             raise InputTypeError(msg)
-        return default_model(device=device)
+        return default_model(device=device, **kwargs)
     if isinstance(model, (str, PathLike)):
         return ColBERT(str(model), device=device, **kwargs)
     msg = f"model must be a colbert_retrieval.ColBERT, a model name or folder, or None; got {type(model).__name__}."

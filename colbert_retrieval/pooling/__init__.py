@@ -2,9 +2,10 @@
 
 Rule of this folder: pure tensor maths on token vectors; it imports only ``colbert_retrieval.errors`` and
 the shared argument checks (never the encoder, the index or a framework). Public:
-:func:`pool_embeddings_hierarchical`, :func:`pooled_length` and :class:`TokenPooling` (the same pooling as
-a sentence-transformers module). The compiled CPU kernels (``_ward``, ``_cpu``), the GPU lockstep path
-(``_lockstep``) and the SciPy reference (``_reference``) are private.
+:func:`pool_embeddings_hierarchical`, :func:`pooled_length`, :func:`compile_cpu_kernels` and
+:class:`TokenPooling` (the same pooling as a sentence-transformers module). The compiled CPU kernels
+(``_ward``, ``_cpu``), the GPU lockstep path (``_lockstep``) and the SciPy reference (``_reference``) are
+private.
 
 Examples:
     >>> from colbert_retrieval.pooling import pooled_length
@@ -14,10 +15,15 @@ Examples:
 
 from __future__ import annotations
 
-from colbert_retrieval.pooling.hierarchical import METHODS, pool_embeddings_hierarchical, pooled_length
+from colbert_retrieval.pooling.hierarchical import (
+    METHODS,
+    compile_cpu_kernels,
+    pool_embeddings_hierarchical,
+    pooled_length,
+)
 from colbert_retrieval.pooling.module import TokenPooling
 
-__all__ = ["METHODS", "TokenPooling", "pool_embeddings_hierarchical", "pooled_length"]
+__all__ = ["METHODS", "TokenPooling", "compile_cpu_kernels", "pool_embeddings_hierarchical", "pooled_length"]
 
 
 def __getattr__(name: str) -> object:

@@ -10,6 +10,8 @@ Two paths give the same clusters (exact distance ties aside):
 - ``method="batched"`` (default): many documents at once. On the CPU, SciPy's nearest-neighbour-chain Ward
   compiled with numba runs the documents in parallel threads (:mod:`._cpu`); on a GPU, all documents of a
   length group merge in lockstep (:mod:`._lockstep`). Clusters come in the order of their first token.
+  While the CPU kernels compile in the background (the first seconds of a process whose numba cache is
+  cold), calls of at most :data:`NO_JIT_MAX_DOCS` documents take the lockstep path instead of waiting.
 - ``method="scipy"``: one SciPy call per document (PyLate's algorithm; clusters in SciPy's label order).
 
 Examples:
@@ -34,7 +36,7 @@ from colbert_retrieval.errors import DimensionMismatchError, InvalidArgumentErro
 from colbert_retrieval.pooling import _cpu, _lockstep
 from colbert_retrieval.pooling._reference import pool_reference
 
-__all__ = ["METHODS", "pool_embeddings_hierarchical", "pooled_length"]
+__all__ = ["METHODS", "compile_cpu_kernels", "pool_embeddings_hierarchical", "pooled_length"]
 
 #: ``batched``: many documents at once on their device (default); ``scipy``: one SciPy call per document.
 METHODS = ("batched", "scipy")
@@ -43,6 +45,9 @@ CPU_GROUP_DOCS = 4096
 #: Longest run of vectors clustered together. Ward needs an ``n x n`` float64 matrix, so a 66k-token
 #: document would need 35 GB; longer documents are pooled block by block (4,096 vectors: 128 MiB per block).
 MAX_BLOCK_TOKENS = 4096
+#: While the compiled CPU kernels are not loaded yet, calls with at most this many documents to pool use the
+#: torch lockstep path (no JIT) instead of waiting for the compile; larger calls wait for it.
+NO_JIT_MAX_DOCS = 512
 
 
 def compiled_cpu_kernels() -> bool:
@@ -53,6 +58,30 @@ def compiled_cpu_kernels() -> bool:
         True
     """
     return _cpu.AVAILABLE
+
+
+def compile_cpu_kernels(wait: bool = True) -> bool:
+    """Compile (or load from numba's on-disk cache) the CPU pooling kernels; encoders start this at load.
+
+    Args:
+        wait: block until they are ready (benchmarks do, before timing); False starts a background thread.
+
+    Returns:
+        Whether the kernels are ready (False without numba: the torch path is used).
+
+    Examples:
+        >>> compile_cpu_kernels() == compiled_cpu_kernels()
+        True
+    """
+    return _cpu.warm_up(wait=wait)
+
+
+def _use_compiled(device: torch.device, n_docs: int) -> bool:
+    if device.type != "cpu" or not _cpu.AVAILABLE:
+        return False
+    if _cpu.ready():
+        return True
+    return _cpu.warm_up(wait=n_docs > NO_JIT_MAX_DOCS)
 
 
 def check_pool_factor(pool_factor: int) -> int:
@@ -147,7 +176,7 @@ def _pool_batched(documents_embeddings: Sequence[Tensor], pool_factor: int, prot
         else:
             by_device.setdefault(embedding.device, []).append(position)
     for device, positions in by_device.items():
-        compiled = device.type == "cpu" and _cpu.AVAILABLE
+        compiled = _use_compiled(device, len(positions))
         budget = 2**62 if compiled else _lockstep.lockstep_budget(device)
         max_docs = CPU_GROUP_DOCS if compiled else len(positions)
         lengths = [documents_embeddings[p].shape[0] - protected_tokens for p in positions]

@@ -78,7 +78,7 @@ def test_save_load_round_trip_and_multivectorencoder(tiny_colbert: ColBERT, tmp_
     config = json.loads((tmp_path / "saved" / "config_sentence_transformers.json").read_text())
     assert config["query_prefix"] == "[Q] " and config["query_length"] == 12
     assert config["do_query_expansion"] is True and config["similarity_fn_name"] == "maxsim"
-    again = models.ColBERT(str(tmp_path / "saved"), device="cpu")
+    again = models.ColBERT(str(tmp_path / "saved"), device="cpu", inference_precision="float32")
     for a, b in zip(queries + documents, again.encode(texts) + again.encode(texts, is_query=False)):
         np.testing.assert_allclose(a, b, atol=1e-6)
     mve = MultiVectorEncoder(str(tmp_path / "saved"), device="cpu")

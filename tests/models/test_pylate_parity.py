@@ -22,7 +22,7 @@ def sort_rows(a: np.ndarray) -> np.ndarray:
 
 def test_unpooled_and_pooled_embeddings_equal_pylate(pylate_tiny_dir: Path) -> None:
     reference = np.load(pylate_tiny_dir / "pylate_embeddings.npz")
-    model = ColBERT(str(pylate_tiny_dir), device="cpu")
+    model = ColBERT(str(pylate_tiny_dir), device="cpu", inference_precision="float32")  # PyLate runs float32
     queries = model.encode(QUERIES, is_query=True)
     documents = model.encode(DOCUMENTS, is_query=False)
     pooled = model.encode(DOCUMENTS, is_query=False, pool_factor=2)
