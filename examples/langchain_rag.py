@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 
 from langchain_classic.retrievers import ContextualCompressionRetriever
-from langchain_colbert_retrieval import ColBERTReranker, ColBERTVectorStore
+from langchain_colbert_retrieval import ColBERTRerank, ColBERTVectorStore
 from langchain_core.documents import Document
 from langchain_core.language_models import BaseChatModel
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
@@ -48,7 +48,7 @@ def format_documents(documents: list[Document]) -> str:
 def build_chain(llm: BaseChatModel, store: ColBERTVectorStore) -> tuple[Runnable, Runnable]:
     """Retriever (vector store search + ColBERT rerank) and the RAG chain around a chat model."""
     retriever = ContextualCompressionRetriever(
-        base_compressor=ColBERTReranker(model=store.index.model, top_n=2),
+        base_compressor=ColBERTRerank(model=store.index.model, top_n=2),
         base_retriever=store.as_retriever(search_kwargs={"k": 4}),
     )
     chain = (

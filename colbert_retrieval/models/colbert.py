@@ -149,6 +149,7 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, Mu
         if use_auth_token is not None:
             warnings.warn("`use_auth_token` is deprecated; pass `token` instead.", DeprecationWarning, stacklevel=2)
             token = token if token is not None else use_auth_token
+        pooling.compile_cpu_kernels(wait=False)  # a cold numba cache compiles in the background while we load
         self._fresh_head = False
         user_prompts = dict(prompts or {})
         try:
@@ -203,7 +204,6 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, Mu
         if device is not None:
             self.to(device)
         self._setup_runtime(backend, inference_precision, backend_options)
-        pooling.compile_cpu_kernels(wait=False)  # cold numba cache: compiles in the background meanwhile
 
     # ----------------------------------------------------------------- forward pass
     def _inference(

@@ -6,8 +6,8 @@ documents are read where they are (a numba typed list of views), and the pooled 
 come back as one array. Thread ``t`` of ``T`` takes documents ``t, t + T, ...`` (the kernel releases the GIL),
 so no ``parallel=True`` kernel has to be compiled: a cold start compiles in about 3 s instead of 10 s.
 
-The first compile happens in a background thread (:func:`warm_up`, started when an encoder is built);
-until it is done, :func:`ready` is False and callers pool small inputs with the torch path instead.
+The first compile happens in a low-priority background thread (:func:`warm_up`, started when an encoder is
+built); until it is done, :func:`ready` is False and callers pool small inputs with the torch path instead.
 
 Examples:
     >>> import numpy as np
@@ -19,6 +19,7 @@ Examples:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -76,6 +77,9 @@ def _executor() -> ThreadPoolExecutor:
 
 
 def _compile() -> None:
+    if hasattr(os, "setpriority"):  # Linux: a thread's own priority; the encoder's threads go first
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
     docs = [np.eye(4, 3, dtype=np.float32)[[0, 1, 1, 2]]]
     pool_batch(docs, pool_factor=2, protected=1)
     _READY.set()
@@ -95,7 +99,8 @@ def warm_up(wait: bool = False) -> bool:
         return False
     with _THREADS_LOCK:
         if _WARMING is None:
-            # Not a daemon: a compile cut off at interpreter exit would leave numba's cache half written.
+            # Not a daemon: the first process of a fresh install finishes the compile before it exits, so its
+            # numba cache is written and later processes load the kernels in a fraction of a second.
             _WARMING = threading.Thread(target=_compile, name="colbert-pooling-compile")
             _WARMING.start()
         thread = _WARMING

@@ -26,23 +26,24 @@ from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
 from colbert_retrieval._inputs import positive_int, texts_or_raise
-from colbert_retrieval.errors import CollectionNotFoundError, DocumentNotFoundError, InvalidArgumentError
+from colbert_retrieval.errors import CollectionNotFoundError
 from colbert_retrieval.models.colbert import ColBERT
 from colbert_retrieval.qdrant import ingest
 from colbert_retrieval.qdrant.backends import Backend, ServerBackend
 from colbert_retrieval.qdrant.backends.base import open_collection
 from colbert_retrieval.qdrant.backends.factory import make_backend
-from colbert_retrieval.qdrant.filters import require_condition, to_filter
+from colbert_retrieval.qdrant.filters import to_filter
 from colbert_retrieval.qdrant.schema import StorageOptions, settings_for
 from colbert_retrieval.qdrant.search import SearchConfig, SearchMode
-from colbert_retrieval.qdrant.searcher import Searcher, SearchHit, to_hit
+from colbert_retrieval.qdrant.searcher import Searcher, SearchHit
+from colbert_retrieval.qdrant.stored import StoredDocuments
 from colbert_retrieval.qdrant.writer import DocumentWriter
-from colbert_retrieval.records import METADATA_KEY, Record, point_ids
+from colbert_retrieval.records import Record
 
 __all__ = ["ColBERTIndex"]
 
 
-class ColBERTIndex:
+class ColBERTIndex(StoredDocuments):
     """A Qdrant collection of ColBERT documents: idempotent, resumable ingest; exact, two-stage and hybrid search.
 
     Args:
@@ -351,50 +352,3 @@ class ColBERTIndex:
     async def asearch_batch(self, queries: Sequence[str], k: int = 10, **kwargs: Any) -> list[list[SearchHit]]:
         """Async :meth:`search_batch`."""
         return await asyncio.to_thread(self.search_batch, queries, k, **kwargs)
-
-    # ------------------------------------------------------------------ CRUD
-    def _point_ids(self, ids: Iterable[str | int]) -> list[str]:
-        return point_ids(ids, self.settings.id_scheme)
-
-    def get(self, ids: Iterable[str | int]) -> list[SearchHit]:
-        """Stored documents by user id (missing ids are left out)."""
-        self._require_collection()
-        return [to_hit(p) for p in self._backend.retrieve(self._point_ids(ids))]
-
-    def update(self, id: str | int, *, text: str | None = None, metadata: Mapping[str, Any] | None = None) -> None:
-        """Replace a document's text (re-encoded) and/or its metadata.
-
-        Raises:
-            KeyError: no document has this id.
-        """
-        current = self.get([id])
-        if not current:
-            msg = f"No document with id {id!r} in collection {self.collection!r}."
-            raise DocumentNotFoundError(msg)
-        if text is not None:
-            record = Record(text=text, id=id, metadata=dict(metadata if metadata is not None else current[0].metadata))
-            self.add([record], overwrite=True)
-        elif metadata is not None:
-            self._backend.set_payload(self._point_ids([id]), {METADATA_KEY: dict(metadata)})
-
-    def delete(
-        self,
-        ids: Iterable[str | int] | None = None,
-        *,
-        filter: qm.Filter | Mapping[str, Any] | None = None,
-    ) -> None:
-        """Delete documents by user id or by filter (one of the two is required)."""
-        self._require_collection()
-        if ids is None and filter is None:
-            msg = "delete() needs ids or a filter; to drop everything, delete the collection."
-            raise InvalidArgumentError(msg)
-        if ids is not None:
-            self._backend.delete(self._point_ids(ids))
-        else:
-            self._backend.delete_where(require_condition(to_filter(filter)))
-        self._searcher.forget_count()
-
-    def count(self, filter: qm.Filter | Mapping[str, Any] | None = None) -> int:
-        """Number of stored documents (matching ``filter``)."""
-        self._require_collection()
-        return self._backend.count(to_filter(filter))

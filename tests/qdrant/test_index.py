@@ -233,6 +233,22 @@ def test_get_update_delete_count(index: ColBERTIndex) -> None:
         index.search("x", filter={"year": {"between": [1, 2]}})
 
 
+def test_documents_pages_through_a_filter_and_clear_keeps_the_collection(index: ColBERTIndex) -> None:
+    index.add(DOCS)
+    assert sorted(h.id for h in index.documents()) == sorted(d["id"] for d in DOCS)
+    health = list(index.documents(filter={"topic": "health"}, page_size=1))  # three pages of one
+    assert sorted(h.id for h in health) == ["diet", "scurvy", "statins"]
+    assert all(h.metadata["topic"] == "health" and h.text for h in health)
+    assert list(index.documents(filter={"topic": "none"})) == []
+    with pytest.raises(ValueError, match="page_size"):
+        list(index.documents(page_size=0))
+    settings = index.settings
+    index.clear()
+    assert index.count() == 0 and list(index.documents()) == [] and index.search("scurvy") == []
+    index.add(DOCS[:1])  # same collection, same settings
+    assert index.settings == settings and [h.id for h in index.search("scurvy", k=1)] == ["scurvy"]
+
+
 def test_empty_collection_and_bad_documents(index: ColBERTIndex) -> None:
     for mode in ("exact", "colbert", "hybrid"):
         assert index.search("anything", mode=mode) == []

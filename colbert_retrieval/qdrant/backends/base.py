@@ -146,9 +146,9 @@ class Backend(Protocol):
         ...
 
     def scroll(
-        self, offset: str | None, limit: int, *, with_vectors: bool = False
+        self, offset: str | None, limit: int, *, with_vectors: bool = False, filter: Any = None
     ) -> tuple[list[StoredPoint], str | None]:
-        """A page of points in id order and the offset of the next page (None at the end)."""
+        """A page of points (matching ``filter``) in id order, and the next page's offset (None at the end)."""
         ...
 
     def optimize(self, *, wait: bool = True) -> None:

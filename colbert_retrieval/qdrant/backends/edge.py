@@ -361,12 +361,13 @@ class EdgeBackend:
         return self.shard.count(qe.CountRequest(filter=to_edge_filter(filter), exact=True))
 
     def scroll(
-        self, offset: str | None, limit: int, *, with_vectors: bool = False
+        self, offset: str | None, limit: int, *, with_vectors: bool = False, filter: qm.Filter | None = None
     ) -> tuple[list[StoredPoint], str | None]:
-        """A page of points and the offset of the next page (None at the end)."""
+        """A page of points (matching ``filter``) and the offset of the next page (None at the end)."""
         request = qe.ScrollRequest(
             offset=_native_id(offset) if offset is not None else None,
             limit=limit,
+            filter=to_edge_filter(filter),
             with_payload=True,
             with_vector=with_vectors,
         )

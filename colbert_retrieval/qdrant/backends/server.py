@@ -275,11 +275,12 @@ class ServerBackend:
         return self._calls.count(self.collection, count_filter=filter, exact=True).count
 
     def scroll(
-        self, offset: str | None, limit: int, *, with_vectors: bool = False
+        self, offset: str | None, limit: int, *, with_vectors: bool = False, filter: qm.Filter | None = None
     ) -> tuple[list[StoredPoint], str | None]:
-        """A page of points and the offset of the next page (None at the end)."""
+        """A page of points (matching ``filter``) and the offset of the next page (None at the end)."""
         points, next_offset = self._calls.scroll(
             self.collection,
+            scroll_filter=filter,
             offset=offset,
             limit=limit,
             with_payload=True,

@@ -1,4 +1,4 @@
-"""``ColBERTReranker``: rerank any retriever's documents with ColBERT MaxSim."""
+"""``ColBERTRerank``: rerank any retriever's documents with ColBERT MaxSim."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from pydantic import ConfigDict, PrivateAttr
 
 from colbert_retrieval import ColBERT, load_model, rank
 
-__all__ = ["RERANK_SCORE_KEY", "ColBERTReranker"]
+__all__ = ["RERANK_SCORE_KEY", "ColBERTRerank"]
 
 #: Metadata key of the MaxSim score on reranked documents (LangChain rerankers' convention).
 RERANK_SCORE_KEY = "relevance_score"
 
 
-class ColBERTReranker(BaseDocumentCompressor):
+class ColBERTRerank(BaseDocumentCompressor):
     """Rerank documents with real ColBERT MaxSim (batched), for ``ContextualCompressionRetriever``.
 
     Setup:
@@ -34,9 +34,9 @@ class ColBERTReranker(BaseDocumentCompressor):
         .. code-block:: python
 
             from langchain_classic.retrievers import ContextualCompressionRetriever  # or langchain.retrievers
-            from langchain_colbert_retrieval import ColBERTReranker
+            from langchain_colbert_retrieval import ColBERTRerank
 
-            reranker = ColBERTReranker(top_n=3)
+            reranker = ColBERTRerank(top_n=3)
             retriever = ContextualCompressionRetriever(base_compressor=reranker, base_retriever=any_retriever)
 
     Use:

@@ -9,7 +9,7 @@ from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from colbert_retrieval import ColBERT, load_model
-from colbert_retrieval.reduce import mean_vector
+from colbert_retrieval.single_vector import encode_single_vectors
 
 __all__ = ["ColBERTEmbeddings"]
 
@@ -17,11 +17,13 @@ __all__ = ["ColBERTEmbeddings"]
 class ColBERTEmbeddings(BaseModel, Embeddings):
     """ColBERT embeddings for LangChain.
 
-    LangChain's ``Embeddings`` interface wants one vector per text, so ``embed_documents`` / ``embed_query``
-    return the L2-normalised mean of the ColBERT token vectors (compare with cosine). That reduction is much
-    weaker than MaxSim (nDCG@10 on NFCorpus in ``docs/benchmarks/qdrant-nfcorpus.md``): for ranking use
-    ``ColBERTVectorStore``, ``ColBERTRetriever`` or ``ColBERTReranker``, which score with MaxSim. The token
-    vectors are available through ``embed_documents_multi`` / ``embed_query_multi``.
+    LangChain's ``Embeddings`` interface wants one vector per text; ``single_vector`` picks it
+    (``colbert_retrieval.single_vector``; NFCorpus numbers in ``docs/benchmarks/single-vector.md``):
+    ``"sentence"`` (default: the base model's mean-pooled sentence embedding, as good as the bi-encoder the
+    default ColBERT is built from), ``"muvera"`` (MUVERA encodings approximating MaxSim) or ``"mean"``
+    (mean of the token vectors). Any single vector is weaker than MaxSim: for ranking use
+    ``ColBERTVectorStore``, ``ColBERTRetriever`` or ``ColBERTRerank``. The token vectors are available through
+    ``embed_documents_multi`` / ``embed_query_multi``.
 
     Setup:
         ``pip install langchain-colbert-retrieval``
@@ -30,6 +32,7 @@ class ColBERTEmbeddings(BaseModel, Embeddings):
         model: a ``colbert_retrieval.ColBERT``, a model name or path, or None for the offline default model.
         device: where to run the model (None: best available).
         batch_size: texts per forward pass.
+        single_vector: ``"sentence"`` (default), ``"muvera"`` or ``"mean"``.
 
     Instantiate:
         .. code-block:: python
@@ -42,7 +45,7 @@ class ColBERTEmbeddings(BaseModel, Embeddings):
         .. code-block:: python
 
             vector = embeddings.embed_query("what causes scurvy?")
-            len(vector)  # 128
+            len(vector)  # 384 (the base model's sentence embedding)
             tokens = embeddings.embed_query_multi("what causes scurvy?")
             tokens.shape  # (n_tokens, 128)
 
@@ -55,6 +58,7 @@ class ColBERTEmbeddings(BaseModel, Embeddings):
     model: Any = None
     device: str | None = None
     batch_size: int = 32
+    single_vector: str = "sentence"
 
     model_config = ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())
     _encoder: ColBERT = PrivateAttr()
@@ -62,6 +66,7 @@ class ColBERTEmbeddings(BaseModel, Embeddings):
     def model_post_init(self, context: Any, /) -> None:
         """Load the encoder."""
         self._encoder = load_model(self.model, device=self.device)
+        encode_single_vectors(self._encoder, [], is_query=True, method=self.single_vector)  # checks the method
 
     @property
     def encoder(self) -> ColBERT:
@@ -79,9 +84,14 @@ class ColBERTEmbeddings(BaseModel, Embeddings):
         return self._encoder.encode(text, is_query=True)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        """One vector per document: the normalised mean of its token vectors."""
-        return [mean_vector(m).tolist() for m in self.embed_documents_multi(texts)]
+        """One vector per document (``single_vector``)."""
+        if not texts:
+            return []
+        method = self.single_vector
+        return encode_single_vectors(
+            self._encoder, texts, is_query=False, method=method, batch_size=self.batch_size
+        ).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        """One vector for the query: the normalised mean of its token vectors."""
-        return mean_vector(self.embed_query_multi(text)).tolist()
+        """One vector for the query (``single_vector``)."""
+        return encode_single_vectors(self._encoder, text, is_query=True, method=self.single_vector).tolist()

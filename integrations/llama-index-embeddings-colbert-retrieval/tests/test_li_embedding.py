@@ -19,11 +19,32 @@ def test_all_is_frozen() -> None:
     assert package.__all__ == ["ColBERTEmbedding"]
 
 
-def test_single_vector_is_the_normalised_mean() -> None:
+def test_default_single_vector_is_the_base_models_sentence_embedding() -> None:
+    from sentence_transformers import SentenceTransformer
+
+    from colbert_retrieval.models.default import minilm_path
+
     embedding = ColBERTEmbedding(model=MODEL)
     vector = np.array(embedding.get_query_embedding("vitamin c"))
-    tokens = MODEL.encode("vitamin c", is_query=True)
-    np.testing.assert_allclose(vector, tokens.mean(0) / np.linalg.norm(tokens.mean(0)), atol=1e-6)
+    base = SentenceTransformer(minilm_path(), device="cpu").encode("vitamin c", normalize_embeddings=True)
+    np.testing.assert_allclose(vector, base, atol=1e-5)
     texts = embedding.get_text_embedding_batch(["scurvy", "paris"])
-    assert len(texts) == 2 and len(texts[0]) == 128
+    assert len(texts) == 2 and len(texts[0]) == 384
     assert asyncio.run(embedding.aget_query_embedding("vitamin c")) == vector.tolist()
+
+
+def test_mean_and_muvera_single_vectors() -> None:
+    tokens = MODEL.encode("vitamin c", is_query=True)
+    mean = np.array(ColBERTEmbedding(model=MODEL, single_vector="mean").get_query_embedding("vitamin c"))
+    np.testing.assert_allclose(mean, tokens.mean(0) / np.linalg.norm(tokens.mean(0)), atol=1e-6)
+    muvera = ColBERTEmbedding(model=MODEL, single_vector="muvera")
+    assert len(muvera.get_query_embedding("vitamin c")) == len(muvera.get_text_embedding("scurvy")) == 4096
+
+
+def test_unknown_single_vector_is_refused() -> None:
+    import pytest
+
+    from colbert_retrieval.errors import InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError, match="single-vector method"):
+        ColBERTEmbedding(model=MODEL, single_vector="max")

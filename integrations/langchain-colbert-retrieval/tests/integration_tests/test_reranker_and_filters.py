@@ -6,7 +6,7 @@ import copy
 import numpy as np
 import pytest
 from langchain_classic.retrievers import ContextualCompressionRetriever
-from langchain_colbert_retrieval import ColBERTReranker, ColBERTRetriever, ColBERTVectorStore
+from langchain_colbert_retrieval import ColBERTRerank, ColBERTRetriever, ColBERTVectorStore
 from langchain_colbert_retrieval.compressors import RERANK_SCORE_KEY
 from langchain_core.documents import Document
 from lc_shared import TEXTS, shared_model
@@ -30,19 +30,19 @@ def exact_order(query: str, docs: list[Document]) -> list[str]:
 
 def test_reranker_order_equals_exact_maxsim_and_top_n() -> None:
     docs = documents()
-    reranked = ColBERTReranker(model=shared_model(), top_n=3).compress_documents(docs, QUERY)
+    reranked = ColBERTRerank(model=shared_model(), top_n=3).compress_documents(docs, QUERY)
     assert [d.id for d in reranked] == exact_order(QUERY, docs)[:3]
     scores = [d.metadata[RERANK_SCORE_KEY] for d in reranked]
     assert scores == sorted(scores, reverse=True)
-    everything = ColBERTReranker(model=shared_model(), top_n=None).compress_documents(docs, QUERY)
+    everything = ColBERTRerank(model=shared_model(), top_n=None).compress_documents(docs, QUERY)
     assert [d.id for d in everything] == exact_order(QUERY, docs)
-    assert ColBERTReranker(model=shared_model()).compress_documents([], QUERY) == []
+    assert ColBERTRerank(model=shared_model()).compress_documents([], QUERY) == []
 
 
 def test_reranker_never_mutates_its_input() -> None:
     docs = documents()
     before = copy.deepcopy(docs)
-    reranked = ColBERTReranker(model=shared_model(), top_n=5).compress_documents(docs, QUERY)
+    reranked = ColBERTRerank(model=shared_model(), top_n=5).compress_documents(docs, QUERY)
     assert docs == before
     assert all(RERANK_SCORE_KEY not in d.metadata for d in docs)
     assert all(r is not d for r in reranked for d in docs)
@@ -50,7 +50,7 @@ def test_reranker_never_mutates_its_input() -> None:
 
 def test_reranker_async() -> None:
     docs = documents()
-    result = asyncio.run(ColBERTReranker(model=shared_model(), top_n=2).acompress_documents(docs, QUERY))
+    result = asyncio.run(ColBERTRerank(model=shared_model(), top_n=2).acompress_documents(docs, QUERY))
     assert [d.id for d in result] == exact_order(QUERY, docs)[:2]
 
 
@@ -60,7 +60,7 @@ def test_reranker_inside_contextual_compression_retriever() -> None:
     )
     base = store.as_retriever(search_kwargs={"k": 5})
     retriever = ContextualCompressionRetriever(
-        base_compressor=ColBERTReranker(model=shared_model(), top_n=2), base_retriever=base
+        base_compressor=ColBERTRerank(model=shared_model(), top_n=2), base_retriever=base
     )
     result = retriever.invoke(QUERY)
     assert len(result) == 2 and "Scurvy" in result[0].page_content

@@ -8,31 +8,36 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
 
 from colbert_retrieval import ColBERT, load_model
-from colbert_retrieval.reduce import mean_vector
+from colbert_retrieval.single_vector import encode_single_vectors
 
 __all__ = ["ColBERTEmbedding"]
 
 
 class ColBERTEmbedding(BaseEmbedding):
-    """One vector per text: the L2-normalised mean of the ColBERT token vectors (compare with cosine).
+    """One vector per text from a ColBERT model (compare with cosine / dot product).
 
-    The reduction is much weaker than MaxSim (NFCorpus numbers in ``docs/benchmarks/qdrant-nfcorpus.md``);
-    for ranking use the ColBERT retriever or ``ColBERTRerank``.
+    ``single_vector`` picks the vector (``colbert_retrieval.single_vector``; NFCorpus numbers in
+    ``docs/benchmarks/single-vector.md``): ``"sentence"`` (default: the base model's mean-pooled sentence
+    embedding, as good as the bi-encoder the default ColBERT is built from), ``"muvera"`` (MUVERA encodings
+    approximating MaxSim) or ``"mean"`` (mean of the token vectors). Any single vector is weaker than MaxSim:
+    for ranking use the ColBERT vector store, retriever or ``ColBERTRerank``.
 
     Examples:
         >>> from llama_index.embeddings.colbert_retrieval import ColBERTEmbedding
         >>> len(ColBERTEmbedding().get_query_embedding("what causes scurvy?"))
-        128
+        384
     """
 
     model: Any = Field(default=None, description="A ColBERT, a model name or path, or None (offline default).")
     device: str | None = Field(default=None, description="Device of the model.")
+    single_vector: str = Field(default="sentence", description="'sentence' (default), 'muvera' or 'mean'.")
     _encoder: ColBERT = PrivateAttr()
 
     def __init__(self, model: Any = None, device: str | None = None, **kwargs: Any) -> None:
         name = model if isinstance(model, (str, type(None))) else getattr(model, "model_name_or_path", "custom")
         super().__init__(model=name, device=device, model_name=str(name or "colbert-retrieval default"), **kwargs)
         self._encoder = load_model(model, device=device)
+        encode_single_vectors(self._encoder, [], is_query=True, method=self.single_vector)  # checks the method
 
     @classmethod
     def class_name(cls) -> str:
@@ -40,7 +45,7 @@ class ColBERTEmbedding(BaseEmbedding):
         return "ColBERTEmbedding"
 
     def _get_query_embedding(self, query: str) -> list[float]:
-        return mean_vector(self._encoder.encode(query, is_query=True)).tolist()
+        return encode_single_vectors(self._encoder, query, is_query=True, method=self.single_vector).tolist()
 
     def _get_text_embedding(self, text: str) -> list[float]:
         return self._get_text_embeddings([text])[0]
@@ -48,10 +53,10 @@ class ColBERTEmbedding(BaseEmbedding):
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
-        return [
-            mean_vector(m).tolist()
-            for m in self._encoder.encode(texts, is_query=False, batch_size=self.embed_batch_size)
-        ]
+        vectors = encode_single_vectors(
+            self._encoder, texts, is_query=False, method=self.single_vector, batch_size=self.embed_batch_size
+        )
+        return vectors.tolist()
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
