@@ -18,11 +18,16 @@ from llama_index.vector_stores.colbert_retrieval import NO_EMBEDDING, ColBERTVec
 
 DOCUMENTS = [
     Document(
-        text="Scurvy is a disease resulting from a lack of vitamin C. Sailors once carried limes to prevent it.",
+        text="Vitamin D is made in the skin under sunlight. Deficiency weakens bones and causes rickets in children.",
         metadata={"topic": "health"},
     ),
-    Document(text="Paris is the capital of France. The Seine flows through the city.", metadata={"topic": "travel"}),
-    Document(text="Statins lower LDL cholesterol and the risk of heart attacks.", metadata={"topic": "health"}),
+    Document(
+        text="Lisbon sits on seven hills by the Tagus estuary; trams climb its steep streets.",
+        metadata={"topic": "travel"},
+    ),
+    Document(
+        text="Regular exercise lowers blood pressure and improves insulin sensitivity.", metadata={"topic": "health"}
+    ),
 ]
 
 
@@ -44,4 +49,4 @@ def main(question: str) -> list[str]:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "What prevents scurvy?")
+    main(sys.argv[1] if len(sys.argv) > 1 else "What does a lack of sunlight do to bones?")
