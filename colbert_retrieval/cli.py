@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE", help="metadata equality")
     _add_mode_option(search)
     search.add_argument("--json", action="store_true", help="print JSON lines")
+    search.add_argument(
+        "--explain", action="store_true", help="highlight the document tokens each query token matched (MaxSim)"
+    )
 
     evaluate = commands.add_parser("evaluate", help="nDCG@10, Recall@100, MRR@10 and timings on a BEIR folder")
     evaluate.add_argument("folder")
@@ -196,9 +199,16 @@ def _cmd_search(args: argparse.Namespace) -> int:
     hits = index.search(args.query, k=args.k, filter=filters or None, mode=_mode(args))
     for rank, hit in enumerate(hits, start=1):
         if args.json:
-            print(
-                json.dumps({"rank": rank, "id": hit.id, "score": hit.score, "text": hit.text, "metadata": hit.metadata})
-            )
+            line = {"rank": rank, "id": hit.id, "score": hit.score, "text": hit.text, "metadata": hit.metadata}
+            if args.explain:
+                line["matches"] = [vars(m) for m in index.model.explain(args.query, hit.text).matches]
+            print(json.dumps(line))
+        elif args.explain:
+            explanation = index.model.explain(args.query, hit.text)
+            matched = ", ".join(f"{m.query_token}->{m.document_token} {m.score:.2f}" for m in explanation.matches)
+            highlighted = explanation.to_text(color=sys.stdout.isatty(), encoded_only=True)
+            print(f"{rank}. [{hit.score:.2f}] {hit.id}\n   {highlighted}")
+            print(f"   MaxSim {explanation.score:.2f} = {matched}")
         else:
             snippet = hit.text if len(hit.text) <= 200 else hit.text[:197] + "..."
             print(f"{rank}. [{hit.score:.2f}] {hit.id}\n   {snippet}")

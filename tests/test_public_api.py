@@ -45,6 +45,7 @@ def test_submodule_all_is_frozen() -> None:
             "mask_from_padded",
             "pad_embeddings",
             "compute_dtype_for",
+            "maximal_marginal_relevance",
             "to_padded",
         ]
     )
@@ -98,6 +99,26 @@ def test_qdrant_all_is_frozen() -> None:
         ]
     )
     assert reduce.__all__ == ["mean_vector"]
+
+
+def test_encoding_runtime_single_vector_and_explanation_api_is_frozen() -> None:
+    from colbert_retrieval import explanation, single_vector
+    from colbert_retrieval.models import runtime
+
+    assert single_vector.__all__ == ["SINGLE_VECTOR_METHODS", "encode_single_vectors"]
+    assert explanation.__all__ == ["Explanation", "TokenMatch"]
+    assert sorted(runtime.__all__) == [
+        "BACKENDS",
+        "INFERENCE_PRECISIONS",
+        "PrecisionChoice",
+        "check_runtime_options",
+        "cpu_has_native_bf16",
+        "forward_precision",
+        "resolve_inference_precision",
+    ]
+    assert runtime.BACKENDS == ("torch", "onnx", "openvino")
+    for method in ("explain", "resolved_inference_precision"):
+        assert callable(getattr(colbert_retrieval.ColBERT, method))
 
 
 def test_every_exported_name_exists() -> None:

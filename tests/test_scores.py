@@ -103,3 +103,25 @@ def test_errors_are_typed() -> None:
         scores.colbert_scores_pairwise(torch.ones(2, 1, 2), torch.ones(1, 1, 2))
     with pytest.raises(DimensionMismatchError, match="does not match"):
         scores.to_padded(np.ones((2, 3, 2)), mask=np.ones((2, 2)))
+
+
+def test_maximal_marginal_relevance_trades_relevance_for_diversity() -> None:
+    import numpy as np
+
+    from colbert_retrieval.errors import InvalidArgumentError
+    from colbert_retrieval.scores import maximal_marginal_relevance
+
+    rng = np.random.default_rng(0)
+    unit = lambda x: x / np.linalg.norm(x, axis=-1, keepdims=True)  # noqa: E731
+    query = unit(rng.standard_normal((4, 16))).astype(np.float32)
+    base = unit(query + 0.3 * rng.standard_normal((4, 16))).astype(np.float32)
+    docs = [base, unit(base + 0.01), unit(rng.standard_normal((6, 16))).astype(np.float32), base[:2]]
+    relevance = [float((query @ d.T).max(axis=1).sum()) for d in docs]
+    assert maximal_marginal_relevance(query, docs, k=4, lambda_mult=1.0) == list(np.argsort(relevance)[::-1])
+    diverse = maximal_marginal_relevance(query, docs, k=2, lambda_mult=0.2)
+    assert diverse[0] == int(np.argmax(relevance)) and diverse[1] == 2  # the unrelated one, not a near copy
+    assert maximal_marginal_relevance(query, [], k=3) == []
+    assert len(maximal_marginal_relevance(query, docs, k=10)) == len(docs)
+    for bad in ({"k": 0}, {"lambda_mult": -0.1}, {"k": True}):
+        with pytest.raises(InvalidArgumentError):
+            maximal_marginal_relevance(query, docs, **bad)

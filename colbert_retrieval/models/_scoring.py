@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 from torch import Tensor
 
 from colbert_retrieval import pooling, scores
+from colbert_retrieval._inputs import texts_or_raise
+from colbert_retrieval.explanation import Explanation, TokenMatch
 
 __all__ = ["ScoringMixin"]
 
@@ -52,6 +55,56 @@ class ScoringMixin:
         if self.similarity_fn_name == "meanmaxsim":
             result = result / q_mask.sum(dim=1).clamp(min=1).to(result)
         return result
+
+    def _token_vectors(self, text: str, is_query: bool) -> tuple[list[str], list[int], Tensor, list[int]]:
+        """Tokens with vectors, their positions in the input ids, the unit vectors, and all input ids."""
+        task = "query" if is_query else "document"
+        prompt = self._text_prompt(is_query, None, None)  # type: ignore[attr-defined]
+        features = self.preprocess([text], prompt=prompt, task=task)  # type: ignore[attr-defined]
+        device = next(self.parameters()).device  # type: ignore[attr-defined]
+        features = {k: v.to(device) if isinstance(v, Tensor) else v for k, v in features.items()}
+        input_ids = features["input_ids"][0].tolist()
+        with torch.inference_mode():
+            out = self._forward(features, task, True)  # type: ignore[attr-defined]
+        kept = out["attention_mask"][0].bool().nonzero().flatten().tolist()
+        tokens = self.tokenizer.convert_ids_to_tokens([input_ids[p] for p in kept])  # type: ignore[attr-defined]
+        return tokens, kept, out["token_embeddings"][0][kept].float(), input_ids
+
+    def explain(self, query: str, document: str) -> Explanation:
+        """Split the MaxSim score of ``document`` for ``query`` into per-query-token matches.
+
+        Documents are truncated to ``document_length`` as in ``encode`` (no pooling: one vector per token).
+
+        Args:
+            query: the query text.
+            document: the document text.
+
+        Returns:
+            An :class:`~colbert_retrieval.explanation.Explanation`: per query token, the best document token,
+            its character span and its contribution; the contributions sum to the MaxSim score.
+
+        Examples:
+            >>> from colbert_retrieval import default_model
+            >>> explanation = default_model().explain("vitamin C deficiency", "Scurvy: a lack of vitamin C.")
+            >>> explanation.to_text(color=False)
+            'Scurvy: a [lack] [of] [vitamin] [C].'
+        """
+        query, document = texts_or_raise([query, document])
+        q_tokens, _, q_vectors, _ = self._token_vectors(query, True)
+        d_tokens, kept, d_vectors, input_ids = self._token_vectors(document, False)
+        raw = self.tokenizer(  # type: ignore[attr-defined]
+            document, add_special_tokens=False, return_offsets_mapping=True, truncation=True, max_length=len(input_ids)
+        )
+        start = next((i for i in range(len(input_ids)) if input_ids[i : i + 1] == raw["input_ids"][:1]), 0)
+        offsets = raw["offset_mapping"]
+        spans = [tuple(offsets[p - start]) if 0 <= p - start < len(offsets) else None for p in kept]
+        similarities = q_vectors @ d_vectors.T
+        best, where = similarities.max(dim=1)
+        matches = [
+            TokenMatch(q_tokens[i], d_tokens[j], j, spans[j], float(best[i]))  # type: ignore[arg-type]
+            for i, j in enumerate(where.tolist())
+        ]
+        return Explanation(query, document, float(best.sum()), matches, d_tokens, spans)  # type: ignore[arg-type]
 
     @staticmethod
     def pool_embeddings_hierarchical(

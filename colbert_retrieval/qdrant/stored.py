@@ -17,11 +17,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from qdrant_client import models as qm
 
 from colbert_retrieval._inputs import positive_int
 from colbert_retrieval.errors import DocumentNotFoundError, InvalidArgumentError
 from colbert_retrieval.qdrant.filters import require_condition, to_filter
+from colbert_retrieval.qdrant.schema import COLBERT_VECTOR
 from colbert_retrieval.qdrant.searcher import SearchHit, to_hit
 from colbert_retrieval.records import METADATA_KEY, Record, point_ids
 
@@ -50,6 +52,15 @@ class StoredDocuments:
         """Stored documents by user id (missing ids are left out)."""
         self._require_collection()
         return [to_hit(p) for p in self._backend.retrieve(self._point_ids(ids))]
+
+    def vectors(self, ids: Iterable[str | int]) -> dict[str | int, np.ndarray]:
+        """The stored (pooled) ColBERT multivectors of documents by user id, as float32 ``(n, dim)`` arrays."""
+        self._require_collection()
+        found = {}
+        for point in self._backend.retrieve(self._point_ids(ids), with_vectors=True):
+            hit = to_hit(point)
+            found[hit.id] = np.asarray((point.vectors or {})[COLBERT_VECTOR], dtype=np.float32)
+        return found
 
     def documents(
         self, filter: qm.Filter | Mapping[str, Any] | None = None, *, page_size: int = 256

@@ -19,6 +19,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from colbert_retrieval.scores.diversity import maximal_marginal_relevance
 from colbert_retrieval.scores.groups import ColBERTScores, colbert_kd_scores
 from colbert_retrieval.scores.maxsim import (
     DEFAULT_CHUNK_ELEMENTS,
@@ -40,6 +41,7 @@ __all__ = [
     "colbert_scores_pairwise",
     "compute_dtype_for",
     "mask_from_padded",
+    "maximal_marginal_relevance",
     "pad_embeddings",
     "to_padded",
 ]

@@ -13,6 +13,7 @@ from langchain_core.vectorstores import VectorStore
 from colbert_retrieval import load_model
 from colbert_retrieval.errors import InputTypeError, InvalidArgumentError
 from colbert_retrieval.qdrant import ColBERTIndex, Record, SearchHit
+from colbert_retrieval.scores import maximal_marginal_relevance
 from langchain_colbert_retrieval.embeddings import ColBERTEmbeddings
 
 __all__ = ["ColBERTVectorStore"]
@@ -130,6 +131,36 @@ class ColBERTVectorStore(VectorStore):
         hits = self._index.search(query, k=k, **kwargs)
         results = [(to_document(hit), hit.scores.get("maxsim", hit.score or 0.0)) for hit in hits]
         return [(doc, (score / tokens + 1.0) / 2.0) for doc, score in results]
+
+    def max_marginal_relevance_search(
+        self, query: str, k: int = 4, fetch_k: int = 20, lambda_mult: float = 0.5, filter: Any = None, **kwargs: Any
+    ) -> list[Document]:
+        """Relevant but diverse documents: MMR over the top ``fetch_k`` hits, with MaxSim between documents.
+
+        The candidates' stored multivectors are compared token by token (no single-vector approximation);
+        ``as_retriever(search_type="mmr")`` uses this.
+
+        Args:
+            query: the query text.
+            k: number of documents.
+            fetch_k: candidates to choose from.
+            lambda_mult: 1 ranks by relevance alone, 0 by diversity alone.
+            filter: a dict of metadata conditions or a Qdrant ``Filter``.
+            kwargs: search options as in :meth:`similarity_search_with_score`.
+        """
+        hits = self._index.search(query, k=max(fetch_k, k), filter=filter, **kwargs)
+        if not hits:
+            return []
+        stored = self._index.vectors([hit.id for hit in hits])
+        hits = [hit for hit in hits if hit.id in stored]
+        query_vectors = self._index.model.encode(query, is_query=True)
+        chosen = maximal_marginal_relevance(query_vectors, [stored[hit.id] for hit in hits], k, lambda_mult)
+        return [to_document(hits[i]) for i in chosen]
+
+    def max_marginal_relevance_search_by_vector(self, embedding: list[float], *args: Any, **kwargs: Any) -> Any:
+        """Not available: ColBERT searches with the query's token vectors, computed from its text."""
+        msg = "ColBERTVectorStore needs the query text for MMR: call max_marginal_relevance_search(query, ...)."
+        raise NotImplementedError(msg)
 
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
         """Delete documents by id (missing ids are ignored)."""

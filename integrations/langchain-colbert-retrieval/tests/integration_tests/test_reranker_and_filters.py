@@ -106,3 +106,26 @@ def test_retriever_search_modes() -> None:
         h.text for h in index.search(QUERY, k=3, mode="colbert")
     ]
     index.close()
+
+
+def test_mmr_uses_maxsim_between_stored_documents() -> None:
+    texts = [
+        "Scurvy comes from a lack of vitamin C in the diet.",
+        "Scurvy comes from a lack of vitamin C in the food.",  # a near duplicate of the first
+        "Sailors prevented scurvy by carrying lemons and limes.",
+        "Paris is the capital of France.",
+    ]
+    store = ColBERTVectorStore.from_texts(texts, model=shared_model(), location=":memory:", ids=["a", "b", "c", "d"])
+    plain = [d.id for d in store.similarity_search(QUERY, k=2, mode="exact")]
+    assert sorted(plain) == ["a", "b"]  # relevance alone returns both near duplicates
+    diverse = [d.id for d in store.max_marginal_relevance_search(QUERY, k=2, fetch_k=4, lambda_mult=0.3, mode="exact")]
+    assert diverse[0] in {"a", "b"} and diverse[1] not in {"a", "b"}
+    relevance_only = store.max_marginal_relevance_search(QUERY, k=4, fetch_k=4, lambda_mult=1.0, mode="exact")
+    assert [d.id for d in relevance_only] == [d.id for d in store.similarity_search(QUERY, k=4, mode="exact")]
+    retriever = store.as_retriever(search_type="mmr", search_kwargs={"k": 2, "fetch_k": 4, "lambda_mult": 0.3})
+    assert len(retriever.invoke(QUERY)) == 2
+    assert len(asyncio.run(store.amax_marginal_relevance_search(QUERY, k=2))) == 2
+    with pytest.raises(NotImplementedError, match="query text"):
+        store.max_marginal_relevance_search_by_vector([0.0], k=2)
+    with pytest.raises(ValueError, match="lambda_mult"):
+        store.max_marginal_relevance_search(QUERY, lambda_mult=2.0)
