@@ -178,3 +178,15 @@ def test_embedded_layout_and_schema(tiny_colbert: ColBERT, tmp_path: Path) -> No
     index.close()
     with pytest.raises(ValueError, match="folder"):
         ColBERTIndex(tiny_colbert, "../escape", path=str(tmp_path / "store"))
+
+
+def test_client_options_for_an_embedded_store_are_refused_not_dropped(tiny_colbert) -> None:
+    import pytest
+
+    from colbert_retrieval.errors import InvalidArgumentError
+    from colbert_retrieval.qdrant import ColBERTIndex
+
+    with pytest.raises(InvalidArgumentError, match="collection_name"):
+        ColBERTIndex(tiny_colbert, "docs", location=":memory:", collection_name="other")
+    with pytest.raises(InvalidArgumentError, match="embedded store"):
+        ColBERTIndex(tiny_colbert, "docs", location=":memory:", timeout=5)

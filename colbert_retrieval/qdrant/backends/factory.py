@@ -14,6 +14,7 @@ from typing import Any
 
 from qdrant_client import QdrantClient
 
+from colbert_retrieval.errors import InvalidArgumentError
 from colbert_retrieval.qdrant.backends.base import Backend
 from colbert_retrieval.qdrant.backends.edge import EdgeBackend
 from colbert_retrieval.qdrant.backends.server import ServerBackend
@@ -50,8 +51,19 @@ def make_backend(
         shard_key_selector: shard key for writes and searches with custom sharding (server).
         server_kwargs: cluster settings of a new collection (``shard_number``, ``sharding_method``,
             ``replication_factor``, ``write_consistency_factor``) and more ``QdrantClient`` arguments.
+
+    Raises:
+        InvalidArgumentError: ``QdrantClient`` arguments for an embedded store or alongside ``client``.
     """
     cluster = {k: server_kwargs.pop(k) for k in _CLUSTER_KEYS if k in server_kwargs}
+    remote = client is None and (url is not None or (location is not None and location != ":memory:"))
+    if server_kwargs and not remote:  # nothing would read them: refuse instead of silently dropping them
+        where = "a client passed in" if client is not None else "the embedded store"
+        msg = (
+            f"Arguments {sorted(server_kwargs)} are QdrantClient options; {where} does not take them "
+            "(misspelt? the collection is `collection`)."
+        )
+        raise InvalidArgumentError(msg)
     if client is not None:
         return ServerBackend(client, collection, shard_key_selector=shard_key_selector, **cluster)
     if url is not None or (location is not None and location != ":memory:"):

@@ -18,6 +18,15 @@ from langchain_colbert_retrieval.embeddings import ColBERTEmbeddings
 
 __all__ = ["ColBERTVectorStore"]
 
+_SEARCH_OPTIONS = {"mode", "exact", "prefetch_limit", "bm25_limit", "bm25_weight"}
+
+
+def _collection(collection: str | None, collection_name: str | None) -> str:
+    if collection is not None and collection_name is not None and collection != collection_name:
+        msg = f"Got collection={collection!r} and collection_name={collection_name!r}; pass one of them."
+        raise InvalidArgumentError(msg)
+    return collection or collection_name or "langchain"
+
 
 def to_document(hit: SearchHit) -> Document:
     """A LangChain ``Document`` from a stored hit (the id is the one given at insertion)."""
@@ -74,6 +83,16 @@ class ColBERTVectorStore(VectorStore):
         return self._index
 
     @property
+    def collection_name(self) -> str:
+        """The Qdrant collection (``QdrantVectorStore.collection_name``)."""
+        return self._index.collection
+
+    @property
+    def client(self) -> Any:
+        """The ``QdrantClient`` of a server-backed store (an embedded store has none: see ``index.backend``)."""
+        return self._index.client
+
+    @property
     def embeddings(self) -> Embeddings:
         """Single-vector embeddings sharing the index's model (see ``ColBERTEmbeddings``)."""
         return ColBERTEmbeddings(model=self._index.model)
@@ -112,11 +131,20 @@ class ColBERTVectorStore(VectorStore):
             query: the query text.
             k: number of documents.
             filter: a dict of metadata conditions or a Qdrant ``Filter``.
-            kwargs: ``mode`` (``hybrid``, ``colbert``, ``exact``), ``exact``, ``prefetch_limit``, ``bm25_limit``,
+            kwargs: ``offset`` (skip the first hits, for paging), ``score_threshold`` (keep scores at or above
+                it), ``mode`` (``hybrid``, ``colbert``, ``exact``), ``exact``, ``prefetch_limit``, ``bm25_limit``,
                 ``bm25_weight`` (see ``ColBERTIndex.search``).
         """
-        hits = self._index.search(query, k=k, filter=filter, **kwargs)
-        return [(to_document(hit), float(hit.score or 0.0)) for hit in hits]
+        offset = int(kwargs.pop("offset", 0) or 0)
+        score_threshold = kwargs.pop("score_threshold", None)
+        if unknown := set(kwargs) - _SEARCH_OPTIONS:
+            msg = f"Unsupported search arguments {sorted(unknown)}; ColBERTVectorStore takes {sorted(_SEARCH_OPTIONS)}."
+            raise InvalidArgumentError(msg)
+        hits = self._index.search(query, k=k + offset, filter=filter, **kwargs)[offset:]
+        results = [(to_document(hit), float(hit.score or 0.0)) for hit in hits]
+        if score_threshold is not None:
+            results = [(doc, score) for doc, score in results if score >= score_threshold]
+        return results
 
     def similarity_search(self, query: str, k: int = 4, filter: Any = None, **kwargs: Any) -> list[Document]:
         """Documents most similar to the query (MaxSim)."""
@@ -184,7 +212,9 @@ class ColBERTVectorStore(VectorStore):
         ids: list[str] | None = None,
         index: ColBERTIndex | None = None,
         model: Any = None,
-        collection: str = "langchain",
+        collection: str | None = None,
+        collection_name: str | None = None,
+        force_recreate: bool = False,
         **kwargs: Any,
     ) -> ColBERTVectorStore:
         """Build a store (and its index) from texts.
@@ -197,19 +227,50 @@ class ColBERTVectorStore(VectorStore):
             ids: one id per text.
             index: an existing ``ColBERTIndex`` (then ``model``/``collection``/location are ignored).
             model: a ``ColBERT``, a model name or path, or None for the offline default model.
-            collection: the Qdrant collection.
+            collection: the Qdrant collection (default ``"langchain"``).
+            collection_name: the same, under langchain-qdrant's name.
+            force_recreate: delete the documents already in the collection first (langchain-qdrant's argument).
             kwargs: ``ColBERTIndex`` arguments (``path``, ``location``, ``url``, ``api_key``, ``pool_factor``...).
         """
         if index is None:
-            if embedding is not None and not isinstance(embedding, ColBERTEmbeddings):
-                msg = "ColBERTVectorStore needs ColBERT vectors: pass a ColBERTEmbeddings, a model or an index."
-                raise InputTypeError(msg)
-            encoder = embedding.encoder if isinstance(embedding, ColBERTEmbeddings) else load_model(model)
-            index = ColBERTIndex(encoder, collection, **kwargs)
+            index = cls._open_index(embedding, model, _collection(collection, collection_name), **kwargs)
         store = cls(index)
+        if force_recreate:
+            index.clear()
         if texts:
             store.add_texts(texts, metadatas, ids=ids)
         return store
+
+    @staticmethod
+    def _open_index(embedding: Embeddings | None, model: Any, collection: str, **kwargs: Any) -> ColBERTIndex:
+        if embedding is not None and not isinstance(embedding, ColBERTEmbeddings):
+            msg = "ColBERTVectorStore needs ColBERT vectors: pass a ColBERTEmbeddings, a model or an index."
+            raise InputTypeError(msg)
+        encoder = embedding.encoder if isinstance(embedding, ColBERTEmbeddings) else load_model(model)
+        return ColBERTIndex(encoder, collection, **kwargs)
+
+    @classmethod
+    def from_existing_collection(
+        cls,
+        collection_name: str,
+        embedding: Embeddings | None = None,
+        *,
+        model: Any = None,
+        **kwargs: Any,
+    ) -> ColBERTVectorStore:
+        """A store over a collection that already exists (langchain-qdrant's constructor of that name).
+
+        Args:
+            collection_name: the collection.
+            embedding: a ``ColBERTEmbeddings`` whose model is used; or pass ``model``.
+            model: a ``ColBERT``, a model name or path, or None for the offline default model.
+            kwargs: where it is (``path``, ``location``, ``url``, ``api_key``) and other ``ColBERTIndex`` arguments.
+
+        Raises:
+            CollectionNotFoundError: there is no such collection.
+            IndexMismatchError: it was built with another model or encoding.
+        """
+        return cls(cls._open_index(embedding, model, collection_name, create=False, **kwargs))
 
     @classmethod
     def from_documents(  # type: ignore[override]
