@@ -73,7 +73,9 @@ class ScoringMixin:
     def explain(self, query: str, document: str) -> Explanation:
         """Split the MaxSim score of ``document`` for ``query`` into per-query-token matches.
 
-        Documents are truncated to ``document_length`` as in ``encode`` (no pooling: one vector per token).
+        The document's first ``document_length`` tokens are explained, without pooling (one vector per token):
+        the whole document for the default ``truncation=True``; with ``truncation=False`` (sliding windows) only
+        the first window, so the score is that window's.
 
         Args:
             query: the query text.
