@@ -20,12 +20,11 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from _common import RESULTS, bar_plot, machine, table, write_result
+from _common import RESULTS, bar_plot, machine, table, throughputs, write_result
 
 from colbert_retrieval import ColBERT, default_model, scores
 from colbert_retrieval.evaluation import load_beir, ndcg_at_k
@@ -89,21 +88,6 @@ def encode(model: ColBERT, texts: list[str], sort: bool = True, device: str = "c
     ]
 
 
-def timed_rates(runs: dict[str, Callable[[], object]], count: int, rounds: int = 2) -> dict[str, float]:
-    """Documents per second of each run: interleaved rounds (machine load hits all alike), best round each."""
-    best = dict.fromkeys(runs, float("inf"))
-    for _ in range(rounds):
-        for name, run in runs.items():
-            if torch.cuda.is_available():
-                torch.cuda.synchronize()
-            start = time.perf_counter()
-            run()
-            if torch.cuda.is_available():
-                torch.cuda.synchronize()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return {name: count / seconds for name, seconds in best.items()}
-
-
 def pylate_rate(python: str, docs: list[str]) -> tuple[float, str]:
     """PyLate 1.6 building the default model (MiniLM, no markers, no expansion, 256 tokens, our head) itself.
 
@@ -155,10 +139,9 @@ def main() -> None:
     models = {name: build() for name, build in builders.items()}
     runs: dict[str, Callable[[], object]] = {NAIVE: lambda: encode(models[FP32], docs, sort=False)}
     runs.update({name: (lambda m=model: encode(m, docs)) for name, model in models.items()})
-    for run in runs.values():
-        run()  # warm-up (exports were built when the models loaded)
     pylate = pylate_rate(args.pylate_python, docs) if args.pylate_python else None  # fails early, not after
-    rates = timed_rates(runs, len(docs))
+    # One warm-up call each (the exports were built when the models loaded), then 2 interleaved rounds.
+    rates = {name: rate for name, rate, _ in throughputs(runs, len(docs), repeat=2)}
     print(rates, flush=True)
     if pylate:
         rates[f"PyLate 1.6 encode (reference; own venv: {pylate[1]})"] = pylate[0]
@@ -168,8 +151,8 @@ def main() -> None:
             ("GPU bf16 weights + SDPA, batch 256", torch.bfloat16),
         ):
             gpu = default_model(device="cuda", inference_precision="float32").to(dtype=dtype)
-            encode(gpu, docs, device="cuda", batch_size=256)
-            rates.update(timed_rates({name: lambda g=gpu: encode(g, docs, device="cuda", batch_size=256)}, len(docs)))
+            run = {name: lambda g=gpu: encode(g, docs, device="cuda", batch_size=256)}
+            rates.update({n: rate for n, rate, _ in throughputs(run, len(docs), repeat=2, sync=frozenset(run))})
     quality: dict[str, float] = {}
     if args.quality:
         for name, model in models.items():

@@ -29,9 +29,8 @@ from sentence_transformers.base.modules import Transformer
 
 from colbert_retrieval._inputs import positive_int, texts_or_raise
 from colbert_retrieval.errors import InvalidArgumentError
-from colbert_retrieval.first_stage import MuveraConfig, muvera_document, muvera_query
+from colbert_retrieval.first_stage import FirstStage, MuveraConfig, first_stage_vectors
 from colbert_retrieval.models.colbert import ColBERT
-from colbert_retrieval.reduce import mean_vector
 
 __all__ = ["SINGLE_VECTOR_METHODS", "encode_single_vectors"]
 
@@ -95,10 +94,6 @@ def encode_single_vectors(
         vectors = _sentence_vectors(model, items, batch_size)
     else:
         multi = model.encode(items, is_query=is_query, batch_size=batch_size)
-        if method == "mean":
-            vectors = np.stack([mean_vector(m) for m in multi])
-        else:
-            config = muvera or MuveraConfig(dim=multi[0].shape[1])
-            encode = muvera_query if is_query else muvera_document
-            vectors = np.stack([encode(m, config) for m in multi]).astype(np.float32)
+        config = muvera or MuveraConfig(dim=multi[0].shape[1])
+        vectors = np.stack(first_stage_vectors(multi, FirstStage(method), config, is_query)).astype(np.float32)
     return vectors[0] if single else vectors

@@ -15,6 +15,7 @@ Examples:
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from sentence_transformers.base.modules import Normalize, Transformer
 
 from colbert_retrieval.errors import InvalidArgumentError
 from colbert_retrieval.models._backends import BackendRuntime, load_runtime
+from colbert_retrieval.models._settings import transformer_of
 
 __all__ = [
     "BACKENDS",
@@ -57,6 +59,7 @@ class PrecisionChoice:
         return f"{self.precision} ({self.reason})"
 
 
+@functools.cache  # the CPU does not change; asked on every forward pass
 def cpu_has_native_bf16() -> bool:
     """Whether this CPU computes bf16 dot products natively (AVX-512 BF16 or AMX tiles).
 
@@ -173,7 +176,7 @@ class RuntimeMixin:
 
     def _backend_runtime(self, choice: PrecisionChoice) -> BackendRuntime:
         if choice.precision not in self._runtimes:
-            transformer = next(m for m in self if isinstance(m, Transformer))  # type: ignore[attr-defined]
+            transformer = transformer_of(self)  # type: ignore[arg-type]
 
             def calibrate(texts: list[str]) -> list[dict[str, Any]]:
                 return [
@@ -182,8 +185,8 @@ class RuntimeMixin:
                 ]
 
             names = self.tokenizer.model_input_names  # type: ignore[attr-defined]
-            precision = "float32" if choice.precision == "float32" else choice.precision
-            runtime = load_runtime(transformer.model, names, self.backend, precision, self.backend_options, calibrate)
+            options = self.backend_options
+            runtime = load_runtime(transformer.model, names, self.backend, choice.precision, options, calibrate)
             self._runtimes[choice.precision] = runtime
         return self._runtimes[choice.precision]
 
