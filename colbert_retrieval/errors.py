@@ -53,8 +53,8 @@ class ModelNotAvailableError(ColBERTRetrievalError, OSError):
     """A model could not be loaded: not on disk, not in the cache and the hub is unreachable or forbidden."""
 
 
-class CollectionNotFoundError(ColBERTRetrievalError, LookupError):
-    """A Qdrant collection that should exist does not."""
+class CollectionNotFoundError(ColBERTRetrievalError, LookupError, ValueError):
+    """A Qdrant collection that should exist does not (also a ValueError, like qdrant-client's own)."""
 
 
 class DocumentNotFoundError(ColBERTRetrievalError, KeyError):

@@ -35,7 +35,7 @@ from colbert_retrieval.qdrant.backends.factory import make_backend
 from colbert_retrieval.qdrant.filters import to_filter
 from colbert_retrieval.qdrant.schema import StorageOptions, settings_for
 from colbert_retrieval.qdrant.search import SearchConfig, SearchMode
-from colbert_retrieval.qdrant.searcher import Searcher, SearchHit
+from colbert_retrieval.qdrant.searcher import Searcher, SearchHit, query_vectors_or_raise
 from colbert_retrieval.qdrant.stored import StoredDocuments
 from colbert_retrieval.qdrant.writer import DocumentWriter
 from colbert_retrieval.records import Record
@@ -285,6 +285,7 @@ class ColBERTIndex(StoredDocuments):
         prefetch_limit: int | None = None,
         bm25_limit: int | None = None,
         bm25_weight: float | None = None,
+        hnsw_ef: int | None = None,
     ) -> list[list[SearchHit]]:
         """Search several queries at once (one batched call to the engine, plus one to read hybrid payloads).
 
@@ -299,6 +300,7 @@ class ColBERTIndex(StoredDocuments):
             prefetch_limit: first-stage candidates per query.
             bm25_limit: BM25 candidates per query.
             bm25_weight: BM25's weight in the fusion (hybrid).
+            hnsw_ef: HNSW beam width of the first-stage search (None: the engine's default).
 
         Returns:
             For each query, hits best first.
@@ -313,7 +315,7 @@ class ColBERTIndex(StoredDocuments):
             return []
         resolved = self._searcher.resolve_mode(mode, exact, self.search_config.mode)
         config = self.search_config.override(
-            prefetch_limit=prefetch_limit, bm25_limit=bm25_limit, bm25_weight=bm25_weight
+            prefetch_limit=prefetch_limit, bm25_limit=bm25_limit, bm25_weight=bm25_weight, hnsw_ef=hnsw_ef
         )
         return self._searcher.search(queries, k, to_filter(filter), resolved, config)
 
@@ -328,6 +330,7 @@ class ColBERTIndex(StoredDocuments):
         prefetch_limit: int | None = None,
         bm25_limit: int | None = None,
         bm25_weight: float | None = None,
+        hnsw_ef: int | None = None,
     ) -> list[SearchHit]:
         """Search one query (see :meth:`search_batch` for the arguments).
 
@@ -343,7 +346,42 @@ class ColBERTIndex(StoredDocuments):
             prefetch_limit=prefetch_limit,
             bm25_limit=bm25_limit,
             bm25_weight=bm25_weight,
+            hnsw_ef=hnsw_ef,
         )[0]
+
+    def search_vectors(
+        self,
+        queries: Sequence[Any],
+        k: int = 10,
+        *,
+        filter: qm.Filter | Mapping[str, Any] | None = None,
+        mode: str | SearchMode | None = None,
+        prefetch_limit: int | None = None,
+        hnsw_ef: int | None = None,
+    ) -> list[list[SearchHit]]:
+        """Search with query vectors computed elsewhere (e.g. ``model.encode(query, is_query=True)``).
+
+        Args:
+            queries: per query, its token vectors ``(n_tokens, dim)`` (two-stage or exact MaxSim, as
+                :meth:`search`), or the collection's first-stage vector ``(first_stage_dim,)`` (the first stage
+                alone: approximate, without MaxSim).
+            k: results per query.
+            filter: a Qdrant ``Filter`` or a simple dict, applied in every stage.
+            mode: ``colbert`` (default) or ``exact``; ``hybrid`` needs the query text (BM25) and is refused.
+            prefetch_limit: first-stage candidates per query.
+            hnsw_ef: HNSW beam width of the first-stage search.
+
+        Raises:
+            DimensionMismatchError: a query's shape does not fit the collection.
+        """
+        self._require_collection()
+        positive_int(k, "k")
+        arrays = query_vectors_or_raise(queries, self.settings)
+        if not arrays:
+            return []
+        resolved = SearchMode.COLBERT if mode is None else self._searcher.resolve_mode(mode, None, None)
+        config = self.search_config.override(prefetch_limit=prefetch_limit, hnsw_ef=hnsw_ef)
+        return self._searcher.search_vectors(arrays, k, to_filter(filter), resolved, config)
 
     async def asearch(self, query: str, k: int = 10, **kwargs: Any) -> list[SearchHit]:
         """Async :meth:`search` (runs in a worker thread: encoding is CPU/GPU bound)."""

@@ -72,6 +72,8 @@ class SearchConfig:
         bm25_limit: BM25 candidates per query in hybrid mode.
         bm25_weight: weight of the z-normalised BM25 score in hybrid mode (MaxSim gets ``1 - bm25_weight``).
         exact_below: collections of at most this many documents take exact MaxSim candidates.
+        hnsw_ef: HNSW beam width of the first-stage search (None: the engine's default; larger finds more of
+            the true nearest candidates, slower).
     """
 
     mode: SearchMode | None = None
@@ -79,6 +81,7 @@ class SearchConfig:
     bm25_limit: int = 100
     bm25_weight: float = 0.3
     exact_below: int = 300
+    hnsw_ef: int | None = None
 
     def __post_init__(self) -> None:
         if self.mode is not None and not isinstance(self.mode, SearchMode):
@@ -88,6 +91,10 @@ class SearchConfig:
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 msg = f"{name} must be an integer >= 0, got {value!r}."
                 raise InvalidArgumentError(msg)
+        ef = self.hnsw_ef
+        if ef is not None and (not isinstance(ef, int) or isinstance(ef, bool) or ef < 1):
+            msg = f"hnsw_ef must be an integer >= 1 or None, got {ef!r}."
+            raise InvalidArgumentError(msg)
         if not 0.0 <= float(self.bm25_weight) <= 1.0:
             msg = f"bm25_weight must be between 0 and 1, got {self.bm25_weight!r}."
             raise InvalidArgumentError(msg)
@@ -129,7 +136,7 @@ def plans_for(
         sources = [Candidates(COLBERT_VECTOR, multivector, prefetch, exact=True)]
     else:
         # It only proposes candidates: a quantized first stage needs no rescoring with its originals.
-        sources = [Candidates(FIRST_STAGE_VECTOR, first, prefetch, rescore=False)]
+        sources = [Candidates(FIRST_STAGE_VECTOR, first, prefetch, rescore=False, hnsw_ef=config.hnsw_ef)]
     lexical = sparse is not None and len(sparse) > 0 and config.bm25_limit > 0
     if lexical:
         sources.append(Candidates(BM25_VECTOR, sparse, config.bm25_limit))

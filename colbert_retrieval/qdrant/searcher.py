@@ -16,18 +16,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from colbert_retrieval.errors import IndexMismatchError
+import numpy as np
+
+from colbert_retrieval.errors import DimensionMismatchError, IndexMismatchError, InputTypeError, InvalidArgumentError
 from colbert_retrieval.qdrant import ingest
 from colbert_retrieval.qdrant.backends.base import Backend, QueryPlan, StoredPoint
 from colbert_retrieval.qdrant.derived import DerivedVectors
-from colbert_retrieval.qdrant.schema import IndexSettings
+from colbert_retrieval.qdrant.schema import FIRST_STAGE_VECTOR, IndexSettings
 from colbert_retrieval.qdrant.search import SearchConfig, SearchMode, fuse, parse_mode, plans_for
 from colbert_retrieval.records import from_payload
 
 if TYPE_CHECKING:
     from colbert_retrieval.models.colbert import ColBERT
 
-__all__ = ["COUNT_TTL", "SearchHit", "Searcher", "to_hit"]
+__all__ = ["COUNT_TTL", "SearchHit", "Searcher", "query_vectors_or_raise", "to_hit"]
 
 #: Seconds a cached document count is trusted (:meth:`Searcher.forget_count` after writes refreshes it).
 COUNT_TTL = 30.0
@@ -60,6 +62,39 @@ def to_hit(point: StoredPoint, score: float | None = None, scores: dict[str, flo
         point_id=point.id,
         scores=scores or {},
     )
+
+
+def query_vectors_or_raise(queries: Sequence[Any], settings: IndexSettings) -> list[np.ndarray]:
+    """Query vectors as float32 arrays: ``(n_tokens, dim)`` token vectors or ``(first_stage_dim,)`` vectors.
+
+    Raises:
+        InputTypeError: a query is not numeric.
+        DimensionMismatchError: a query has the wrong shape for the collection.
+        InvalidArgumentError: a query holds NaN or infinite values.
+    """
+    if isinstance(queries, (str, bytes)) or not isinstance(queries, Sequence):
+        msg = f"Give a list of query vectors, got {type(queries).__name__}."
+        raise InputTypeError(msg)
+    dim, first_dim = settings.dim, settings.first_stage_dim()
+    arrays: list[np.ndarray] = []
+    for position, query in enumerate(queries):
+        try:
+            array = np.asarray(query, dtype=np.float32)
+        except (TypeError, ValueError) as error:
+            msg = f"Query vectors #{position} are not numeric ({error})."
+            raise InputTypeError(msg) from None
+        token_shape = array.ndim == 2 and array.shape[0] > 0 and array.shape[1] == dim
+        if not (token_shape or (array.ndim == 1 and array.shape[0] == first_dim)):
+            msg = (
+                f"Query vectors #{position} have shape {array.shape}; the collection takes token vectors of shape "
+                f"(n_tokens, {dim}) (model.encode(query, is_query=True)) or a first-stage vector of length {first_dim}."
+            )
+            raise DimensionMismatchError(msg)
+        if not np.isfinite(array).all():
+            msg = f"Query vectors #{position} hold NaN or infinite values."
+            raise InvalidArgumentError(msg)
+        arrays.append(array)
+    return arrays
 
 
 class Searcher:
@@ -122,10 +157,42 @@ class Searcher:
         """Hits for each query, best first (one batched engine call, plus a payload read in hybrid mode)."""
         texts = list(queries)
         multivectors = self._model.encode(texts, is_query=True, show_progress_bar=False)
-        first = self._derived.first_stage(multivectors, is_query=True)
         exact = mode is SearchMode.EXACT
         sparse = [None] * len(texts) if exact else self._derived.sparse(texts, is_query=True)
-        small = not exact and self._document_count() <= config.exact_below
+        return self._run(multivectors, sparse, k, query_filter, mode, config)
+
+    def search_vectors(
+        self, queries: Sequence[np.ndarray], k: int, query_filter: Any, mode: SearchMode, config: SearchConfig
+    ) -> list[list[SearchHit]]:
+        """Hits for query vectors (checked by :func:`query_vectors_or_raise`; no BM25: there is no text).
+
+        Token vectors run ``mode`` (``colbert`` or ``exact``); a first-stage vector searches the first stage
+        alone (its HNSW graph, or every point with ``exact``): approximate, without MaxSim.
+        """
+        if mode is SearchMode.HYBRID:
+            msg = "Hybrid search needs the query text (for BM25); search vectors with mode='colbert' or 'exact'."
+            raise InvalidArgumentError(msg)
+        tokens = [query for query in queries if query.ndim == 2]
+        firsts = [
+            QueryPlan(FIRST_STAGE_VECTOR, query, k, (), query_filter, exact=mode is SearchMode.EXACT)
+            for query in queries
+            if query.ndim == 1
+        ]
+        ranked = iter(self._run(tokens, [None] * len(tokens), k, query_filter, mode, config) if tokens else [])
+        found = iter(ingest.with_retries(lambda: self._backend.query_batch(firsts)) if firsts else [])
+        return [next(ranked) if query.ndim == 2 else [to_hit(p) for p in next(found)] for query in queries]
+
+    def _run(
+        self,
+        multivectors: Sequence[np.ndarray],
+        sparse: Sequence[Any],
+        k: int,
+        query_filter: Any,
+        mode: SearchMode,
+        config: SearchConfig,
+    ) -> list[list[SearchHit]]:
+        first = self._derived.first_stage(multivectors, is_query=True)
+        small = mode is not SearchMode.EXACT and self._document_count() <= config.exact_below
         per_query = [
             plans_for(mode, m, f, s, k, query_filter, config, small=small)
             for m, f, s in zip(multivectors, first, sparse)

@@ -68,6 +68,7 @@ class Candidates:
 
     ``exact`` scores every (filtered) point instead of walking the HNSW graph. ``rescore=False`` keeps the
     scores of a quantized vector as they are (a source that only proposes candidates needs no more).
+    ``hnsw_ef`` widens (or narrows) the HNSW beam of this search (None: the engine's default).
     """
 
     using: str
@@ -75,6 +76,7 @@ class Candidates:
     limit: int
     exact: bool = False
     rescore: bool = True
+    hnsw_ef: int | None = None
 
 
 @dataclass(frozen=True)

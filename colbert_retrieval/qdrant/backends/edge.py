@@ -331,8 +331,9 @@ class EdgeBackend:
     def _prefetch(self, source: Candidates, edge_filter: Any) -> qe.Prefetch:
         if source.exact:
             params = _exact()
-        elif not source.rescore:
-            params = qe.SearchParams(quantization=qe.QuantizationSearchParams(rescore=False))
+        elif not source.rescore or source.hnsw_ef is not None:
+            quantization = None if source.rescore else qe.QuantizationSearchParams(rescore=False)
+            params = qe.SearchParams(hnsw_ef=source.hnsw_ef, quantization=quantization)
         else:
             params = None
         return qe.Prefetch(

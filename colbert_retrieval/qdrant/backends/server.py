@@ -81,8 +81,9 @@ def _vector(value: Any) -> Any:
 def _prefetch(source: Candidates, query_filter: qm.Filter | None) -> qm.Prefetch:
     if source.exact:
         params = qm.SearchParams(exact=True)
-    elif not source.rescore:
-        params = qm.SearchParams(quantization=qm.QuantizationSearchParams(rescore=False))
+    elif not source.rescore or source.hnsw_ef is not None:
+        quantization = None if source.rescore else qm.QuantizationSearchParams(rescore=False)
+        params = qm.SearchParams(hnsw_ef=source.hnsw_ef, quantization=quantization)
     else:
         params = None
     return qm.Prefetch(

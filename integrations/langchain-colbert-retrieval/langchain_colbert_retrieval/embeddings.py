@@ -9,6 +9,7 @@ from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from colbert_retrieval import ColBERT, load_model
+from colbert_retrieval.first_stage import MuveraConfig
 from colbert_retrieval.single_vector import encode_single_vectors
 
 __all__ = ["ColBERTEmbeddings"]
@@ -33,6 +34,8 @@ class ColBERTEmbeddings(BaseModel, Embeddings):
         device: where to run the model (None: best available).
         batch_size: texts per forward pass.
         single_vector: ``"sentence"`` (default), ``"muvera"`` or ``"mean"``.
+        muvera: MUVERA parameters for ``single_vector="muvera"`` (``colbert_retrieval.first_stage.MuveraConfig``
+            fields; default: the model's dimension with MUVERA's defaults).
 
     Instantiate:
         .. code-block:: python
@@ -59,6 +62,7 @@ class ColBERTEmbeddings(BaseModel, Embeddings):
     device: str | None = None
     batch_size: int = 32
     single_vector: str = "sentence"
+    muvera: dict[str, int] | None = None
 
     model_config = ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())
     _encoder: ColBERT = PrivateAttr()
@@ -87,11 +91,22 @@ class ColBERTEmbeddings(BaseModel, Embeddings):
         """One vector per document (``single_vector``)."""
         if not texts:
             return []
-        method = self.single_vector
         return encode_single_vectors(
-            self._encoder, texts, is_query=False, method=method, batch_size=self.batch_size
+            self._encoder,
+            texts,
+            is_query=False,
+            method=self.single_vector,
+            batch_size=self.batch_size,
+            muvera=self._muvera,
         ).tolist()
 
     def embed_query(self, text: str) -> list[float]:
         """One vector for the query (``single_vector``)."""
-        return encode_single_vectors(self._encoder, text, is_query=True, method=self.single_vector).tolist()
+        vector = encode_single_vectors(
+            self._encoder, text, is_query=True, method=self.single_vector, muvera=self._muvera
+        )
+        return vector.tolist()
+
+    @property
+    def _muvera(self) -> MuveraConfig | None:
+        return MuveraConfig(**self.muvera) if self.muvera else None

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
@@ -14,11 +15,10 @@ from colbert_retrieval import load_model
 from colbert_retrieval.errors import InputTypeError, InvalidArgumentError
 from colbert_retrieval.qdrant import ColBERTIndex, Record, SearchHit
 from colbert_retrieval.scores import maximal_marginal_relevance
+from langchain_colbert_retrieval._qdrant_args import search_mode, search_options, to_document
 from langchain_colbert_retrieval.embeddings import ColBERTEmbeddings
 
 __all__ = ["ColBERTVectorStore"]
-
-_SEARCH_OPTIONS = {"mode", "exact", "prefetch_limit", "bm25_limit", "bm25_weight"}
 
 
 def _collection(collection: str | None, collection_name: str | None) -> str:
@@ -26,11 +26,6 @@ def _collection(collection: str | None, collection_name: str | None) -> str:
         msg = f"Got collection={collection!r} and collection_name={collection_name!r}; pass one of them."
         raise InvalidArgumentError(msg)
     return collection or collection_name or "langchain"
-
-
-def to_document(hit: SearchHit) -> Document:
-    """A LangChain ``Document`` from a stored hit (the id is the one given at insertion)."""
-    return Document(page_content=hit.text, metadata=dict(hit.metadata), id=None if hit.id is None else str(hit.id))
 
 
 class ColBERTVectorStore(VectorStore):
@@ -44,7 +39,13 @@ class ColBERTVectorStore(VectorStore):
         ``pip install langchain-colbert-retrieval``
 
     Key init args:
-        index: a ``colbert_retrieval.qdrant.ColBERTIndex`` (model, collection and Qdrant location).
+        index: a ``colbert_retrieval.qdrant.ColBERTIndex`` (model, collection and Qdrant location); or, as
+            ``QdrantVectorStore(client, collection_name, embedding)``: ``client`` (a ``QdrantClient``),
+            ``collection_name`` and ``embedding`` (a ``ColBERTEmbeddings``), the collection created if missing.
+        retrieval_mode: default search mode (langchain-qdrant's ``RetrievalMode.DENSE`` -> MaxSim, ``HYBRID``
+            -> MaxSim + BM25; or ``"colbert"``, ``"hybrid"``, ``"exact"``).
+        qdrant_metadata: put ``_id`` and ``_collection_name`` into returned metadata, as langchain-qdrant does
+            (default True).
 
     Instantiate:
         .. code-block:: python
@@ -70,12 +71,39 @@ class ColBERTVectorStore(VectorStore):
             await store.aadd_texts(["..."])
             await store.asimilarity_search("query")
 
-    Ids: documents keep the ids you give (``ids=`` or ``Document.id``); adding an id again replaces the
-    document. Texts without an id get a random UUID, as in LangChain's in-memory store.
+    Ids: documents keep the ids you give (``ids=`` or ``Document.id``; strings or ints); adding an id again
+    replaces the document. Texts without an id get a random UUID. Returned documents carry the id as
+    ``Document.id`` (a string) and, as langchain-qdrant's do, ``metadata["_id"]`` (with its type) and
+    ``metadata["_collection_name"]``.
+
+    Coming from langchain-qdrant: change the class and the embedding argument; what still differs and why
+    is listed in docs/benchmarks/langchain-qdrant-swap.md (the payload stores the text under ``text``,
+    BM25 is built in, empty queries are refused).
     """
 
-    def __init__(self, index: ColBERTIndex) -> None:
+    def __init__(
+        self,
+        index: ColBERTIndex | None = None,
+        *,
+        client: Any = None,
+        collection_name: str | None = None,
+        embedding: Embeddings | None = None,
+        retrieval_mode: Any = None,
+        qdrant_metadata: bool = True,
+    ) -> None:
+        if index is not None and not isinstance(index, ColBERTIndex):
+            client, index = index, None  # langchain-qdrant's first positional argument is the client
+        if index is None:
+            if client is None or collection_name is None:
+                msg = "ColBERTVectorStore needs an index, or client= and collection_name= (langchain-qdrant's form)."
+                raise InvalidArgumentError(msg)
+            index = self._open_index(embedding, None, collection_name, client=client)
+        elif client is not None or collection_name not in (None, index.collection):
+            msg = "Pass either an index or client=/collection_name=, not both."
+            raise InvalidArgumentError(msg)
         self._index = index
+        self.retrieval_mode = search_mode(retrieval_mode)
+        self.qdrant_metadata = qdrant_metadata
 
     @property
     def index(self) -> ColBERTIndex:
@@ -94,18 +122,31 @@ class ColBERTVectorStore(VectorStore):
 
     @property
     def embeddings(self) -> Embeddings:
-        """Single-vector embeddings sharing the index's model (see ``ColBERTEmbeddings``)."""
-        return ColBERTEmbeddings(model=self._index.model)
+        """The single vectors this store keeps: ``embed_query`` gives the collection's first-stage vector.
+
+        ``similarity_search_by_vector(store.embeddings.embed_query(q))`` therefore searches the first stage
+        (approximate); ``embed_query_multi`` gives the query's token vectors, which search with MaxSim.
+        """
+        settings = self._index.settings
+        muvera = settings.muvera_config()
+        return ColBERTEmbeddings(
+            model=self._index.model,
+            single_vector=settings.first_stage,
+            muvera=None if muvera is None else muvera.to_dict(),
+        )
+
+    def _document(self, hit: SearchHit) -> Document:
+        return to_document(hit, self.collection_name if self.qdrant_metadata else None)
 
     def add_texts(
         self,
         texts: Iterable[str],
         metadatas: list[dict] | None = None,
-        *,
-        ids: list[str] | None = None,
+        ids: Sequence[str | int] | None = None,
+        batch_size: int = 32,
         **kwargs: Any,
-    ) -> list[str]:
-        """Encode and store texts; returns their ids."""
+    ) -> list[str | int]:
+        """Encode and store texts; returns their ids (as given, ints stay ints; a random UUID where none)."""
         texts = list(texts)
         if metadatas is not None and len(metadatas) != len(texts):
             msg = f"Got {len(texts)} texts but {len(metadatas)} metadatas."
@@ -114,13 +155,21 @@ class ColBERTVectorStore(VectorStore):
             msg = f"Got {len(texts)} texts but {len(ids)} ids."
             raise InvalidArgumentError(msg)
         given = list(ids) if ids is not None else [None] * len(texts)
-        final_ids = [str(i) if i is not None else str(uuid.uuid4()) for i in given]
+        final_ids = [i if i is not None else str(uuid.uuid4()) for i in given]
         records = [
             Record(text=text, id=identifier, metadata=dict(metadatas[n]) if metadatas else {})
             for n, (text, identifier) in enumerate(zip(texts, final_ids))
         ]
-        self._index.add(records, overwrite=True, **kwargs)
+        self._index.add(records, overwrite=True, batch_size=batch_size, **kwargs)
         return final_ids
+
+    def _ranked(
+        self, hits: list[SearchHit], offset: int, score_threshold: float | None
+    ) -> list[tuple[Document, float]]:
+        results = [(self._document(hit), float(hit.score or 0.0)) for hit in hits[offset:]]
+        if score_threshold is not None:
+            results = [(doc, score) for doc, score in results if score >= score_threshold]
+        return results
 
     def similarity_search_with_score(
         self, query: str, k: int = 4, filter: Any = None, **kwargs: Any
@@ -132,23 +181,53 @@ class ColBERTVectorStore(VectorStore):
             k: number of documents.
             filter: a dict of metadata conditions or a Qdrant ``Filter``.
             kwargs: ``offset`` (skip the first hits, for paging), ``score_threshold`` (keep scores at or above
-                it), ``mode`` (``hybrid``, ``colbert``, ``exact``), ``exact``, ``prefetch_limit``, ``bm25_limit``,
-                ``bm25_weight`` (see ``ColBERTIndex.search``).
+                it), ``search_params`` (a Qdrant ``SearchParams``: ``exact``, ``hnsw_ef``), ``mode``
+                (``hybrid``, ``colbert``, ``exact``; default: ``retrieval_mode``), ``exact``,
+                ``prefetch_limit``, ``bm25_limit``, ``bm25_weight``, ``hnsw_ef`` (see ``ColBERTIndex.search``).
         """
         offset = int(kwargs.pop("offset", 0) or 0)
         score_threshold = kwargs.pop("score_threshold", None)
-        if unknown := set(kwargs) - _SEARCH_OPTIONS:
-            msg = f"Unsupported search arguments {sorted(unknown)}; ColBERTVectorStore takes {sorted(_SEARCH_OPTIONS)}."
-            raise InvalidArgumentError(msg)
-        hits = self._index.search(query, k=k + offset, filter=filter, **kwargs)[offset:]
-        results = [(to_document(hit), float(hit.score or 0.0)) for hit in hits]
-        if score_threshold is not None:
-            results = [(doc, score) for doc, score in results if score >= score_threshold]
-        return results
+        options = search_options(kwargs, self.retrieval_mode)
+        hits = self._index.search(query, k=k + offset, filter=filter, **options)
+        return self._ranked(hits, offset, score_threshold)
 
     def similarity_search(self, query: str, k: int = 4, filter: Any = None, **kwargs: Any) -> list[Document]:
         """Documents most similar to the query (MaxSim)."""
         return [doc for doc, _ in self.similarity_search_with_score(query, k, filter, **kwargs)]
+
+    def similarity_search_with_score_by_vector(
+        self, embedding: Any, k: int = 4, filter: Any = None, **kwargs: Any
+    ) -> list[tuple[Document, float]]:
+        """Documents nearest to query vectors, with scores.
+
+        Args:
+            embedding: the query's token vectors (``embeddings.embed_query_multi(q)``: two-stage MaxSim), or
+                the collection's first-stage vector (``store.embeddings.embed_query(q)``: the first stage
+                alone, approximate).
+            k: number of documents.
+            filter: a dict of metadata conditions or a Qdrant ``Filter``.
+            kwargs: ``offset``, ``score_threshold``, ``search_params``, ``mode`` (``colbert`` or ``exact``),
+                ``prefetch_limit``, ``hnsw_ef``.
+
+        Raises:
+            DimensionMismatchError: the vectors fit neither form (the message gives both shapes).
+        """
+        offset = int(kwargs.pop("offset", 0) or 0)
+        score_threshold = kwargs.pop("score_threshold", None)
+        options = search_options(kwargs, None)
+        if lexical := sorted({"bm25_limit", "bm25_weight"} & set(options)):
+            msg = f"{lexical} need the query text (BM25); search by text to use them."
+            raise InvalidArgumentError(msg)
+        if options.pop("exact", False):
+            options["mode"] = "exact"
+        hits = self._index.search_vectors([embedding], k=k + offset, filter=filter, **options)[0]
+        return self._ranked(hits, offset, score_threshold)
+
+    def similarity_search_by_vector(
+        self, embedding: Any, k: int = 4, filter: Any = None, **kwargs: Any
+    ) -> list[Document]:
+        """Documents nearest to query vectors (see :meth:`similarity_search_with_score_by_vector`)."""
+        return [doc for doc, _ in self.similarity_search_with_score_by_vector(embedding, k, filter, **kwargs)]
 
     def _similarity_search_with_relevance_scores(
         self, query: str, k: int = 4, **kwargs: Any
@@ -156,9 +235,13 @@ class ColBERTVectorStore(VectorStore):
         # MaxSim sums one cosine per query token: dividing by the token count gives [-1, 1], mapped to [0, 1].
         # In hybrid mode the MaxSim part of the score is used, so relevance means the same in every mode.
         tokens = max(self._index.model.encode(query, is_query=True).shape[0], 1)
-        hits = self._index.search(query, k=k, **kwargs)
-        results = [(to_document(hit), hit.scores.get("maxsim", hit.score or 0.0)) for hit in hits]
-        return [(doc, (score / tokens + 1.0) / 2.0) for doc, score in results]
+        query_filter = kwargs.pop("filter", None)
+        offset = int(kwargs.pop("offset", 0) or 0)
+        options = search_options(kwargs, self.retrieval_mode)
+        hits = self._index.search(query, k=k + offset, filter=query_filter, **options)[offset:]
+        return [
+            (self._document(hit), (hit.scores.get("maxsim", hit.score or 0.0) / tokens + 1.0) / 2.0) for hit in hits
+        ]
 
     def max_marginal_relevance_search(
         self, query: str, k: int = 4, fetch_k: int = 20, lambda_mult: float = 0.5, filter: Any = None, **kwargs: Any
@@ -176,21 +259,40 @@ class ColBERTVectorStore(VectorStore):
             filter: a dict of metadata conditions or a Qdrant ``Filter``.
             kwargs: search options as in :meth:`similarity_search_with_score`.
         """
-        hits = self._index.search(query, k=max(fetch_k, k), filter=filter, **kwargs)
+        options = search_options(kwargs, self.retrieval_mode)
+        hits = self._index.search(query, k=max(fetch_k, k), filter=filter, **options)
+        return self._diverse(hits, self._index.model.encode(query, is_query=True), k, lambda_mult)
+
+    def max_marginal_relevance_search_by_vector(
+        self, embedding: Any, k: int = 4, fetch_k: int = 20, lambda_mult: float = 0.5, filter: Any = None, **kwargs: Any
+    ) -> list[Document]:
+        """MMR from the query's token vectors (``embeddings.embed_query_multi(q)``).
+
+        As :meth:`max_marginal_relevance_search`, with vectors instead of the text.
+
+        Raises:
+            InvalidArgumentError: a single vector (MMR weighs relevance by MaxSim, which needs token vectors).
+        """
+        vectors = np.asarray(embedding, dtype=np.float32)
+        if vectors.ndim != 2:
+            msg = (
+                "MMR on ColBERT needs the query's token vectors: pass embeddings.embed_query_multi(query) "
+                "(or call max_marginal_relevance_search with the text)."
+            )
+            raise InvalidArgumentError(msg)
+        options = search_options(kwargs, None)
+        hits = self._index.search_vectors([vectors], k=max(fetch_k, k), filter=filter, **options)[0]
+        return self._diverse(hits, vectors, k, lambda_mult)
+
+    def _diverse(self, hits: list[SearchHit], query_vectors: Any, k: int, lambda_mult: float) -> list[Document]:
         if not hits:
             return []
         stored = self._index.vectors([hit.id for hit in hits])
         hits = [hit for hit in hits if hit.id in stored]
-        query_vectors = self._index.model.encode(query, is_query=True)
         chosen = maximal_marginal_relevance(query_vectors, [stored[hit.id] for hit in hits], k, lambda_mult)
-        return [to_document(hits[i]) for i in chosen]
+        return [self._document(hits[i]) for i in chosen]
 
-    def max_marginal_relevance_search_by_vector(self, embedding: list[float], *args: Any, **kwargs: Any) -> Any:
-        """Not available: ColBERT searches with the query's token vectors, computed from its text."""
-        msg = "ColBERTVectorStore needs the query text for MMR: call max_marginal_relevance_search(query, ...)."
-        raise NotImplementedError(msg)
-
-    def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
+    def delete(self, ids: Sequence[str | int] | None = None, **kwargs: Any) -> bool | None:
         """Delete documents by id (missing ids are ignored)."""
         if ids is None:
             msg = "ColBERTVectorStore.delete needs ids."
@@ -198,9 +300,9 @@ class ColBERTVectorStore(VectorStore):
         self._index.delete(list(ids))
         return True
 
-    def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
+    def get_by_ids(self, ids: Sequence[str | int], /) -> list[Document]:
         """Stored documents with these ids (missing ids are left out; order not guaranteed)."""
-        return [to_document(hit) for hit in self._index.get(list(ids))]
+        return [self._document(hit) for hit in self._index.get(list(ids))]
 
     @classmethod
     def from_texts(
@@ -208,37 +310,46 @@ class ColBERTVectorStore(VectorStore):
         texts: list[str],
         embedding: Embeddings | None = None,
         metadatas: list[dict] | None = None,
+        ids: Sequence[str | int] | None = None,
+        collection_name: str | None = None,
         *,
-        ids: list[str] | None = None,
         index: ColBERTIndex | None = None,
         model: Any = None,
         collection: str | None = None,
-        collection_name: str | None = None,
         force_recreate: bool = False,
+        retrieval_mode: Any = None,
+        qdrant_metadata: bool = True,
+        batch_size: int = 32,
         **kwargs: Any,
     ) -> ColBERTVectorStore:
-        """Build a store (and its index) from texts.
+        """Build a store (and its index) from texts (langchain-qdrant's ``from_texts``, same argument names).
 
         Args:
             texts: texts to add.
             embedding: a ``ColBERTEmbeddings`` whose model is used (other embeddings are not ColBERT and are
                 rejected); or pass ``model``.
             metadatas: one dict per text.
-            ids: one id per text.
+            ids: one id per text (strings or ints; a random UUID where none).
+            collection_name: the Qdrant collection (default ``"langchain"``).
             index: an existing ``ColBERTIndex`` (then ``model``/``collection``/location are ignored).
             model: a ``ColBERT``, a model name or path, or None for the offline default model.
-            collection: the Qdrant collection (default ``"langchain"``).
-            collection_name: the same, under langchain-qdrant's name.
+            collection: the same as ``collection_name`` (colbert-retrieval's name).
             force_recreate: delete the documents already in the collection first (langchain-qdrant's argument).
+            retrieval_mode: the default search mode: langchain-qdrant's ``RetrievalMode.DENSE`` (MaxSim,
+                ``"colbert"``) or ``HYBRID`` (MaxSim fused with BM25, which the collection computes itself: no
+                sparse embedding needed), or ``"exact"``; None: the index's default (hybrid).
+            qdrant_metadata: add ``_id`` and ``_collection_name`` to returned documents' metadata, as
+                langchain-qdrant does (``Document.id`` is set either way).
+            batch_size: texts per encoding batch.
             kwargs: ``ColBERTIndex`` arguments (``path``, ``location``, ``url``, ``api_key``, ``pool_factor``...).
         """
         if index is None:
             index = cls._open_index(embedding, model, _collection(collection, collection_name), **kwargs)
-        store = cls(index)
+        store = cls(index, retrieval_mode=retrieval_mode, qdrant_metadata=qdrant_metadata)
         if force_recreate:
             index.clear()
         if texts:
-            store.add_texts(texts, metadatas, ids=ids)
+            store.add_texts(texts, metadatas, ids=ids, batch_size=batch_size)
         return store
 
     @staticmethod
@@ -254,8 +365,10 @@ class ColBERTVectorStore(VectorStore):
         cls,
         collection_name: str,
         embedding: Embeddings | None = None,
+        retrieval_mode: Any = None,
         *,
         model: Any = None,
+        qdrant_metadata: bool = True,
         **kwargs: Any,
     ) -> ColBERTVectorStore:
         """A store over a collection that already exists (langchain-qdrant's constructor of that name).
@@ -263,14 +376,17 @@ class ColBERTVectorStore(VectorStore):
         Args:
             collection_name: the collection.
             embedding: a ``ColBERTEmbeddings`` whose model is used; or pass ``model``.
+            retrieval_mode: the default search mode (see :meth:`from_texts`).
             model: a ``ColBERT``, a model name or path, or None for the offline default model.
+            qdrant_metadata: add ``_id`` / ``_collection_name`` to returned metadata (see :meth:`from_texts`).
             kwargs: where it is (``path``, ``location``, ``url``, ``api_key``) and other ``ColBERTIndex`` arguments.
 
         Raises:
             CollectionNotFoundError: there is no such collection.
             IndexMismatchError: it was built with another model or encoding.
         """
-        return cls(cls._open_index(embedding, model, collection_name, create=False, **kwargs))
+        index = cls._open_index(embedding, model, collection_name, create=False, **kwargs)
+        return cls(index, retrieval_mode=retrieval_mode, qdrant_metadata=qdrant_metadata)
 
     @classmethod
     def from_documents(  # type: ignore[override]

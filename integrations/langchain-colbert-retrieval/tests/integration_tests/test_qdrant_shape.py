@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from langchain_colbert_retrieval import ColBERTVectorStore
+from langchain_colbert_retrieval import ColBERTEmbeddings, ColBERTVectorStore
 from lc_shared import TEXTS, shared_model
+from qdrant_client import QdrantClient
+from qdrant_client import models as qm
 
-from colbert_retrieval.errors import CollectionNotFoundError, InvalidArgumentError
+from colbert_retrieval.errors import CollectionNotFoundError, DimensionMismatchError, InvalidArgumentError
 
 QUERY = "which disease comes from a lack of vitamin c?"
 
@@ -52,7 +54,65 @@ def test_offset_score_threshold_and_properties() -> None:
     threshold = ranked[1][1]
     kept = store.similarity_search_with_score(QUERY, k=len(TEXTS), score_threshold=threshold, mode="exact")
     assert kept == ranked[:2]
+    assert store.similarity_search(QUERY, k=2, search_params={"exact": True}) == [d for d, _ in ranked[:2]]
+    assert len(store.similarity_search(QUERY, k=2, search_params=qm.SearchParams(hnsw_ef=128))) == 2
+    with pytest.raises(InvalidArgumentError, match="honours exact and hnsw_ef"):
+        store.similarity_search(QUERY, search_params={"quantization": {"rescore": False}})
     with pytest.raises(InvalidArgumentError, match="Unsupported search arguments"):
-        store.similarity_search(QUERY, search_params={"hnsw_ef": 128})
+        store.similarity_search(QUERY, consistency="majority")
+    with pytest.raises(InvalidArgumentError, match="Unsupported search arguments"):
+        store.similarity_search(QUERY, serch_params={"exact": True})
     with pytest.raises(AttributeError, match="embedded"):
         _ = store.client
+
+
+def test_ids_keep_their_type_and_metadata_carries_them_like_langchain_qdrant() -> None:
+    store = ColBERTVectorStore.from_texts(TEXTS[:3], model=shared_model(), location=":memory:", ids=[7, "7", 8])
+    found = {d.page_content: d for d in store.similarity_search(QUERY, k=3)}
+    assert {d.metadata["_id"] for d in found.values()} == {7, "7", 8}
+    assert found[TEXTS[0]].metadata == {"_id": 7, "_collection_name": "langchain"}
+    assert found[TEXTS[0]].id == "7" and found[TEXTS[1]].id == "7"  # Document.id is a string in LangChain
+    assert [d.metadata["_id"] for d in store.get_by_ids([8])] == [8]
+    plain = ColBERTVectorStore(store.index, qdrant_metadata=False)
+    assert all(d.metadata == {} for d in plain.similarity_search(QUERY, k=3))
+
+
+def test_retrieval_mode_maps_langchain_qdrant_modes() -> None:
+    from langchain_qdrant import RetrievalMode
+
+    dense = ColBERTVectorStore.from_texts(TEXTS, model=shared_model(), location=":memory:", retrieval_mode="dense")
+    assert dense.retrieval_mode == "colbert"
+    hits = dense.similarity_search_with_score(QUERY, k=3)
+    assert hits == dense.similarity_search_with_score(QUERY, k=3, mode="colbert")
+    assert ColBERTVectorStore(dense.index, retrieval_mode=RetrievalMode.HYBRID).retrieval_mode == "hybrid"
+    with pytest.raises(InvalidArgumentError, match="BM25 alone"):
+        ColBERTVectorStore(dense.index, retrieval_mode=RetrievalMode.SPARSE)
+    with pytest.raises(InvalidArgumentError, match="Unknown retrieval_mode"):
+        ColBERTVectorStore(dense.index, retrieval_mode="semantic")
+
+
+def test_constructor_with_a_qdrant_client_like_langchain_qdrant() -> None:
+    client = QdrantClient(":memory:")
+    embedding = ColBERTEmbeddings(model=shared_model())
+    store = ColBERTVectorStore(client, collection_name="made", embedding=embedding)  # positional, as theirs
+    store.add_texts(TEXTS, ids=list(range(len(TEXTS))))
+    again = ColBERTVectorStore(client=client, collection_name="made", embedding=embedding)
+    assert again.client is client and again.index.count() == len(TEXTS)
+    assert again.similarity_search(QUERY, k=1)[0].page_content == store.similarity_search(QUERY, k=1)[0].page_content
+    with pytest.raises(InvalidArgumentError, match="client= and collection_name="):
+        ColBERTVectorStore(client=client)
+    client.close()
+
+
+def test_search_by_vector_token_vectors_rank_like_the_text_first_stage_vectors_approximately() -> None:
+    store = ColBERTVectorStore.from_texts(TEXTS, model=shared_model(), location=":memory:")
+    by_text = store.similarity_search_with_score(QUERY, k=3, mode="colbert")
+    tokens = ColBERTEmbeddings(model=shared_model()).embed_query_multi(QUERY)
+    assert store.similarity_search_with_score_by_vector(tokens, k=3) == by_text
+    first_stage = store.embeddings.embed_query(QUERY)
+    assert len(first_stage) == store.index.settings.first_stage_dim()
+    assert len(store.similarity_search_by_vector(first_stage, k=3)) == 3
+    with pytest.raises(DimensionMismatchError, match="is_query=True"):
+        store.similarity_search_by_vector([0.1] * 32, k=1)
+    with pytest.raises(InvalidArgumentError, match="BM25"):
+        store.similarity_search_by_vector(tokens, k=1, bm25_weight=0.5)

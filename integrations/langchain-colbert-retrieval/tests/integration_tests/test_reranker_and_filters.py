@@ -125,7 +125,7 @@ def test_mmr_uses_maxsim_between_stored_documents() -> None:
     retriever = store.as_retriever(search_type="mmr", search_kwargs={"k": 2, "fetch_k": 4, "lambda_mult": 0.3})
     assert len(retriever.invoke(QUERY)) == 2
     assert len(asyncio.run(store.amax_marginal_relevance_search(QUERY, k=2))) == 2
-    with pytest.raises(NotImplementedError, match="query text"):
+    with pytest.raises(ValueError, match="token vectors"):
         store.max_marginal_relevance_search_by_vector([0.0], k=2)
     with pytest.raises(ValueError, match="lambda_mult"):
         store.max_marginal_relevance_search(QUERY, lambda_mult=2.0)

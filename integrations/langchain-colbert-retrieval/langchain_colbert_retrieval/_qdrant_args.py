@@ -1,0 +1,102 @@
+"""langchain-qdrant's argument vocabulary translated to ``ColBERTIndex`` search options.
+
+``QdrantVectorStore`` users pass ``retrieval_mode=RetrievalMode.DENSE``, ``search_params=SearchParams(...)``
+and expect ``metadata["_id"]`` / ``metadata["_collection_name"]`` on returned documents; this module maps
+each onto what the index does, and refuses (never drops) what it cannot honour.
+
+Examples:
+    >>> search_mode("dense"), search_mode("hybrid"), search_mode(None)
+    ('colbert', 'hybrid', None)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from langchain_core.documents import Document
+
+from colbert_retrieval.errors import InvalidArgumentError
+from colbert_retrieval.qdrant import SearchHit
+
+__all__ = ["search_mode", "search_options", "to_document"]
+
+#: langchain-qdrant's ``RetrievalMode`` values and our search modes, to our search modes.
+_MODES = {"dense": "colbert", "hybrid": "hybrid", "colbert": "colbert", "exact": "exact"}
+#: Search options the index takes directly.
+_OWN = {"mode", "exact", "prefetch_limit", "bm25_limit", "bm25_weight", "hnsw_ef"}
+
+
+def search_mode(retrieval_mode: Any) -> str | None:
+    """Our search mode for a langchain-qdrant ``RetrievalMode`` (or one of our mode names); None stays None.
+
+    Raises:
+        InvalidArgumentError: ``sparse`` (BM25 alone is not a ColBERT search) or an unknown name.
+    """
+    if retrieval_mode is None:
+        return None
+    name = str(getattr(retrieval_mode, "value", retrieval_mode)).lower()
+    if name == "sparse":
+        msg = "retrieval_mode='sparse' (BM25 alone) is not a ColBERT search; use 'hybrid' (BM25 + MaxSim) or 'dense'."
+        raise InvalidArgumentError(msg)
+    if name not in _MODES:
+        msg = f"Unknown retrieval_mode {retrieval_mode!r}; use one of {sorted(_MODES)}."
+        raise InvalidArgumentError(msg)
+    return _MODES[name]
+
+
+def _from_search_params(params: Any) -> dict[str, Any]:
+    values = params if isinstance(params, Mapping) else params.model_dump(exclude_none=True)
+    values = {name: value for name, value in dict(values).items() if value is not None}
+    options: dict[str, Any] = {}
+    if values.pop("exact", False):
+        options["mode"] = "exact"
+    if "hnsw_ef" in values:
+        options["hnsw_ef"] = int(values.pop("hnsw_ef"))
+    if values.get("indexed_only") is False:
+        del values["indexed_only"]
+    if values:
+        msg = f"search_params {sorted(values)} are not supported by ColBERTVectorStore; it honours exact and hnsw_ef."
+        raise InvalidArgumentError(msg)
+    return options
+
+
+def search_options(kwargs: dict[str, Any], default_mode: str | None) -> dict[str, Any]:
+    """``ColBERTIndex.search`` options from a LangChain call's keyword arguments (consumed from ``kwargs``).
+
+    Takes our own options and langchain-qdrant's ``search_params`` (``exact``, ``hnsw_ef``); ``consistency``
+    and ``hybrid_fusion`` are refused rather than ignored.
+
+    Raises:
+        InvalidArgumentError: an argument the index cannot honour.
+    """
+    options = {name: kwargs.pop(name) for name in list(kwargs) if name in _OWN}
+    params = kwargs.pop("search_params", None)
+    if params is not None:
+        options.update(_from_search_params(params))
+    for name in ("consistency", "hybrid_fusion"):
+        if kwargs.get(name) is None:
+            kwargs.pop(name, None)
+    if kwargs:
+        msg = (
+            f"Unsupported search arguments {sorted(kwargs)}; ColBERTVectorStore takes "
+            f"{sorted(_OWN | {'search_params', 'offset', 'score_threshold'})}."
+        )
+        raise InvalidArgumentError(msg)
+    if default_mode is not None:
+        options.setdefault("mode", default_mode)
+    return options
+
+
+def to_document(hit: SearchHit, collection_name: str | None = None) -> Document:
+    """A LangChain ``Document`` from a stored hit.
+
+    ``Document.id`` is the id given at insertion as a string (LangChain's convention); with
+    ``collection_name``, the metadata also carries ``_id`` (the id with its type: an int stays an int) and
+    ``_collection_name``, as langchain-qdrant's documents do.
+    """
+    metadata = dict(hit.metadata)
+    if collection_name is not None:
+        metadata["_id"] = hit.id
+        metadata["_collection_name"] = collection_name
+    return Document(page_content=hit.text, metadata=metadata, id=None if hit.id is None else str(hit.id))
