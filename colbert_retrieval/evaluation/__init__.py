@@ -1,7 +1,8 @@
 """Retrieval evaluation: BEIR-format loading and trec_eval-compatible metrics.
 
-Rule of this folder: plain data in, numbers out; it imports only ``colbert_retrieval.errors`` (never the
-encoder or the index), so any retriever's runs can be scored.
+Rule of this folder: plain data in, numbers out; it never imports the encoder or the index, so any
+retriever's runs can be scored. :mod:`.training` holds PyLate's training-time evaluators (``evaluator=`` of
+the trainer), thin mappings onto sentence-transformers' multi-vector evaluators (loaded on first use).
 
 Examples:
     >>> from colbert_retrieval.evaluation import ndcg_at_k
@@ -14,4 +15,30 @@ from __future__ import annotations
 from colbert_retrieval.evaluation.beir import BeirDataset, load_beir
 from colbert_retrieval.evaluation.metrics import mrr_at_k, ndcg_at_k, recall_at_k
 
-__all__ = ["BeirDataset", "load_beir", "mrr_at_k", "ndcg_at_k", "recall_at_k"]
+__all__ = [
+    "BeirDataset",
+    "ColBERTDistillationEvaluator",
+    "ColBERTTripletEvaluator",
+    "NanoBEIREvaluator",
+    "PyLateInformationRetrievalEvaluator",
+    "load_beir",
+    "mrr_at_k",
+    "ndcg_at_k",
+    "recall_at_k",
+]
+
+_TRAINING = {
+    "ColBERTDistillationEvaluator",
+    "ColBERTTripletEvaluator",
+    "NanoBEIREvaluator",
+    "PyLateInformationRetrievalEvaluator",
+}
+
+
+def __getattr__(name: str) -> object:
+    """PyLate's training evaluators, imported on first use (they load sentence-transformers' evaluators)."""
+    if name in _TRAINING:
+        from colbert_retrieval.evaluation import training
+
+        return getattr(training, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,7 +20,7 @@ import warnings
 from typing import Any
 
 from colbert_retrieval.scores.diversity import maximal_marginal_relevance
-from colbert_retrieval.scores.groups import ColBERTScores, colbert_kd_scores
+from colbert_retrieval.scores.groups import ColBERTScores, MinMaxScores, colbert_kd_scores
 from colbert_retrieval.scores.maxsim import (
     DEFAULT_CHUNK_ELEMENTS,
     GPU_CHUNK_ELEMENTS,
@@ -35,6 +35,7 @@ __all__ = [
     "DEFAULT_CHUNK_ELEMENTS",
     "GPU_CHUNK_ELEMENTS",
     "ColBERTScores",
+    "MinMaxScores",
     "candidate_scores",
     "colbert_kd_scores",
     "colbert_scores",

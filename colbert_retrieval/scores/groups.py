@@ -16,6 +16,9 @@ Examples:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import torch
 from torch import Tensor
 
@@ -23,7 +26,7 @@ from colbert_retrieval.errors import DimensionMismatchError
 from colbert_retrieval.scores.maxsim import colbert_scores, colbert_scores_pairwise
 from colbert_retrieval.scores.padding import ArrayLike, as_tensor
 
-__all__ = ["ColBERTScores", "colbert_kd_scores"]
+__all__ = ["ColBERTScores", "MinMaxScores", "colbert_kd_scores"]
 
 
 def _groups(documents_embeddings: ArrayLike, caller: str) -> Tensor:
@@ -92,3 +95,27 @@ class ColBERTScores:
         return colbert_scores(
             queries, flat, queries_mask, d_mask, compute_dtype=torch.promote_types(queries.dtype, flat.dtype)
         )
+
+
+class MinMaxScores:
+    """Wraps a ``(Q, N)`` scorer so that each query's scores are min-max normalised to ``[0, 1]``.
+
+    PyLate's distillation loss and evaluator normalise the student's scores this way (``normalize_scores``).
+
+    Examples:
+        >>> import torch
+        >>> scorer = MinMaxScores(colbert_kd_scores)
+        >>> scorer(torch.ones(1, 2, 3), torch.stack([torch.ones(1, 2, 3), -torch.ones(1, 2, 3)], dim=1))
+        tensor([[1., 0.]])
+    """
+
+    def __init__(self, scorer: Callable[..., Tensor]) -> None:
+        self.scorer = scorer
+        self.__name__ = f"min_max({getattr(scorer, '__name__', type(scorer).__name__)})"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
+        """The wrapped scorer's ``(Q, N)`` scores, each row mapped to ``[0, 1]``."""
+        scores = self.scorer(*args, **kwargs)
+        low = scores.min(dim=1, keepdim=True).values
+        high = scores.max(dim=1, keepdim=True).values
+        return (scores - low) / (high - low + 1e-8)

@@ -19,12 +19,24 @@ from langchain_core.documents import Document
 from colbert_retrieval.errors import InvalidArgumentError
 from colbert_retrieval.qdrant import SearchHit
 
-__all__ = ["search_mode", "search_options", "to_document"]
+__all__ = ["one_collection", "search_mode", "search_options", "to_document"]
 
 #: langchain-qdrant's ``RetrievalMode`` values and our search modes, to our search modes.
 _MODES = {"dense": "colbert", "hybrid": "hybrid", "colbert": "colbert", "exact": "exact"}
 #: Search options the index takes directly.
 _OWN = {"mode", "exact", "prefetch_limit", "bm25_limit", "bm25_weight", "hnsw_ef"}
+
+
+def one_collection(collection: str | None, collection_name: str | None) -> str:
+    """The collection named by ``collection`` (ours) or ``collection_name`` (langchain-qdrant's); default ``langchain``.
+
+    Raises:
+        InvalidArgumentError: both are given and differ.
+    """
+    if collection is not None and collection_name is not None and collection != collection_name:
+        msg = f"Got collection={collection!r} and collection_name={collection_name!r}; pass one of them."
+        raise InvalidArgumentError(msg)
+    return collection or collection_name or "langchain"
 
 
 def search_mode(retrieval_mode: Any) -> str | None:

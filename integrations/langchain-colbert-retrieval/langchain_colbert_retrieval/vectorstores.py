@@ -15,17 +15,10 @@ from colbert_retrieval import load_model
 from colbert_retrieval.errors import InputTypeError, InvalidArgumentError
 from colbert_retrieval.qdrant import ColBERTIndex, Record, SearchHit
 from colbert_retrieval.scores import maximal_marginal_relevance
-from langchain_colbert_retrieval._qdrant_args import search_mode, search_options, to_document
+from langchain_colbert_retrieval._qdrant_args import one_collection, search_mode, search_options, to_document
 from langchain_colbert_retrieval.embeddings import ColBERTEmbeddings
 
 __all__ = ["ColBERTVectorStore"]
-
-
-def _collection(collection: str | None, collection_name: str | None) -> str:
-    if collection is not None and collection_name is not None and collection != collection_name:
-        msg = f"Got collection={collection!r} and collection_name={collection_name!r}; pass one of them."
-        raise InvalidArgumentError(msg)
-    return collection or collection_name or "langchain"
 
 
 class ColBERTVectorStore(VectorStore):
@@ -344,7 +337,7 @@ class ColBERTVectorStore(VectorStore):
             kwargs: ``ColBERTIndex`` arguments (``path``, ``location``, ``url``, ``api_key``, ``pool_factor``...).
         """
         if index is None:
-            index = cls._open_index(embedding, model, _collection(collection, collection_name), **kwargs)
+            index = cls._open_index(embedding, model, one_collection(collection, collection_name), **kwargs)
         store = cls(index, retrieval_mode=retrieval_mode, qdrant_metadata=qdrant_metadata)
         if force_recreate:
             index.clear()
