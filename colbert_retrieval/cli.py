@@ -101,6 +101,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_store_options(info)
     info.add_argument("--hardware", action="store_true", help="device, precision, kernels and stores in use")
 
+    train = commands.add_parser(
+        "train", help="fine-tune on a BEIR folder: mine hard negatives, train, keep the best eval checkpoint"
+    )
+    train.add_argument("folder", help="BEIR folder (corpus.jsonl, queries.jsonl, qrels/<split>.tsv)")
+    train.add_argument("--output", required=True, help="folder for the model, its card and the checkpoints")
+    train.add_argument("--split", default="train", help="qrels split to train on (default: train)")
+    train.add_argument("--eval-split", default="dev", help="split that selects the checkpoint ('none': last one)")
+    train.add_argument("--test-split", default=None, help="split reported before/after (never used to decide)")
+    train.add_argument("--model", default=None, help="model to fine-tune (default: the offline default model)")
+    train.add_argument("--device", default=None, help="cpu, cuda, ... (default: best available)")
+    train.add_argument("--passes", type=_positive, default=3, help="passes over the training queries (default 3)")
+    train.add_argument("--batch-size", type=_positive, default=32)
+    train.add_argument("--learning-rate", type=float, default=3e-5)
+    train.add_argument("--negatives", type=_positive, default=1, help="mined hard negatives per row")
+    train.add_argument("--max-steps", type=_positive, default=None)
+    train.add_argument("--train-document-length", type=_positive, default=128)
+    train.add_argument("--seed", type=int, default=0)
+
     migrate = commands.add_parser(
         "migrate", help="copy a collection between stores (embedded <-> server, or out of a 0.1.0 folder)"
     )
@@ -320,6 +338,31 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from colbert_retrieval.training import FineTuneConfig, fine_tune
+
+    config = FineTuneConfig(
+        data=args.folder,
+        output=args.output,
+        model=args.model,
+        split=args.split,
+        eval_split=None if args.eval_split.lower() == "none" else args.eval_split,
+        test_split=args.test_split,
+        passes=args.passes,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        n_negatives=args.negatives,
+        max_steps=args.max_steps,
+        train_document_length=args.train_document_length,
+        seed=args.seed,
+        device=args.device,
+    )
+    report = fine_tune(config)
+    summary = {"before": report.before, "after": report.after, "curve": report.curve, "kept": report.kept}
+    print(json.dumps({**summary, "steps": report.steps, "minutes": round(report.wall_seconds / 60, 1)}, indent=2))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``colbert-retrieval`` console script."""
     args = build_parser().parse_args(argv)
@@ -329,6 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "evaluate": _cmd_evaluate,
         "info": _cmd_info,
         "migrate": _cmd_migrate,
+        "train": _cmd_train,
     }
     from colbert_retrieval.errors import ColBERTRetrievalError
 

@@ -58,8 +58,11 @@ def test_cli_commands_in_the_docs_run_as_written(tmp_path: Path, monkeypatch, ca
     (beir / "qrels").mkdir(parents=True)
     docs = {"d1": "Scurvy comes from a lack of vitamin C.", "d2": "Paris is the capital of France."}
     (beir / "corpus.jsonl").write_text("\n".join(json.dumps({"_id": k, "text": v}) for k, v in docs.items()))
-    (beir / "queries.jsonl").write_text(json.dumps({"_id": "q1", "text": "vitamin C deficiency"}))
-    (beir / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n")
+    for split in ("test", "dev", "train"):  # train and dev: for `colbert-retrieval train`
+        (beir / "qrels" / f"{split}.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n")
+    (beir / "queries.jsonl").write_text(
+        json.dumps({"_id": "q1", "text": "vitamin C deficiency"}) + "\n" + json.dumps({"_id": "q2", "text": "France"})
+    )
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "server.md").write_text("To move to a Qdrant server, pass url= to the index.")
     (tmp_path / "README.md").write_text("colbert-retrieval indexes documents into Qdrant.")

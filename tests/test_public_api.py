@@ -38,6 +38,7 @@ def test_submodule_all_is_frozen() -> None:
             "DEFAULT_CHUNK_ELEMENTS",
             "GPU_CHUNK_ELEMENTS",
             "ColBERTScores",
+            "MinMaxScores",
             "candidate_scores",
             "colbert_kd_scores",
             "colbert_scores",
@@ -61,7 +62,17 @@ def test_submodule_all_is_frozen() -> None:
         "pooled_length",
     ]
     assert sorted(quantization.__all__) == ["Precision", "quantize"]
-    assert sorted(evaluation.__all__) == ["BeirDataset", "load_beir", "mrr_at_k", "ndcg_at_k", "recall_at_k"]
+    assert sorted(evaluation.__all__) == [
+        "BeirDataset",
+        "ColBERTDistillationEvaluator",
+        "ColBERTTripletEvaluator",
+        "NanoBEIREvaluator",
+        "PyLateInformationRetrievalEvaluator",
+        "load_beir",
+        "mrr_at_k",
+        "ndcg_at_k",
+        "recall_at_k",
+    ]
     assert sorted(errors.__all__) == sorted(
         [
             "CollectionNotFoundError",
@@ -99,6 +110,29 @@ def test_qdrant_all_is_frozen() -> None:
         ]
     )
     assert reduce.__all__ == ["mean_vector"]
+
+
+def test_training_api_is_frozen() -> None:
+    pytest.importorskip("datasets", reason='pip install "colbert-retrieval[train]"')
+    from colbert_retrieval import losses, training, utils
+
+    assert losses.__all__ == ["CachedContrastive", "Contrastive", "Distillation"]
+    assert utils.__all__ == ["ColBERTCollator"]
+    assert sorted(training.__all__) == [
+        "BeirEvaluator",
+        "CachedContrastive",
+        "ColBERTCollator",
+        "Contrastive",
+        "Distillation",
+        "FineTuneConfig",
+        "FineTuneReport",
+        "exact_maxsim_runs",
+        "fine_tune",
+        "mine_hard_negatives",
+    ]
+    for module in (losses, utils, training):
+        for name in module.__all__:
+            assert hasattr(module, name), f"{module.__name__}.{name}"
 
 
 def test_encoding_runtime_single_vector_and_explanation_api_is_frozen() -> None:

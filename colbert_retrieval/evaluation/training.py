@@ -12,9 +12,11 @@ PyLate                                      sentence-transformers (what runs)
 =========================================== ===============================================================
 
 Differences: ``truncate_dim`` must stay None (multi-vector models have no Matryoshka truncation); the
-triplet evaluator's metric is named ``maxsim_accuracy`` (PyLate: ``accuracy``); the distillation evaluator
-reports sentence-transformers' metric names. For BEIR evaluation outside training use
-:func:`colbert_retrieval.evaluation.load_beir` and the metrics of this package, or ``colbert-retrieval evaluate``.
+triplet evaluator's metric is ``MaxSim_accuracy`` (its CSV column ``accuracy_MaxSim``; PyLate:
+``accuracy``); the distillation evaluator reports sentence-transformers' metric names. PyLate's scripts also
+run with sentence-transformers' ``SentenceTransformerTrainer`` unchanged: it trains a ``ColBERT`` as well.
+For BEIR evaluation outside training use :func:`colbert_retrieval.evaluation.load_beir` and the metrics of
+this package, or ``colbert-retrieval evaluate``.
 
 Examples:
     >>> evaluator = ColBERTTripletEvaluator(["fruits?"], ["fruits are healthy."], ["cars are fast."])

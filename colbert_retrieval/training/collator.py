@@ -56,6 +56,7 @@ class ColBERTCollator(MultiVectorEncoderDataCollator):
         prompts: a prompt per column (or per dataset).
         include_prompt_lengths: accepted for PyLate compatibility (prompt lengths are not needed here).
         all_special_ids: accepted for PyLate compatibility (the model's skiplist handles special tokens).
+        max_length: token limit per task during training, e.g. ``{"document": 128}`` (default: the model's).
     """
 
     def __init__(
@@ -66,12 +67,14 @@ class ColBERTCollator(MultiVectorEncoderDataCollator):
         prompts: dict[str, Any] | None = None,
         include_prompt_lengths: bool = False,
         all_special_ids: set[int] | None = None,
+        max_length: int | dict[str, int] | None = None,
     ) -> None:
         super().__init__(
             preprocess_fn=_preprocess_fn(tokenize_fn),
             valid_label_columns=list(valid_label_columns or _LABELS),
             router_mapping=router_mapping or {},
             prompts=prompts or {},
+            max_length=max_length,
         )
         self.tokenize_fn = tokenize_fn
 

@@ -1,0 +1,74 @@
+"""Hard-negative mining from our own index, and the end-to-end ``colbert-retrieval train`` recipe."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from colbert_retrieval import ColBERT
+from colbert_retrieval.cli import main
+from colbert_retrieval.errors import InvalidArgumentError
+from colbert_retrieval.training import FineTuneConfig, fine_tune, mine_hard_negatives
+from tests.training.conftest import CORPUS, QRELS, QUERIES
+
+TRAIN = {q: {d: g for qq, d, g in QRELS["train"] if qq == q} for q, *_ in QRELS["train"]}
+
+
+def test_mined_negatives_are_retrieved_unjudged_documents(minilm) -> None:
+    queries = {q: QUERIES[q] for q in TRAIN}
+    rows = mine_hard_negatives(minilm, queries, TRAIN, CORPUS, n_negatives=2, top_k=5, relative_margin=0.0)
+    assert rows.column_names == ["query", "positive", "negative_1", "negative_2"]
+    assert len(rows) == len(TRAIN)
+    for row in rows:
+        query_id = next(q for q, text in queries.items() if text == row["query"])
+        judged = {CORPUS[d] for d in TRAIN[query_id]}
+        best = max(TRAIN[query_id], key=TRAIN[query_id].get)
+        assert row["positive"] == CORPUS[best]  # the best grade first
+        assert row["negative_1"] not in judged and row["negative_2"] not in judged
+        assert row["negative_1"] != row["negative_2"]
+    again = mine_hard_negatives(minilm, queries, TRAIN, CORPUS, n_negatives=2, top_k=5, relative_margin=0.0)
+    assert again.to_list() == rows.to_list()  # seeded
+
+
+def test_mining_passes_positives_and_margin(minilm) -> None:
+    queries = {q: QUERIES[q] for q in TRAIN}
+    rows = mine_hard_negatives(minilm, queries, TRAIN, CORPUS, positives_per_query=2, passes=2, top_k=8)
+    assert len(rows) == 2 * sum(min(2, len(TRAIN[q])) for q in TRAIN)
+    assert {r["positive"] for r in rows if r["query"] == QUERIES["t1"]} == {CORPUS["scurvy"], CORPUS["citrus"]}
+    strict = mine_hard_negatives(minilm, queries, TRAIN, CORPUS, top_k=8, relative_margin=0.99)
+    assert len(strict) < len(TRAIN)  # nothing scores below 1% of the positive: those queries are left out
+    with pytest.raises(InvalidArgumentError, match="relative_margin"):
+        mine_hard_negatives(minilm, queries, TRAIN, CORPUS, relative_margin=1.0)
+
+
+def test_fine_tune_saves_the_best_checkpoint_with_a_card_and_resumes(tiny_bert_dir, beir_dir, tmp_path) -> None:
+    output = tmp_path / "run"
+    config = FineTuneConfig(
+        data=beir_dir, output=output, model=str(tiny_bert_dir), test_split="test", batch_size=2, passes=1, top_k=4
+    )
+    report = fine_tune(config)
+    assert set(report.before) == set(report.after) == {"dev", "test"}
+    assert report.curve[0] == (0, report.before["dev"]["ndcg@10"]) and len(report.curve) >= 2
+    assert report.steps >= 1 and report.wall_seconds > 0
+    best = max(score for _, score in report.curve[1:])
+    if report.kept == "trained":
+        assert report.after["dev"]["ndcg@10"] == pytest.approx(best, abs=1e-4)  # the selected checkpoint
+    card = (output / "README.md").read_text()
+    assert "| dev | ndcg@10 |" in card and "Eval curve" in card and "learning_rate" in card
+    assert json.loads((output / "training_report.json").read_text())["steps"] == report.steps
+    ColBERT(str(output), device="cpu")  # the saved model loads
+    assert (output / "mined").is_dir()
+    again = fine_tune(config)  # resumes: the mined data and the last checkpoint are reused
+    assert again.steps == report.steps
+
+
+def test_cli_train(tiny_bert_dir, beir_dir, tmp_path, capsys) -> None:
+    output = tmp_path / "cli"
+    options = ["--model", str(tiny_bert_dir), "--batch-size", "2", "--max-steps", "2", "--eval-split", "none"]
+    code = main(["train", str(beir_dir), "--output", str(output), *options])
+    assert code == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["steps"] == 2 and printed["curve"] == [] and "dev" not in printed["before"]
+    assert (output / "model.safetensors").exists()
+    assert main(["train", str(tmp_path / "missing"), "--output", str(output)]) == 2  # one line, no traceback
