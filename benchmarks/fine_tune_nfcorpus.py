@@ -76,7 +76,6 @@ def main() -> None:
         + table(["split", "metric", "untouched default", "fine-tuned", "change"], rows)
         + "\n\nDev nDCG@10 by step (step 0: untouched): "
         + ", ".join(f"{int(s)}: {v:.4f}" for s, v in report["curve"])
-        + f"\n\n![nDCG@10 by training step]({args.name}.png)"
     )
     print(markdown)
     write_result(args.name, markdown)

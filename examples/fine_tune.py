@@ -53,7 +53,8 @@ def main() -> None:
             max_steps=None if len(sys.argv) > 1 else 2,  # a real run uses the defaults (3 passes)
         )
         report = fine_tune(config)
-        print("dev nDCG@10 before:", report.before["dev"]["ndcg@10"], "after:", report.after["dev"]["ndcg@10"])
+        before, after = report.before["dev"], report.after["dev"]
+        print("dev nDCG@10 before:", before.get("ndcg@10"), "after:", after.get("ndcg@10"))
         print("kept:", report.kept, "| curve:", report.curve, "| minutes:", round(report.wall_seconds / 60, 1))
 
 

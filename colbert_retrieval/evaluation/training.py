@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
+from scipy.stats import spearmanr
 from sentence_transformers.multi_vector_encoder.evaluation import (
     MultiVectorDistillationEvaluator,
     MultiVectorInformationRetrievalEvaluator,
@@ -36,7 +38,6 @@ from sentence_transformers.multi_vector_encoder.evaluation import (
 )
 
 from colbert_retrieval.errors import InvalidArgumentError
-from colbert_retrieval.scores import MinMaxScores, colbert_kd_scores
 
 __all__ = [
     "ColBERTDistillationEvaluator",
@@ -81,7 +82,9 @@ class ColBERTTripletEvaluator(MultiVectorTripletEvaluator):
 class ColBERTDistillationEvaluator(MultiVectorDistillationEvaluator):
     """KL divergence between teacher scores and the model's MaxSim scores (PyLate's arguments).
 
-    ``normalize_scores`` min-max normalises the model's scores per query first, as PyLate does.
+    ``normalize_scores`` (PyLate's default) min-max normalises the model's scores of each query's candidates
+    before the softmax, as PyLate's evaluator and loss do; without it, sentence-transformers' evaluator runs
+    as is. Reports ``kl_divergence`` (lower is better) and ``spearman``.
     """
 
     def __init__(
@@ -98,15 +101,34 @@ class ColBERTDistillationEvaluator(MultiVectorDistillationEvaluator):
     ) -> None:
         _no_truncation(truncate_dim)
         super().__init__(
-            queries,
-            documents,
-            scores,
-            similarity_fct=MinMaxScores(colbert_kd_scores) if normalize_scores else colbert_kd_scores,
-            name=name,
-            batch_size=batch_size,
-            show_progress_bar=show_progress_bar,
-            write_csv=write_csv,
+            queries, documents, scores, name=name, batch_size=batch_size, show_progress_bar=show_progress_bar
         )
+        self.write_csv = write_csv
+        self.normalize_scores = normalize_scores
+        if normalize_scores and not self.nested_documents:
+            raise InvalidArgumentError("normalize_scores needs several candidate documents per query (a list each).")
+
+    def __call__(self, model: Any, output_path: str | None = None, epoch: int = -1, steps: int = -1) -> dict:
+        """KL divergence and Spearman correlation with the teacher, names prefixed with the evaluator's."""
+        if not self.normalize_scores:
+            return super().__call__(model, output_path, epoch, steps)
+        queries = model.encode_query(self.queries, batch_size=self.batch_size)
+        ways = len(self.documents[0])
+        flat = model.encode_document([d for row in self.documents for d in row], batch_size=self.batch_size)
+        student = torch.stack(
+            [model.similarity_pairwise(queries, flat[way::ways]).cpu() for way in range(ways)], dim=1
+        ).float()
+        low, high = student.min(dim=1, keepdim=True).values, student.max(dim=1, keepdim=True).values
+        student = (student - low) / (high - low + 1e-8)
+        kl = torch.nn.functional.kl_div(
+            torch.log_softmax(student, -1), torch.log_softmax(self.scores, -1), reduction="batchmean", log_target=True
+        ).item()
+        correlations = [spearmanr(t, s)[0] for t, s in zip(self.scores.numpy(), student.numpy())]
+        valid = [c for c in correlations if c == c]
+        metrics = {"kl_divergence": kl, "spearman": float(sum(valid) / len(valid)) if valid else 0.0}
+        self.primary_metric = "kl_divergence"
+        self.greater_is_better = False
+        return self.prefix_name_to_metrics(metrics, self.name)
 
 
 class PyLateInformationRetrievalEvaluator(MultiVectorInformationRetrievalEvaluator):

@@ -57,6 +57,8 @@ def exact_maxsim_runs(
             [corpus[i] for i in ids], is_query=False, batch_size=batch_size, show_progress_bar=show_progress_bar
         )
     query_ids = list(queries)
+    if not query_ids:
+        return {}, corpus_embeddings
     query_vectors = model.encode([queries[q] for q in query_ids], is_query=True, batch_size=batch_size)
     documents = [torch.as_tensor(np.asarray(d, dtype=np.float32)) for d in corpus_embeddings]
     run: dict[str, list[str]] = {}

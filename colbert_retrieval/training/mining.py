@@ -65,7 +65,7 @@ def mine_hard_negatives(
     passes: int = 1,
     top_k: int = 50,
     relative_margin: float | None = None,
-    duplicate_threshold: float = 0.95,
+    duplicate_threshold: float = 0.98,
     seed: int = 0,
     corpus_embeddings: Sequence[np.ndarray] | None = None,
     batch_size: int = 32,
@@ -85,8 +85,8 @@ def mine_hard_negatives(
         relative_margin: if set, candidates scoring above ``(1 - relative_margin) *`` the positive's MaxSim
             are skipped (probably relevant but unjudged). Off by default: where the model ranks the positive
             low, that rule leaves no negative at all, and those are the queries training should fix.
-        duplicate_threshold: candidates whose token vectors match the positive's this closely (symmetric mean
-            MaxSim per token, 1.0 = the same text) are near-duplicates of it and skipped.
+        duplicate_threshold: candidates whose mean token vector has at least this cosine with the positive's
+            (1.0 for the same text) are near-duplicates of it and skipped.
         seed: random seed of the draws.
         corpus_embeddings: the corpus's token vectors in ``corpus`` order, if already computed.
         batch_size: texts per forward pass.
@@ -110,6 +110,7 @@ def mine_hard_negatives(
     judged = {q: t for q, t in queries.items() if any(g > 0 and d in corpus for d, g in qrels.get(q, {}).items())}
     ranked, vectors = _candidates(model, judged, corpus_ids, corpus_embeddings, top_k)
     position = {doc_id: n for n, doc_id in enumerate(corpus_ids)}
+    directions = _mean_directions(corpus_embeddings)
     rng = random.Random(seed)
     rows: list[dict[str, Any]] = []
     for _ in range(passes):
@@ -123,7 +124,7 @@ def mine_hard_negatives(
             for positive, score in zip(chosen, positive_scores):
                 ceiling = float("inf") if relative_margin is None else (1.0 - relative_margin) * score
                 pool = [d for d, s in ranked[query_id] if d not in relevant and s <= ceiling]
-                pool = _without_duplicates(pool, positive, corpus_embeddings, position, duplicate_threshold)
+                pool = _without_duplicates(pool, positive, directions, position, duplicate_threshold)
                 if len(pool) < n_negatives:
                     continue
                 negatives = rng.sample(pool, n_negatives)
@@ -134,18 +135,20 @@ def mine_hard_negatives(
     return datasets.Dataset.from_dict({c: [row[c] for row in rows] for c in columns})
 
 
+def _mean_directions(embeddings: Sequence[np.ndarray]) -> np.ndarray:
+    """Each document's normalised mean token vector (near-duplicate texts have nearly the same one)."""
+    means = np.stack([np.asarray(e, dtype=np.float32).mean(axis=0) for e in embeddings])
+    return means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
+
+
 def _without_duplicates(
-    pool: list[str], positive: str, embeddings: Sequence[np.ndarray], position: dict[str, int], threshold: float
+    pool: list[str], positive: str, directions: np.ndarray, position: dict[str, int], threshold: float
 ) -> list[str]:
-    """The candidates that are not near-duplicates of the positive (symmetric mean MaxSim below ``threshold``)."""
+    """The candidates that are not near-duplicates of the positive (cosine of mean vectors below ``threshold``)."""
     if not pool:
         return pool
-    target = torch.as_tensor(np.asarray(embeddings[position[positive]], dtype=np.float32))
-    others = [torch.as_tensor(np.asarray(embeddings[position[d]], dtype=np.float32)) for d in pool]
-    forward = colbert_scores([target], others)[0] / target.shape[0]
-    backward = torch.stack([colbert_scores([other], [target])[0, 0] / other.shape[0] for other in others])
-    similarity = ((forward + backward) / 2).tolist()
-    return [d for d, value in zip(pool, similarity) if value < threshold]
+    similarity = directions[[position[d] for d in pool]] @ directions[position[positive]]
+    return [d for d, value in zip(pool, similarity.tolist()) if value < threshold]
 
 
 def _draw_positives(positives: list[str], grades: Mapping[str, int], count: int, rng: random.Random) -> list[str]:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pytest
 import torch
-from sentence_transformers.multi_vector_encoder.losses import MultiVectorMultipleNegativesRankingLoss
+from sentence_transformers.multi_vector_encoder.losses import (
+    MultiVectorDistillKLDivLoss,
+    MultiVectorMultipleNegativesRankingLoss,
+)
 
 from colbert_retrieval import losses, utils
 from colbert_retrieval.errors import InvalidArgumentError
-from colbert_retrieval.scores import colbert_kd_scores
+from colbert_retrieval.scores import MinMaxScores, colbert_kd_scores
 
 ROWS = [
     {"query": "what causes scurvy", "positive": "scurvy: no vitamin c.", "negative": "paris is in france."},
@@ -50,26 +53,19 @@ def test_distillation_is_pylates_kl_on_min_max_normalised_scores(tiny_colbert) -
     sentence_features, batch = features(tiny_colbert, KD_ROWS)
     assert len(sentence_features) == 3  # the documents list became two columns
     labels = batch["label"]
+    assert labels.tolist() == [[9.0, 1.0], [8.0, 3.0]]
     with torch.no_grad():
-        loss = losses.Distillation(tiny_colbert)(sentence_features, labels)
-        query = tiny_colbert(sentence_features[0], task="query")
-        docs = [tiny_colbert(f, task="document") for f in sentence_features[1:]]
-        width = max(d["token_embeddings"].shape[1] for d in docs)
-        stacked = torch.stack(
-            [
-                torch.nn.functional.pad(d["token_embeddings"], (0, 0, 0, width - d["token_embeddings"].shape[1]))
-                for d in docs
-            ],
-            dim=1,
-        )
-        masks = torch.stack(
-            [torch.nn.functional.pad(d["attention_mask"], (0, width - d["attention_mask"].shape[1])) for d in docs],
-            dim=1,
-        )
-        scores = colbert_kd_scores(query["token_embeddings"], stacked, query["attention_mask"], masks)
-        low, high = scores.min(1, keepdim=True).values, scores.max(1, keepdim=True).values
-        normalised = (scores - low) / (high - low + 1e-8)
-        expected = torch.nn.functional.kl_div(
-            torch.log_softmax(normalised, -1), torch.log_softmax(labels, -1), reduction="batchmean", log_target=True
-        )
-    assert loss.item() == pytest.approx(expected.item(), rel=1e-4)
+        ours = losses.Distillation(tiny_colbert)(sentence_features, labels)
+        normalised = MultiVectorDistillKLDivLoss(tiny_colbert, similarity_fct=MinMaxScores(colbert_kd_scores))
+        raw = losses.Distillation(tiny_colbert, normalize_scores=False)(sentence_features, labels)
+        plain = MultiVectorDistillKLDivLoss(tiny_colbert)(sentence_features, labels)
+        summed = losses.Distillation(tiny_colbert, size_average=False)(sentence_features, labels)
+        expected = normalised(sentence_features, labels)
+    assert ours.item() == pytest.approx(expected.item(), rel=1e-6)
+    assert raw.item() == pytest.approx(plain.item(), rel=1e-6)
+    assert summed.item() == pytest.approx(len(KD_ROWS) * ours.item(), rel=1e-5)  # batchmean vs sum
+
+
+def test_min_max_scores_map_each_query_to_zero_one() -> None:
+    scores = MinMaxScores(lambda *args, **kwargs: torch.tensor([[3.0, 1.0, 2.0], [5.0, 5.0, 9.0]]))()
+    assert scores.flatten().tolist() == pytest.approx([1.0, 0.0, 0.5, 0.0, 0.0, 1.0], abs=1e-6)

@@ -68,7 +68,8 @@ def test_cli_train(tiny_bert_dir, beir_dir, tmp_path, capsys) -> None:
     options = ["--model", str(tiny_bert_dir), "--batch-size", "2", "--max-steps", "2", "--eval-split", "none"]
     code = main(["train", str(beir_dir), "--output", str(output), *options])
     assert code == 0
-    printed = json.loads(capsys.readouterr().out)
+    out = capsys.readouterr().out
+    printed = json.loads(out[out.rindex('{\n  "before"') :])  # after the trainer's own log lines
     assert printed["steps"] == 2 and printed["curve"] == [] and "dev" not in printed["before"]
     assert (output / "model.safetensors").exists()
     assert main(["train", str(tmp_path / "missing"), "--output", str(output)]) == 2  # one line, no traceback
