@@ -52,7 +52,19 @@ def _batch_size(sentence_features: Iterable[dict[str, Tensor]]) -> int:
     return int(first["input_ids"].shape[0])
 
 
-class Contrastive(MultiVectorMultipleNegativesRankingLoss):
+class _SummedOrAveraged:
+    """PyLate's ``size_average``: average the per-query losses (True) or sum them."""
+
+    size_average: bool
+
+    def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None) -> Tensor:
+        """The loss of one batch (``labels`` are unused, as in PyLate)."""
+        features = list(sentence_features)
+        loss = super().forward(features, labels)  # type: ignore[misc]
+        return loss if self.size_average else loss * _batch_size(features)
+
+
+class Contrastive(_SummedOrAveraged, MultiVectorMultipleNegativesRankingLoss):
     """PyLate's ``Contrastive``: cross-entropy of each query's positive against in-batch and hard negatives.
 
     Args:
@@ -83,14 +95,8 @@ class Contrastive(MultiVectorMultipleNegativesRankingLoss):
         self.size_average = size_average
         self.temperature = temperature
 
-    def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None) -> Tensor:
-        """The loss of one batch (``labels`` are unused, as in PyLate)."""
-        features = list(sentence_features)
-        loss = super().forward(features, labels)
-        return loss if self.size_average else loss * _batch_size(features)
 
-
-class CachedContrastive(CachedMultiVectorMultipleNegativesRankingLoss):
+class CachedContrastive(_SummedOrAveraged, CachedMultiVectorMultipleNegativesRankingLoss):
     """PyLate's ``CachedContrastive``: :class:`Contrastive` with GradCache, for large batches in little memory.
 
     Args:
@@ -123,12 +129,6 @@ class CachedContrastive(CachedMultiVectorMultipleNegativesRankingLoss):
         )
         self.size_average = size_average
         self.temperature = temperature
-
-    def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None) -> Tensor:
-        """The loss of one batch (``labels`` are unused, as in PyLate)."""
-        features = list(sentence_features)
-        loss = super().forward(features, labels)
-        return loss if self.size_average else loss * _batch_size(features)
 
 
 class Distillation(MultiVectorDistillKLDivLoss):
