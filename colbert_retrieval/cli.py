@@ -239,7 +239,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from colbert_retrieval.evaluation import load_beir, mrr_at_k, ndcg_at_k, recall_at_k
+    from colbert_retrieval.evaluation import load_beir
+    from colbert_retrieval.evaluation.metrics import retrieval_metrics
 
     data = load_beir(args.folder, args.split)
     index = _index(
@@ -259,9 +260,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         latencies.append(time.perf_counter() - start)
         run[query_id] = [str(h.id) for h in hits]
     result = {
-        "ndcg@10": round(ndcg_at_k(data.qrels, run, 10), 4),
-        "recall@100": round(recall_at_k(data.qrels, run, 100), 4),
-        "mrr@10": round(mrr_at_k(data.qrels, run, 10), 4),
+        **retrieval_metrics(data.qrels, run),
         "queries": len(data.queries),
         "documents": len(data.corpus),
         "ingest_docs_per_s": round(summary.docs_per_second, 1),

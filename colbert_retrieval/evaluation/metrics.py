@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-__all__ = ["mrr_at_k", "ndcg_at_k", "recall_at_k"]
+__all__ = ["mrr_at_k", "ndcg_at_k", "recall_at_k", "retrieval_metrics"]
 
 Qrels = Mapping[str, Mapping[str, int]]
 Run = Mapping[str, Sequence[str]]
@@ -84,3 +84,17 @@ def mrr_at_k(qrels: Qrels, run: Run, k: int = 10) -> float:
                 break
         values.append(score)
     return sum(values) / len(values) if values else 0.0
+
+
+def retrieval_metrics(qrels: Qrels, run: Run) -> dict[str, float]:
+    """nDCG@10, Recall@100 and MRR@10 of a run, rounded to 4 decimals (what ``colbert-retrieval`` reports).
+
+    Examples:
+        >>> retrieval_metrics({"q": {"a": 1}}, {"q": ["a"]})
+        {'ndcg@10': 1.0, 'recall@100': 1.0, 'mrr@10': 1.0}
+    """
+    return {
+        "ndcg@10": round(ndcg_at_k(qrels, run, 10), 4),
+        "recall@100": round(recall_at_k(qrels, run, 100), 4),
+        "mrr@10": round(mrr_at_k(qrels, run, 10), 4),
+    }

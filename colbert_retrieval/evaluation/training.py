@@ -38,6 +38,7 @@ from sentence_transformers.multi_vector_encoder.evaluation import (
 )
 
 from colbert_retrieval.errors import InvalidArgumentError
+from colbert_retrieval.scores.groups import min_max_per_query
 
 __all__ = [
     "ColBERTDistillationEvaluator",
@@ -107,6 +108,9 @@ class ColBERTDistillationEvaluator(MultiVectorDistillationEvaluator):
         self.normalize_scores = normalize_scores
         if normalize_scores and not self.nested_documents:
             raise InvalidArgumentError("normalize_scores needs several candidate documents per query (a list each).")
+        if normalize_scores:
+            self.primary_metric = "kl_divergence"
+            self.greater_is_better = False
 
     def __call__(self, model: Any, output_path: str | None = None, epoch: int = -1, steps: int = -1) -> dict:
         """KL divergence and Spearman correlation with the teacher, names prefixed with the evaluator's."""
@@ -118,16 +122,13 @@ class ColBERTDistillationEvaluator(MultiVectorDistillationEvaluator):
         student = torch.stack(
             [model.similarity_pairwise(queries, flat[way::ways]).cpu() for way in range(ways)], dim=1
         ).float()
-        low, high = student.min(dim=1, keepdim=True).values, student.max(dim=1, keepdim=True).values
-        student = (student - low) / (high - low + 1e-8)
+        student = min_max_per_query(student)
         kl = torch.nn.functional.kl_div(
             torch.log_softmax(student, -1), torch.log_softmax(self.scores, -1), reduction="batchmean", log_target=True
         ).item()
         correlations = [spearmanr(t, s)[0] for t, s in zip(self.scores.numpy(), student.numpy())]
         valid = [c for c in correlations if c == c]
         metrics = {"kl_divergence": kl, "spearman": float(sum(valid) / len(valid)) if valid else 0.0}
-        self.primary_metric = "kl_divergence"
-        self.greater_is_better = False
         return self.prefix_name_to_metrics(metrics, self.name)
 
 

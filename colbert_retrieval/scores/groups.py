@@ -97,6 +97,18 @@ class ColBERTScores:
         )
 
 
+def min_max_per_query(scores: Tensor) -> Tensor:
+    """Each row of ``(Q, N)`` scores mapped to ``[0, 1]`` by its own minimum and maximum (PyLate's rule).
+
+    Examples:
+        >>> min_max_per_query(torch.tensor([[3.0, 1.0, 2.0]])).tolist()
+        [[1.0, 0.0, 0.5]]
+    """
+    low = scores.min(dim=1, keepdim=True).values
+    high = scores.max(dim=1, keepdim=True).values
+    return (scores - low) / (high - low + 1e-8)
+
+
 class MinMaxScores:
     """Wraps a ``(Q, N)`` scorer so that each query's scores are min-max normalised to ``[0, 1]``.
 
@@ -115,7 +127,4 @@ class MinMaxScores:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
         """The wrapped scorer's ``(Q, N)`` scores, each row mapped to ``[0, 1]``."""
-        scores = self.scorer(*args, **kwargs)
-        low = scores.min(dim=1, keepdim=True).values
-        high = scores.max(dim=1, keepdim=True).values
-        return (scores - low) / (high - low + 1e-8)
+        return min_max_per_query(self.scorer(*args, **kwargs))

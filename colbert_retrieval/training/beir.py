@@ -20,11 +20,11 @@ import numpy as np
 import torch
 from sentence_transformers.base.evaluation.evaluator import BaseEvaluator
 
-from colbert_retrieval.evaluation import mrr_at_k, ndcg_at_k, recall_at_k
+from colbert_retrieval.evaluation.metrics import retrieval_metrics
 from colbert_retrieval.models.colbert import ColBERT
 from colbert_retrieval.scores import colbert_scores
 
-__all__ = ["BeirEvaluator", "exact_maxsim_runs", "retrieval_metrics"]
+__all__ = ["BeirEvaluator", "exact_maxsim_runs"]
 
 
 def exact_maxsim_runs(
@@ -69,15 +69,6 @@ def exact_maxsim_runs(
         for offset, row in enumerate(top):
             run[query_ids[start + offset]] = [ids[j] for j in row]
     return run, corpus_embeddings
-
-
-def retrieval_metrics(qrels: Mapping[str, Mapping[str, int]], run: Mapping[str, list[str]]) -> dict[str, float]:
-    """nDCG@10, Recall@100 and MRR@10 of a run (trec_eval conventions)."""
-    return {
-        "ndcg@10": round(ndcg_at_k(qrels, run, 10), 4),
-        "recall@100": round(recall_at_k(qrels, run, 100), 4),
-        "mrr@10": round(mrr_at_k(qrels, run, 10), 4),
-    }
 
 
 class BeirEvaluator(BaseEvaluator):

@@ -24,13 +24,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sentence_transformers.base.data_collator import DEFAULT_LABEL_COLUMNS
 from sentence_transformers.multi_vector_encoder.data_collator import MultiVectorEncoderDataCollator
 
 from colbert_retrieval.errors import InputTypeError
 
 __all__ = ["ColBERTCollator"]
-
-_LABELS = ("label", "labels", "score", "scores")
 
 
 def _preprocess_fn(tokenize_fn: Callable) -> Callable:
@@ -71,7 +70,7 @@ class ColBERTCollator(MultiVectorEncoderDataCollator):
     ) -> None:
         super().__init__(
             preprocess_fn=_preprocess_fn(tokenize_fn),
-            valid_label_columns=list(valid_label_columns or _LABELS),
+            valid_label_columns=list(valid_label_columns or DEFAULT_LABEL_COLUMNS),
             router_mapping=router_mapping or {},
             prompts=prompts or {},
             max_length=max_length,

@@ -33,9 +33,10 @@ from sentence_transformers.multi_vector_encoder import MultiVectorEncoderTrainer
 
 from colbert_retrieval.errors import InvalidArgumentError
 from colbert_retrieval.evaluation import BeirDataset, load_beir
+from colbert_retrieval.evaluation.metrics import retrieval_metrics
 from colbert_retrieval.models import load_model
 from colbert_retrieval.models.runtime import cpu_has_native_bf16
-from colbert_retrieval.training.beir import BeirEvaluator, exact_maxsim_runs, retrieval_metrics
+from colbert_retrieval.training.beir import BeirEvaluator, exact_maxsim_runs
 from colbert_retrieval.training.collator import ColBERTCollator
 from colbert_retrieval.training.losses import Contrastive
 from colbert_retrieval.training.mining import mine_hard_negatives

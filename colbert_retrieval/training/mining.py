@@ -29,6 +29,7 @@ from colbert_retrieval._inputs import positive_int
 from colbert_retrieval.errors import InvalidArgumentError
 from colbert_retrieval.models.colbert import ColBERT
 from colbert_retrieval.qdrant import ColBERTIndex
+from colbert_retrieval.reduce import mean_vector
 from colbert_retrieval.scores import colbert_scores
 
 __all__ = ["mine_hard_negatives"]
@@ -137,8 +138,7 @@ def mine_hard_negatives(
 
 def _mean_directions(embeddings: Sequence[np.ndarray]) -> np.ndarray:
     """Each document's normalised mean token vector (near-duplicate texts have nearly the same one)."""
-    means = np.stack([np.asarray(e, dtype=np.float32).mean(axis=0) for e in embeddings])
-    return means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
+    return np.stack([mean_vector(e) for e in embeddings])
 
 
 def _without_duplicates(

@@ -19,7 +19,7 @@ from langchain_core.documents import Document
 from colbert_retrieval.errors import InvalidArgumentError
 from colbert_retrieval.qdrant import SearchHit
 
-__all__ = ["one_collection", "search_mode", "search_options", "to_document"]
+__all__ = ["one_collection", "search_mode", "search_options", "to_document", "vector_search_options"]
 
 #: langchain-qdrant's ``RetrievalMode`` values and our search modes, to our search modes.
 _MODES = {"dense": "colbert", "hybrid": "hybrid", "colbert": "colbert", "exact": "exact"}
@@ -97,6 +97,23 @@ def search_options(kwargs: dict[str, Any], default_mode: str | None) -> dict[str
         raise InvalidArgumentError(msg)
     if default_mode is not None:
         options.setdefault("mode", default_mode)
+    return options
+
+
+def vector_search_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``ColBERTIndex.search_vectors`` options from a by-vector call's keyword arguments (consumed).
+
+    As :func:`search_options`, without a default mode; ``exact=True`` becomes ``mode="exact"``.
+
+    Raises:
+        InvalidArgumentError: an argument the index cannot honour, or a BM25 option (there is no query text).
+    """
+    options = search_options(kwargs, None)
+    if lexical := sorted({"bm25_limit", "bm25_weight"} & set(options)):
+        msg = f"{lexical} need the query text (BM25); search by text to use them."
+        raise InvalidArgumentError(msg)
+    if options.pop("exact", False):
+        options["mode"] = "exact"
     return options
 
 

@@ -11,7 +11,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from colbert_retrieval.qdrant import ColBERTIndex
-from langchain_colbert_retrieval.vectorstores import to_document
+from langchain_colbert_retrieval._qdrant_args import to_document
 
 __all__ = ["SCORE_KEY", "ColBERTRetriever"]
 

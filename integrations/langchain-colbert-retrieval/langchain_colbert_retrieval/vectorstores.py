@@ -15,7 +15,13 @@ from colbert_retrieval import load_model
 from colbert_retrieval.errors import InputTypeError, InvalidArgumentError
 from colbert_retrieval.qdrant import ColBERTIndex, Record, SearchHit
 from colbert_retrieval.scores import maximal_marginal_relevance
-from langchain_colbert_retrieval._qdrant_args import one_collection, search_mode, search_options, to_document
+from langchain_colbert_retrieval._qdrant_args import (
+    one_collection,
+    search_mode,
+    search_options,
+    to_document,
+    vector_search_options,
+)
 from langchain_colbert_retrieval.embeddings import ColBERTEmbeddings
 
 __all__ = ["ColBERTVectorStore"]
@@ -207,12 +213,7 @@ class ColBERTVectorStore(VectorStore):
         """
         offset = int(kwargs.pop("offset", 0) or 0)
         score_threshold = kwargs.pop("score_threshold", None)
-        options = search_options(kwargs, None)
-        if lexical := sorted({"bm25_limit", "bm25_weight"} & set(options)):
-            msg = f"{lexical} need the query text (BM25); search by text to use them."
-            raise InvalidArgumentError(msg)
-        if options.pop("exact", False):
-            options["mode"] = "exact"
+        options = vector_search_options(kwargs)
         hits = self._index.search_vectors([embedding], k=k + offset, filter=filter, **options)[0]
         return self._ranked(hits, offset, score_threshold)
 
@@ -273,7 +274,7 @@ class ColBERTVectorStore(VectorStore):
                 "(or call max_marginal_relevance_search with the text)."
             )
             raise InvalidArgumentError(msg)
-        options = search_options(kwargs, None)
+        options = vector_search_options(kwargs)
         hits = self._index.search_vectors([vectors], k=max(fetch_k, k), filter=filter, **options)[0]
         return self._diverse(hits, vectors, k, lambda_mult)
 
