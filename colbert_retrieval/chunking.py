@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from colbert_retrieval._inputs import read_jsonl, read_text_file
 from colbert_retrieval.errors import InputFormatError, InputNotFoundError, InvalidArgumentError
 from colbert_retrieval.records import Record
 
-__all__ = ["SUFFIXES", "iter_files", "read_records", "split_words"]
+__all__ = ["SUFFIXES", "iter_files", "json_record", "read_records", "split_words"]
 
 SUFFIXES = (".txt", ".md", ".jsonl")
 
@@ -57,6 +58,30 @@ def iter_files(paths: list[str]) -> Iterator[Path]:
             yield path
 
 
+def json_record(item: dict[str, Any], where: str, default_id: str | int | None = None) -> Record | None:
+    """The record of one JSON line: ``text`` or BEIR ``title`` + ``text``, ``id``/``_id``, the rest as metadata.
+
+    Returns None for a line whose title and text are both empty (nothing to index).
+
+    Raises:
+        InputFormatError: a non-string title or text (the message starts with ``where``).
+
+    Examples:
+        >>> json_record({"_id": "d1", "title": "Scurvy", "text": "Vitamin C.", "year": 1753}, "corpus.jsonl:1")
+        Record(text='Scurvy Vitamin C.', id='d1', metadata={'year': 1753})
+    """
+    parts = [item.get("title"), item.get("text")]
+    if any(part is not None and not isinstance(part, str) for part in parts):
+        msg = f"{where}: 'title' and 'text' must be strings."
+        raise InputFormatError(msg)
+    text = " ".join(s for s in parts if s).strip()
+    if not text:
+        return None
+    identifier = item.get("id", item.get("_id", default_id))
+    metadata = {k: v for k, v in item.items() if k not in {"id", "_id", "text", "title"}}
+    return Record(text=text, id=identifier, metadata=metadata)
+
+
 def read_records(path: Path, size: int = 180, overlap: int = 40) -> Iterator[Record]:
     """Records of one file.
 
@@ -65,16 +90,10 @@ def read_records(path: Path, size: int = 180, overlap: int = 40) -> Iterator[Rec
     """
     if path.suffix == ".jsonl":
         for number, item in read_jsonl(path):
-            parts = [item.get("title"), item.get("text")]
-            if any(part is not None and not isinstance(part, str) for part in parts):
-                msg = f"{path}:{number}: 'title' and 'text' must be strings."
-                raise InputFormatError(msg)
-            text = " ".join(s for s in parts if s).strip()
-            identifier = item.get("id", item.get("_id", f"{path}:{number - 1}"))
-            metadata = {k: v for k, v in item.items() if k not in {"id", "_id", "text", "title"}}
-            metadata.setdefault("source", str(path))
-            if text:
-                yield Record(text=text, id=identifier, metadata=metadata)
+            record = json_record(item, f"{path}:{number}", default_id=f"{path}:{number - 1}")
+            if record is not None:
+                record.metadata.setdefault("source", str(path))
+                yield record
         return
     text = read_text_file(path)
     for index, chunk in enumerate(split_words(text, size, overlap)):

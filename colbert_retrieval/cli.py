@@ -43,6 +43,13 @@ def _add_store_options(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--path", default=None, help="embedded Qdrant folder (default: ./colbert_index)")
     where.add_argument("--location", default=None, help='":memory:" for an in-memory store')
     where.add_argument("--url", default=None, help="Qdrant server URL (API key from $QDRANT_API_KEY)")
+    parser.add_argument(
+        "--storage",
+        choices=["fast", "balanced", "small"],
+        default=None,
+        help="storage preset of a new collection (fast: default; small: 1/10 of the RAM); pass it again when "
+        "searching a balanced/small collection to rescore its quantized candidates",
+    )
     parser.add_argument("--model", default=None, help="model name or folder (default: the offline default model)")
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: best available)")
     parser.add_argument(
@@ -163,6 +170,7 @@ def _index(args: argparse.Namespace, model: Any, **kwargs: Any) -> Any:
         location=args.location,
         url=args.url,
         api_key=os.environ.get("QDRANT_API_KEY") if args.url else None,
+        storage=args.storage,
         **kwargs,
     )
 

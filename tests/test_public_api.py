@@ -106,6 +106,7 @@ def test_qdrant_all_is_frozen() -> None:
             "Record",
             "SearchHit",
             "SearchMode",
+            "StoragePreset",
             "migrate",
         ]
     )

@@ -27,6 +27,7 @@ from colbert_retrieval.qdrant.migration import MigrationSummary, migrate
 from colbert_retrieval.qdrant.schema import IndexSettings
 from colbert_retrieval.qdrant.search import SearchMode
 from colbert_retrieval.qdrant.searcher import SearchHit
+from colbert_retrieval.qdrant.storage import StoragePreset
 from colbert_retrieval.records import Record
 
 __all__ = [
@@ -38,5 +39,6 @@ __all__ = [
     "Record",
     "SearchHit",
     "SearchMode",
+    "StoragePreset",
     "migrate",
 ]

@@ -30,12 +30,13 @@ from colbert_retrieval.errors import CollectionNotFoundError
 from colbert_retrieval.models.colbert import ColBERT
 from colbert_retrieval.qdrant import ingest
 from colbert_retrieval.qdrant.backends import Backend, ServerBackend
-from colbert_retrieval.qdrant.backends.base import open_collection
+from colbert_retrieval.qdrant.backends.base import PointData, open_collection
 from colbert_retrieval.qdrant.backends.factory import make_backend
 from colbert_retrieval.qdrant.filters import to_filter
-from colbert_retrieval.qdrant.schema import StorageOptions, settings_for
+from colbert_retrieval.qdrant.schema import settings_for
 from colbert_retrieval.qdrant.search import SearchConfig, SearchMode
 from colbert_retrieval.qdrant.searcher import Searcher, SearchHit, query_vectors_or_raise
+from colbert_retrieval.qdrant.storage import StoragePreset, storage_preset
 from colbert_retrieval.qdrant.stored import StoredDocuments
 from colbert_retrieval.qdrant.writer import DocumentWriter
 from colbert_retrieval.records import Record
@@ -67,10 +68,17 @@ class ColBERTIndex(StoredDocuments):
         bm25_limit: BM25 candidates per query (default 100).
         bm25_weight: weight of BM25 in the hybrid fusion (default 0.3).
         exact_below: collections of at most this many documents take exact MaxSim candidates (default 300).
+        storage: a storage preset for a new collection (``fast``, the default layout; ``balanced``; ``small``:
+            1/10 of the RAM; see :mod:`colbert_retrieval.qdrant.storage` and docs/qdrant.md); on an existing
+            collection it sets the search-side rescoring only. ``on_disk``, ``quantization`` and
+            ``first_stage_int8`` override the preset's values.
         on_disk: keep the ColBERT vectors on disk, memory-mapped (``Memory.Cold`` in the embedded engine).
         quantization: Qdrant quantization config for the ColBERT vectors.
-        first_stage_int8: keep the first-stage vector as int8 in RAM, originals on disk (default; a new
-            collection only).
+        first_stage_int8: keep the first-stage vector as int8 in RAM, originals on disk (None: the preset's,
+            int8 for ``fast``; a new collection only).
+        rescore_oversampling: with quantized ColBERT vectors, rescore the best ``k x rescore_oversampling``
+            candidates of the quantized MaxSim with the originals (None: the preset's; without a preset every
+            candidate is scored with the originals).
         shard_number: shards of a new collection (cluster).
         sharding_method: ``auto`` or ``custom`` sharding (cluster).
         replication_factor: copies of each shard (cluster).
@@ -108,9 +116,11 @@ class ColBERTIndex(StoredDocuments):
         bm25_limit: int | None = None,
         bm25_weight: float | None = None,
         exact_below: int | None = None,
+        storage: str | StoragePreset | None = None,
         on_disk: bool | None = None,
         quantization: Any = None,
-        first_stage_int8: bool = True,
+        first_stage_int8: bool | None = None,
+        rescore_oversampling: float | None = None,
         shard_number: int | None = None,
         sharding_method: qm.ShardingMethod | None = None,
         replication_factor: int | None = None,
@@ -121,8 +131,16 @@ class ColBERTIndex(StoredDocuments):
     ) -> None:
         self._model = model
         self.collection = collection
+        options, search_defaults = storage_preset(
+            storage, on_disk=on_disk, quantization=quantization, first_stage_int8=first_stage_int8
+        )
         self.search_config = SearchConfig(mode).override(
-            prefetch_limit=prefetch_limit, bm25_limit=bm25_limit, bm25_weight=bm25_weight, exact_below=exact_below
+            prefetch_limit=prefetch_limit,
+            bm25_limit=bm25_limit,
+            bm25_weight=bm25_weight,
+            exact_below=exact_below,
+            rescore_oversampling=rescore_oversampling or search_defaults["rescore_oversampling"],
+            first_stage_oversampling=search_defaults["first_stage_oversampling"],
         )
         self._backend = make_backend(
             collection,
@@ -142,7 +160,7 @@ class ColBERTIndex(StoredDocuments):
             self.settings = open_collection(
                 self._backend,
                 settings_for(model, model_name, first_stage, pool_factor, datatype, muvera, bm25),
-                StorageOptions(on_disk=on_disk, quantization=quantization, first_stage_int8=first_stage_int8),
+                options,
                 create=create,
                 pool_factor_given=pool_factor is not None,
             )
@@ -268,6 +286,19 @@ class ColBERTIndex(StoredDocuments):
         """
         self._require_collection()
         return self._writer.add_embeddings(documents, embeddings)
+
+    def add_points(self, points: Iterable[PointData], *, overwrite: bool = False) -> ingest.IngestSummary:
+        """Store points built elsewhere with this collection's settings (the Ray pipeline's Parquet shards).
+
+        Build points with :class:`~colbert_retrieval.qdrant.writer.PointEncoder` (same model and settings);
+        :func:`colbert_retrieval.distributed.load_shards` reads shards into points and calls this. Ids already
+        stored are skipped unless ``overwrite``, so re-running a bulk load only writes what is missing.
+
+        Raises:
+            DimensionMismatchError: a point whose ColBERT vectors have another dimension.
+        """
+        self._require_collection()
+        return self._writer.add_points(points, overwrite=overwrite)
 
     async def aadd(self, documents: Iterable[Any], **kwargs: Any) -> ingest.IngestSummary:
         """Async :meth:`add`."""

@@ -29,7 +29,7 @@ from typing import Any
 from sentence_transformers.base.modules.dense import Dense
 
 from colbert_retrieval.bm25 import BM25Config
-from colbert_retrieval.errors import IndexMismatchError
+from colbert_retrieval.errors import IndexMismatchError, InvalidArgumentError
 from colbert_retrieval.first_stage import FirstStage, MuveraConfig
 from colbert_retrieval.pooling.hierarchical import check_pool_factor
 from colbert_retrieval.records import ID_SCHEME
@@ -136,17 +136,23 @@ class StorageOptions:
         quantization: a Qdrant quantization config for the ColBERT vectors (server backend).
         hnsw_m: HNSW graph degree of the first-stage vector.
         hnsw_ef_construct: HNSW build effort of the first-stage vector.
-        first_stage_int8: keep the first-stage vector as int8 in RAM (scalar quantization; the float32
-            originals stay on disk and are never read by search, since the first stage only proposes
-            candidates). 4x less RAM and faster HNSW search for the same candidates
-            (docs/benchmarks/qdrant-engine.md).
+        first_stage_quantization: ``"int8"`` (default) keeps the first-stage vector as int8 in RAM (scalar
+            quantization; the float32 originals stay on disk and are never read by search, since the first
+            stage only proposes candidates): 4x less RAM and faster HNSW search for the same candidates
+            (docs/benchmarks/qdrant-engine.md). ``"binary"``: 1 bit per dimension in RAM (32x less; the
+            ``small`` storage preset). None: float32 in RAM (or on disk with ``on_disk``).
     """
 
     on_disk: bool | None = None
     quantization: Any = None
     hnsw_m: int = 16
     hnsw_ef_construct: int = 100
-    first_stage_int8: bool = True
+    first_stage_quantization: str | None = "int8"
+
+    def __post_init__(self) -> None:
+        if self.first_stage_quantization not in ("int8", "binary", None):
+            msg = f"first_stage_quantization must be 'int8', 'binary' or None, got {self.first_stage_quantization!r}."
+            raise InvalidArgumentError(msg)
 
 
 def check_compatible(

@@ -74,6 +74,12 @@ class SearchConfig:
         exact_below: collections of at most this many documents take exact MaxSim candidates.
         hnsw_ef: HNSW beam width of the first-stage search (None: the engine's default; larger finds more of
             the true nearest candidates, slower).
+        rescore_oversampling: with quantized ColBERT vectors (storage presets ``balanced``, ``small``): rank the
+            candidates by quantized MaxSim and rescore the best ``k x rescore_oversampling`` with the original
+            vectors. None: score every candidate with the originals.
+        first_stage_oversampling: with a binary first stage (storage preset ``small``): take
+            ``prefetch_limit x first_stage_oversampling`` candidates by the binary vectors and keep the best
+            ``prefetch_limit`` by the float32 originals (on disk). None: the quantized first stage alone.
     """
 
     mode: SearchMode | None = None
@@ -82,6 +88,8 @@ class SearchConfig:
     bm25_weight: float = 0.3
     exact_below: int = 300
     hnsw_ef: int | None = None
+    rescore_oversampling: float | None = None
+    first_stage_oversampling: float | None = None
 
     def __post_init__(self) -> None:
         if self.mode is not None and not isinstance(self.mode, SearchMode):
@@ -95,6 +103,11 @@ class SearchConfig:
         if ef is not None and (not isinstance(ef, int) or isinstance(ef, bool) or ef < 1):
             msg = f"hnsw_ef must be an integer >= 1 or None, got {ef!r}."
             raise InvalidArgumentError(msg)
+        for name in ("rescore_oversampling", "first_stage_oversampling"):
+            over = getattr(self, name)
+            if over is not None and (isinstance(over, bool) or not isinstance(over, (int, float)) or over < 1):
+                msg = f"{name} must be a number >= 1 or None, got {over!r}."
+                raise InvalidArgumentError(msg)
         if not 0.0 <= float(self.bm25_weight) <= 1.0:
             msg = f"bm25_weight must be between 0 and 1, got {self.bm25_weight!r}."
             raise InvalidArgumentError(msg)
@@ -135,15 +148,24 @@ def plans_for(
     if small:
         sources = [Candidates(COLBERT_VECTOR, multivector, prefetch, exact=True)]
     else:
-        # It only proposes candidates: a quantized first stage needs no rescoring with its originals.
-        sources = [Candidates(FIRST_STAGE_VECTOR, first, prefetch, rescore=False, hnsw_ef=config.hnsw_ef)]
+        # It only proposes candidates: an int8 first stage needs no rescoring with its originals; a binary one
+        # (``small``) is oversampled and rescored with them when first_stage_oversampling is set.
+        over = config.first_stage_oversampling
+        sources = [
+            Candidates(
+                FIRST_STAGE_VECTOR, first, prefetch, rescore=over is not None, hnsw_ef=config.hnsw_ef, oversampling=over
+            )
+        ]
     lexical = sparse is not None and len(sparse) > 0 and config.bm25_limit > 0
     if lexical:
         sources.append(Candidates(BM25_VECTOR, sparse, config.bm25_limit))
+    over = config.rescore_oversampling
     if mode is SearchMode.COLBERT:
-        return [QueryPlan(COLBERT_VECTOR, multivector, k, tuple(sources), query_filter)]
+        return [QueryPlan(COLBERT_VECTOR, multivector, k, tuple(sources), query_filter, oversampling=over)]
     limit = sum(source.limit for source in sources)
-    maxsim = QueryPlan(COLBERT_VECTOR, multivector, limit, tuple(sources), query_filter, with_payload=False)
+    maxsim = QueryPlan(
+        COLBERT_VECTOR, multivector, limit, tuple(sources), query_filter, with_payload=False, oversampling=over
+    )
     if not lexical:
         return [maxsim]
     return [maxsim, QueryPlan(BM25_VECTOR, sparse, config.bm25_limit, (), query_filter, with_payload=False)]

@@ -7,7 +7,7 @@ public ``encode``.
 Examples:
     >>> from colbert_retrieval.qdrant.writer import DocumentWriter
     >>> sorted(name for name in vars(DocumentWriter) if not name.startswith("_"))
-    ['add', 'add_embeddings', 'points']
+    ['add', 'add_embeddings', 'add_points', 'points']
 """
 
 from __future__ import annotations
@@ -33,9 +33,59 @@ from colbert_retrieval.records import Record, point_id, to_payload, to_record
 if TYPE_CHECKING:
     from colbert_retrieval.models.colbert import ColBERT
 
-__all__ = ["DocumentWriter"]
+__all__ = ["DocumentWriter", "PointEncoder"]
 
 logger = logging.getLogger(__name__)
+
+
+class PointEncoder:
+    """Documents to points: encode, pool, float16, first-stage and BM25 vectors, payload, deterministic id.
+
+    Stateless past its model and settings, so one per worker process serves any number of batches (the Ray
+    pipeline's encoder actors hold one each).
+
+    Args:
+        model: the encoder.
+        settings: the collection's settings (pooling, first stage, BM25, id scheme).
+    """
+
+    def __init__(self, model: ColBERT, settings: IndexSettings) -> None:
+        self._model = model
+        self._settings = settings
+        self._derived = DerivedVectors(settings)
+
+    def encode(self, records: Sequence[Record], batch_size: int = 32) -> tuple[list[PointData], int]:
+        """Encode and pool the records' texts (length-sorted batches) and build their points.
+
+        Returns:
+            The points, and how many multivectors were pooled further to fit Qdrant's size limit.
+        """
+        embeddings = self._model.encode(
+            [r.text for r in records],
+            is_query=False,
+            pool_factor=self._settings.pool_factor,
+            batch_size=batch_size,
+            convert_to_tensor=True,
+            show_progress_bar=False,
+        )
+        return self.points(records, embeddings)
+
+    def points(self, records: Sequence[Record], embeddings: Sequence[torch.Tensor]) -> tuple[list[PointData], int]:
+        """Points for encoded documents (float16 multivector, first-stage and BM25 vectors, payload).
+
+        Multivectors over Qdrant's size limit are pooled further; the second value counts them.
+        """
+        limit = max_vectors_per_point(self._settings.dim)
+        fitted = [ingest.fit_to_limit(e, limit) for e in embeddings]
+        repooled = sum(a.shape[0] != b.shape[0] for a, b in zip(embeddings, fitted))
+        arrays = ingest.to_float16_numpy(fitted)
+        first = self._derived.first_stage(arrays, is_query=False)
+        sparse = self._derived.sparse([r.text for r in records], is_query=False)
+        points = [
+            PointData(point_id(record, self._settings.id_scheme), array, fs, bm25, to_payload(record))
+            for record, array, fs, bm25 in zip(records, arrays, first, sparse)
+        ]
+        return points, repooled
 
 
 class DocumentWriter:
@@ -57,37 +107,13 @@ class DocumentWriter:
         on_written: Callable[[], None] | None = None,
     ) -> None:
         self._backend = backend
-        self._model = model
         self._settings = settings
-        self._derived = DerivedVectors(settings)
+        self._encoder = PointEncoder(model, settings)
         self._on_written = on_written or (lambda: None)
 
-    def _encode(self, texts: list[str], batch_size: int) -> list[torch.Tensor]:
-        return self._model.encode(
-            texts,
-            is_query=False,
-            pool_factor=self._settings.pool_factor,
-            batch_size=batch_size,
-            convert_to_tensor=True,
-            show_progress_bar=False,
-        )
-
     def points(self, records: Sequence[Record], embeddings: Sequence[torch.Tensor]) -> tuple[list[PointData], int]:
-        """Points for encoded documents (float16 multivector, first-stage and BM25 vectors, payload).
-
-        Multivectors over Qdrant's size limit are pooled further; the second value counts them.
-        """
-        limit = max_vectors_per_point(self._settings.dim)
-        fitted = [ingest.fit_to_limit(e, limit) for e in embeddings]
-        repooled = sum(a.shape[0] != b.shape[0] for a, b in zip(embeddings, fitted))
-        arrays = ingest.to_float16_numpy(fitted)
-        first = self._derived.first_stage(arrays, is_query=False)
-        sparse = self._derived.sparse([r.text for r in records], is_query=False)
-        points = [
-            PointData(point_id(record, self._settings.id_scheme), array, fs, bm25, to_payload(record))
-            for record, array, fs, bm25 in zip(records, arrays, first, sparse)
-        ]
-        return points, repooled
+        """Points for encoded documents (see :meth:`PointEncoder.points`)."""
+        return self._encoder.points(records, embeddings)
 
     def _upload(self, points: list[PointData]) -> None:
         ingest.with_retries(lambda: self._backend.upsert(points))
@@ -121,6 +147,34 @@ class DocumentWriter:
             self._on_written()
         return ingest.IngestSummary(len(records), 0, vectors, time.perf_counter() - start, repooled)
 
+    def add_points(self, points: Iterable[PointData], *, overwrite: bool = False) -> ingest.IngestSummary:
+        """Store points built elsewhere (e.g. Parquet shards of the Ray pipeline); stored ids are skipped.
+
+        Points stream in chunks of 256; each chunk skips ids already stored (unless ``overwrite``) and is
+        upserted with retries, so a re-run after an interruption writes only what is missing.
+        """
+        start = time.perf_counter()
+        written = skipped = vectors = 0
+        for chunk in ingest.chunked(points, 256):
+            for point in chunk:
+                if point.colbert.ndim != 2 or point.colbert.shape[1] != self._settings.dim:
+                    msg = (
+                        f"Point {point.id} has ColBERT vectors of shape {tuple(point.colbert.shape)}, but the "
+                        f"collection stores (n_tokens, {self._settings.dim}); build it with the collection's model."
+                    )
+                    raise DimensionMismatchError(msg)
+            ids = [p.id for p in chunk]
+            existing = set() if overwrite else ingest.with_retries(lambda ids=ids: self._backend.existing(ids))
+            todo = [p for p in chunk if p.id not in existing]
+            skipped += len(chunk) - len(todo)
+            if todo:
+                self._upload(todo)
+                written += len(todo)
+                vectors += sum(len(p.colbert) for p in todo)
+        if written:
+            self._on_written()
+        return ingest.IngestSummary(written, skipped, vectors, time.perf_counter() - start)
+
     def add(
         self,
         documents: Iterable[str | Record | Mapping[str, Any]],
@@ -149,8 +203,7 @@ class DocumentWriter:
                 todo = [records[i] for i in ids if i not in existing]
                 skipped += len(chunk) - len(todo)
                 if todo:
-                    embeddings = self._encode([r.text for r in todo], batch_size)
-                    points, changed = self.points(todo, embeddings)
+                    points, changed = self._encoder.encode(todo, batch_size)
                     repooled += changed
                     uploader.submit(points)
                     written += len(points)

@@ -77,6 +77,7 @@ class Candidates:
     exact: bool = False
     rescore: bool = True
     hnsw_ef: int | None = None
+    oversampling: float | None = None
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,9 @@ class QueryPlan:
     """One query: score by ``vector`` on ``using`` the union of ``candidates`` (or search the whole collection).
 
     Without candidates, ``exact`` scores every (filtered) point instead of using the vector's index (HNSW,
-    or the inverted index of a sparse vector). ``filter`` applies to every stage.
+    or the inverted index of a sparse vector). ``filter`` applies to every stage. With candidates, the
+    original vectors score them (a quantized copy is ignored), unless ``oversampling`` is set: then the
+    quantized vectors rank them and the best ``limit x oversampling`` are rescored with the originals.
     """
 
     using: str
@@ -94,6 +97,7 @@ class QueryPlan:
     filter: Any = None
     with_payload: bool = True
     exact: bool = False
+    oversampling: float | None = None
 
 
 class Backend(Protocol):

@@ -74,20 +74,24 @@ def edge_config(settings: IndexSettings, options: StorageOptions) -> qe.EdgeConf
         quantization_config=edge_quantization(options.quantization),
     )
     mean = FirstStage(settings.first_stage) is FirstStage.MEAN
-    int8 = options.first_stage_int8
+    quantized = options.first_stage_quantization
     first = qe.EdgeVectorParams(
         size=settings.first_stage_dim(),
         distance=qe.Distance.Cosine if mean else qe.Distance.Dot,
         hnsw_config=qe.HnswIndexConfig(
             m=options.hnsw_m, ef_construct=options.hnsw_ef_construct, full_scan_threshold=FULL_SCAN_THRESHOLD_KB
         ),
-        quantization_config=qe.ScalarQuantizationConfig(qe.ScalarType.Int8, quantile=0.99, always_ram=True)
-        if int8
-        else None,
-        memory=qe.Memory.Cold if int8 else None,
+        quantization_config=_first_stage_quantization(quantized),
+        memory=qe.Memory.Cold if quantized or options.on_disk else None,
     )
     sparse = {BM25_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)} if settings.has_bm25 else None
     return qe.EdgeConfig(vectors={COLBERT_VECTOR: colbert, FIRST_STAGE_VECTOR: first}, sparse_vectors=sparse)
+
+
+def _first_stage_quantization(kind: str | None) -> Any:
+    if kind == "int8":
+        return qe.ScalarQuantizationConfig(qe.ScalarType.Int8, quantile=0.99, always_ram=True)
+    return qe.BinaryQuantizationConfig(always_ram=True) if kind == "binary" else None
 
 
 def edge_quantization(config: Any) -> Any:
@@ -134,6 +138,17 @@ def _scored(point: Any) -> StoredPoint:
 
 def _exact() -> qe.SearchParams:
     return qe.SearchParams(exact=True)
+
+
+def _final_params(plan: QueryPlan) -> qe.SearchParams | None:
+    """Exact search, or how a rerank of candidates treats a quantized copy (ignore it, or oversample + rescore)."""
+    if plan.exact:
+        return _exact()
+    if not plan.candidates:
+        return None
+    if plan.oversampling is None:
+        return qe.SearchParams(quantization=qe.QuantizationSearchParams(ignore=True))
+    return qe.SearchParams(quantization=qe.QuantizationSearchParams(rescore=True, oversampling=plan.oversampling))
 
 
 class EdgeBackend:
@@ -331,8 +346,8 @@ class EdgeBackend:
     def _prefetch(self, source: Candidates, edge_filter: Any) -> qe.Prefetch:
         if source.exact:
             params = _exact()
-        elif not source.rescore or source.hnsw_ef is not None:
-            quantization = None if source.rescore else qe.QuantizationSearchParams(rescore=False)
+        elif not source.rescore or source.hnsw_ef is not None or source.oversampling is not None:
+            quantization = qe.QuantizationSearchParams(rescore=source.rescore, oversampling=source.oversampling)
             params = qe.SearchParams(hnsw_ef=source.hnsw_ef, quantization=quantization)
         else:
             params = None
@@ -347,7 +362,7 @@ class EdgeBackend:
             query=_query(plan.using, plan.vector),
             prefetches=[self._prefetch(c, edge_filter) for c in plan.candidates] or None,
             filter=edge_filter,
-            params=_exact() if plan.exact else None,
+            params=_final_params(plan),
             with_payload=plan.with_payload,
         )
 

@@ -38,6 +38,13 @@ from colbert_retrieval.qdrant.schema import (
 __all__ = ["ServerBackend", "sparse_config", "vectors_config"]
 
 
+def _first_stage_quantization(kind: str | None) -> Any:
+    if kind == "int8":
+        config = qm.ScalarQuantizationConfig(type=qm.ScalarType.INT8, quantile=0.99, always_ram=True)
+        return qm.ScalarQuantization(scalar=config)
+    return qm.BinaryQuantization(binary=qm.BinaryQuantizationConfig(always_ram=True)) if kind == "binary" else None
+
+
 def vectors_config(settings: IndexSettings, options: StorageOptions) -> dict[str, qm.VectorParams]:
     """Dense vector parameters of a collection with these settings."""
     colbert = qm.VectorParams(
@@ -50,17 +57,13 @@ def vectors_config(settings: IndexSettings, options: StorageOptions) -> dict[str
         quantization_config=options.quantization,
     )
     distance = qm.Distance.COSINE if FirstStage(settings.first_stage) is FirstStage.MEAN else qm.Distance.DOT
-    int8 = options.first_stage_int8
+    quantized = options.first_stage_quantization
     first = qm.VectorParams(
         size=settings.first_stage_dim(),
         distance=distance,
         hnsw_config=qm.HnswConfigDiff(m=options.hnsw_m, ef_construct=options.hnsw_ef_construct),
-        on_disk=True if int8 else options.on_disk,
-        quantization_config=qm.ScalarQuantization(
-            scalar=qm.ScalarQuantizationConfig(type=qm.ScalarType.INT8, quantile=0.99, always_ram=True)
-        )
-        if int8
-        else None,
+        on_disk=True if quantized else options.on_disk,
+        quantization_config=_first_stage_quantization(quantized),
     )
     return {COLBERT_VECTOR: colbert, FIRST_STAGE_VECTOR: first}
 
@@ -81,14 +84,25 @@ def _vector(value: Any) -> Any:
 def _prefetch(source: Candidates, query_filter: qm.Filter | None) -> qm.Prefetch:
     if source.exact:
         params = qm.SearchParams(exact=True)
-    elif not source.rescore or source.hnsw_ef is not None:
-        quantization = None if source.rescore else qm.QuantizationSearchParams(rescore=False)
+    elif not source.rescore or source.hnsw_ef is not None or source.oversampling is not None:
+        quantization = qm.QuantizationSearchParams(rescore=source.rescore, oversampling=source.oversampling)
         params = qm.SearchParams(hnsw_ef=source.hnsw_ef, quantization=quantization)
     else:
         params = None
     return qm.Prefetch(
         query=_vector(source.vector), using=source.using, limit=source.limit, filter=query_filter, params=params
     )
+
+
+def _final_params(plan: QueryPlan) -> qm.SearchParams | None:
+    """Exact search, or how a rerank of candidates treats a quantized copy (ignore it, or oversample + rescore)."""
+    if plan.exact:
+        return qm.SearchParams(exact=True)
+    if not plan.candidates:
+        return None
+    if plan.oversampling is None:
+        return qm.SearchParams(quantization=qm.QuantizationSearchParams(ignore=True))
+    return qm.SearchParams(quantization=qm.QuantizationSearchParams(rescore=True, oversampling=plan.oversampling))
 
 
 def _request(plan: QueryPlan) -> qm.QueryRequest:
@@ -98,7 +112,7 @@ def _request(plan: QueryPlan) -> qm.QueryRequest:
         using=plan.using,
         limit=plan.limit,
         filter=plan.filter,
-        params=qm.SearchParams(exact=True) if plan.exact else None,
+        params=_final_params(plan),
         with_payload=plan.with_payload,
     )
 
@@ -142,6 +156,8 @@ class ServerBackend:
         replication_factor: copies of each shard of a new collection.
         write_consistency_factor: replicas that must confirm a write.
         shard_key_selector: shard key for writes and reads with custom sharding.
+        write_ordering: ordering guarantee of writes (``weak``, ``medium``, ``strong``: Qdrant's
+            ``WriteOrdering``; None: the server's default, weak).
         owns_client: :meth:`close` closes the client (True when the index created it; a client passed in by
             the caller stays open).
     """
@@ -158,6 +174,7 @@ class ServerBackend:
         replication_factor: int | None = None,
         write_consistency_factor: int | None = None,
         shard_key_selector: Any = None,
+        write_ordering: str | qm.WriteOrderingType | None = None,
         owns_client: bool = False,
     ) -> None:
         self.client = client
@@ -172,6 +189,7 @@ class ServerBackend:
             "write_consistency_factor": write_consistency_factor,
         }
         self.shard_key_selector = shard_key_selector
+        self.write_ordering = qm.WriteOrdering(type=qm.WriteOrderingType(write_ordering)) if write_ordering else None
 
     def exists(self) -> bool:
         """Whether the collection exists (the first call to the server: an unreachable one raises).
@@ -212,7 +230,13 @@ class ServerBackend:
             if point.bm25 is not None:
                 vector[BM25_VECTOR] = _vector(point.bm25)
             structs.append(qm.PointStruct(id=point.id, vector=vector, payload=point.payload))
-        self._calls.upsert(self.collection, points=structs, wait=True, shard_key_selector=self.shard_key_selector)
+        self._calls.upsert(
+            self.collection,
+            points=structs,
+            wait=True,
+            ordering=self.write_ordering,
+            shard_key_selector=self.shard_key_selector,
+        )
 
     def existing(self, ids: Sequence[str]) -> set[str]:
         """Which of these point ids are stored."""

@@ -1,0 +1,127 @@
+"""Storage presets: how much of a collection lives in RAM, as one measured choice.
+
+Three presets map to Qdrant storage settings (both backends) and to the rescoring search uses with them.
+The numbers are NFCorpus measurements with the default model at ``pool_factor=2``
+(docs/benchmarks/storage-presets.md); "RAM" counts the vector data a search touches on every query
+(ColBERT vectors or their quantized copies, the first-stage vectors, the HNSW graph, the BM25 index), not the
+payload (your text) or the engine's page cache:
+
+============  =====================================================  ====================================
+preset        what is in RAM / on disk                              search
+============  =====================================================  ====================================
+``fast``      float16 ColBERT vectors and int8 first stage in RAM    MaxSim with the float16 vectors
+              (float32 first-stage originals on disk). Today's
+              layout and the default.
+``balanced``  int8 ColBERT vectors and int8 first stage in RAM;      candidates ranked by int8 MaxSim, the
+              float16 ColBERT originals on disk (``Memory.Cold``)   best ``k x oversampling`` rescored
+                                                                     with the float16 originals
+``small``     binary ColBERT vectors (1 bit per dimension) and      as ``balanced``, with binary MaxSim
+              binary first stage in RAM; originals on disk
+============  =====================================================  ====================================
+
+Explicit ``on_disk`` / ``quantization`` / ``first_stage_int8`` arguments override the preset's value for
+that setting. A preset only shapes a *new* collection; opening an existing one with ``storage=`` sets the
+search side (the rescoring oversampling) only, so reopen with the preset it was built with. Without it, the
+rerank scores every candidate with the original vectors (correct, and on a cold store it reads every
+candidate from disk).
+
+Examples:
+    >>> options, search = storage_preset("small")
+    >>> options.on_disk, options.first_stage_quantization, search["rescore_oversampling"]
+    (True, 'binary', 2.0)
+    >>> storage_preset("fast")[0].quantization is None
+    True
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from qdrant_client import models as qm
+
+from colbert_retrieval.errors import InvalidArgumentError
+from colbert_retrieval.qdrant.schema import StorageOptions
+
+__all__ = ["StoragePreset", "colbert_quantization", "storage_preset"]
+
+
+class StoragePreset(str, Enum):
+    """The storage presets (see the module docstring)."""
+
+    FAST = "fast"
+    BALANCED = "balanced"
+    SMALL = "small"
+
+
+#: How many times ``k`` quantized-MaxSim candidates are rescored with the originals, and (``small``) how many
+#: times ``prefetch_limit`` binary first-stage candidates are rescored with theirs. Chosen on NFCorpus *dev*
+#: (smallest factor within 0.002 nDCG@10 of rescoring every candidate; benchmarks/storage_presets.py).
+_OVERSAMPLING = {StoragePreset.BALANCED: 1.0, StoragePreset.SMALL: 2.0}
+_FIRST_STAGE_OVERSAMPLING = {StoragePreset.SMALL: 8.0}
+
+
+def colbert_quantization(kind: str | None) -> Any:
+    """A Qdrant quantization config (kept in RAM) for the ColBERT vectors: ``int8``, ``binary`` or None.
+
+    Examples:
+        >>> type(colbert_quantization("binary")).__name__
+        'BinaryQuantization'
+    """
+    if kind is None:
+        return None
+    if kind == "int8":
+        return qm.ScalarQuantization(
+            scalar=qm.ScalarQuantizationConfig(type=qm.ScalarType.INT8, quantile=0.99, always_ram=True)
+        )
+    if kind == "binary":
+        return qm.BinaryQuantization(binary=qm.BinaryQuantizationConfig(always_ram=True))
+    msg = f"Unknown quantization {kind!r}; use 'int8', 'binary' or None."
+    raise InvalidArgumentError(msg)
+
+
+def parse_preset(preset: str | StoragePreset) -> StoragePreset:
+    """The preset for a name, or a clear error listing the presets."""
+    try:
+        return StoragePreset(preset)
+    except ValueError:
+        names = ", ".join(repr(p.value) for p in StoragePreset)
+        msg = f"Unknown storage preset {preset!r}; use one of {names}."
+        raise InvalidArgumentError(msg) from None
+
+
+def storage_preset(
+    preset: str | StoragePreset | None,
+    *,
+    on_disk: bool | None = None,
+    quantization: Any = None,
+    first_stage_int8: bool | None = None,
+) -> tuple[StorageOptions, dict[str, Any]]:
+    """The storage options of a new collection and the search defaults for a preset.
+
+    Args:
+        preset: ``fast``, ``balanced``, ``small``, or None (``fast``, unless explicit settings say otherwise).
+        on_disk: overrides the preset's placement of the ColBERT originals.
+        quantization: overrides the preset's ColBERT quantization (a Qdrant config).
+        first_stage_int8: True or False overrides the preset's first-stage quantization (int8 or none).
+
+    Returns:
+        ``(StorageOptions, search defaults)``; the search defaults hold ``rescore_oversampling`` and
+        ``first_stage_oversampling``.
+
+    Raises:
+        InvalidArgumentError: an unknown preset.
+    """
+    kind = StoragePreset.FAST if preset is None else parse_preset(preset)
+    colbert = {StoragePreset.FAST: None, StoragePreset.BALANCED: "int8", StoragePreset.SMALL: "binary"}[kind]
+    first = "binary" if kind is StoragePreset.SMALL else "int8"
+    if first_stage_int8 is not None:
+        first = "int8" if first_stage_int8 else None
+    options = StorageOptions(
+        on_disk=on_disk if on_disk is not None else (True if colbert else None),
+        quantization=quantization if quantization is not None else colbert_quantization(colbert),
+        first_stage_quantization=first,
+    )
+    oversampling = _OVERSAMPLING.get(kind) if quantization is None else None
+    first_oversampling = _FIRST_STAGE_OVERSAMPLING.get(kind) if first == "binary" else None
+    return options, {"rescore_oversampling": oversampling, "first_stage_oversampling": first_oversampling}
