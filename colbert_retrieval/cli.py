@@ -1,4 +1,4 @@
-"""Command line: ``colbert-retrieval index | search | evaluate | info | migrate``.
+"""Command line: ``colbert-retrieval index | search | evaluate | info | migrate | train | load``.
 
 Examples:
     >>> parser = build_parser()
@@ -71,17 +71,17 @@ def build_parser() -> argparse.ArgumentParser:
     index = commands.add_parser("index", help="index txt, md, jsonl and BEIR corpus files or folders")
     index.add_argument("paths", nargs="+")
     _add_store_options(index)
-    index.add_argument(
-        "--pool-factor",
-        type=_positive,
-        default=None,
-        help="token pooling of a new collection (default 2; an existing one keeps its own)",
-    )
+    pool_help = "token pooling of a new collection (default 2; an existing one keeps its own)"
+    index.add_argument("--pool-factor", type=_positive, default=None, help=pool_help)
     index.add_argument("--first-stage", choices=["muvera", "mean"], default="muvera")
     index.add_argument("--chunk-words", type=_positive, default=180, help="words per chunk of long text files")
     index.add_argument("--overlap-words", type=int, default=40)
     index.add_argument("--batch-size", type=_positive, default=32)
     index.add_argument("--overwrite", action="store_true", help="re-encode documents already stored")
+    from colbert_retrieval.distributed.options import add_load_command, add_ray_options
+
+    add_ray_options(index, _positive)
+    add_load_command(commands, _add_store_options)
 
     search = commands.add_parser("search", help="search the index")
     search.add_argument("query")
@@ -200,9 +200,19 @@ def _filters(items: list[str]) -> dict[str, str]:
     return filters
 
 
+def _cmd_load(args: argparse.Namespace) -> int:
+    from colbert_retrieval.distributed.commands import load_from_args
+
+    return load_from_args(args, _model(args))
+
+
 def _cmd_index(args: argparse.Namespace) -> int:
     from colbert_retrieval.chunking import iter_files, read_records
 
+    if args.ray or args.parquet:
+        from colbert_retrieval.distributed.commands import index_from_args
+
+        return index_from_args(args)
     files = list(iter_files(args.paths))  # a missing path fails here, before the model loads
     if not files:
         msg = f"No .txt, .md or .jsonl files in {', '.join(args.paths)}; nothing to index."
@@ -313,26 +323,20 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def _cmd_migrate(args: argparse.Namespace) -> int:
     from qdrant_client import QdrantClient
 
-    from colbert_retrieval.qdrant.backends import EdgeBackend, ServerBackend
+    from colbert_retrieval.qdrant.backends import ServerBackend, make_backend
     from colbert_retrieval.qdrant.migration import migrate
 
+    if args.from_local and not os.path.isdir(args.from_local):
+        raise InputNotFoundError(f"{args.from_local} does not exist.")
     if args.from_local:
-        if not os.path.isdir(args.from_local):
-            msg = f"{args.from_local} does not exist."
-            raise InputNotFoundError(msg)
         source: Any = ServerBackend(QdrantClient(path=args.from_local), args.collection, owns_client=True)
-    elif args.from_url:
-        client = QdrantClient(url=args.from_url, api_key=os.environ.get("QDRANT_API_KEY"))
-        source = ServerBackend(client, args.collection, owns_client=True)
     else:
-        source = EdgeBackend(args.from_path, args.collection)
+        key = os.environ.get("QDRANT_API_KEY") if args.from_url else None
+        source = make_backend(args.collection, path=args.from_path, url=args.from_url, api_key=key)
     name = args.to_collection or args.collection
     try:
-        if args.to_url:
-            client = QdrantClient(url=args.to_url, api_key=os.environ.get("QDRANT_TARGET_API_KEY"))
-            target: Any = ServerBackend(client, name, owns_client=True)
-        else:
-            target = EdgeBackend(args.to_path, name)
+        key = os.environ.get("QDRANT_TARGET_API_KEY") if args.to_url else None
+        target = make_backend(name, path=args.to_path, url=args.to_url, api_key=key)
         try:
             summary = migrate(
                 source, target, batch_size=args.batch_size, overwrite=args.overwrite, show_progress_bar=True
@@ -380,6 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "info": _cmd_info,
         "migrate": _cmd_migrate,
         "train": _cmd_train,
+        "load": _cmd_load,
     }
     from colbert_retrieval.errors import ColBERTRetrievalError
 

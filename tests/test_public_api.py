@@ -53,7 +53,7 @@ def test_submodule_all_is_frozen() -> None:
     assert rank.__all__ == ["RerankResult", "rerank"]
     from colbert_retrieval import testing
 
-    assert testing.__all__ == ["SAMPLE_QUERY", "SAMPLE_TEXTS", "shared_model"]
+    assert testing.__all__ == ["SAMPLE_QUERY", "SAMPLE_TEXTS", "SharedLocalClient", "shared_model"]
     assert sorted(pooling.__all__) == [
         "METHODS",
         "TokenPooling",

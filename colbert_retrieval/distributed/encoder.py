@@ -21,18 +21,17 @@ import json
 import logging
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import ray
 
-from colbert_retrieval.errors import IndexMismatchError
+from colbert_retrieval.distributed.rows import to_columns
 from colbert_retrieval.models import load_model
 from colbert_retrieval.qdrant.ingest import with_retries
-from colbert_retrieval.qdrant.schema import IndexSettings, encoding_settings
+from colbert_retrieval.qdrant.schema import IndexSettings, check_compatible, encoding_settings
 from colbert_retrieval.qdrant.writer import PointEncoder
 from colbert_retrieval.records import point_id, to_record
-
-from colbert_retrieval.distributed.rows import to_columns
 
 __all__ = ["EncoderActor"]
 
@@ -44,7 +43,7 @@ class EncoderActor:
 
     Args:
         model: a model name or folder, None for the offline default, or a ``ray.ObjectRef`` of a ``ColBERT``.
-        settings: the collection's settings as stored (``IndexSettings.to_metadata()``).
+        settings: the collection's settings (``IndexSettings.to_metadata()``), with the driver's model encoding.
         model_kwargs: more ``load_model`` arguments (``backend``, ``inference_precision``, ...).
         batch_size: texts per forward pass.
         stored: ids to skip (a ``ray.ObjectRef`` of a set), or None.
@@ -70,14 +69,8 @@ class EncoderActor:
             msg = "EncoderActor needs the collection's settings (IndexSettings.to_metadata())."
             raise ValueError(msg)
         self._settings = loaded
-        mine = encoding_settings(self._model)
-        for key in sorted(set(mine) & set(loaded.encoding)):
-            if mine[key] != loaded.encoding[key]:
-                msg = (
-                    f"The worker's model encodes with {key}={mine[key]!r}, the collection with "
-                    f"{loaded.encoding[key]!r}; give the workers the collection's model (a folder every node can read)."
-                )
-                raise IndexMismatchError(msg)
+        # The driver checked the collection against its model; the workers must encode exactly like it.
+        check_compatible(loaded, replace(loaded, encoding=encoding_settings(self._model)), "the driver's model")
         self._encoder = PointEncoder(self._model, loaded)
         self._batch_size = batch_size
         self._stored: set[str] = set(ray.get(stored)) if isinstance(stored, ray.ObjectRef) else set(stored or ())
@@ -85,6 +78,7 @@ class EncoderActor:
         logger.info("Encoder actor %s ready on %s", os.getpid(), self._model.device)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        """Point rows for a batch of ``record`` rows (stored ids come back as ``skipped`` rows)."""
         records = {}
         for text in batch["record"]:
             record = to_record(json.loads(text))

@@ -69,7 +69,7 @@ def _bytes(value: Any) -> bytes:
 
 
 def to_points(batch: Mapping[str, Any], dim: int) -> list[PointData]:
-    """The points of a column batch (numpy arrays, lists or a ``pyarrow`` table's ``to_pydict()``), skipped rows left out."""
+    """The points of a column batch (numpy arrays or lists, e.g. pyarrow's ``to_pydict()``); skipped rows left out."""
     points = []
     for i, skipped in enumerate(batch["skipped"]):
         if skipped:

@@ -27,7 +27,7 @@ __all__ = ["read_documents", "record_json"]
 
 
 def _plain(value: Any) -> Any:
-    """numpy scalars and arrays (as Ray hands out Parquet values) as JSON types."""
+    """Numpy scalars and arrays (as Ray hands out Parquet values) as JSON types."""
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -117,7 +117,11 @@ def read_documents(source: Any, *, override_num_blocks: int | None = None) -> ra
     parquet = [str(f) for f in files if f.suffix == ".parquet"]
     lines = [str(f) for f in files if f.suffix != ".parquet"]
     parts: Sequence[ray.data.Dataset] = []
-    kwargs = {"override_num_blocks": override_num_blocks} if override_num_blocks else {}
+    # Reading takes no CPU slot: encoder actors may hold every CPU of a node (2 actors on 2 cores), and a read
+    # task waiting for a free CPU would wait forever.
+    kwargs: dict[str, Any] = {"num_cpus": 0}
+    if override_num_blocks:
+        kwargs["override_num_blocks"] = override_num_blocks
     if parquet:
         parts = [*parts, ray.data.read_parquet(parquet, **kwargs).map_batches(_to_records, batch_format="numpy")]
     if lines:

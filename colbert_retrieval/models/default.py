@@ -14,6 +14,7 @@ Examples:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import string
 import warnings
@@ -92,8 +93,10 @@ def head_weight(config: DefaultModelConfig) -> torch.Tensor:
         return torch.eye(_HIDDEN)
     gaussian = torch.randn(_HIDDEN, config.dim, generator=generator)
     if config.head == "orthogonal":
-        q, r = torch.linalg.qr(gaussian)
-        return (q * torch.sign(torch.diagonal(r))).T.contiguous()
+        # In float64, then rounded: a float32 QR differs in the last bits with the number of BLAS threads, which
+        # changed the head's fingerprint between processes (a Ray actor with 1 thread vs a 2-thread driver).
+        q, r = torch.linalg.qr(gaussian.double())
+        return (q * torch.sign(torch.diagonal(r))).T.contiguous().float()
     if config.head == "random":
         return (gaussian / _HIDDEN**0.5).T.contiguous()
     msg = f"Unknown head {config.head!r}; use 'identity', 'orthogonal' or 'random'."
@@ -115,6 +118,21 @@ def _quiet_loading() -> Iterator[None]:
         notices.setLevel(level)
         if bars:
             transformers_logging.enable_progress_bar()
+
+
+def _float32_qr_head(config: DefaultModelConfig) -> torch.Tensor:
+    """The orthogonal head as computed before 0.x (float32 QR: its last bits depend on the BLAS thread count)."""
+    gaussian = torch.randn(_HIDDEN, config.dim, generator=torch.Generator().manual_seed(_SEED))
+    q, r = torch.linalg.qr(gaussian)
+    return (q * torch.sign(torch.diagonal(r))).T.contiguous()
+
+
+def head_fingerprint_of(dense: torch.nn.Module) -> str:
+    """A short hash of one projection head's weights (the rule of ``qdrant.schema.head_fingerprint``)."""
+    digest = hashlib.sha256()
+    for tensor in dense.linear.state_dict().values():
+        digest.update(tensor.detach().float().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
 
 
 def build_minilm_colbert(config: DefaultModelConfig, device: str | None = None, **runtime: Any) -> ColBERT:
@@ -146,6 +164,9 @@ def build_minilm_colbert(config: DefaultModelConfig, device: str | None = None, 
         )
     dense = next(m for m in model if isinstance(m, torch.nn.Module) and hasattr(m, "linear"))
     with torch.no_grad():
+        if config.head == "orthogonal":  # collections written before the float64 head recorded this one
+            dense.linear.weight.copy_(_float32_qr_head(config))
+            model.head_fingerprint_aliases = (head_fingerprint_of(dense),)
         dense.linear.weight.copy_(head_weight(config))
     model.model_card_data.model_name = DEFAULT_MODEL_NAME
     model.model_name_or_path = DEFAULT_MODEL_NAME

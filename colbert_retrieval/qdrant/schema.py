@@ -110,6 +110,7 @@ class IndexSettings:
     def to_metadata(self) -> dict[str, Any]:
         """The dict stored with the collection."""
         data = asdict(self)
+        data["encoding"] = {k: v for k, v in self.encoding.items() if not k.startswith("_")}
         config = self.muvera_config()
         data["muvera"] = config.to_dict() if config is not None else {}
         return {SETTINGS_KEY: data}
@@ -170,8 +171,13 @@ def check_compatible(
     """
     names = ["model_name", "dim", "first_stage"] + (["pool_factor"] if pool_factor_given else [])
     differences = [(name, getattr(stored, name), getattr(wanted, name)) for name in names]
-    recorded = sorted(set(stored.encoding) & set(wanted.encoding))
-    differences += [(f"encoding.{k}", stored.encoding[k], wanted.encoding[k]) for k in recorded]
+    recorded = sorted(k for k in set(stored.encoding) & set(wanted.encoding) if not k.startswith("_"))
+    aliases = wanted.encoding.get("_head_aliases", ())
+    differences += [
+        (f"encoding.{k}", stored.encoding[k], wanted.encoding[k])
+        for k in recorded
+        if not (k == "head" and stored.encoding[k] in aliases)
+    ]
     for name, before, now in differences:
         if before != now:
             msg = (
@@ -255,4 +261,6 @@ def encoding_settings(model: Any) -> dict[str, Any]:
         "truncate_dim": getattr(model, "truncate_dim", None),
         "truncation": getattr(model, "truncation", True),
         "head": head_fingerprint(model),
+        # Not stored: other fingerprints of the same head that older collections may have recorded.
+        "_head_aliases": list(getattr(model, "head_fingerprint_aliases", ())),
     }

@@ -1,0 +1,35 @@
+"""The command-line options of the Ray pipeline; importing this needs no Ray (every CLI call builds the parser).
+
+Examples:
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser()
+    >>> add_ray_options(parser, int)
+    >>> parser.parse_args(["--ray", "--num-gpus", "1"]).num_gpus
+    1.0
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["add_load_command", "add_ray_options"]
+
+
+def add_ray_options(index: argparse.ArgumentParser, positive: Callable[[str], int]) -> None:
+    """The ``--ray`` options of ``colbert-retrieval index`` (parsing needs no Ray)."""
+    group = index.add_argument_group("distributed (Ray Data; JSONL, Parquet or BEIR input)")
+    group.add_argument("--ray", action="store_true", help="encode on a pool of Ray actors (extra [ray])")
+    group.add_argument("--address", default=None, help="Ray cluster to join (default: a local Ray instance)")
+    group.add_argument("--num-workers", type=positive, default=2, help="encoder actors (default 2)")
+    group.add_argument("--num-gpus", type=float, default=0.0, help="GPUs per actor (default 0: CPU)")
+    group.add_argument("--parquet", default=None, help="write Parquet shards here (then: colbert-retrieval load)")
+
+
+def add_load_command(commands: Any, add_store_options: Callable[[argparse.ArgumentParser], None]) -> None:
+    """The ``colbert-retrieval load`` sub-command."""
+    load = commands.add_parser("load", help="bulk-load Parquet shards written by index --ray --parquet")
+    load.add_argument("folder")
+    add_store_options(load)
+    load.add_argument("--overwrite", action="store_true", help="rewrite points already stored")
