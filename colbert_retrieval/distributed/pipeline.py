@@ -202,7 +202,7 @@ def index_with_ray(
         written, skipped, vectors = sink.written, sink.skipped, sink.vectors
     else:
         before = set(shard_files(target))
-        actors.write_parquet(str(target), ray_remote_args=_IO_TASK, concurrency=num_workers)
+        actors.write_parquet(str(target), ray_remote_args=_IO_TASK)
         for path in sorted(set(shard_files(target)) - before):
             table = pq.read_table(path, columns=["skipped", "n_vectors"])
             flags = table["skipped"].to_pylist()

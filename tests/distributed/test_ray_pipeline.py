@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 import psutil
 import pytest
-from conftest import documents
 from qdrant_client import QdrantClient
 
 from colbert_retrieval.distributed import QdrantTarget, index_with_ray, load_shards, read_shard_settings
 from colbert_retrieval.qdrant import ColBERTIndex
 from colbert_retrieval.records import Record, point_id
 from colbert_retrieval.testing import SharedLocalClient
+from conftest import documents
 
 pytestmark = pytest.mark.usefixtures("local_ray")
 
