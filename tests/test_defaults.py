@@ -60,3 +60,46 @@ def test_loading_the_default_model_prints_nothing(tmp_path) -> None:
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "" and result.stderr == "", result.stderr
+
+
+def test_head_fingerprint_does_not_depend_on_the_thread_count() -> None:
+    """A 1-thread process (a Ray actor, a CLI run with OMP_NUM_THREADS=1) builds the same head as a 2-thread one."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from colbert_retrieval import default_model;"
+        "from colbert_retrieval.qdrant.schema import head_fingerprint;"
+        "print(head_fingerprint(default_model()))"
+    )
+    prints = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "OMP_NUM_THREADS": threads},
+            check=True,
+        ).stdout.strip()
+        for threads in ("1", "2")
+    }
+    assert len(prints) == 1
+
+
+def test_collections_recorded_with_the_float32_head_still_open(minilm, tmp_path) -> None:
+    from dataclasses import replace
+
+    from colbert_retrieval.qdrant import ColBERTIndex
+    from colbert_retrieval.qdrant.backends import EdgeBackend
+    from colbert_retrieval.qdrant.schema import IndexSettings, StorageOptions, settings_for
+
+    legacy = minilm.head_fingerprint_aliases[0]
+    settings = settings_for(minilm, None, "muvera", 2, "float16", None, None)
+    stored = IndexSettings.from_metadata(
+        replace(settings, encoding={**settings.encoding, "head": legacy}).to_metadata()
+    )
+    backend = EdgeBackend(str(tmp_path / "store"), "old")
+    backend.create(stored, StorageOptions())
+    backend.close()
+    with ColBERTIndex(minilm, "old", path=str(tmp_path / "store")) as index:
+        assert index.settings.encoding["head"] == legacy and "_head_aliases" not in index.settings.encoding

@@ -39,6 +39,12 @@ def index_from_args(args: argparse.Namespace) -> int:
         model=args.model,
         model_kwargs={"backend": args.backend, "inference_precision": args.inference_precision},
         storage=args.storage,
+        cluster={
+            "shard_number": args.shard_number,
+            "replication_factor": args.replication_factor,
+            "write_consistency_factor": args.write_consistency_factor,
+        },
+        write_ordering=args.write_ordering,
         num_workers=args.num_workers,
         num_gpus=args.num_gpus,
         address=args.address,
@@ -69,17 +75,21 @@ def ray_index_command(
     model: str | None,
     model_kwargs: Mapping[str, Any],
     storage: str | None,
+    cluster: Mapping[str, Any] | None = None,
+    write_ordering: str | None = None,
     **pipeline: Any,
 ) -> IngestSummary:
     """Index JSONL / Parquet / BEIR ``paths`` on Ray into Parquet shards, a server (workers write) or an embedded store.
 
     ``pipeline`` holds :func:`~colbert_retrieval.distributed.index_with_ray` arguments (``num_workers``,
-    ``num_gpus``, ``address``, ``batch_size``, ``overwrite``, ``pool_factor``, ``first_stage``).
+    ``num_gpus``, ``address``, ``batch_size``, ``overwrite``, ``pool_factor``, ``first_stage``); ``cluster``
+    and ``write_ordering`` apply to a server target.
     """
     if parquet:
         return index_with_ray(list(paths), parquet, model=model, model_kwargs=model_kwargs, **pipeline)
     if url:
-        target = QdrantTarget(url, collection)
+        settings = {k: v for k, v in (cluster or {}).items() if v is not None}
+        target = QdrantTarget(url, collection, write_ordering=write_ordering, cluster=settings)
         return index_with_ray(list(paths), target, model=model, model_kwargs=model_kwargs, storage=storage, **pipeline)
     pool_factor = pipeline.pop("pool_factor", None)
     first_stage = pipeline.pop("first_stage", "muvera")

@@ -25,6 +25,12 @@ def add_ray_options(index: argparse.ArgumentParser, positive: Callable[[str], in
     group.add_argument("--num-workers", type=positive, default=2, help="encoder actors (default 2)")
     group.add_argument("--num-gpus", type=float, default=0.0, help="GPUs per actor (default 0: CPU)")
     group.add_argument("--parquet", default=None, help="write Parquet shards here (then: colbert-retrieval load)")
+    group.add_argument("--shard-number", type=positive, default=None, help="shards of a new cluster collection")
+    group.add_argument("--replication-factor", type=positive, default=None, help="copies of each shard (cluster)")
+    group.add_argument(
+        "--write-consistency-factor", type=positive, default=None, help="replicas that confirm a write (cluster)"
+    )
+    group.add_argument("--write-ordering", choices=["weak", "medium", "strong"], default=None)
 
 
 def add_load_command(commands: Any, add_store_options: Callable[[argparse.ArgumentParser], None]) -> None:

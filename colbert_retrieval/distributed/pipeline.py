@@ -23,10 +23,11 @@ Examples:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -136,8 +137,55 @@ def index_with_ray(
             f"target is a {type(target).__name__}; give a ColBERTIndex, a QdrantTarget or a folder for Parquet shards."
         )
         raise InputTypeError(msg)
-    if not ray.is_initialized():
+    with _ray_session(address):
+        return _ingest(
+            source,
+            target,
+            model=model,
+            model_kwargs=model_kwargs,
+            num_workers=num_workers,
+            num_gpus=num_gpus,
+            num_cpus=num_cpus,
+            batch_size=batch_size,
+            rows_per_call=rows_per_call,
+            overwrite=overwrite,
+            pool_factor=pool_factor,
+            first_stage=first_stage,
+            bm25=bm25,
+            storage=storage,
+        )
+
+
+@contextlib.contextmanager
+def _ray_session(address: str | None) -> Iterator[None]:
+    """Ray as it is, or a Ray instance started for this call and stopped after it."""
+    started = not ray.is_initialized()
+    if started:
         ray.init(address=address, log_to_driver=False)
+    try:
+        yield
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _ingest(
+    source: Any,
+    target: Any,
+    *,
+    model: Any,
+    model_kwargs: Mapping[str, Any] | None,
+    num_workers: int,
+    num_gpus: float,
+    num_cpus: float | None,
+    batch_size: int,
+    rows_per_call: int,
+    overwrite: bool,
+    pool_factor: int | None,
+    first_stage: str,
+    bm25: Any,
+    storage: str | None,
+) -> IngestSummary:
     start = time.perf_counter()
     if model is None and isinstance(target, ColBERTIndex):
         model = target.model
@@ -161,6 +209,7 @@ def index_with_ray(
                 bm25=bm25,
                 storage=storage,
                 shard_key_selector=target.shard_key_selector,
+                **target.cluster,
             ) as index:
                 settings = index.settings
             client.close()

@@ -42,6 +42,8 @@ class QdrantTarget:
         shard_key_selector: shard key of the writes (custom sharding).
         write_ordering: ``weak``, ``medium`` or ``strong`` (Qdrant's ``WriteOrdering``).
         client_kwargs: more ``QdrantClient`` arguments (``timeout``, ``prefer_grpc``, ...).
+        cluster: settings of a new collection (``shard_number``, ``sharding_method``, ``replication_factor``,
+            ``write_consistency_factor``), used when the driver creates it.
         connect: a picklable callable returning a ``QdrantClient``, used instead of ``url`` (tests use a
             local-mode stand-in shared by processes).
     """
@@ -52,6 +54,7 @@ class QdrantTarget:
     shard_key_selector: Any = None
     write_ordering: str | None = None
     client_kwargs: dict[str, Any] = field(default_factory=dict)
+    cluster: dict[str, Any] = field(default_factory=dict)
     connect: Callable[[], Any] | None = None
 
     def client(self) -> Any:

@@ -127,12 +127,20 @@ def _float32_qr_head(config: DefaultModelConfig) -> torch.Tensor:
     return (q * torch.sign(torch.diagonal(r))).T.contiguous()
 
 
-def head_fingerprint_of(dense: torch.nn.Module) -> str:
-    """A short hash of one projection head's weights (the rule of ``qdrant.schema.head_fingerprint``)."""
+def weights_fingerprint(*denses: torch.nn.Module) -> str:
+    """A short hash of projection heads' weights (``Dense`` modules), ``""`` for none.
+
+    Collections record it (``qdrant.schema.head_fingerprint``) so that two heads never mix in one collection.
+
+    Examples:
+        >>> weights_fingerprint()
+        ''
+    """
     digest = hashlib.sha256()
-    for tensor in dense.linear.state_dict().values():
-        digest.update(tensor.detach().float().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()[:16]
+    for dense in denses:
+        for tensor in dense.linear.state_dict().values():
+            digest.update(tensor.detach().float().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16] if denses else ""
 
 
 def build_minilm_colbert(config: DefaultModelConfig, device: str | None = None, **runtime: Any) -> ColBERT:
@@ -166,7 +174,7 @@ def build_minilm_colbert(config: DefaultModelConfig, device: str | None = None, 
     with torch.no_grad():
         if config.head == "orthogonal":  # collections written before the float64 head recorded this one
             dense.linear.weight.copy_(_float32_qr_head(config))
-            model.head_fingerprint_aliases = (head_fingerprint_of(dense),)
+            model.head_fingerprint_aliases = (weights_fingerprint(dense),)
         dense.linear.weight.copy_(head_weight(config))
     model.model_card_data.model_name = DEFAULT_MODEL_NAME
     model.model_name_or_path = DEFAULT_MODEL_NAME

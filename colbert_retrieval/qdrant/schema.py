@@ -31,6 +31,7 @@ from sentence_transformers.base.modules.dense import Dense
 from colbert_retrieval.bm25 import BM25Config
 from colbert_retrieval.errors import IndexMismatchError, InvalidArgumentError
 from colbert_retrieval.first_stage import FirstStage, MuveraConfig
+from colbert_retrieval.models.default import weights_fingerprint
 from colbert_retrieval.pooling.hierarchical import check_pool_factor
 from colbert_retrieval.records import ID_SCHEME
 
@@ -236,14 +237,8 @@ def head_fingerprint(model: Any) -> str:
         >>> head_fingerprint(default_model()) == head_fingerprint(default_model())
         True
     """
-    digest = hashlib.sha256()
-    found = False
-    for module in model.modules() if hasattr(model, "modules") else ():
-        if isinstance(module, Dense):
-            for tensor in module.linear.state_dict().values():
-                digest.update(tensor.detach().float().cpu().contiguous().numpy().tobytes())
-                found = True
-    return digest.hexdigest()[:16] if found else ""
+    modules = model.modules() if hasattr(model, "modules") else ()
+    return weights_fingerprint(*(m for m in modules if isinstance(m, Dense)))
 
 
 def encoding_settings(model: Any) -> dict[str, Any]:

@@ -1,23 +1,20 @@
 """Storage presets: how much of a collection lives in RAM, as one measured choice.
 
 Three presets map to Qdrant storage settings (both backends) and to the rescoring search uses with them.
-The numbers are NFCorpus measurements with the default model at ``pool_factor=2``
-(docs/benchmarks/storage-presets.md); "RAM" counts the vector data a search touches on every query
+Measured on NFCorpus with the default model at ``pool_factor=2`` (docs/benchmarks/storage-presets.md):
+``small`` holds 1/14 of ``fast``'s RAM per document at +0.003 (two-stage) / -0.001 (hybrid) nDCG@10,
+``balanced`` 1/1.7 at -0.0003. "RAM" counts the vector data a search touches on every query
 (ColBERT vectors or their quantized copies, the first-stage vectors, the HNSW graph, the BM25 index), not the
 payload (your text) or the engine's page cache:
 
-============  =====================================================  ====================================
-preset        what is in RAM / on disk                              search
-============  =====================================================  ====================================
-``fast``      float16 ColBERT vectors and int8 first stage in RAM    MaxSim with the float16 vectors
-              (float32 first-stage originals on disk). Today's
-              layout and the default.
-``balanced``  int8 ColBERT vectors and int8 first stage in RAM;      candidates ranked by int8 MaxSim, the
-              float16 ColBERT originals on disk (``Memory.Cold``)   best ``k x oversampling`` rescored
-                                                                     with the float16 originals
-``small``     binary ColBERT vectors (1 bit per dimension) and      as ``balanced``, with binary MaxSim
-              binary first stage in RAM; originals on disk
-============  =====================================================  ====================================
+* ``fast`` (the default): float16 ColBERT vectors and the int8 first stage in RAM (float32 first-stage
+  originals on disk); the rerank scores the float16 vectors.
+* ``balanced``: int8 ColBERT vectors and the int8 first stage in RAM, float16 ColBERT originals on disk
+  (``Memory.Cold``); the rerank ranks candidates by int8 MaxSim and rescores the best ``k x oversampling``
+  with the originals.
+* ``small``: binary ColBERT vectors (1 bit per dimension) and a binary first stage in RAM, both originals on
+  disk; the first stage is oversampled and rescored with its float32 originals, then the rerank works as
+  in ``balanced`` with binary MaxSim.
 
 Explicit ``on_disk`` / ``quantization`` / ``first_stage_int8`` arguments override the preset's value for
 that setting. A preset only shapes a *new* collection; opening an existing one with ``storage=`` sets the

@@ -1,0 +1,34 @@
+"""`colbert-retrieval index --ray --url ...` builds the server target the workers write to (no Ray needed)."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+pytest.importorskip("ray")
+
+from colbert_retrieval.cli import build_parser
+from colbert_retrieval.distributed import QdrantTarget, commands
+
+
+def test_cluster_options_reach_the_target(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = {}
+
+    def fake(paths, target, **kwargs):
+        seen.update(paths=paths, target=target, **kwargs)
+        return "summary"
+
+    monkeypatch.setattr(commands, "index_with_ray", fake)
+    monkeypatch.setenv("QDRANT_API_KEY", "s3cret-key")
+    argv = "index corpus.jsonl --ray --url http://qdrant:6333 --collection docs --num-workers 4 --num-gpus 1"
+    argv += " --shard-number 6 --replication-factor 2 --write-ordering strong --storage small"
+    args = build_parser().parse_args(argv.split())
+    assert commands.index_from_args(args) == 0
+    target = seen["target"]
+    assert isinstance(target, QdrantTarget)
+    assert (target.url, target.collection, target.write_ordering) == ("http://qdrant:6333", "docs", "strong")
+    assert target.cluster == {"shard_number": 6, "replication_factor": 2}
+    assert (seen["num_workers"], seen["num_gpus"], seen["storage"]) == (4, 1.0, "small")
+    # only the variable's name travels to the workers, never the key
+    assert b"s3cret-key" not in pickle.dumps(target) and "s3cret-key" not in repr(target)
