@@ -17,7 +17,6 @@ Examples:
 
 from __future__ import annotations
 
-import asyncio
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -29,6 +28,7 @@ from colbert_retrieval._inputs import positive_int, texts_or_raise
 from colbert_retrieval.errors import CollectionNotFoundError
 from colbert_retrieval.models.colbert import ColBERT
 from colbert_retrieval.qdrant import ingest
+from colbert_retrieval.qdrant.asynchronous import AsyncMethods
 from colbert_retrieval.qdrant.backends import Backend, ServerBackend
 from colbert_retrieval.qdrant.backends.base import PointData, open_collection
 from colbert_retrieval.qdrant.backends.factory import make_backend
@@ -44,7 +44,7 @@ from colbert_retrieval.records import Record
 __all__ = ["ColBERTIndex"]
 
 
-class ColBERTIndex(StoredDocuments):
+class ColBERTIndex(StoredDocuments, AsyncMethods):
     """A Qdrant collection of ColBERT documents: idempotent, resumable ingest; exact, two-stage and hybrid search.
 
     Args:
@@ -68,17 +68,14 @@ class ColBERTIndex(StoredDocuments):
         bm25_limit: BM25 candidates per query (default 100).
         bm25_weight: weight of BM25 in the hybrid fusion (default 0.3).
         exact_below: collections of at most this many documents take exact MaxSim candidates (default 300).
-        storage: a storage preset for a new collection (``fast``, the default layout; ``balanced``; ``small``:
-            1/10 of the RAM; see :mod:`colbert_retrieval.qdrant.storage` and docs/qdrant.md); on an existing
-            collection it sets the search-side rescoring only. ``on_disk``, ``quantization`` and
-            ``first_stage_int8`` override the preset's values.
+        storage: storage preset of a new collection (``fast``: default; ``balanced``; ``small``: 1/14 of the RAM;
+            :mod:`~colbert_retrieval.qdrant.storage`); on an existing one it sets the search-side rescoring only.
         on_disk: keep the ColBERT vectors on disk, memory-mapped (``Memory.Cold`` in the embedded engine).
         quantization: Qdrant quantization config for the ColBERT vectors.
         first_stage_int8: keep the first-stage vector as int8 in RAM, originals on disk (None: the preset's,
             int8 for ``fast``; a new collection only).
-        rescore_oversampling: with quantized ColBERT vectors, rescore the best ``k x rescore_oversampling``
-            candidates of the quantized MaxSim with the originals (None: the preset's; without a preset every
-            candidate is scored with the originals).
+        rescore_oversampling: rescore the best ``k x rescore_oversampling`` candidates of a quantized MaxSim
+            with the originals (None: the preset's; without one, every candidate is scored with the originals).
         shard_number: shards of a new collection (cluster).
         sharding_method: ``auto`` or ``custom`` sharding (cluster).
         replication_factor: copies of each shard (cluster).
@@ -134,13 +131,12 @@ class ColBERTIndex(StoredDocuments):
         options, search_defaults = storage_preset(
             storage, on_disk=on_disk, quantization=quantization, first_stage_int8=first_stage_int8
         )
-        self.search_config = SearchConfig(mode).override(
+        self.search_config = SearchConfig(mode, **search_defaults).override(
             prefetch_limit=prefetch_limit,
             bm25_limit=bm25_limit,
             bm25_weight=bm25_weight,
             exact_below=exact_below,
-            rescore_oversampling=rescore_oversampling or search_defaults["rescore_oversampling"],
-            first_stage_oversampling=search_defaults["first_stage_oversampling"],
+            rescore_oversampling=rescore_oversampling,
         )
         self._backend = make_backend(
             collection,
@@ -180,11 +176,7 @@ class ColBERTIndex(StoredDocuments):
 
     @property
     def client(self) -> QdrantClient:
-        """The ``QdrantClient`` of a server-backed index.
-
-        Raises:
-            AttributeError: the index is embedded (it has no client; see :attr:`backend`).
-        """
+        """The ``QdrantClient`` of a server-backed index (``AttributeError`` when embedded: see :attr:`backend`)."""
         if isinstance(self._backend, ServerBackend):
             return self._backend.client
         msg = "An embedded index has no QdrantClient (it runs Qdrant's engine in-process); use index.backend."
@@ -288,21 +280,13 @@ class ColBERTIndex(StoredDocuments):
         return self._writer.add_embeddings(documents, embeddings)
 
     def add_points(self, points: Iterable[PointData], *, overwrite: bool = False) -> ingest.IngestSummary:
-        """Store points built elsewhere with this collection's settings (the Ray pipeline's Parquet shards).
-
-        Build points with :class:`~colbert_retrieval.qdrant.writer.PointEncoder` (same model and settings);
-        :func:`colbert_retrieval.distributed.load_shards` reads shards into points and calls this. Ids already
-        stored are skipped unless ``overwrite``, so re-running a bulk load only writes what is missing.
+        """Store points built elsewhere (``PointEncoder``, Parquet shards); stored ids skipped unless ``overwrite``.
 
         Raises:
             DimensionMismatchError: a point whose ColBERT vectors have another dimension.
         """
         self._require_collection()
         return self._writer.add_points(points, overwrite=overwrite)
-
-    async def aadd(self, documents: Iterable[Any], **kwargs: Any) -> ingest.IngestSummary:
-        """Async :meth:`add`."""
-        return await asyncio.to_thread(self.add, documents, **kwargs)
 
     # ------------------------------------------------------------------ search
     def search_batch(
@@ -413,11 +397,3 @@ class ColBERTIndex(StoredDocuments):
         resolved = SearchMode.COLBERT if mode is None else self._searcher.resolve_mode(mode, None, None)
         config = self.search_config.override(prefetch_limit=prefetch_limit, hnsw_ef=hnsw_ef)
         return self._searcher.search_vectors(arrays, k, to_filter(filter), resolved, config)
-
-    async def asearch(self, query: str, k: int = 10, **kwargs: Any) -> list[SearchHit]:
-        """Async :meth:`search` (runs in a worker thread: encoding is CPU/GPU bound)."""
-        return await asyncio.to_thread(self.search, query, k, **kwargs)
-
-    async def asearch_batch(self, queries: Sequence[str], k: int = 10, **kwargs: Any) -> list[list[SearchHit]]:
-        """Async :meth:`search_batch`."""
-        return await asyncio.to_thread(self.search_batch, queries, k, **kwargs)
