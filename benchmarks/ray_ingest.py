@@ -9,13 +9,17 @@ Both paths index the same NFCorpus documents with the default model (``pool_fact
   of one CPU each (each loads its own model: included in the time), into Parquet shards, and into the embedded
   store through the driver.
 
-The ratio is the docs/s of the Ray path over the single process, measured in one run.
+The ratio is the docs/s of the Ray path over the single process, measured in one run. A last row measures the
+ceiling of two one-CPU workers without Ray: two independent processes, one torch thread each, each encoding
+half of the documents at the same time (encode and pool only, no store, model load not timed).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,11 +38,44 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def encode_part(path: str) -> None:
+    """Worker of the ceiling row: encode one JSONL part with one torch thread; print its encode seconds."""
+    import torch
+
+    torch.set_num_threads(1)
+    texts = [json.loads(line)["text"] for line in Path(path).read_text().splitlines()]
+    model = default_model()
+    start = time.perf_counter()
+    model.encode(texts, is_query=False, pool_factor=2, batch_size=32)
+    print(time.perf_counter() - start)
+
+
+def two_processes(rows: list[dict], folder: Path) -> float:
+    """Seconds until both one-thread processes have encoded their half (the slower one)."""
+    parts = [rows[: len(rows) // 2], rows[len(rows) // 2 :]]
+    paths = []
+    for i, part in enumerate(parts):
+        paths.append(folder / f"part{i}.jsonl")
+        paths[-1].write_text("".join(json.dumps(r) + "\n" for r in part))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    workers = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--encode-part", str(p)], stdout=subprocess.PIPE, text=True, env=env
+        )
+        for p in paths
+    ]
+    return max(float(w.communicate()[0].strip().splitlines()[-1]) for w in workers)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("folder")
+    parser.add_argument("folder", nargs="?")
     parser.add_argument("--documents", type=int, default=1500)
+    parser.add_argument("--encode-part", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.encode_part:
+        encode_part(args.encode_part)
+        return
     corpus = load_beir(args.folder, split="test").corpus
     ids = list(corpus)[: args.documents]
     rows = [{"id": i, "text": corpus[i]} for i in ids]
@@ -66,6 +103,10 @@ def main() -> None:
             )
         log(f"ray -> embedded: {summary}")
         ray.shutdown()
+        seconds = two_processes(rows, Path(tmp))
+        results.append(
+            ("ceiling: 2 independent 1-thread processes, encode only (no Ray, no store)", len(rows), seconds)
+        )
     print("# Ray Data ingest vs one process\n")
     print(f"Machine: {machine()}. Default model, `pool_factor=2`, {len(ids)} NFCorpus documents, one run.\n")
     base = results[0][1] / results[0][2]

@@ -13,6 +13,7 @@ Examples:
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -86,13 +87,19 @@ def _lines_to_records(batch: dict[str, Any]) -> dict[str, Any]:
     return {"record": np.array([r for r in rows if r is not None], dtype=object)}
 
 
-def read_documents(source: Any, *, override_num_blocks: int | None = None) -> ray.data.Dataset:
+#: Bytes of one JSONL / Parquet document, to size blocks before reading (a passage of ~250 tokens, JSON-quoted).
+_BYTES_PER_DOCUMENT = 1536
+
+
+def read_documents(source: Any, *, rows_per_block: int | None = None) -> ray.data.Dataset:
     """A dataset of ``record`` rows from files, a folder, or a ``ray.data.Dataset``.
 
     Args:
         source: a ``ray.data.Dataset``; a BEIR folder (``corpus.jsonl`` inside); a folder of ``.parquet`` or
             ``.jsonl`` files; one file or a list of files (``.jsonl``, ``.json`` lines, ``.parquet``).
-        override_num_blocks: how many blocks to read into (more blocks: more parallelism, smaller batches).
+        rows_per_block: about how many documents per block (files are split by their size: one block is the
+            unit an actor takes at a time, so blocks much larger than an actor call leave actors idle); None:
+            Ray's default.
 
     Raises:
         InputNotFoundError: a path that does not exist, or a folder with nothing to read.
@@ -120,8 +127,9 @@ def read_documents(source: Any, *, override_num_blocks: int | None = None) -> ra
     # Reading takes no CPU slot: encoder actors may hold every CPU of a node (2 actors on 2 cores), and a read
     # task waiting for a free CPU would wait forever.
     kwargs: dict[str, Any] = {"num_cpus": 0}
-    if override_num_blocks:
-        kwargs["override_num_blocks"] = override_num_blocks
+    if rows_per_block:
+        size = sum(f.stat().st_size for f in files)
+        kwargs["override_num_blocks"] = max(1, math.ceil(size / (rows_per_block * _BYTES_PER_DOCUMENT)))
     if parquet:
         parts = [*parts, ray.data.read_parquet(parquet, **kwargs).map_batches(_to_records, batch_format="numpy")]
     if lines:
