@@ -54,6 +54,20 @@ def test_submodule_all_is_frozen() -> None:
     from colbert_retrieval import testing
 
     assert testing.__all__ == ["SAMPLE_QUERY", "SAMPLE_TEXTS", "SharedLocalClient", "shared_model"]
+    from colbert_retrieval import distributed
+    from colbert_retrieval.qdrant import storage
+
+    assert distributed.__all__ == [
+        "EncoderActor",
+        "QdrantDatasink",
+        "QdrantTarget",
+        "index_with_ray",
+        "load_shards",
+        "read_documents",
+        "read_shard_settings",
+    ]
+    assert all(callable(getattr(distributed, name)) for name in distributed.__all__)
+    assert storage.__all__ == ["StoragePreset", "colbert_quantization", "storage_preset"]
     assert sorted(pooling.__all__) == [
         "METHODS",
         "TokenPooling",
