@@ -221,7 +221,7 @@ def _ingest(
     shipped = ray.put(model) if isinstance(model, ColBERT) else model
     # Blocks of about one actor call each, and one call at a time per actor: otherwise a few large blocks all
     # queue on the first actor while the others idle (measured: one of two actors busy on a 600-document file).
-    actors = read_documents(source, rows_per_block=rows_per_call).map_batches(
+    actors = read_documents(source, rows_per_block=rows_per_call, min_blocks=num_workers).map_batches(
         EncoderActor,
         fn_constructor_kwargs={
             "model": shipped,

@@ -91,7 +91,7 @@ def _lines_to_records(batch: dict[str, Any]) -> dict[str, Any]:
 _BYTES_PER_DOCUMENT = 1536
 
 
-def read_documents(source: Any, *, rows_per_block: int | None = None) -> ray.data.Dataset:
+def read_documents(source: Any, *, rows_per_block: int | None = None, min_blocks: int = 1) -> ray.data.Dataset:
     """A dataset of ``record`` rows from files, a folder, or a ``ray.data.Dataset``.
 
     Args:
@@ -100,6 +100,8 @@ def read_documents(source: Any, *, rows_per_block: int | None = None) -> ray.dat
         rows_per_block: about how many documents per block (files are split by their size: one block is the
             unit an actor takes at a time, so blocks much larger than an actor call leave actors idle); None:
             Ray's default.
+        min_blocks: at least this many blocks when ``rows_per_block`` is given (one per actor, so that a small
+            input still reaches every actor).
 
     Raises:
         InputNotFoundError: a path that does not exist, or a folder with nothing to read.
@@ -129,7 +131,7 @@ def read_documents(source: Any, *, rows_per_block: int | None = None) -> ray.dat
     kwargs: dict[str, Any] = {"num_cpus": 0}
     if rows_per_block:
         size = sum(f.stat().st_size for f in files)
-        kwargs["override_num_blocks"] = max(1, math.ceil(size / (rows_per_block * _BYTES_PER_DOCUMENT)))
+        kwargs["override_num_blocks"] = max(min_blocks, math.ceil(size / (rows_per_block * _BYTES_PER_DOCUMENT)))
     if parquet:
         parts = [*parts, ray.data.read_parquet(parquet, **kwargs).map_batches(_to_records, batch_format="numpy")]
     if lines:
