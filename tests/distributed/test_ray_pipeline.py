@@ -86,7 +86,7 @@ def test_workers_write_to_a_server_and_a_killed_worker_duplicates_nothing(tiny_c
     import ray.data
 
     def slow(batch: dict) -> dict:  # a slow source, so the kill lands mid-run (local: pickled by value)
-        time.sleep(0.3)
+        time.sleep(0.5)
         return batch
 
     store = tmp_path / "server"
