@@ -19,6 +19,7 @@ from colbert_retrieval.errors import EmptyInputError, InputFormatError, InputTyp
 __all__ = [
     "check_unicode",
     "is_nested",
+    "json_object",
     "many",
     "positive_int",
     "read_jsonl",
@@ -155,12 +156,27 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         InputFormatError: a line is not a JSON object (the message names the file and the line).
     """
     for number, line in enumerate(read_text_file(path).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise InputFormatError(f"{path}:{number}: not valid JSON ({error.msg}).") from None
-        if not isinstance(item, dict):
-            raise InputFormatError(f"{path}:{number}: expected a JSON object, got a {type(item).__name__}.")
-        yield number, item
+        item = json_object(line, f"{path}:{number}")
+        if item is not None:
+            yield number, item
+
+
+def json_object(line: str, where: str) -> dict[str, Any] | None:
+    """The JSON object of one JSON-lines line (None for a blank line).
+
+    Raises:
+        InputFormatError: not JSON, or not an object (the message starts with ``where``).
+
+    Examples:
+        >>> json_object('{"id": 1}', "x.jsonl:1"), json_object("  ", "x.jsonl:2")
+        ({'id': 1}, None)
+    """
+    if not line.strip():
+        return None
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise InputFormatError(f"{where}: not valid JSON ({error.msg}).") from None
+    if not isinstance(item, dict):
+        raise InputFormatError(f"{where}: expected a JSON object, got a {type(item).__name__}.")
+    return item

@@ -47,7 +47,7 @@ def _add_store_options(parser: argparse.ArgumentParser) -> None:
         "--storage",
         choices=["fast", "balanced", "small"],
         default=None,
-        help="storage preset of a new collection (fast: default; small: 1/10 of the RAM); pass it again when "
+        help="storage preset of a new collection (fast: default; small: 1/14 of the RAM); pass it again when "
         "searching a balanced/small collection to rescore its quantized candidates",
     )
     parser.add_argument("--model", default=None, help="model name or folder (default: the offline default model)")

@@ -67,7 +67,7 @@ def test_submodule_all_is_frozen() -> None:
         "read_shard_settings",
     ]
     assert all(callable(getattr(distributed, name)) for name in distributed.__all__)
-    assert storage.__all__ == ["StoragePreset", "colbert_quantization", "storage_preset"]
+    assert storage.__all__ == ["StoragePreset", "quantization_config", "storage_preset"]
     assert sorted(pooling.__all__) == [
         "METHODS",
         "TokenPooling",

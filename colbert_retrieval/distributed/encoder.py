@@ -73,7 +73,7 @@ class EncoderActor:
         check_compatible(loaded, replace(loaded, encoding=encoding_settings(self._model)), "the driver's model")
         self._encoder = PointEncoder(self._model, loaded)
         self._batch_size = batch_size
-        self._stored: set[str] = set(ray.get(stored)) if isinstance(stored, ray.ObjectRef) else set(stored or ())
+        self._stored: set[str] = ray.get(stored) if isinstance(stored, ray.ObjectRef) else set(stored or ())
         self._target = target.backend() if target is not None else None
         logger.info("Encoder actor %s ready on %s", os.getpid(), self._model.device)
 

@@ -40,6 +40,7 @@ from colbert_retrieval._inputs import positive_int
 from colbert_retrieval.distributed.encoder import EncoderActor
 from colbert_retrieval.distributed.rows import to_points
 from colbert_retrieval.distributed.shards import (
+    SETTINGS_FILE,
     read_shard_settings,
     shard_files,
     stored_ids,
@@ -74,7 +75,7 @@ def _index_ids(index: ColBERTIndex) -> set[str]:
 
 
 def _folder_settings(folder: Path, wanted: IndexSettings, pool_factor_given: bool) -> IndexSettings:
-    if (folder / "colbert_retrieval.json").is_file():
+    if (folder / SETTINGS_FILE).is_file():
         stored = read_shard_settings(folder)
         check_compatible(stored, wanted, str(folder), pool_factor_given=pool_factor_given)
         return stored
@@ -187,35 +188,36 @@ def _ingest(
     storage: str | None,
 ) -> IngestSummary:
     start = time.perf_counter()
-    if model is None and isinstance(target, ColBERTIndex):
-        model = target.model
     stored: set[str] = set()
     ask: QdrantTarget | None = None
     if isinstance(target, ColBERTIndex):
         settings = target.settings
+        model = target.model if model is None else model
         driver_model = model if isinstance(model, ColBERT) else target.model
         stored = set() if overwrite else _index_ids(target)
     else:
         driver_model = model if isinstance(model, ColBERT) else load_model(model, **dict(model_kwargs or {}))
-        wanted = settings_for(driver_model, None, first_stage, pool_factor, "float16", None, bm25)
         if isinstance(target, QdrantTarget):
             client = target.client()
-            with ColBERTIndex(
-                driver_model,
-                target.collection,
-                client=client,
-                pool_factor=pool_factor,
-                first_stage=first_stage,
-                bm25=bm25,
-                storage=storage,
-                shard_key_selector=target.shard_key_selector,
-                **target.cluster,
-            ) as index:
-                settings = index.settings
-            client.close()
+            try:
+                with ColBERTIndex(
+                    driver_model,
+                    target.collection,
+                    client=client,
+                    pool_factor=pool_factor,
+                    first_stage=first_stage,
+                    bm25=bm25,
+                    storage=storage,
+                    shard_key_selector=target.shard_key_selector,
+                    **target.cluster,
+                ) as index:
+                    settings = index.settings
+            finally:
+                client.close()
             ask = None if overwrite else target
         else:
             folder = Path(target)
+            wanted = settings_for(driver_model, None, first_stage, pool_factor, "float16", None, bm25)
             settings = _folder_settings(folder, wanted, pool_factor is not None)
             stored = set() if overwrite else stored_ids(folder)
     shipped = ray.put(model) if isinstance(model, ColBERT) else model
@@ -241,12 +243,12 @@ def _ingest(
     written = skipped = vectors = 0
     if isinstance(target, ColBERTIndex):
         for batch in actors.iter_batches(batch_size=None, batch_format="numpy"):
-            points = to_points(batch, settings.dim)
             skipped += int(batch["skipped"].sum())
+            points = to_points(batch, settings.dim)
             if points:
-                target.add_points(points, overwrite=True)
-            written += len(points)
-            vectors += sum(len(p.colbert) for p in points)
+                part = target.add_points(points, overwrite=True)
+                written += part.documents
+                vectors += part.vectors
     elif isinstance(target, QdrantTarget):
         sink = QdrantDatasink(target, settings.dim)
         actors.write_datasink(sink, ray_remote_args=_IO_TASK, concurrency=num_workers)

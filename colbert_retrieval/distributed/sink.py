@@ -103,7 +103,7 @@ class QdrantDatasink(Datasink):
             for block in blocks:
                 batch = BlockAccessor.for_block(block).to_numpy()
                 points = to_points(batch, self.dim)
-                skipped += int(batch["skipped"].sum()) if len(batch["skipped"]) else 0
+                skipped += int(batch["skipped"].sum())
                 for chunk in chunked(points, self.write_batch_size):
                     with_retries(lambda chunk=chunk: backend.upsert(chunk))
                 written += len(points)

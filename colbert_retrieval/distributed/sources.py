@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import ray.data
 
+from colbert_retrieval._inputs import json_object
 from colbert_retrieval.chunking import json_record
 from colbert_retrieval.errors import InputFormatError, InputNotFoundError
 
@@ -71,19 +72,9 @@ def _to_records(batch: dict[str, Any]) -> dict[str, Any]:
 
 
 def _lines_to_records(batch: dict[str, Any]) -> dict[str, Any]:
-    rows = []
-    for line in batch["text"]:
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as error:
-            msg = f"A JSONL line is not JSON ({error}): {line[:80]!r}"
-            raise InputFormatError(msg) from error
-        if not isinstance(item, dict):
-            msg = f"A JSONL line is not a JSON object: {line[:80]!r}"
-            raise InputFormatError(msg)
-        rows.append(record_json(item))
+    """``map_batches`` body: JSONL lines -> one ``record`` column (blank lines and rows without text dropped)."""
+    items = [json_object(line, f"JSONL line {line[:80]!r}") for line in batch["text"]]
+    rows = [record_json(item) for item in items if item is not None]
     return {"record": np.array([r for r in rows if r is not None], dtype=object)}
 
 

@@ -78,6 +78,12 @@ def minilm_path() -> str:
     return str(get_model_path())
 
 
+def _orthogonal(gaussian: torch.Tensor) -> torch.Tensor:
+    """The ``(dim, 384)`` orthonormal projection of a ``(384, dim)`` Gaussian draw (QR, signs fixed)."""
+    q, r = torch.linalg.qr(gaussian)
+    return (q * torch.sign(torch.diagonal(r))).T.contiguous()
+
+
 def head_weight(config: DefaultModelConfig) -> torch.Tensor:
     """The ``(dim, 384)`` projection of a configuration (seeded, so the same on every machine).
 
@@ -95,8 +101,7 @@ def head_weight(config: DefaultModelConfig) -> torch.Tensor:
     if config.head == "orthogonal":
         # In float64, then rounded: a float32 QR differs in the last bits with the number of BLAS threads, which
         # changed the head's fingerprint between processes (a Ray actor with 1 thread vs a 2-thread driver).
-        q, r = torch.linalg.qr(gaussian.double())
-        return (q * torch.sign(torch.diagonal(r))).T.contiguous().float()
+        return _orthogonal(gaussian.double()).float()
     if config.head == "random":
         return (gaussian / _HIDDEN**0.5).T.contiguous()
     msg = f"Unknown head {config.head!r}; use 'identity', 'orthogonal' or 'random'."
@@ -121,10 +126,8 @@ def _quiet_loading() -> Iterator[None]:
 
 
 def _float32_qr_head(config: DefaultModelConfig) -> torch.Tensor:
-    """The orthogonal head as computed before 0.x (float32 QR: its last bits depend on the BLAS thread count)."""
-    gaussian = torch.randn(_HIDDEN, config.dim, generator=torch.Generator().manual_seed(_SEED))
-    q, r = torch.linalg.qr(gaussian)
-    return (q * torch.sign(torch.diagonal(r))).T.contiguous()
+    """The orthogonal head as computed before 0.2 (float32 QR: its last bits depend on the BLAS thread count)."""
+    return _orthogonal(torch.randn(_HIDDEN, config.dim, generator=torch.Generator().manual_seed(_SEED)))
 
 
 def weights_fingerprint(*denses: torch.nn.Module) -> str:

@@ -29,7 +29,7 @@ import torch
 
 from colbert_retrieval.pooling import pool_embeddings_hierarchical
 
-__all__ = ["IngestSummary", "Uploader", "chunked", "fit_to_limit", "is_transient", "with_retries"]
+__all__ = ["IngestSummary", "Uploader", "chunked", "fit_to_limit", "is_transient", "to_skip", "with_retries"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -103,6 +103,16 @@ def with_retries(call: Callable[[], T], *, attempts: int = 5, base_delay: float 
             time.sleep(delay)
     msg = "unreachable"
     raise AssertionError(msg)  # pragma: no cover
+
+
+def to_skip(backend: Any, ids: list[str], overwrite: bool) -> set[str]:
+    """The ids a resumable write skips: those the backend already stores (none with ``overwrite``).
+
+    Examples:
+        >>> to_skip(None, ["a"], overwrite=True)
+        set()
+    """
+    return set() if overwrite else with_retries(lambda: backend.existing(ids))
 
 
 class Uploader:

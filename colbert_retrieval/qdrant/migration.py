@@ -124,7 +124,7 @@ def migrate(
             page, offset = ingest.with_retries(lambda at=offset: source.scroll(at, batch_size, with_vectors=True))
             if page:
                 ids = [p.id for p in page]
-                present = set() if overwrite else ingest.with_retries(lambda ids=ids: target.existing(ids))
+                present = ingest.to_skip(target, ids, overwrite)
                 todo = [_point(p, derived) for p in page if p.id not in present]
                 if todo:
                     ingest.with_retries(lambda todo=todo: target.upsert(todo))

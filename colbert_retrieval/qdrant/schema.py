@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from sentence_transformers.base.modules.dense import Dense
@@ -108,10 +108,13 @@ class IndexSettings:
         config = self.muvera_config()
         return config.output_dim if config is not None else self.dim
 
+    def as_stored(self) -> IndexSettings:
+        """These settings without the in-memory-only encoding entries (keys starting with ``_``)."""
+        return replace(self, encoding={k: v for k, v in self.encoding.items() if not k.startswith("_")})
+
     def to_metadata(self) -> dict[str, Any]:
         """The dict stored with the collection."""
-        data = asdict(self)
-        data["encoding"] = {k: v for k, v in self.encoding.items() if not k.startswith("_")}
+        data = asdict(self.as_stored())
         config = self.muvera_config()
         data["muvera"] = config.to_dict() if config is not None else {}
         return {SETTINGS_KEY: data}

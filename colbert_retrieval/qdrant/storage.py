@@ -40,7 +40,7 @@ from qdrant_client import models as qm
 from colbert_retrieval.errors import InvalidArgumentError
 from colbert_retrieval.qdrant.schema import StorageOptions
 
-__all__ = ["StoragePreset", "colbert_quantization", "storage_preset"]
+__all__ = ["StoragePreset", "quantization_config", "storage_preset"]
 
 
 class StoragePreset(str, Enum):
@@ -58,11 +58,14 @@ _OVERSAMPLING = {StoragePreset.BALANCED: 1.0, StoragePreset.SMALL: 2.0}
 _FIRST_STAGE_OVERSAMPLING = {StoragePreset.SMALL: 8.0}
 
 
-def colbert_quantization(kind: str | None) -> Any:
-    """A Qdrant quantization config (kept in RAM) for the ColBERT vectors: ``int8``, ``binary`` or None.
+def quantization_config(kind: str | None) -> Any:
+    """A Qdrant quantization config kept in RAM: ``int8`` (scalar, 0.99 quantile), ``binary`` or None.
+
+    The ColBERT vectors of the presets and the first-stage vector of every collection use it (the embedded
+    backend converts it with ``edge_quantization``).
 
     Examples:
-        >>> type(colbert_quantization("binary")).__name__
+        >>> type(quantization_config("binary")).__name__
         'BinaryQuantization'
     """
     if kind is None:
@@ -116,7 +119,7 @@ def storage_preset(
         first = "int8" if first_stage_int8 else None
     options = StorageOptions(
         on_disk=on_disk if on_disk is not None else (True if colbert else None),
-        quantization=quantization if quantization is not None else colbert_quantization(colbert),
+        quantization=quantization if quantization is not None else quantization_config(colbert),
         first_stage_quantization=first,
     )
     oversampling = _OVERSAMPLING.get(kind) if quantization is None else None

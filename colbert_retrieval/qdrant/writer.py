@@ -118,6 +118,13 @@ class DocumentWriter:
     def _upload(self, points: list[PointData]) -> None:
         ingest.with_retries(lambda: self._backend.upsert(points))
 
+    def _check_dim(self, shape: tuple[int, ...], what: str, fix: str) -> None:
+        if len(shape) != 2 or shape[1] != self._settings.dim:
+            msg = (
+                f"{what} has shape {shape}, but the collection stores (n_tokens, {self._settings.dim}) vectors; {fix}."
+            )
+            raise DimensionMismatchError(msg)
+
     def add_embeddings(
         self,
         documents: Sequence[str | Record | Mapping[str, Any]],
@@ -129,12 +136,7 @@ class DocumentWriter:
             raise DimensionMismatchError(msg)
         tensors = [e if isinstance(e, torch.Tensor) else torch.as_tensor(np.asarray(e)) for e in embeddings]
         for position, tensor in enumerate(tensors):
-            if tensor.ndim != 2 or tensor.shape[1] != self._settings.dim:
-                msg = (
-                    f"Embedding {position} has shape {tuple(tensor.shape)}, but the collection stores "
-                    f"(n_tokens, {self._settings.dim}) vectors; encode with the collection's model."
-                )
-                raise DimensionMismatchError(msg)
+            self._check_dim(tuple(tensor.shape), f"Embedding {position}", "encode with the collection's model")
         start = time.perf_counter()
         records = [to_record(item, i) for i, item in enumerate(documents)]
         vectors = repooled = 0
@@ -157,14 +159,8 @@ class DocumentWriter:
         written = skipped = vectors = 0
         for chunk in ingest.chunked(points, 256):
             for point in chunk:
-                if point.colbert.ndim != 2 or point.colbert.shape[1] != self._settings.dim:
-                    msg = (
-                        f"Point {point.id} has ColBERT vectors of shape {tuple(point.colbert.shape)}, but the "
-                        f"collection stores (n_tokens, {self._settings.dim}); build it with the collection's model."
-                    )
-                    raise DimensionMismatchError(msg)
-            ids = [p.id for p in chunk]
-            existing = set() if overwrite else ingest.with_retries(lambda ids=ids: self._backend.existing(ids))
+                self._check_dim(point.colbert.shape, f"Point {point.id}", "build it with the collection's model")
+            existing = ingest.to_skip(self._backend, [p.id for p in chunk], overwrite)
             todo = [p for p in chunk if p.id not in existing]
             skipped += len(chunk) - len(todo)
             if todo:
@@ -198,9 +194,8 @@ class DocumentWriter:
                     record = to_record(item, position)
                     position += 1
                     records[point_id(record, self._settings.id_scheme)] = record
-                ids = list(records)
-                existing = set() if overwrite else ingest.with_retries(lambda ids=ids: self._backend.existing(ids))
-                todo = [records[i] for i in ids if i not in existing]
+                existing = ingest.to_skip(self._backend, list(records), overwrite)
+                todo = [record for i, record in records.items() if i not in existing]
                 skipped += len(chunk) - len(todo)
                 if todo:
                     points, changed = self._encoder.encode(todo, batch_size)

@@ -15,7 +15,7 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -205,4 +205,4 @@ def open_collection(
         msg = f"Collection {collection!r} does not exist; create it with create=True or index documents first."
         raise CollectionNotFoundError(msg)
     backend.create(wanted, options)
-    return replace(wanted, encoding={k: v for k, v in wanted.encoding.items() if not k.startswith("_")})
+    return wanted.as_stored()

@@ -49,6 +49,7 @@ from colbert_retrieval.qdrant.schema import (
     IndexSettings,
     StorageOptions,
 )
+from colbert_retrieval.qdrant.storage import quantization_config
 
 __all__ = ["SETTINGS_FILE", "EdgeBackend", "edge_config", "edge_quantization"]
 
@@ -81,17 +82,11 @@ def edge_config(settings: IndexSettings, options: StorageOptions) -> qe.EdgeConf
         hnsw_config=qe.HnswIndexConfig(
             m=options.hnsw_m, ef_construct=options.hnsw_ef_construct, full_scan_threshold=FULL_SCAN_THRESHOLD_KB
         ),
-        quantization_config=_first_stage_quantization(quantized),
+        quantization_config=edge_quantization(quantization_config(quantized)),
         memory=qe.Memory.Cold if quantized or options.on_disk else None,
     )
     sparse = {BM25_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)} if settings.has_bm25 else None
     return qe.EdgeConfig(vectors={COLBERT_VECTOR: colbert, FIRST_STAGE_VECTOR: first}, sparse_vectors=sparse)
-
-
-def _first_stage_quantization(kind: str | None) -> Any:
-    if kind == "int8":
-        return qe.ScalarQuantizationConfig(qe.ScalarType.Int8, quantile=0.99, always_ram=True)
-    return qe.BinaryQuantizationConfig(always_ram=True) if kind == "binary" else None
 
 
 def edge_quantization(config: Any) -> Any:

@@ -34,15 +34,9 @@ from colbert_retrieval.qdrant.schema import (
     IndexSettings,
     StorageOptions,
 )
+from colbert_retrieval.qdrant.storage import quantization_config
 
 __all__ = ["ServerBackend", "sparse_config", "vectors_config"]
-
-
-def _first_stage_quantization(kind: str | None) -> Any:
-    if kind == "int8":
-        config = qm.ScalarQuantizationConfig(type=qm.ScalarType.INT8, quantile=0.99, always_ram=True)
-        return qm.ScalarQuantization(scalar=config)
-    return qm.BinaryQuantization(binary=qm.BinaryQuantizationConfig(always_ram=True)) if kind == "binary" else None
 
 
 def vectors_config(settings: IndexSettings, options: StorageOptions) -> dict[str, qm.VectorParams]:
@@ -63,7 +57,7 @@ def vectors_config(settings: IndexSettings, options: StorageOptions) -> dict[str
         distance=distance,
         hnsw_config=qm.HnswConfigDiff(m=options.hnsw_m, ef_construct=options.hnsw_ef_construct),
         on_disk=True if quantized else options.on_disk,
-        quantization_config=_first_stage_quantization(quantized),
+        quantization_config=quantization_config(quantized),
     )
     return {COLBERT_VECTOR: colbert, FIRST_STAGE_VECTOR: first}
 
