@@ -76,8 +76,9 @@ def describe() -> dict[str, Any]:
         "pooling": "batched Ward in torch on the GPU (lockstep)"
         if cuda
         else (
-            f"compiled CPU kernels (numba {_version('numba')}, threading layer {numba_layer}; compiled in the "
-            "background at model load when numba's cache is cold, small calls use torch meanwhile)"
+            f"compiled CPU kernels (numba {_version('numba')}, threading layer {numba_layer}; loaded from numba's "
+            "cache at model load; with a cold cache a detached idle-priority process compiles them and small "
+            "calls use torch meanwhile)"
             if compiled
             else "torch lockstep on the CPU (numba missing)"
         ),

@@ -297,3 +297,47 @@ def test_token_pooling_module_refuses_bad_settings() -> None:
         TokenPooling(pool_factor=0)
     with pytest.raises(InvalidArgumentError, match="protected_tokens"):
         TokenPooling(pool_factor=2, protected_tokens=-1)
+
+
+def test_a_cold_numba_cache_is_filled_by_a_detached_compiler_the_process_never_waits_for(tmp_path) -> None:
+    """Cold start: a fresh install's first process pools with torch and exits without compiling; a detached
+    idle-priority process fills numba's cache, and the next process loads the kernels from it."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    first = (
+        "import torch\n"
+        "from colbert_retrieval.pooling import _cpu, compile_cpu_kernels, pool_embeddings_hierarchical\n"
+        "assert compile_cpu_kernels(wait=False) is False\n"
+        "docs = [torch.nn.functional.normalize(torch.randn(20, 8), dim=-1) for _ in range(3)]\n"
+        "assert [p.shape[0] for p in pool_embeddings_hierarchical(docs, 2)] == [10, 10, 10]\n"
+        "print(_cpu._DISK.compiling, _cpu._WARMING is None, _cpu.ready())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", first], env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True", "False"]  # a compiler started; nothing compiled in-process
+    from colbert_retrieval.pooling._cache import wait_for_compiler
+
+    wait_for_compiler(tmp_path / "numba", timeout_s=180)
+    second = (
+        "from colbert_retrieval.pooling import _cpu\n"
+        "print(_cpu._DISK.warm(), _cpu.warm_up(wait=True), _cpu._DISK.compiling, _cpu._WARMING.daemon)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", second], env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True", "False", "True"]  # loaded from the cache the compiler wrote
+
+
+def test_a_compiler_that_finds_the_lock_taken_compiles_nothing(tmp_path) -> None:
+    import fcntl
+
+    from colbert_retrieval.pooling._cache import LOCK_NAME, fill
+
+    compiled: list[bool] = []
+    with open(tmp_path / LOCK_NAME, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert fill(lambda: compiled.append(True), tmp_path) is False
+    assert compiled == []
+    assert fill(lambda: compiled.append(True), tmp_path) is True and compiled == [True]

@@ -149,7 +149,7 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, Mu
         if use_auth_token is not None:
             warnings.warn("`use_auth_token` is deprecated; pass `token` instead.", DeprecationWarning, stacklevel=2)
             token = token if token is not None else use_auth_token
-        pooling.compile_cpu_kernels(wait=False)  # a cold numba cache compiles in the background while we load
+        pooling.compile_cpu_kernels(wait=False)  # load the kernels in the background (a cold cache: a detached compile)
         self._fresh_head = False
         user_prompts = dict(prompts or {})
         try:

@@ -6,8 +6,10 @@ documents are read where they are (a numba typed list of views), and the pooled 
 come back as one array. Thread ``t`` of ``T`` takes documents ``t, t + T, ...`` (the kernel releases the GIL),
 so no ``parallel=True`` kernel has to be compiled: a cold start compiles in about 3 s instead of 10 s.
 
-The first compile happens in a low-priority background thread (:func:`warm_up`, started when an encoder is
-built); until it is done, :func:`ready` is False and callers pool small inputs with the torch path instead.
+:func:`warm_up` (started when an encoder is built) loads the kernels from numba's on-disk cache in a
+background thread; when that cache is cold (a fresh install), a detached low-priority process compiles them
+(:mod:`._cache`) and this process never waits for it. Until the kernels are loaded, :func:`ready` is False
+and callers pool small inputs with the torch path instead.
 
 Examples:
     >>> import numpy as np
@@ -27,9 +29,10 @@ from typing import Any
 
 import numpy as np
 
+from colbert_retrieval.pooling import _cache
 from colbert_retrieval.pooling._ward import AVAILABLE, cluster_means, cosine_distances, nn_chain_labels, numba
 
-__all__ = ["AVAILABLE", "pool_batch", "ready", "warm_up"]
+__all__ = ["AVAILABLE", "fill_disk_cache", "pool_batch", "ready", "warm_up"]
 
 TypedList = Any  # numba.typed.List of C-contiguous float32 (n_i, dim) arrays
 
@@ -59,6 +62,7 @@ _THREADS: ThreadPoolExecutor | None = None
 _THREADS_LOCK = threading.Lock()
 _READY = threading.Event()
 _WARMING: threading.Thread | None = None
+_DISK = _cache.DiskCache(_pool_documents)
 
 
 def _thread_count() -> int:
@@ -86,7 +90,10 @@ def _compile() -> None:
 
 
 def warm_up(wait: bool = False) -> bool:
-    """Compile (or load from numba's cache) the kernels in a background thread, once per process.
+    """Load the kernels (from numba's cache, or compile them) in a background thread, once per process.
+
+    With a cold cache and ``wait=False``, a detached compiler process fills the cache instead and this
+    process loads the kernels once it is warm (later calls look again); ``wait=True`` compiles here.
 
     Args:
         wait: block until they are ready.
@@ -94,19 +101,35 @@ def warm_up(wait: bool = False) -> bool:
     Returns:
         Whether the kernels are ready now (always False without numba).
     """
-    global _WARMING
     if not AVAILABLE:
         return False
-    with _THREADS_LOCK:
-        if _WARMING is None:
-            # Not a daemon: the first process of a fresh install finishes the compile before it exits, so its
-            # numba cache is written and later processes load the kernels in a fraction of a second.
-            _WARMING = threading.Thread(target=_compile, name="colbert-pooling-compile")
-            _WARMING.start()
-        thread = _WARMING
-    if wait:
+    thread = _loader(wait)
+    if thread is not None and wait:
         thread.join()
     return _READY.is_set()
+
+
+def _loader(wait: bool) -> threading.Thread | None:
+    """The thread that loads or compiles the kernels here; None while a detached compiler fills the cache."""
+    global _WARMING
+    with _THREADS_LOCK:
+        if _WARMING is None:
+            if _DISK.compiling and not wait and not _DISK.finished():
+                return None
+            on_disk = _DISK.warm()
+            if on_disk is False and not wait and _DISK.start_compiler():
+                return None
+            # A warm cache loads in well under a second (a daemon thread: nothing to finish at exit). A compile
+            # here (the caller waits, or no detached compiler could start, or numba's cache format is unknown)
+            # is not a daemon, so the cache gets written before the process exits.
+            _WARMING = threading.Thread(target=_compile, name="colbert-pooling-compile", daemon=bool(on_disk))
+            _WARMING.start()
+        return _WARMING
+
+
+def fill_disk_cache() -> bool:
+    """The detached compiler's job: compile the kernels into numba's cache (see :mod:`._cache`)."""
+    return _cache.fill(lambda: warm_up(wait=True), _DISK.folder)
 
 
 def ready() -> bool:

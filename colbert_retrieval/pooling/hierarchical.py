@@ -10,8 +10,9 @@ Two paths give the same clusters (exact distance ties aside):
 - ``method="batched"`` (default): many documents at once. On the CPU, SciPy's nearest-neighbour-chain Ward
   compiled with numba runs the documents in parallel threads (:mod:`._cpu`); on a GPU, all documents of a
   length group merge in lockstep (:mod:`._lockstep`). Clusters come in the order of their first token.
-  While the CPU kernels compile in the background (the first seconds of a process whose numba cache is
-  cold), calls of at most :data:`NO_JIT_MAX_DOCS` documents take the lockstep path instead of waiting.
+  Until the CPU kernels are loaded (a process's first second; after a fresh install, until a detached
+  low-priority process has compiled them into numba's cache), calls of at most :data:`NO_JIT_MAX_DOCS`
+  documents take the lockstep path instead of waiting.
 - ``method="scipy"``: one SciPy call per document (PyLate's algorithm; clusters in SciPy's label order).
 
 Examples:
@@ -46,7 +47,7 @@ CPU_GROUP_DOCS = 4096
 #: document would need 35 GB; longer documents are pooled block by block (4,096 vectors: 128 MiB per block).
 MAX_BLOCK_TOKENS = 4096
 #: While the compiled CPU kernels are not loaded yet, calls with at most this many documents to pool use the
-#: torch lockstep path (no JIT) instead of waiting for the compile; larger calls wait for it.
+#: torch lockstep path (no JIT) instead of waiting; larger calls load or compile them in-process and wait.
 NO_JIT_MAX_DOCS = 512
 
 
