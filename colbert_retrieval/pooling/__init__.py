@@ -4,8 +4,8 @@ Rule of this folder: pure tensor maths on token vectors; it imports only ``colbe
 the shared argument checks (never the encoder, the index or a framework). Public:
 :func:`pool_embeddings_hierarchical`, :func:`pooled_length`, :func:`compile_cpu_kernels` and
 :class:`TokenPooling` (the same pooling as a sentence-transformers module). The compiled CPU kernels
-(``_ward``, ``_cpu``), the GPU lockstep path (``_lockstep``) and the SciPy reference (``_reference``) are
-private.
+(``_ward``, ``_cpu``) and their on-disk cache (``_cache``), the GPU lockstep path (``_lockstep``) and the
+SciPy reference (``_reference``) are private.
 
 Examples:
     >>> from colbert_retrieval.pooling import pooled_length
