@@ -78,6 +78,11 @@ def minilm_path() -> str:
     return str(get_model_path())
 
 
+def _gaussian(dim: int) -> torch.Tensor:
+    """The seeded ``(384, dim)`` Gaussian draw every random and orthogonal head starts from."""
+    return torch.randn(_HIDDEN, dim, generator=torch.Generator().manual_seed(_SEED))
+
+
 def _orthogonal(gaussian: torch.Tensor) -> torch.Tensor:
     """The ``(dim, 384)`` orthonormal projection of a ``(384, dim)`` Gaussian draw (QR, signs fixed)."""
     q, r = torch.linalg.qr(gaussian)
@@ -91,13 +96,12 @@ def head_weight(config: DefaultModelConfig) -> torch.Tensor:
         >>> head_weight(DefaultModelConfig(head="orthogonal", dim=4)).shape
         torch.Size([4, 384])
     """
-    generator = torch.Generator().manual_seed(_SEED)
     if config.head == "identity":
         if config.dim != _HIDDEN:
             msg = f"An identity head keeps all {_HIDDEN} dimensions; got dim={config.dim}."
             raise InvalidArgumentError(msg)
         return torch.eye(_HIDDEN)
-    gaussian = torch.randn(_HIDDEN, config.dim, generator=generator)
+    gaussian = _gaussian(config.dim)
     if config.head == "orthogonal":
         # In float64, then rounded: a float32 QR differs in the last bits with the number of BLAS threads, which
         # changed the head's fingerprint between processes (a Ray actor with 1 thread vs a 2-thread driver).
@@ -127,7 +131,7 @@ def _quiet_loading() -> Iterator[None]:
 
 def _float32_qr_head(config: DefaultModelConfig) -> torch.Tensor:
     """The orthogonal head as computed before 0.2 (float32 QR: its last bits depend on the BLAS thread count)."""
-    return _orthogonal(torch.randn(_HIDDEN, config.dim, generator=torch.Generator().manual_seed(_SEED)))
+    return _orthogonal(_gaussian(config.dim))
 
 
 def weights_fingerprint(*denses: torch.nn.Module) -> str:
