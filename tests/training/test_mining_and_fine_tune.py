@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import datasets
 import pytest
 
 from colbert_retrieval import ColBERT
@@ -73,3 +74,12 @@ def test_cli_train(tiny_bert_dir, beir_dir, tmp_path, capsys) -> None:
     assert printed["steps"] == 2 and printed["curve"] == [] and "dev" not in printed["before"]
     assert (output / "model.safetensors").exists()
     assert main(["train", str(tmp_path / "missing"), "--output", str(output)]) == 2  # one line, no traceback
+
+
+def test_a_rerun_with_other_mining_settings_mines_again(tiny_bert_dir, beir_dir, tmp_path) -> None:
+    """The mined rows are reused only when they were mined with the same settings (here: passes)."""
+    base = {"data": beir_dir, "output": tmp_path / "run", "model": str(tiny_bert_dir), "batch_size": 2, "top_k": 4}
+    fine_tune(FineTuneConfig(**base, passes=1, max_steps=1, eval_split=None))
+    one_pass = len(datasets.load_from_disk(str(tmp_path / "run" / "mined")))
+    fine_tune(FineTuneConfig(**base, passes=2, max_steps=1, eval_split=None))
+    assert len(datasets.load_from_disk(str(tmp_path / "run" / "mined"))) == 2 * one_pass
