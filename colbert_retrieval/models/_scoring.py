@@ -24,37 +24,108 @@ from colbert_retrieval.explanation import Explanation, TokenMatch
 __all__ = ["ScoringMixin"]
 
 
+def _training_dtype(queries: Tensor, documents: Tensor) -> torch.dtype | None:
+    """While autograd records the inputs (training), score in their own dtype; else the default (None)."""
+    if torch.is_grad_enabled() and (queries.requires_grad or documents.requires_grad):
+        return torch.promote_types(queries.dtype, documents.dtype)
+    return None
+
+
 class ScoringMixin:
     """``similarity``, ``similarity_pairwise`` and ``pool_embeddings_hierarchical`` of the encoder."""
 
     similarity_fn_name: str
 
-    def similarity(self, embeddings1: Any, embeddings2: Any, **kwargs: Any) -> Tensor:
+    def similarity(
+        self,
+        embeddings1: Any,
+        embeddings2: Any,
+        a_mask: Any = None,
+        b_mask: Any = None,
+        chunk_elements: int | None = None,
+        length_normalize: bool | None = None,
+        device: str | torch.device | None = None,
+        *,
+        compute_dtype: torch.dtype | None = None,
+    ) -> Tensor:
         """All-pairs MaxSim between query and document embeddings (ragged lists, one matrix or padded).
 
+        Takes sentence-transformers' ``MultiVectorEncoder.similarity`` keywords (its losses, evaluators and
+        trainer call it with them) and PyLate's positional form.
+
         Args:
-            embeddings1: query embeddings.
-            embeddings2: document embeddings.
-            **kwargs: ``chunk_elements`` / ``compute_dtype`` of :func:`colbert_retrieval.scores.colbert_scores`.
+            embeddings1: query embeddings: a list of ``(n_i, dim)`` matrices, one matrix, or a padded batch.
+            embeddings2: document embeddings, in the same forms.
+            a_mask: ``(n_queries, Lq)`` mask of a padded query batch, True on real tokens (None: all-zero rows
+                are padding).
+            b_mask: ``(n_documents, Ld)`` mask of a padded document batch.
+            chunk_elements: similarity values materialised at once (see
+                :func:`colbert_retrieval.scores.colbert_scores`).
+            length_normalize: divide each score by the query's real token count (MeanMaxSim); None follows
+                ``similarity_fn_name``.
+            device: score on this device; the scores are returned on the documents' device.
+            compute_dtype: dtype of the matrix products (default: float32 on CPU, bfloat16 on CUDA, the inputs'
+                own dtype while autograd records them, as in training).
 
         Returns:
-            ``(n_queries, n_documents)`` tensor (divided by the query token count for ``meanmaxsim``).
-        """
-        q, q_mask = scores.to_padded(embeddings1)
-        d, d_mask = scores.to_padded(embeddings2)
-        result = scores.colbert_scores(q, d, q_mask, d_mask, **kwargs)
-        if self.similarity_fn_name == "meanmaxsim":
-            result = result / q_mask.sum(dim=1, keepdim=True).clamp(min=1).to(result)
-        return result
+            ``(n_queries, n_documents)`` float32 tensor.
 
-    def similarity_pairwise(self, embeddings1: Any, embeddings2: Any, **kwargs: Any) -> Tensor:
-        """MaxSim of each query with the document at the same position: a ``(n,)`` tensor."""
-        q, q_mask = scores.to_padded(embeddings1)
-        d, d_mask = scores.to_padded(embeddings2)
-        result = scores.colbert_scores_pairwise(q, d, q_mask, d_mask)
-        if self.similarity_fn_name == "meanmaxsim":
+        Examples:
+            >>> import torch
+            >>> from colbert_retrieval import default_model
+            >>> q, d = torch.eye(2)[None], torch.eye(2)[None]
+            >>> default_model().similarity(q, d, a_mask=torch.tensor([[True, False]]), length_normalize=True)
+            tensor([[1.]])
+        """
+        q, q_mask, d, d_mask, home = self._scoring_inputs(embeddings1, embeddings2, a_mask, b_mask, device)
+        dtype = compute_dtype or _training_dtype(q, d)
+        result = scores.colbert_scores(q, d, q_mask, d_mask, chunk_elements=chunk_elements, compute_dtype=dtype)
+        if self._length_normalize(length_normalize):
+            result = result / q_mask.sum(dim=1, keepdim=True).clamp(min=1).to(result)
+        return result.to(home)
+
+    def similarity_pairwise(
+        self,
+        embeddings1: Any,
+        embeddings2: Any,
+        a_mask: Any = None,
+        b_mask: Any = None,
+        chunk_elements: int | None = None,
+        length_normalize: bool | None = None,
+        device: str | torch.device | None = None,
+    ) -> Tensor:
+        """MaxSim of each query with the document at the same position: a ``(n,)`` tensor.
+
+        Same keywords as :meth:`similarity` (sentence-transformers' ``similarity_pairwise`` contract).
+
+        Examples:
+            >>> import torch
+            >>> from colbert_retrieval import default_model
+            >>> default_model().similarity_pairwise(torch.eye(2)[None], torch.eye(2)[None]).tolist()
+            [2.0]
+        """
+        q, q_mask, d, d_mask, home = self._scoring_inputs(embeddings1, embeddings2, a_mask, b_mask, device)
+        result = scores.colbert_scores_pairwise(q, d, q_mask, d_mask, chunk_elements=chunk_elements)
+        if self._length_normalize(length_normalize):
             result = result / q_mask.sum(dim=1).clamp(min=1).to(result)
-        return result
+        return result.to(home)
+
+    def _length_normalize(self, length_normalize: bool | None) -> bool:
+        if length_normalize is None:
+            return self.similarity_fn_name == "meanmaxsim"
+        return bool(length_normalize)
+
+    @staticmethod
+    def _scoring_inputs(
+        embeddings1: Any, embeddings2: Any, a_mask: Any, b_mask: Any, device: str | torch.device | None
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor, torch.device]:
+        """Padded queries and documents with their masks, on ``device``; and the documents' own device."""
+        q, q_mask = scores.to_padded(embeddings1, a_mask)
+        d, d_mask = scores.to_padded(embeddings2, b_mask)
+        home = d.device
+        if device is not None:
+            q, q_mask, d, d_mask = (t.to(device) for t in (q, q_mask, d, d_mask))
+        return q, q_mask, d, d_mask, home
 
     def _token_vectors(self, text: str, is_query: bool) -> tuple[list[str], list[int], Tensor, list[int]]:
         """Tokens with vectors, their positions in the input ids, the unit vectors, and all input ids."""

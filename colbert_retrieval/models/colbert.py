@@ -20,12 +20,14 @@ from typing import Any, Literal
 
 import torch
 from sentence_transformers import MultiVectorEncoder
+from sentence_transformers.multi_vector_encoder.modules import BaseTokenPooling
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from colbert_retrieval import pooling
 from colbert_retrieval._inputs import is_nested, positive_int, texts_or_raise
-from colbert_retrieval.errors import ModelNotAvailableError
+from colbert_retrieval.errors import InvalidArgumentError, ModelNotAvailableError
+from colbert_retrieval.models._call import EncodeCall, resolve_call
 from colbert_retrieval.models._checkpoint import CheckpointMixin, warn_random_head
 from colbert_retrieval.models._encoding import (
     EncodeOptions,
@@ -43,12 +45,6 @@ from colbert_retrieval.quantization import Precision
 __all__ = ["ColBERT"]
 
 logger = logging.getLogger(__name__)
-
-
-def _check_options(pool_factor: Any, batch_size: Any, precision: Any) -> None:
-    pooling.hierarchical.check_pool_factor(pool_factor)
-    positive_int(batch_size, "batch_size")
-    Precision.parse(precision)
 
 
 class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, MultiVectorEncoder):
@@ -198,7 +194,8 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, Mu
         if self._similarity_fn_name is None:
             self.similarity_fn_name = "maxsim"
         self.model_name_or_path = model_name_or_path
-        self.truncate_dim = truncate_dim
+        # explicit argument > the value saved with the model (sentence-transformers >= 6.3 saves it) > None
+        self.truncate_dim = truncate_dim if truncate_dim is not None else getattr(self, "truncate_dim", None)
         self.truncation = truncation
         self.window_stride = window_stride
         if device is not None:
@@ -216,15 +213,15 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, Mu
         show_progress_bar: bool = False,
         is_query: bool = True,
         normalize_embeddings: bool = True,
-        pool_factor: int = 1,
-        protected_tokens: int = 1,
+        token_pooling: BaseTokenPooling | None = None,
+        truncate_dim: int | None = None,
         sort_by_length: bool = True,
-        **_: Any,
     ) -> list[Tensor]:
         """Encode texts into per-token tensors on ``device``, in input order.
 
         Batches are length-sorted (less padding); the next batches are tokenised in a background thread
-        (pinned memory on CUDA) while the current one runs; pooling runs on the device.
+        (pinned memory on CUDA) while the current one runs; vectors are truncated to ``truncate_dim``, then
+        pooled by ``token_pooling`` (if it applies to this side) on the device.
         """
         task = "query" if is_query else "document"
         device = self._resolve_inference_device(device)
@@ -260,74 +257,110 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, Mu
             for index, embedding in windowed.items():
                 results[index] = embedding
         out = [r for r in results if r is not None]
-        if self.truncate_dim is not None:
-            out = [e[:, : self.truncate_dim] for e in out]
+        if truncate_dim is not None:
+            out = [e[:, :truncate_dim] for e in out]
             if normalize_embeddings:
                 out = [nn.functional.normalize(e, p=2, dim=-1) for e in out]
-        if pool_factor > 1 and not is_query:
-            out = pooling.pool_embeddings_hierarchical(out, pool_factor, protected_tokens)
+        if token_pooling is not None and token_pooling.applies_to(task):
+            out = list(token_pooling.pool(out, task=task))
         return out
 
     # ----------------------------------------------------------------- public encode API
-    def encode(  # type: ignore[override]
+    def encode(
         self,
-        sentences: str | list[str] | list[list[str]],
+        inputs: str | Sequence[str] | Sequence[Sequence[str]] | None = None,
         prompt_name: str | None = None,
         prompt: str | None = None,
         batch_size: int = 32,
         show_progress_bar: bool | None = None,
-        precision: Literal["float32", "int8", "uint8", "binary", "ubinary"] = "float32",
+        output_value: Literal["token_embeddings"] | None = "token_embeddings",
         convert_to_numpy: bool = True,
-        convert_to_tensor: bool = False,
-        padding: bool = False,
-        device: str | None = None,
+        device: str | torch.device | list[str | torch.device] | None = None,
         normalize_embeddings: bool = True,
-        is_query: bool = True,
+        token_pooling: BaseTokenPooling | None = None,
+        truncate_dim: int | None = None,
+        pool: dict[Literal["input", "output", "processes"], Any] | None = None,
+        chunk_size: int | None = None,
+        task: str | None = None,
+        *,
+        sentences: str | Sequence[str] | Sequence[Sequence[str]] | None = None,
+        is_query: bool | None = None,
         pool_factor: int = 1,
         protected_tokens: int = 1,
+        precision: Literal["float32", "int8", "uint8", "binary", "ubinary"] = "float32",
+        convert_to_tensor: bool = False,
+        padding: bool = False,
+        **kwargs: Any,
     ) -> Any:
         """Encode texts into multi-vector embeddings, one ``(n_tokens, dim)`` matrix per text.
 
+        Takes PyLate's keywords (``is_query``, ``pool_factor``, ``protected_tokens``, ``precision``, ``padding``,
+        ``convert_to_tensor``) and sentence-transformers' ``MultiVectorEncoder.encode`` keywords (``task``,
+        ``token_pooling``, ``truncate_dim``, ``output_value``, ``pool``, ``chunk_size``); they may be mixed
+        as long as they agree (see :mod:`colbert_retrieval.models._call`).
+
         Args:
-            sentences: a string, a list of strings, or a list of lists of strings (encoded list by list).
+            inputs: a string, a sequence of strings, or a list of lists of strings (encoded list by list).
             prompt_name: name of a prompt in ``prompts`` to prepend (after the marker).
             prompt: a prompt string to prepend (wins over ``prompt_name``).
             batch_size: texts per forward pass.
             show_progress_bar: show a tqdm bar (None: only at INFO/DEBUG log level).
+            output_value: ``"token_embeddings"``, or None for one ``{"token_embeddings", "attention_mask"}``
+                dict of tensors per text.
+            convert_to_numpy: return numpy arrays (default); False returns tensors.
+            device: run on this device (None: the model's); a list of devices encodes in worker processes.
+            normalize_embeddings: L2-normalise each token vector.
+            token_pooling: a sentence-transformers ``BaseTokenPooling`` applied to the sides it names
+                (:class:`colbert_retrieval.pooling.TokenPooling` is PyLate's pooling as one); None: the model's.
+            truncate_dim: keep the first ``truncate_dim`` dimensions, re-normalised (None: the model's).
+            pool: worker processes from :meth:`start_multi_process_pool`.
+            chunk_size: texts per job sent to a worker process.
+            task: ``"query"`` or ``"document"`` (sentence-transformers' name of ``is_query``).
+            sentences: PyLate's name of ``inputs``.
+            is_query: encode as queries (marker, expansion) or as documents (marker, skiplist); default True.
+            pool_factor: documents only; keep about ``1/pool_factor`` of the vectors by Ward pooling.
+            protected_tokens: leading vectors never pooled (``[CLS]``).
             precision: ``float32``, or quantised ``int8`` / ``uint8`` / ``binary`` / ``ubinary``
                 (see :mod:`colbert_retrieval.quantization` for the calibration).
-            convert_to_numpy: return numpy arrays (default); False returns tensors.
             convert_to_tensor: return torch tensors (wins over ``convert_to_numpy``).
             padding: return one zero-padded ``(batch, max_tokens, dim)`` array or tensor instead of a list;
                 the mask is ``(padded != 0).any(-1)`` (:func:`colbert_retrieval.scores.mask_from_padded`),
                 since real token vectors are never all zeros.
-            device: run on this device (None: the model's).
-            normalize_embeddings: L2-normalise each token vector.
-            is_query: encode as queries (marker, expansion) or as documents (marker, skiplist).
-            pool_factor: documents only; keep about ``1/pool_factor`` of the vectors by Ward pooling.
-            protected_tokens: leading vectors never pooled (``[CLS]``).
+            **kwargs: none are taken; an unknown keyword raises.
 
         Returns:
-            For a string, one ``(n_tokens, dim)`` array; for a list, a list of them (or one padded array);
+            For a string, one ``(n_tokens, dim)`` array; for a sequence, a list of them (or one padded array);
             for a list of lists, a list of such results. ``[]`` for an empty list.
 
         Raises:
             InputTypeError: ``None`` or a non-string item (the message names its index).
             EmptyInputError: an empty or whitespace-only text.
-            InvalidArgumentError: an unknown precision, a ``pool_factor`` or ``batch_size`` below 1.
+            InvalidArgumentError: an unknown precision, keyword, task or output value; a ``pool_factor`` or
+                ``batch_size`` below 1; ``is_query`` and ``task`` that disagree.
 
         Examples:
             >>> from colbert_retrieval import default_model
             >>> model = default_model()
             >>> [e.shape[1] for e in model.encode(["a query", "another one"])]
             [128, 128]
+            >>> model.encode("a document", task="document", convert_to_numpy=False).shape[0] > 0
+            True
         """
-        call = dict(locals())  # the arguments, for the nested form (encoded list by list)
-        for name in ("self", "sentences", "__class__"):
-            call.pop(name, None)
-        _check_options(pool_factor, batch_size, precision)
-        if is_nested(sentences):
-            return [self.encode(texts_or_raise(batch, where=f"[{i}]"), **call) for i, batch in enumerate(sentences)]
+        texts_in = _the_inputs(inputs, sentences)
+        positive_int(batch_size, "batch_size")
+        Precision.parse(precision)
+        call = resolve_call(
+            is_query=is_query,
+            task=task,
+            pool_factor=pool_factor,
+            protected_tokens=protected_tokens,
+            token_pooling=token_pooling,
+            truncate_dim=truncate_dim,
+            output_value=output_value,
+            model_pooling=getattr(self, "token_pooling", None),
+            model_truncate_dim=self.truncate_dim,
+            unknown=kwargs,
+        )
         options = EncodeOptions(
             precision=precision,
             convert_to_numpy=convert_to_numpy,
@@ -335,38 +368,142 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, Mu
             padding=padding,
             normalize_embeddings=normalize_embeddings,
         )
-        single = isinstance(sentences, str)
-        texts = texts_or_raise(sentences)
-        if not texts:
-            return []
-        if show_progress_bar is None:
-            show_progress_bar = logger.getEffectiveLevel() <= logging.INFO
-        embeddings = self._inference(
-            texts,
-            device=device,
-            prompt=self._text_prompt(is_query, prompt, prompt_name),
-            batch_size=batch_size,
-            show_progress_bar=show_progress_bar,
-            is_query=is_query,
-            normalize_embeddings=normalize_embeddings,
-            pool_factor=int(pool_factor),
-            protected_tokens=protected_tokens,
-        )
-        result = finalize(embeddings, options)
+        if call.output_value is None and (padding or Precision.parse(precision) is not Precision.FLOAT32):
+            msg = "output_value=None returns float32 per-text dicts: drop padding= and precision=."
+            raise InvalidArgumentError(msg)
+        if is_nested(texts_in):
+            nested = [texts_or_raise(batch, where=f"[{i}]") for i, batch in enumerate(texts_in)]  # type: ignore[arg-type]
+            jobs = dict(prompt=prompt, batch_size=batch_size, show_progress_bar=show_progress_bar, device=device)
+            return [self._encode(batch, call, options, prompt_name, jobs, pool, chunk_size) for batch in nested]
+        single = isinstance(texts_in, str)
+        texts = texts_or_raise(texts_in)
+        jobs = dict(prompt=prompt, batch_size=batch_size, show_progress_bar=show_progress_bar, device=device)
+        result = self._encode(texts, call, options, prompt_name, jobs, pool, chunk_size)
         return result[0] if single else result
 
-    def encode_query(self, sentences: str | list[str], **kwargs: Any) -> Any:  # type: ignore[override]
-        """``encode(..., is_query=True)``."""
-        return self.encode(sentences, is_query=True, **kwargs)
+    def _encode(
+        self,
+        texts: list[str],
+        call: EncodeCall,
+        options: EncodeOptions,
+        prompt_name: str | None,
+        jobs: dict[str, Any],
+        pool: dict[Literal["input", "output", "processes"], Any] | None,
+        chunk_size: int | None,
+    ) -> Any:
+        """Encode a flat list of texts for one resolved call and shape the output."""
+        if not texts:
+            return []
+        show_progress_bar = jobs["show_progress_bar"]
+        if show_progress_bar is None:
+            show_progress_bar = logger.getEffectiveLevel() <= logging.INFO
+        inference = {
+            "prompt": self._text_prompt(call.is_query, jobs["prompt"], prompt_name),
+            "batch_size": jobs["batch_size"],
+            "show_progress_bar": show_progress_bar,
+            "is_query": call.is_query,
+            "normalize_embeddings": options.normalize_embeddings,
+            "token_pooling": call.token_pooling,
+            "truncate_dim": call.truncate_dim,
+        }
+        device = jobs["device"]
+        if pool is not None or isinstance(device, list):
+            devices = device if isinstance(device, list) else None
+            embeddings = list(self._multi_process(texts, pool=pool, device=devices, chunk_size=chunk_size, **inference))
+        else:
+            embeddings = self._inference(texts, device=device, **inference)
+        if call.output_value is None:
+            return [{"token_embeddings": e, "attention_mask": torch.ones(len(e), dtype=torch.bool)} for e in embeddings]
+        return finalize(embeddings, options)
 
-    def encode_document(self, sentences: str | list[str], **kwargs: Any) -> Any:  # type: ignore[override]
-        """``encode(..., is_query=False)``."""
-        return self.encode(sentences, is_query=False, **kwargs)
+    def encode_query(
+        self,
+        inputs: str | Sequence[str] | None = None,
+        prompt_name: str | None = None,
+        prompt: str | None = None,
+        batch_size: int = 32,
+        show_progress_bar: bool | None = None,
+        output_value: Literal["token_embeddings"] | None = "token_embeddings",
+        convert_to_numpy: bool = False,
+        device: str | torch.device | list[str | torch.device] | None = None,
+        normalize_embeddings: bool = True,
+        token_pooling: BaseTokenPooling | None = None,
+        truncate_dim: int | None = None,
+        pool: dict[Literal["input", "output", "processes"], Any] | None = None,
+        chunk_size: int | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Encode queries with sentence-transformers' contract: ``encode(..., task="query")``, tensors by default.
+
+        Examples:
+            >>> from colbert_retrieval import default_model
+            >>> type(default_model().encode_query(["what causes scurvy?"])[0]).__name__
+            'Tensor'
+        """
+        return self.encode(
+            inputs,
+            prompt_name,
+            prompt,
+            batch_size,
+            show_progress_bar,
+            output_value,
+            convert_to_numpy,
+            device,
+            normalize_embeddings,
+            token_pooling,
+            truncate_dim,
+            pool,
+            chunk_size,
+            task="query",
+            **kwargs,
+        )
+
+    def encode_document(
+        self,
+        inputs: str | Sequence[str] | None = None,
+        prompt_name: str | None = None,
+        prompt: str | None = None,
+        batch_size: int = 32,
+        show_progress_bar: bool | None = None,
+        output_value: Literal["token_embeddings"] | None = "token_embeddings",
+        convert_to_numpy: bool = False,
+        device: str | torch.device | list[str | torch.device] | None = None,
+        normalize_embeddings: bool = True,
+        token_pooling: BaseTokenPooling | None = None,
+        truncate_dim: int | None = None,
+        pool: dict[Literal["input", "output", "processes"], Any] | None = None,
+        chunk_size: int | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Encode documents with sentence-transformers' contract: ``encode(..., task="document")``, tensors.
+
+        Examples:
+            >>> from colbert_retrieval import default_model
+            >>> default_model().encode_document(["Scurvy is caused by a lack of vitamin C."])[0].shape[1]
+            128
+        """
+        return self.encode(
+            inputs,
+            prompt_name,
+            prompt,
+            batch_size,
+            show_progress_bar,
+            output_value,
+            convert_to_numpy,
+            device,
+            normalize_embeddings,
+            token_pooling,
+            truncate_dim,
+            pool,
+            chunk_size,
+            task="document",
+            **kwargs,
+        )
 
     def encode_multi_process(
         self,
         sentences: list[str],
-        pool: dict[str, Any],
+        pool: dict[Literal["input", "output", "processes"], Any],
         prompt_name: str | None = None,
         prompt: str | None = None,
         batch_size: int = 32,
@@ -378,7 +515,7 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, Mu
         pool_factor: int = 1,
         protected_tokens: int = 1,
     ) -> Any:
-        """Encode with the worker processes of :meth:`start_multi_process_pool` (same output as ``encode``).
+        """PyLate's multi-process call: ``encode(sentences, pool=pool, ...)`` (same output as ``encode``).
 
         Examples:
             >>> from colbert_retrieval import default_model
@@ -388,13 +525,25 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, Mu
             2
             >>> model.stop_multi_process_pool(pool)
         """
-        _check_options(pool_factor, batch_size, precision)
-        texts = texts_or_raise(sentences)
-        if not texts:
-            return []
-        prompt = self._text_prompt(is_query, prompt, prompt_name)
-        kwargs = {"pool_factor": pool_factor, "protected_tokens": protected_tokens, "is_query": is_query}
-        kwargs.update(normalize_embeddings=normalize_embeddings, chunk_size=chunk_size, batch_size=batch_size)
-        embeddings = self._multi_process(texts, pool=pool, prompt=prompt, **kwargs)
-        options = EncodeOptions(precision=precision, padding=padding, normalize_embeddings=normalize_embeddings)
-        return finalize(list(embeddings), options)
+        return self.encode(
+            sentences,
+            prompt_name=prompt_name,
+            prompt=prompt,
+            batch_size=batch_size,
+            pool=pool,
+            chunk_size=chunk_size,
+            precision=precision,
+            normalize_embeddings=normalize_embeddings,
+            padding=padding,
+            is_query=is_query,
+            pool_factor=pool_factor,
+            protected_tokens=protected_tokens,
+        )
+
+
+def _the_inputs(inputs: Any, sentences: Any) -> Any:
+    """The texts, given as sentence-transformers' ``inputs`` or PyLate's ``sentences`` (not both)."""
+    if inputs is not None and sentences is not None:
+        msg = "Pass the texts once: as inputs= (sentence-transformers) or sentences= (PyLate)."
+        raise InvalidArgumentError(msg)
+    return sentences if inputs is None else inputs

@@ -3,10 +3,11 @@
 A fresh install's first process must not pay numba's compile (about 8 s of one core, far more while the
 encoder's threads compete for the cores and the GIL, and a process that waited for it at exit made the
 README's first command 25 s slower). So when the cache holds no kernels for this machine and source, the
-encoder starts one detached compiler process (its own session, ``nice`` 19, output discarded) and pools with
-the torch path meanwhile; the process that started it never waits for it. One compiler runs at a time per
-cache folder (an exclusive ``flock``); once the cache is warm, any process loads the kernels in well under a
-second.
+encoder starts one detached compiler process (its own process group, idle priority, output discarded) and
+pools with the torch path meanwhile; the process that started it never waits for it. One compiler runs at a
+time per cache folder (an exclusive ``flock``); once the cache is warm, any process loads the kernels in well
+under a second. A busy machine may never schedule an idle-priority process: the encoder then compiles in its
+own process after a bounded amount of slow-path work (``_cpu.SLOW_PATH_DOCS``) and stops its compiler.
 
 Examples:
     >>> import numba
@@ -19,8 +20,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -112,6 +115,17 @@ class DiskCache:
         except (ImportError, OSError):  # no lock file yet, or no flock here
             return False
 
+    def stop_compiler(self) -> None:
+        """Stop the detached compiler this process started, if it still runs (this process compiles instead)."""
+        if self._compiler is None:
+            return
+        pid, self._compiler, self._started = self._compiler, None, False
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+        # A busy machine may take a moment to schedule an idle-priority process even to exit: reap it without
+        # waiting here (no zombie is left behind).
+        threading.Thread(target=_reap, args=(pid,), name="colbert-pooling-reap", daemon=True).start()
+
     def start_compiler(self) -> bool:
         """Start the detached compiler process; False where it cannot start (then compile in-process).
 
@@ -135,6 +149,11 @@ class DiskCache:
             return False
         self._started = True
         return True
+
+
+def _reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, 0)
 
 
 def fill(compile_kernels: Callable[[], object], folder: Path) -> bool:

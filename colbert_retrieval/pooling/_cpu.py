@@ -9,7 +9,9 @@ so no ``parallel=True`` kernel has to be compiled: a cold start compiles in abou
 :func:`warm_up` (started when an encoder is built) loads the kernels from numba's on-disk cache in a
 background thread; when that cache is cold (a fresh install), a detached low-priority process compiles them
 (:mod:`._cache`) and this process never waits for it. Until the kernels are loaded, :func:`ready` is False
-and callers pool small inputs with the torch path instead.
+and callers pool small inputs with the torch path instead (:func:`use_compiled`). An idle-priority process
+gets no CPU on a machine whose cores are busy, so the fast kernels must not depend on it: once this process
+has pooled :data:`SLOW_PATH_DOCS` documents on the torch path, it stops its own compiler and compiles here.
 
 Examples:
     >>> import numpy as np
@@ -32,7 +34,14 @@ import numpy as np
 from colbert_retrieval.pooling import _cache
 from colbert_retrieval.pooling._ward import AVAILABLE, cluster_means, cosine_distances, nn_chain_labels, numba
 
-__all__ = ["AVAILABLE", "fill_disk_cache", "pool_batch", "ready", "warm_up"]
+__all__ = ["AVAILABLE", "SLOW_PATH_DOCS", "fill_disk_cache", "pool_batch", "ready", "use_compiled", "warm_up"]
+
+#: While the kernels are not loaded, a call with more documents than this loads or compiles them and waits.
+NO_JIT_MAX_DOCS = 512
+#: Documents this process may pool on the torch path (about 1 ms more each than the kernels on 2 cores) before
+#: it compiles the kernels itself (about 8 s of one core) instead of waiting for the detached compiler, which a
+#: busy machine may never schedule: the break-even of the two costs.
+SLOW_PATH_DOCS = 8192
 
 TypedList = Any  # numba.typed.List of C-contiguous float32 (n_i, dim) arrays
 
@@ -63,6 +72,7 @@ _THREADS_LOCK = threading.Lock()
 _READY = threading.Event()
 _WARMING: threading.Thread | None = None
 _DISK = _cache.DiskCache(_pool_documents)
+_SLOW_DOCS = 0  # documents pooled on the torch path while the kernels were not loaded
 
 
 def _thread_count() -> int:
@@ -80,8 +90,8 @@ def _executor() -> ThreadPoolExecutor:
         return _THREADS
 
 
-def _compile() -> None:
-    if hasattr(os, "setpriority"):  # Linux: a thread's own priority; the encoder's threads go first
+def _compile(background: bool) -> None:
+    if background and hasattr(os, "setpriority"):  # Linux: a thread's own priority; the encoder's threads go first
         with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
     docs = [np.eye(4, 3, dtype=np.float32)[[0, 1, 1, 2]]]
@@ -109,6 +119,28 @@ def warm_up(wait: bool = False) -> bool:
     return _READY.is_set()
 
 
+def use_compiled(n_docs: int) -> bool:
+    """Whether to pool ``n_docs`` documents with the kernels now (loading or compiling them first if worth it).
+
+    Ready kernels: yes. Otherwise a large call (more than :data:`NO_JIT_MAX_DOCS`), or a call that brings this
+    process's documents pooled on the torch path past :data:`SLOW_PATH_DOCS`, loads or compiles them here and
+    waits; smaller calls take the torch path.
+
+    Examples:
+        >>> isinstance(use_compiled(1), bool)
+        True
+    """
+    global _SLOW_DOCS
+    if not AVAILABLE:
+        return False
+    if ready():
+        return True
+    with _THREADS_LOCK:
+        _SLOW_DOCS += n_docs
+        slow = _SLOW_DOCS
+    return warm_up(wait=n_docs > NO_JIT_MAX_DOCS or slow > SLOW_PATH_DOCS)
+
+
 def _loader(wait: bool) -> threading.Thread | None:
     """The thread that loads or compiles the kernels here; None while a detached compiler fills the cache."""
     global _WARMING
@@ -119,10 +151,15 @@ def _loader(wait: bool) -> threading.Thread | None:
             on_disk = _DISK.warm()
             if on_disk is False and not wait and _DISK.start_compiler():
                 return None
+            if wait and not on_disk:
+                _DISK.stop_compiler()  # this process compiles now: its detached compiler would do the same work
             # A warm cache loads in well under a second (a daemon thread: nothing to finish at exit). A compile
             # here (the caller waits, or no detached compiler could start, or numba's cache format is unknown)
-            # is not a daemon, so the cache gets written before the process exits.
-            _WARMING = threading.Thread(target=_compile, name="colbert-pooling-compile", daemon=bool(on_disk))
+            # is not a daemon, so the cache gets written before the process exits; it runs at a lower priority
+            # only while nobody waits for it.
+            _WARMING = threading.Thread(
+                target=_compile, args=(not wait,), name="colbert-pooling-compile", daemon=bool(on_disk)
+            )
             _WARMING.start()
         return _WARMING
 

@@ -12,7 +12,8 @@ Two paths give the same clusters (exact distance ties aside):
   length group merge in lockstep (:mod:`._lockstep`). Clusters come in the order of their first token.
   Until the CPU kernels are loaded (a process's first second; after a fresh install, until a detached
   low-priority process has compiled them into numba's cache), calls of at most :data:`NO_JIT_MAX_DOCS`
-  documents take the lockstep path instead of waiting.
+  documents take the lockstep path instead of waiting, until the process has pooled
+  ``_cpu.SLOW_PATH_DOCS`` documents that way (then it compiles them itself, busy machine or not).
 - ``method="scipy"``: one SciPy call per document (PyLate's algorithm; clusters in SciPy's label order).
 
 Examples:
@@ -48,7 +49,7 @@ CPU_GROUP_DOCS = 4096
 MAX_BLOCK_TOKENS = 4096
 #: While the compiled CPU kernels are not loaded yet, calls with at most this many documents to pool use the
 #: torch lockstep path (no JIT) instead of waiting; larger calls load or compile them in-process and wait.
-NO_JIT_MAX_DOCS = 512
+NO_JIT_MAX_DOCS = _cpu.NO_JIT_MAX_DOCS
 
 
 def compiled_cpu_kernels() -> bool:
@@ -80,9 +81,7 @@ def compile_cpu_kernels(wait: bool = True) -> bool:
 def _use_compiled(device: torch.device, n_docs: int) -> bool:
     if device.type != "cpu" or not _cpu.AVAILABLE:
         return False
-    if _cpu.ready():
-        return True
-    return _cpu.warm_up(wait=n_docs > NO_JIT_MAX_DOCS)
+    return _cpu.use_compiled(n_docs)
 
 
 def check_pool_factor(pool_factor: int) -> int:

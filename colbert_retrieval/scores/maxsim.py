@@ -182,6 +182,9 @@ def colbert_scores_pairwise(
     documents_embeddings: Embeddings,
     queries_mask: ArrayLike | None = None,
     documents_mask: ArrayLike | None = None,
+    *,
+    chunk_elements: int | None = None,
+    compute_dtype: torch.dtype | None = None,
 ) -> Tensor:
     """MaxSim of each query with the document at the same index (PyLate's ``colbert_scores_pairwise``).
 
@@ -190,9 +193,13 @@ def colbert_scores_pairwise(
         documents_embeddings: ``(n, Ld, dim)`` padded batch, or a list of ``(Ld_i, dim)`` matrices.
         queries_mask: ``(n, Lq)`` mask, True on real query tokens. None: all real.
         documents_mask: ``(n, Ld)`` mask, True on real document tokens. None: all real.
+        chunk_elements: how many similarity values may be materialised at once (default: all pairs at once
+            up to 256 MiB of floats on a GPU, 2 MiB on the CPU).
+        compute_dtype: dtype of the matrix products (default: the inputs' common dtype); the max and the sum
+            are accumulated in float32.
 
     Returns:
-        ``(n,)`` float tensor.
+        ``(n,)`` float32 tensor on the documents' device.
 
     Examples:
         >>> import torch
@@ -205,12 +212,26 @@ def colbert_scores_pairwise(
     if q.shape[0] != d.shape[0]:
         msg = f"Pairwise scoring needs as many queries ({q.shape[0]}) as documents ({d.shape[0]})."
         raise DimensionMismatchError(msg)
-    dtype = _common_dtype(q, d)
+    dtype = compute_dtype or _common_dtype(q, d)
+    if chunk_elements is None:
+        chunk_elements = GPU_CHUNK_ELEMENTS if d.device.type == "cuda" else DEFAULT_CHUNK_ELEMENTS
     q = q.to(device=d.device, dtype=dtype)
-    sims = torch.bmm(q, d.to(dtype).transpose(1, 2)).float()
+    q_mask = None if q_mask is None else q_mask.to(d.device)
+    d_mask = None if d_mask is None else d_mask.to(d.device)
+    step = max(1, chunk_elements // max(q.shape[1] * d.shape[1], 1))
+    parts = [
+        _pairs(q[start : start + step], d[start : start + step].to(dtype), q_mask, d_mask, start, step)
+        for start in range(0, d.shape[0], step)
+    ]
+    return torch.cat(parts) if parts else torch.empty(0, dtype=torch.float32, device=d.device)
+
+
+def _pairs(q: Tensor, d: Tensor, q_mask: Tensor | None, d_mask: Tensor | None, start: int, step: int) -> Tensor:
+    """Pairwise MaxSim of one chunk of aligned pairs (rows ``start:start + step`` of the masks)."""
+    sims = torch.bmm(q, d.transpose(1, 2)).float()
     if d_mask is not None:
-        sims.masked_fill_(~d_mask.to(d.device)[:, None, :], float("-inf"))
+        sims = sims.masked_fill(~d_mask[start : start + step][:, None, :], float("-inf"))
     best = sims.amax(dim=-1) if sims.shape[-1] > 0 else sims.new_full(sims.shape[:2], float("-inf"))
     if q_mask is not None:
-        best = best.masked_fill(~q_mask.to(d.device), 0.0)
+        best = best.masked_fill(~q_mask[start : start + step], 0.0)
     return best.sum(dim=1)

@@ -100,7 +100,8 @@ def to_padded(embeddings: Embeddings, mask: ArrayLike | None = None) -> tuple[Te
     Args:
         embeddings: a ragged list of ``(n_i, dim)`` matrices, one ``(n, dim)`` matrix (a batch of one), or a
             padded ``(batch, n, dim)`` array.
-        mask: optional ``(batch, n)`` mask for a padded array; without it, all-zero rows count as padding.
+        mask: optional ``(batch, n)`` mask, True on real vectors: for a padded array (without it, all-zero rows
+            count as padding), or for the padded form of a list (combined with the list's own lengths).
 
     Returns:
         ``(batch, n, dim)`` tensor and ``(batch, n)`` bool mask.
@@ -120,11 +121,19 @@ def to_padded(embeddings: Embeddings, mask: ArrayLike | None = None) -> tuple[Te
             raise DimensionMismatchError(msg)
         if mask is None:
             return tensor, mask_from_padded(tensor)
-        mask_tensor = as_tensor(mask).bool().to(tensor.device)
-        if mask_tensor.ndim == 1:
-            mask_tensor = mask_tensor.unsqueeze(0)
-        if tuple(mask_tensor.shape) != tuple(tensor.shape[:2]):
-            msg = f"Mask shape {tuple(mask_tensor.shape)} does not match embeddings {tuple(tensor.shape[:2])}."
-            raise DimensionMismatchError(msg)
-        return tensor, mask_tensor
-    return pad_embeddings(list(embeddings))
+        return tensor, _checked_mask(mask, tensor)
+    tensor, lengths_mask = pad_embeddings(list(embeddings))
+    if mask is None:
+        return tensor, lengths_mask
+    return tensor, _checked_mask(mask, tensor) & lengths_mask
+
+
+def _checked_mask(mask: ArrayLike, tensor: Tensor) -> Tensor:
+    """``mask`` as a bool tensor on ``tensor``'s device, or DimensionMismatchError unless it is ``(batch, n)``."""
+    mask_tensor = as_tensor(mask).bool().to(tensor.device)
+    if mask_tensor.ndim == 1:
+        mask_tensor = mask_tensor.unsqueeze(0)
+    if tuple(mask_tensor.shape) != tuple(tensor.shape[:2]):
+        msg = f"Mask shape {tuple(mask_tensor.shape)} does not match embeddings {tuple(tensor.shape[:2])}."
+        raise DimensionMismatchError(msg)
+    return mask_tensor

@@ -13,6 +13,13 @@ from colbert_retrieval.errors import InvalidArgumentError
 from colbert_retrieval.training import FineTuneConfig, fine_tune, mine_hard_negatives
 from tests.training.conftest import CORPUS, QRELS, QUERIES
 
+
+def losses_module():
+    from sentence_transformers.multi_vector_encoder.losses import multiple_negatives_ranking
+
+    return multiple_negatives_ranking
+
+
 TRAIN = {q: {d: g for qq, d, g in QRELS["train"] if qq == q} for q, *_ in QRELS["train"]}
 
 
@@ -64,11 +71,23 @@ def test_fine_tune_saves_the_best_checkpoint_with_a_card_and_resumes(tiny_bert_d
     assert again.steps == report.steps
 
 
-def test_cli_train(tiny_bert_dir, beir_dir, tmp_path, capsys) -> None:
+def test_cli_train(tiny_bert_dir, beir_dir, tmp_path, capsys, monkeypatch) -> None:
+    """End to end through sentence-transformers' trainer, whose loss scores through ``model.similarity`` with
+    its own keywords (sentence-transformers >= 6.3; older releases score with their own function)."""
+    calls: list[set[str]] = []
+    similarity = ColBERT.similarity
+
+    def spy(self, *args, **kwargs):
+        calls.append(set(kwargs))
+        return similarity(self, *args, **kwargs)
+
+    monkeypatch.setattr(ColBERT, "similarity", spy)
     output = tmp_path / "cli"
     options = ["--model", str(tiny_bert_dir), "--batch-size", "2", "--max-steps", "2", "--eval-split", "none"]
     code = main(["train", str(beir_dir), "--output", str(output), *options])
     assert code == 0
+    if hasattr(losses_module(), "_colbert_scores"):  # 6.3: the default loss scores through the model
+        assert any({"a_mask", "b_mask"} <= keywords for keywords in calls)
     out = capsys.readouterr().out
     printed = json.loads(out[out.rindex('{\n  "before"') :])  # after the trainer's own log lines
     assert printed["steps"] == 2 and printed["curve"] == [] and "dev" not in printed["before"]
