@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -70,7 +69,6 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, Mu
         revision: branch, tag or commit of a hub model.
         local_files_only: never reach the hub, only use local files and the cache.
         token: Hugging Face token for private or gated models (never logged).
-        use_auth_token: deprecated alias of ``token``.
         truncate_dim: keep only the first ``truncate_dim`` dimensions of each token vector (re-normalised).
         embedding_size: output size of the projection (128 for a new head).
         bias: whether a new projection has a bias.
@@ -109,6 +107,7 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, Mu
     def __init__(
         self,
         model_name_or_path: str | None = None,
+        *,
         modules: Sequence[nn.Module] | None = None,
         device: str | None = None,
         prompts: dict[str, str] | None = None,
@@ -119,7 +118,6 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, Mu
         revision: str | None = None,
         local_files_only: bool = False,
         token: bool | str | None = None,
-        use_auth_token: bool | str | None = None,
         truncate_dim: int | None = None,
         embedding_size: int | None = None,
         bias: bool = False,
@@ -135,16 +133,12 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, Mu
         tokenizer_kwargs: dict[str, Any] | None = None,
         config_kwargs: dict[str, Any] | None = None,
         model_card_data: Any | None = None,
-        *,
         do_query_expansion: bool | None = None,
         window_stride: int | None = None,
         backend: Literal["torch", "onnx", "openvino"] = "torch",
         inference_precision: str = "auto",
         backend_options: dict[str, Any] | None = None,
     ) -> None:
-        if use_auth_token is not None:
-            warnings.warn("`use_auth_token` is deprecated; pass `token` instead.", DeprecationWarning, stacklevel=2)
-            token = token if token is not None else use_auth_token
         pooling.compile_cpu_kernels(wait=False)  # load the kernels in the background (a cold cache: a detached compile)
         self._fresh_head = False
         user_prompts = dict(prompts or {})

@@ -7,8 +7,8 @@ come back as one array. Thread ``t`` of ``T`` takes documents ``t, t + T, ...`` 
 so no ``parallel=True`` kernel has to be compiled: a cold start compiles in about 3 s instead of 10 s.
 
 :func:`warm_up` (started when an encoder is built) loads the kernels from numba's on-disk cache in a
-background thread; when that cache is cold (a fresh install), a detached low-priority process compiles them
-(:mod:`._cache`) and this process never waits for it. Until the kernels are loaded, :func:`ready` is False
+background thread; when that cache is cold (a fresh install), the first pooling call starts a detached
+low-priority process that compiles them (:mod:`._cache`), and this process never waits for it. Until the kernels are loaded, :func:`ready` is False
 and callers pool small inputs with the torch path instead (:func:`use_compiled`). An idle-priority process
 gets no CPU on a machine whose cores are busy, so the fast kernels must not depend on it: once this process
 has pooled :data:`SLOW_PATH_DOCS` documents on the torch path, it stops its own compiler and compiles here.
@@ -99,7 +99,7 @@ def _compile(background: bool) -> None:
     _READY.set()
 
 
-def warm_up(wait: bool = False) -> bool:
+def warm_up(wait: bool = False, start_compiler: bool = True) -> bool:
     """Load the kernels (from numba's cache, or compile them) in a background thread, once per process.
 
     With a cold cache and ``wait=False``, a detached compiler process fills the cache instead and this
@@ -107,13 +107,15 @@ def warm_up(wait: bool = False) -> bool:
 
     Args:
         wait: block until they are ready.
+        start_compiler: with a cold cache and ``wait=False``, start the detached compiler (False: do nothing
+            now; the first pooling call starts it, so loading a model never starts a process).
 
     Returns:
         Whether the kernels are ready now (always False without numba).
     """
     if not AVAILABLE:
         return False
-    thread = _loader(wait)
+    thread = _loader(wait, start_compiler)
     if thread is not None and wait:
         thread.join()
     return _READY.is_set()
@@ -141,15 +143,18 @@ def use_compiled(n_docs: int) -> bool:
     return warm_up(wait=n_docs > NO_JIT_MAX_DOCS or slow > SLOW_PATH_DOCS)
 
 
-def _loader(wait: bool) -> threading.Thread | None:
-    """The thread that loads or compiles the kernels here; None while a detached compiler fills the cache."""
+def _loader(wait: bool, start_compiler: bool = True) -> threading.Thread | None:
+    """The thread that loads or compiles the kernels here; None while a detached compiler fills the cache.
+
+    With ``start_compiler=False`` and a cold cache, also None: nothing is started.
+    """
     global _WARMING
     with _THREADS_LOCK:
         if _WARMING is None:
             if _DISK.compiling and not wait and not _DISK.finished():
                 return None
             on_disk = _DISK.warm()
-            if on_disk is False and not wait and _DISK.start_compiler():
+            if on_disk is False and not wait and (not start_compiler or _DISK.start_compiler()):
                 return None
             if wait and not on_disk:
                 _DISK.stop_compiler()  # this process compiles now: its detached compiler would do the same work

@@ -66,7 +66,9 @@ def compile_cpu_kernels(wait: bool = True) -> bool:
     """Compile (or load from numba's on-disk cache) the CPU pooling kernels; encoders start this at load.
 
     Args:
-        wait: block until they are ready (benchmarks do, before timing); False starts a background thread.
+        wait: block until they are ready (benchmarks do, before timing). False loads a warm cache in a
+            background thread and otherwise does nothing: with a cold cache, the first pooling call starts
+            the detached compiler (loading a model never starts a process).
 
     Returns:
         Whether the kernels are ready (False without numba: the torch path is used).
@@ -75,7 +77,7 @@ def compile_cpu_kernels(wait: bool = True) -> bool:
         >>> compile_cpu_kernels() == compiled_cpu_kernels()
         True
     """
-    return _cpu.warm_up(wait=wait)
+    return _cpu.warm_up(wait=wait, start_compiler=False)
 
 
 def _use_compiled(device: torch.device, n_docs: int) -> bool:

@@ -104,9 +104,11 @@ def test_embedding_size_on_a_checkpoint_adds_a_projection(tiny_colbert: ColBERT,
     assert model.encode("hello", is_query=False).shape == (4, 4)
 
 
-def test_use_auth_token_is_deprecated(tiny_bert_dir: Path) -> None:
-    with pytest.warns(DeprecationWarning, match="token"):
-        ColBERT(str(tiny_bert_dir), device="cpu", use_auth_token="hf_not_a_real_token")
+def test_arguments_after_the_model_are_keyword_only_and_use_auth_token_is_gone(tiny_bert_dir: Path) -> None:
+    with pytest.raises(TypeError, match="positional"):
+        ColBERT(str(tiny_bert_dir), None, "cpu")  # type: ignore[misc]
+    with pytest.raises(TypeError, match="use_auth_token"):  # dropped by sentence-transformers 6: pass token=
+        ColBERT(str(tiny_bert_dir), device="cpu", use_auth_token="hf_not_a_real_token")  # type: ignore[call-arg]
 
 
 def test_offline_hub_name_gives_one_clear_error(tmp_path: Path) -> None:
