@@ -189,34 +189,23 @@ def test_errors_share_one_base() -> None:
         ("colbert_retrieval.pooling", "pool_torch"),
         ("colbert_retrieval.pooling", "pool_scipy"),
         ("colbert_retrieval.pooling", "POOLING_METHODS"),
-        ("colbert_retrieval.defaults", "resolve_model"),
-        ("colbert_retrieval.defaults", "default_model"),
-        ("colbert_retrieval.defaults", "build_minilm_colbert"),
     ],
 )
-def test_names_renamed_in_0_3_still_work_with_a_deprecation_warning(module: str, name: str) -> None:
+def test_names_deprecated_in_0_2_are_gone(module: str, name: str) -> None:
     import importlib
 
-    with pytest.warns(DeprecationWarning, match=name):
-        assert getattr(importlib.import_module(module), name) is not None
+    assert not hasattr(importlib.import_module(module), name)
 
 
-def test_deprecated_aliases_give_the_new_results() -> None:
+def test_the_deprecated_defaults_module_and_old_keywords_are_gone() -> None:
+    import importlib
+
     import numpy as np
-    import torch
 
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("colbert_retrieval.defaults")
     query = np.eye(3, dtype=np.float32)
-    docs = [np.eye(3, dtype=np.float32)[:1], np.eye(3, dtype=np.float32)]
-    with pytest.warns(DeprecationWarning):
-        assert scores.rerank(query, docs, k=1) == ([1], [3.0])
-    with pytest.warns(DeprecationWarning):
-        ragged = scores.colbert_scores_ragged([query], docs)
-    assert torch.equal(ragged, scores.colbert_scores([query], docs))
-    doc = torch.nn.functional.normalize(torch.randn(9, 4, generator=torch.Generator().manual_seed(0)), dim=-1)
-    with pytest.warns(DeprecationWarning) as caught:
-        keywords = scores.colbert_scores(queries=[query], documents=docs)
-    assert sorted(str(w.message).split("=")[0] for w in caught) == ["documents", "queries"]
-    assert torch.equal(keywords, ragged)
-    with pytest.warns(DeprecationWarning):
-        old = pooling.pool_torch([doc], 2)
-    assert torch.equal(old[0], pooling.pool_embeddings_hierarchical([doc], 2)[0])
+    with pytest.raises(TypeError, match="queries"):
+        scores.colbert_scores(queries=[query], documents=[query])
+    with pytest.raises(ValueError, match="torch"):
+        pooling.pool_embeddings_hierarchical([query], 2, method="torch")

@@ -39,6 +39,7 @@ class SimilarityName(str):
 
     PyLate spells MaxSim ``"MaxSim"`` and sentence-transformers ``"maxsim"``; the model reports PyLate's
     spelling and still matches wherever sentence-transformers looks the name up (its evaluators, model card).
+    Metric names built from it keep PyLate's spelling (``MaxSim_accuracy``), as PyLate's scripts read them.
 
     Examples:
         >>> name = SimilarityName("MaxSim")

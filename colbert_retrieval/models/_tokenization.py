@@ -19,6 +19,7 @@ import torch
 from torch import Tensor
 
 from colbert_retrieval._inputs import texts_or_raise
+from colbert_retrieval.models._call import resolve_call
 from colbert_retrieval.models._settings import mask_of, transformer_of
 
 __all__ = ["TokenizationMixin"]
@@ -93,7 +94,9 @@ class TokenizationMixin:
         marker = self.query_prefix if is_query else self.document_prefix
         return (marker if self.add_special_tokens else "") + selected
 
-    def tokenize(self, texts: Sequence[str], is_query: bool = True, pad_document: bool = False) -> dict[str, Tensor]:
+    def tokenize(
+        self, texts: Sequence[str], is_query: bool | None = None, pad_document: bool = False, **kwargs: Any
+    ) -> dict[str, Tensor]:
         """Tokenise texts the way ``encode`` does (marker after ``[CLS]``, expansion, truncation).
 
         Like PyLate's, it sets the first module's ``max_seq_length`` to the task length (less one for the
@@ -101,8 +104,9 @@ class TokenizationMixin:
 
         Args:
             texts: the texts.
-            is_query: tokenise as queries (True) or documents.
+            is_query: tokenise as queries (default) or documents.
             pad_document: pad documents to ``document_length``.
+            **kwargs: ``task`` (sentence-transformers' name of ``is_query``), and keywords of ``preprocess``.
 
         Returns:
             ``input_ids``, ``attention_mask`` (and ``token_type_ids``) as ``(batch, length)`` tensors.
@@ -116,12 +120,12 @@ class TokenizationMixin:
             ['[CLS]', '[D] ', 'hello', '[SEP]']
         """
         texts = texts_or_raise(texts)
+        is_query = resolve_call(is_query=is_query, task=kwargs.pop("task", None)).is_query
         task = "query" if is_query else "document"
         # As PyLate does: the tokenizer's limit is the task length less the marker token.
         marker = self.query_prefix if is_query else self.document_prefix
         length = self.query_length if is_query else self.document_length
         self._first_module().max_seq_length = length - 1 if marker and self.add_special_tokens else length
-        kwargs: dict[str, Any] = {}
         if pad_document and not is_query:
             kwargs["processing_kwargs"] = {"text": {"padding": "max_length"}}
         features = self.preprocess(texts, prompt=self._text_prompt(is_query, None, None), task=task, **kwargs)

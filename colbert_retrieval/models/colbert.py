@@ -12,6 +12,7 @@ Examples:
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 from collections.abc import Sequence
@@ -256,6 +257,7 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, Mu
             if normalize_embeddings:
                 out = [nn.functional.normalize(e, p=2, dim=-1) for e in out]
         if token_pooling is not None and token_pooling.applies_to(task):
+            _note_compounding(self)
             out = list(token_pooling.pool(out, task=task))
         return out
 
@@ -401,13 +403,13 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, Mu
             "truncate_dim": call.truncate_dim,
         }
         device = jobs["device"]
+        if call.output_value is None:
+            return self._raw_features(texts, call, inference, device)
         if pool is not None or isinstance(device, list):
             devices = device if isinstance(device, list) else None
             embeddings = list(self._multi_process(texts, pool=pool, device=devices, chunk_size=chunk_size, **inference))
         else:
             embeddings = self._inference(texts, device=device, **inference)
-        if call.output_value is None:
-            return [{"token_embeddings": e, "attention_mask": torch.ones(len(e), dtype=torch.bool)} for e in embeddings]
         return finalize(embeddings, options)
 
     def encode_query(
@@ -434,23 +436,7 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, Mu
             >>> type(default_model().encode_query(["what causes scurvy?"])[0]).__name__
             'Tensor'
         """
-        return self.encode(
-            inputs,
-            prompt_name,
-            prompt,
-            batch_size,
-            show_progress_bar,
-            output_value,
-            convert_to_numpy,
-            device,
-            normalize_embeddings,
-            token_pooling,
-            truncate_dim,
-            pool,
-            chunk_size,
-            task="query",
-            **kwargs,
-        )
+        return self._encode_side("query", locals())
 
     def encode_document(
         self,
@@ -476,23 +462,33 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, Mu
             >>> default_model().encode_document(["Scurvy is caused by a lack of vitamin C."])[0].shape[1]
             128
         """
-        return self.encode(
-            inputs,
-            prompt_name,
-            prompt,
-            batch_size,
-            show_progress_bar,
-            output_value,
-            convert_to_numpy,
-            device,
-            normalize_embeddings,
-            token_pooling,
-            truncate_dim,
-            pool,
-            chunk_size,
-            task="document",
-            **kwargs,
-        )
+        return self._encode_side("document", locals())
+
+    def _raw_features(
+        self, texts: list[str], call: EncodeCall, inference: dict[str, Any], device: Any
+    ) -> list[dict[str, Any]]:
+        """``output_value=None``: sentence-transformers' own per-input feature dicts (its inference loop)."""
+        arguments = {
+            "prompt": inference["prompt"],
+            "batch_size": inference["batch_size"],
+            "show_progress_bar": inference["show_progress_bar"],
+            "output_value": None,
+            "save_to_cpu": False,
+            "normalize_embeddings": False,
+            "token_pooling": call.token_pooling,
+            "task": call.task,
+        }
+        if "truncate_dim" in inspect.signature(MultiVectorEncoder._inference).parameters:
+            arguments["truncate_dim"] = call.truncate_dim
+        elif call.truncate_dim is not None:
+            msg = "output_value=None with truncate_dim needs sentence-transformers >= 6.3."
+            raise InvalidArgumentError(msg)
+        return super()._inference(texts, device=None if isinstance(device, list) else device, **arguments)
+
+    def _encode_side(self, task: str, arguments: dict[str, Any]) -> Any:
+        """``encode`` with the arguments of ``encode_query`` / ``encode_document`` for one ``task``."""
+        arguments = {name: value for name, value in arguments.items() if name not in ("self", "__class__")}
+        return self.encode(**arguments.pop("kwargs"), **arguments, task=task)
 
     def encode_multi_process(
         self,
@@ -532,6 +528,15 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, Mu
             is_query=is_query,
             pool_factor=pool_factor,
             protected_tokens=protected_tokens,
+        )
+
+
+def _note_compounding(model: nn.Module) -> None:
+    """Say once that a call's pooling compounds with a pooling in the pipeline (as sentence-transformers does)."""
+    if any(isinstance(module, BaseTokenPooling) for module in model):
+        getattr(logger, "warning_once", logger.warning)(
+            "This model already includes token pooling in its pipeline; the per-call pooling (token_pooling= or "
+            "pool_factor=) pools further on top of it (compounding)."
         )
 
 

@@ -24,22 +24,3 @@ from colbert_retrieval.pooling.hierarchical import (
 from colbert_retrieval.pooling.module import TokenPooling
 
 __all__ = ["METHODS", "TokenPooling", "compile_cpu_kernels", "pool_embeddings_hierarchical", "pooled_length"]
-
-
-def __getattr__(name: str) -> object:
-    """Names of 0.1 kept for one release with a DeprecationWarning (removed in 0.3)."""
-    import warnings
-    from functools import partial
-
-    replacements = {
-        "pool_torch": ("pool_embeddings_hierarchical(..., method='batched')", None),
-        "pool_scipy": ("pool_embeddings_hierarchical(..., method='scipy')", "scipy"),
-        "POOLING_METHODS": ("METHODS", None),
-    }
-    if name not in replacements:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    new, method = replacements[name]
-    warnings.warn(f"colbert_retrieval.pooling.{name} is deprecated; use {new}.", DeprecationWarning, stacklevel=2)
-    if name == "POOLING_METHODS":
-        return METHODS
-    return partial(pool_embeddings_hierarchical, method=method or "batched")

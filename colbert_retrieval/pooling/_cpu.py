@@ -8,10 +8,11 @@ so no ``parallel=True`` kernel has to be compiled: a cold start compiles in abou
 
 :func:`warm_up` (started when an encoder is built) loads the kernels from numba's on-disk cache in a
 background thread; when that cache is cold (a fresh install), the first pooling call starts a detached
-low-priority process that compiles them (:mod:`._cache`), and this process never waits for it. Until the kernels are loaded, :func:`ready` is False
-and callers pool small inputs with the torch path instead (:func:`use_compiled`). An idle-priority process
-gets no CPU on a machine whose cores are busy, so the fast kernels must not depend on it: once this process
-has pooled :data:`SLOW_PATH_DOCS` documents on the torch path, it stops its own compiler and compiles here.
+low-priority process that compiles them (:mod:`._cache`), and this process never waits for it. Until the
+kernels are loaded, :func:`ready` is False and callers pool small inputs with the torch path instead
+(:func:`use_compiled`). An idle-priority process gets no CPU on a machine whose cores are busy, so the fast
+kernels must not depend on it: once this process has pooled :data:`SLOW_PATH_DOCS` documents on the torch
+path, it stops its own compiler and compiles here.
 
 Examples:
     >>> import numpy as np

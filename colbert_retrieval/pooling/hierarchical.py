@@ -25,7 +25,6 @@ Examples:
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -224,9 +223,6 @@ def pool_embeddings_hierarchical(
         True
     """
     check_pooling_arguments(pool_factor, protected_tokens)
-    if method == "torch":
-        warnings.warn('method="torch" is deprecated; use method="batched".', DeprecationWarning, stacklevel=2)
-        method = "batched"
     if method not in METHODS:
         msg = f"Unknown pooling method {method!r}; use one of {METHODS}."
         raise InvalidArgumentError(msg)

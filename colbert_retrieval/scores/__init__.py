@@ -16,9 +16,6 @@ Examples:
 
 from __future__ import annotations
 
-import warnings
-from typing import Any
-
 from colbert_retrieval.scores.diversity import maximal_marginal_relevance
 from colbert_retrieval.scores.groups import ColBERTScores, MinMaxScores, colbert_kd_scores
 from colbert_retrieval.scores.maxsim import (
@@ -46,32 +43,3 @@ __all__ = [
     "pad_embeddings",
     "to_padded",
 ]
-
-
-def _colbert_scores_ragged(queries: Any, documents: Any, *, chunk_elements: int | None = None) -> Any:
-    return colbert_scores(queries, documents, chunk_elements=chunk_elements)
-
-
-def _rerank(query: Any, documents: Any, k: int | None = None, **kwargs: Any) -> tuple[list[int], list[float]]:
-    values = candidate_scores(query, list(documents), **kwargs) if len(documents) else None
-    if values is None:
-        return [], []
-    best = values.topk(len(documents) if k is None else min(k, len(documents)))
-    return best.indices.tolist(), best.values.tolist()
-
-
-_DEPRECATED = {
-    "colbert_scores_ragged": (_colbert_scores_ragged, "colbert_scores (it takes ragged lists)"),
-    "rerank": (_rerank, "colbert_retrieval.rank.rerank or scores.candidate_scores"),
-}
-
-
-def __getattr__(name: str) -> Any:
-    """Names of 0.1 kept for one release (removed in 0.3): ``colbert_scores_ragged`` and the one-query ``rerank``."""
-    if name in _DEPRECATED:
-        function, replacement = _DEPRECATED[name]
-        warnings.warn(
-            f"colbert_retrieval.scores.{name} is deprecated; use {replacement}.", DeprecationWarning, stacklevel=2
-        )
-        return function
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,11 +19,6 @@ Examples:
 
 from __future__ import annotations
 
-import functools
-import warnings
-from collections.abc import Callable
-from typing import Any, TypeVar
-
 import numpy as np
 import torch
 from torch import Tensor
@@ -43,24 +38,6 @@ __all__ = [
 DEFAULT_CHUNK_ELEMENTS = 2**19
 #: Similarity values materialised at once on a GPU (``2**27`` = 256 MiB of float16).
 GPU_CHUNK_ELEMENTS = 2**27
-
-
-F = TypeVar("F", bound=Callable[..., Any])
-_OLD_KEYWORDS = {"queries": "queries_embeddings", "documents": "documents_embeddings"}
-
-
-def _old_keywords(function: F) -> F:
-    """Accept 0.1's ``queries=`` / ``documents=`` keywords with a DeprecationWarning (removed in 0.3)."""
-
-    @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        for old, new in _OLD_KEYWORDS.items():
-            if old in kwargs:
-                warnings.warn(f"{old}= is deprecated; use {new}= (PyLate's name).", DeprecationWarning, stacklevel=2)
-                kwargs[new] = kwargs.pop(old)
-        return function(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _check_dims(queries: Tensor, documents: Tensor) -> None:
@@ -112,7 +89,6 @@ def compute_dtype_for(device: torch.device, dtype: torch.dtype) -> torch.dtype:
     return torch.float32
 
 
-@_old_keywords
 def colbert_scores(
     queries_embeddings: Embeddings,
     documents_embeddings: Embeddings,
@@ -176,7 +152,6 @@ def colbert_scores(
     return scores
 
 
-@_old_keywords
 def colbert_scores_pairwise(
     queries_embeddings: Embeddings,
     documents_embeddings: Embeddings,

@@ -104,17 +104,25 @@ def test_truncate_dim_per_call(tiny_colbert) -> None:
         tiny_colbert.encode_document(DOCS, truncate_dim=0)
 
 
-def test_output_value_none_gives_one_dict_per_text(tiny_colbert) -> None:
+def test_output_value_none_gives_sentence_transformers_raw_feature_dicts(tiny_colbert) -> None:
     dicts = tiny_colbert.encode(DOCS, task="document", output_value=None)
     vectors = tiny_colbert.encode_document(DOCS)
-    assert [sorted(d) for d in dicts] == [["attention_mask", "token_embeddings"]] * 2
+    assert all({"token_embeddings", "attention_mask", "input_ids"} <= set(d) for d in dicts)
     for d, v in zip(dicts, vectors):
-        torch.testing.assert_close(d["token_embeddings"], v)
-        assert bool(d["attention_mask"].all()) and d["attention_mask"].shape[0] == v.shape[0]
+        torch.testing.assert_close(d["token_embeddings"][d["attention_mask"].bool()], v, atol=1e-5, rtol=1e-5)
+    pooled = tiny_colbert.encode(DOCS, task="document", output_value=None, pool_factor=2)
+    assert int(pooled[0]["attention_mask"].sum()) < int(dicts[0]["attention_mask"].sum())
     with pytest.raises(InvalidArgumentError, match="output_value"):
         tiny_colbert.encode(DOCS, output_value="sentence_embedding")
     with pytest.raises(InvalidArgumentError, match="padding"):
         tiny_colbert.encode(DOCS, output_value=None, padding=True)
+
+
+def test_tokenize_takes_task_as_well_as_is_query(tiny_colbert) -> None:
+    by_task = tiny_colbert.tokenize(DOCS, task="document")
+    by_flag = tiny_colbert.tokenize(DOCS, is_query=False)
+    assert torch.equal(by_task["input_ids"], by_flag["input_ids"])
+    assert tiny_colbert.tokenize(["q"])["input_ids"].shape[1] == tiny_colbert.query_length
 
 
 def test_inputs_may_be_any_sequence_and_named_either_way(tiny_colbert) -> None:
@@ -132,3 +140,19 @@ def test_inputs_may_be_any_sequence_and_named_either_way(tiny_colbert) -> None:
 def test_an_unknown_keyword_is_named_not_swallowed(tiny_colbert) -> None:
     with pytest.raises(InvalidArgumentError, match="pool_size"):
         tiny_colbert.encode(DOCS, pool_size=2)
+
+
+def test_pooling_on_top_of_a_pipeline_pooling_compounds_and_says_so(tiny_bert_dir, caplog) -> None:
+    import logging
+
+    model = ColBERT(str(tiny_bert_dir), device="cpu", embedding_size=8, inference_precision="float32")
+    unpooled = model.encode_document([DOCS[0]])[0].shape[0]
+    model.append(TokenPooling(2))
+    in_pipeline = model.encode_document([DOCS[0]])[0].shape[0]
+    getattr(logging.Logger.warning_once, "cache_clear", lambda: None)()  # transformers' once-only cache
+    with caplog.at_level("WARNING", logger="colbert_retrieval.models.colbert"):
+        model.encode_query(["a query"], token_pooling=TokenPooling(2))  # queries are not pooled: no note
+        assert not any("compounding" in record.message for record in caplog.records)
+        compounded = model.encode_document([DOCS[0]], pool_factor=2)[0].shape[0]
+    assert compounded < in_pipeline < unpooled
+    assert any("compounding" in record.message for record in caplog.records)
