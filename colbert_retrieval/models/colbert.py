@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 from colbert_retrieval import pooling
 from colbert_retrieval._inputs import is_nested, positive_int, texts_or_raise
 from colbert_retrieval.errors import InvalidArgumentError, ModelNotAvailableError
-from colbert_retrieval.models._call import EncodeCall, resolve_call
+from colbert_retrieval.models._call import resolve_call
 from colbert_retrieval.models._checkpoint import CheckpointMixin, warn_random_head
 from colbert_retrieval.models._encoding import (
     EncodeOptions,
@@ -344,7 +344,7 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, Mu
         """
         texts_in = _the_inputs(inputs, sentences)
         positive_int(batch_size, "batch_size")
-        Precision.parse(precision)
+        quantized = Precision.parse(precision) is not Precision.FLOAT32
         call = resolve_call(
             is_query=is_query,
             task=task,
@@ -357,6 +357,9 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, Mu
             model_truncate_dim=self.truncate_dim,
             unknown=kwargs,
         )
+        if call.output_value is None and (padding or quantized):
+            msg = "output_value=None returns float32 per-text dicts: drop padding= and precision=."
+            raise InvalidArgumentError(msg)
         options = EncodeOptions(
             precision=precision,
             convert_to_numpy=convert_to_numpy,
@@ -364,47 +367,46 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, Mu
             padding=padding,
             normalize_embeddings=normalize_embeddings,
         )
-        if call.output_value is None and (padding or Precision.parse(precision) is not Precision.FLOAT32):
-            msg = "output_value=None returns float32 per-text dicts: drop padding= and precision=."
-            raise InvalidArgumentError(msg)
-        if is_nested(texts_in):
-            nested = [texts_or_raise(batch, where=f"[{i}]") for i, batch in enumerate(texts_in)]  # type: ignore[arg-type]
-            jobs = dict(prompt=prompt, batch_size=batch_size, show_progress_bar=show_progress_bar, device=device)
-            return [self._encode(batch, call, options, prompt_name, jobs, pool, chunk_size) for batch in nested]
-        single = isinstance(texts_in, str)
-        texts = texts_or_raise(texts_in)
-        jobs = dict(prompt=prompt, batch_size=batch_size, show_progress_bar=show_progress_bar, device=device)
-        result = self._encode(texts, call, options, prompt_name, jobs, pool, chunk_size)
-        return result[0] if single else result
+        nested = is_nested(texts_in)
+        batches = (
+            [texts_or_raise(batch, where=f"[{i}]") for i, batch in enumerate(texts_in)]  # type: ignore[arg-type]
+            if nested
+            else [texts_or_raise(texts_in)]
+        )
+        if not any(batches):
+            return [[] for _ in batches] if nested else []
+        if show_progress_bar is None:
+            show_progress_bar = logger.getEffectiveLevel() <= logging.INFO
+        inference = {
+            "prompt": self._text_prompt(call.is_query, prompt, prompt_name),
+            "batch_size": batch_size,
+            "show_progress_bar": show_progress_bar,
+            "is_query": call.is_query,
+            "normalize_embeddings": normalize_embeddings,
+            "token_pooling": call.token_pooling,
+            "truncate_dim": call.truncate_dim,
+        }
+        workers = {"device": device, "pool": pool, "chunk_size": chunk_size}
+        results = [self._encode(batch, call.output_value, options, inference, **workers) for batch in batches]
+        if nested:
+            return results
+        return results[0][0] if isinstance(texts_in, str) else results[0]
 
     def _encode(
         self,
         texts: list[str],
-        call: EncodeCall,
+        output_value: str | None,
         options: EncodeOptions,
-        prompt_name: str | None,
-        jobs: dict[str, Any],
+        inference: dict[str, Any],
+        device: str | torch.device | list[str | torch.device] | None,
         pool: dict[Literal["input", "output", "processes"], Any] | None,
         chunk_size: int | None,
     ) -> Any:
-        """Encode a flat list of texts for one resolved call and shape the output."""
+        """Encode a flat list of texts with the resolved ``_inference`` arguments and shape the output."""
         if not texts:
             return []
-        show_progress_bar = jobs["show_progress_bar"]
-        if show_progress_bar is None:
-            show_progress_bar = logger.getEffectiveLevel() <= logging.INFO
-        inference = {
-            "prompt": self._text_prompt(call.is_query, jobs["prompt"], prompt_name),
-            "batch_size": jobs["batch_size"],
-            "show_progress_bar": show_progress_bar,
-            "is_query": call.is_query,
-            "normalize_embeddings": options.normalize_embeddings,
-            "token_pooling": call.token_pooling,
-            "truncate_dim": call.truncate_dim,
-        }
-        device = jobs["device"]
-        if call.output_value is None:
-            return self._raw_features(texts, call, inference, device)
+        if output_value is None:
+            return self._raw_features(texts, inference, device)
         if pool is not None or isinstance(device, list):
             devices = device if isinstance(device, list) else None
             embeddings = list(self._multi_process(texts, pool=pool, device=devices, chunk_size=chunk_size, **inference))
@@ -464,23 +466,14 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, Mu
         """
         return self._encode_side("document", locals())
 
-    def _raw_features(
-        self, texts: list[str], call: EncodeCall, inference: dict[str, Any], device: Any
-    ) -> list[dict[str, Any]]:
+    def _raw_features(self, texts: list[str], inference: dict[str, Any], device: Any) -> list[dict[str, Any]]:
         """``output_value=None``: sentence-transformers' own per-input feature dicts (its inference loop)."""
-        arguments = {
-            "prompt": inference["prompt"],
-            "batch_size": inference["batch_size"],
-            "show_progress_bar": inference["show_progress_bar"],
-            "output_value": None,
-            "save_to_cpu": False,
-            "normalize_embeddings": False,
-            "token_pooling": call.token_pooling,
-            "task": call.task,
-        }
+        arguments = {name: inference[name] for name in ("prompt", "batch_size", "show_progress_bar", "token_pooling")}
+        arguments.update(output_value=None, save_to_cpu=False, normalize_embeddings=False)
+        arguments["task"] = "query" if inference["is_query"] else "document"
         if "truncate_dim" in inspect.signature(MultiVectorEncoder._inference).parameters:
-            arguments["truncate_dim"] = call.truncate_dim
-        elif call.truncate_dim is not None:
+            arguments["truncate_dim"] = inference["truncate_dim"]
+        elif inference["truncate_dim"] is not None:
             msg = "output_value=None with truncate_dim needs sentence-transformers >= 6.3."
             raise InvalidArgumentError(msg)
         return super()._inference(texts, device=None if isinstance(device, list) else device, **arguments)

@@ -11,7 +11,7 @@ Two paths give the same clusters (exact distance ties aside):
   compiled with numba runs the documents in parallel threads (:mod:`._cpu`); on a GPU, all documents of a
   length group merge in lockstep (:mod:`._lockstep`). Clusters come in the order of their first token.
   Until the CPU kernels are loaded (a process's first second; after a fresh install, until a detached
-  low-priority process has compiled them into numba's cache), calls of at most :data:`NO_JIT_MAX_DOCS`
+  low-priority process has compiled them into numba's cache), calls of at most ``_cpu.NO_JIT_MAX_DOCS`` (512)
   documents take the lockstep path instead of waiting, until the process has pooled
   ``_cpu.SLOW_PATH_DOCS`` documents that way (then it compiles them itself, busy machine or not).
 - ``method="scipy"``: one SciPy call per document (PyLate's algorithm; clusters in SciPy's label order).
@@ -46,9 +46,6 @@ CPU_GROUP_DOCS = 4096
 #: Longest run of vectors clustered together. Ward needs an ``n x n`` float64 matrix, so a 66k-token
 #: document would need 35 GB; longer documents are pooled block by block (4,096 vectors: 128 MiB per block).
 MAX_BLOCK_TOKENS = 4096
-#: While the compiled CPU kernels are not loaded yet, calls with at most this many documents to pool use the
-#: torch lockstep path (no JIT) instead of waiting; larger calls load or compile them in-process and wait.
-NO_JIT_MAX_DOCS = _cpu.NO_JIT_MAX_DOCS
 
 
 def compiled_cpu_kernels() -> bool:
@@ -80,9 +77,7 @@ def compile_cpu_kernels(wait: bool = True) -> bool:
 
 
 def _use_compiled(device: torch.device, n_docs: int) -> bool:
-    if device.type != "cpu" or not _cpu.AVAILABLE:
-        return False
-    return _cpu.use_compiled(n_docs)
+    return device.type == "cpu" and _cpu.use_compiled(n_docs)
 
 
 def check_pool_factor(pool_factor: int) -> int:

@@ -194,19 +194,20 @@ def colbert_scores_pairwise(
     q_mask = None if q_mask is None else q_mask.to(d.device)
     d_mask = None if d_mask is None else d_mask.to(d.device)
     step = max(1, chunk_elements // max(q.shape[1] * d.shape[1], 1))
-    parts = [
-        _pairs(q[start : start + step], d[start : start + step].to(dtype), q_mask, d_mask, start, step)
-        for start in range(0, d.shape[0], step)
-    ]
+    parts = []
+    for start in range(0, d.shape[0], step):
+        rows = slice(start, start + step)
+        masks = (None if q_mask is None else q_mask[rows], None if d_mask is None else d_mask[rows])
+        parts.append(_pairs(q[rows], d[rows].to(dtype), *masks))
     return torch.cat(parts) if parts else torch.empty(0, dtype=torch.float32, device=d.device)
 
 
-def _pairs(q: Tensor, d: Tensor, q_mask: Tensor | None, d_mask: Tensor | None, start: int, step: int) -> Tensor:
-    """Pairwise MaxSim of one chunk of aligned pairs (rows ``start:start + step`` of the masks)."""
+def _pairs(q: Tensor, d: Tensor, q_mask: Tensor | None, d_mask: Tensor | None) -> Tensor:
+    """Pairwise MaxSim of one chunk of aligned pairs."""
     sims = torch.bmm(q, d.transpose(1, 2)).float()
     if d_mask is not None:
-        sims = sims.masked_fill(~d_mask[start : start + step][:, None, :], float("-inf"))
+        sims.masked_fill_(~d_mask[:, None, :], float("-inf"))
     best = sims.amax(dim=-1) if sims.shape[-1] > 0 else sims.new_full(sims.shape[:2], float("-inf"))
     if q_mask is not None:
-        best = best.masked_fill(~q_mask[start : start + step], 0.0)
+        best = best.masked_fill(~q_mask, 0.0)
     return best.sum(dim=1)
