@@ -22,7 +22,7 @@ from colbert_retrieval import default_model, scores
 from colbert_retrieval.bm25 import BM25Encoder
 from colbert_retrieval.evaluation import load_beir, ndcg_at_k
 from colbert_retrieval.first_stage import muvera_document, muvera_query
-from colbert_retrieval.qdrant import ColBERTIndex
+from colbert_retrieval.qdrant import ColBERTIndex, Schema
 from colbert_retrieval.qdrant.backends import QueryPlan
 
 
@@ -42,7 +42,7 @@ def main(folder: str, split: str = "dev") -> None:
     vectors = torch.load(CACHE, weights_only=True)
     model = default_model()
     with tempfile.TemporaryDirectory() as tmp:
-        index = ColBERTIndex(model, "sweep", path=tmp, pool_factor=2)
+        index = ColBERTIndex(model, "sweep", store=tmp, schema=Schema(pool_factor=2))
         index.add_embeddings([{"id": i, "text": data.corpus[i]} for i in doc_ids], vectors)
         muvera = index.settings.muvera_config()
         bm25 = BM25Encoder(index.settings.bm25_config())

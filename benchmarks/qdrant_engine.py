@@ -33,7 +33,7 @@ from qdrant_client import QdrantClient
 
 from colbert_retrieval import default_model
 from colbert_retrieval.evaluation import load_beir, ndcg_at_k, recall_at_k
-from colbert_retrieval.qdrant import ColBERTIndex
+from colbert_retrieval.qdrant import ColBERTIndex, Schema
 
 CACHE = Path(__file__).resolve().parent / "results" / "nfcorpus_pf2.pt.tmp"
 
@@ -96,7 +96,7 @@ def ingest_table(model, sample, tmp: str, rounds: int = 2, chunk: int = 256) -> 
         for offset in range(0, len(texts), chunk):
             model.encode(texts[offset : offset + chunk], is_query=False, pool_factor=2, batch_size=32)
         best["chunks"] = max(best["chunks"], len(texts) / (time.perf_counter() - start))
-        index = ColBERTIndex(model, f"ingest{round_}", path=f"{tmp}/ingest", pool_factor=2)
+        index = ColBERTIndex(model, f"ingest{round_}", store=f"{tmp}/ingest", schema=Schema(pool_factor=2))
         summary = index.add(sample, batch_size=32, chunk_size=chunk)
         best["add"] = max(best["add"], summary.docs_per_second)
         index.close()
@@ -129,7 +129,9 @@ def main(folder: str) -> None:
     ]
 
     with tempfile.TemporaryDirectory() as tmp:
-        index = ColBERTIndex(cached, "nfcorpus", path=f"{tmp}/edge", pool_factor=2, model_name="default")
+        index = ColBERTIndex(
+            cached, "nfcorpus", store=f"{tmp}/edge", schema=Schema(pool_factor=2, model_name="default")
+        )
         start = time.perf_counter()
         index.add_embeddings(documents, vectors)
         index.optimize()  # the HNSW graph is built in the background after a write; wait for it
@@ -163,7 +165,7 @@ def main(folder: str) -> None:
             "|---|---|---|---|---|---|"
         )
         local_client = QdrantClient(path=f"{tmp}/local")
-        local = ColBERTIndex(cached, "nfcorpus", client=local_client, pool_factor=2, model_name="default")
+        local = ColBERTIndex(cached, "nfcorpus", store=local_client, schema=Schema(pool_factor=2, model_name="default"))
         local.add_embeddings(documents, vectors)
         ndcg, recall = quality(local, test, mode="exact")
         engine = latency(local, test_texts, mode="exact")
@@ -211,7 +213,11 @@ def main(folder: str) -> None:
         some = test_texts[:200]
         for size in (125, 250, 500, 1000, 2000, len(doc_ids)):
             part = ColBERTIndex(
-                cached, f"slice{size}", path=f"{tmp}/edge", pool_factor=2, exact_below=0, model_name="default"
+                cached,
+                f"slice{size}",
+                store=f"{tmp}/edge",
+                schema=Schema(pool_factor=2, model_name="default"),
+                search={"exact_below": 0},
             )
             part.add_embeddings(documents[:size], vectors[:size])
             part.optimize()

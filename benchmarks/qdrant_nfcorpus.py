@@ -23,7 +23,7 @@ import torch
 from colbert_retrieval import default_model, scores
 from colbert_retrieval.evaluation import load_beir, ndcg_at_k, recall_at_k
 from colbert_retrieval.pooling import pool_embeddings_hierarchical
-from colbert_retrieval.qdrant import ColBERTIndex
+from colbert_retrieval.qdrant import ColBERTIndex, Schema
 
 
 def log(message: str) -> None:
@@ -44,7 +44,9 @@ def search_run(index, queries, exact, limit=None):
     run, latencies = {}, []
     for qid, text in list(queries.items())[:limit]:
         start = time.perf_counter()
-        hits = index.search(text, k=100, exact=exact)  # exact=False: prefetch + rerank in one Qdrant request
+        hits = index.search(
+            text, k=100, config={"mode": "exact" if exact else "colbert"}
+        )  # exact=False: prefetch + rerank in one Qdrant request
         latencies.append(time.perf_counter() - start)
         run[qid] = [str(h.id) for h in hits]
     return run, np.array(latencies) * 1000
@@ -99,7 +101,7 @@ def main(folder: str) -> None:
     log(f"encode {encode_s:.0f}s + pool {pool_s:.1f}s -> {encode_only:.1f} docs/s")
 
     with tempfile.TemporaryDirectory() as tmp:
-        index = ColBERTIndex(model, "nfcorpus", path=tmp, pool_factor=2)
+        index = ColBERTIndex(model, "nfcorpus", store=tmp, schema=Schema(pool_factor=2))
         summary = index.add(({"id": i, "text": t} for i, t in zip(doc_ids, texts)), batch_size=32)
         log(f"ingest: {summary}")
 
@@ -131,7 +133,7 @@ def main(folder: str) -> None:
         log("exact done")
         index.close()
 
-    mean_index = ColBERTIndex(model, "mean", location=":memory:", first_stage="mean", pool_factor=2)
+    mean_index = ColBERTIndex(model, "mean", store=":memory:", schema=Schema(first_stage="mean", pool_factor=2))
     mean_index.add_embeddings([{"id": i, "text": t} for i, t in zip(doc_ids, texts)], pooled[2])
     mean_run, lat_mean = search_run(mean_index, data.queries, exact=False)
     search_rows.insert(1, ("two-stage, mean first stage (200 candidates)", mean_run, lat_mean))

@@ -85,7 +85,7 @@ def main() -> None:
         source = Path(tmp) / "corpus.jsonl"
         source.write_text("".join(json.dumps(r) + "\n" for r in rows))
         start = time.perf_counter()
-        with ColBERTIndex(model, "single", path=str(Path(tmp) / "single")) as index:
+        with ColBERTIndex(model, "single", store=str(Path(tmp) / "single")) as index:
             summary = index.add(rows)
         single = time.perf_counter() - start
         log(f"single process: {summary}")
@@ -95,7 +95,7 @@ def main() -> None:
         summary = index_with_ray(source, Path(tmp) / "shards", num_workers=2)
         results.append(("Ray, 2 CPU actors -> Parquet shards", summary.documents, time.perf_counter() - start))
         log(f"ray -> parquet: {summary}")
-        with ColBERTIndex(model, "ray", path=str(Path(tmp) / "ray")) as index:
+        with ColBERTIndex(model, "ray", store=str(Path(tmp) / "ray")) as index:
             start = time.perf_counter()
             summary = index_with_ray(source, index, num_workers=2)
             results.append(

@@ -88,9 +88,9 @@ def evaluate(index, data, qvecs, mode: str, oversampling, first=None) -> tuple[f
     qids = list(data.queries)
     start = time.perf_counter()
     if mode == "hybrid":
-        hits = index.search_batch([data.queries[q] for q in qids], k=10, mode="hybrid")
+        hits = index.search([data.queries[q] for q in qids], k=10, config={"mode": "hybrid"})
     else:
-        hits = index.search_vectors(qvecs, k=10, mode=mode)
+        hits = index.search(qvecs, k=10, config={"mode": mode})
     seconds = time.perf_counter() - start
     run = {q: [str(h.id) for h in found] for q, found in zip(qids, hits)}
     return ndcg_at_k(data.qrels, run, 10), seconds / len(qids) * 1000
@@ -115,7 +115,7 @@ def main() -> None:
         for preset in StoragePreset:
             options, search = storage_preset(preset)
             store = str(Path(tmp) / preset.value)
-            index = ColBERTIndex(model, "nfcorpus", path=store, storage=preset.value)
+            index = ColBERTIndex(model, "nfcorpus", store=store, storage=preset.value)
             start = time.perf_counter()
             index.add_embeddings(documents, vectors)
             index.optimize()

@@ -52,7 +52,10 @@ def main() -> None:
         index.add(reference)
         index.optimize()
         expected = {
-            q: [(h.id, round(h.score, 4)) for h in index.search(q, k=10, filter={"group": "ref"}, mode=args.mode)]
+            q: [
+                (h.id, round(h.score, 4))
+                for h in index.search(q, k=10, filter={"group": "ref"}, config={"mode": args.mode})
+            ]
             for q in QUERIES
         }
         stop = threading.Event()
@@ -66,7 +69,7 @@ def main() -> None:
                 query = QUERIES[n % len(QUERIES)]
                 n += 1
                 try:
-                    hits = index.search(query, k=10, filter={"group": "ref"}, mode=args.mode)
+                    hits = index.search(query, k=10, filter={"group": "ref"}, config={"mode": args.mode})
                     got = [(h.id, round(h.score, 4)) for h in hits]
                     wrong = got != expected[query]
                 except Exception as error:  # counted, never raised: the run must finish

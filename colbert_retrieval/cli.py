@@ -160,18 +160,21 @@ def _model(args: argparse.Namespace) -> Any:
     return load_model(args.model, device=args.device, **runtime)
 
 
-def _index(args: argparse.Namespace, model: Any, **kwargs: Any) -> Any:
+def _store(path: str | None, location: str | None, url: str | None, key_variable: str = "QDRANT_API_KEY") -> Any:
+    """The store the options name (a server's API key is read from the environment, never from the command line)."""
+    from colbert_retrieval.qdrant import Store
+
+    if url is not None or (location is not None and location != ":memory:"):
+        return Store(url=url or location, api_key=os.environ.get(key_variable))
+    return Store(path=location or path)
+
+
+def _index(args: argparse.Namespace, model: Any, *, schema: Any = None, search: Any = None, create: bool = True) -> Any:
     from colbert_retrieval.qdrant import ColBERTIndex
 
+    store = _store(args.path, args.location, args.url)
     return ColBERTIndex(
-        model,
-        args.collection,
-        path=args.path,
-        location=args.location,
-        url=args.url,
-        api_key=os.environ.get("QDRANT_API_KEY") if args.url else None,
-        storage=args.storage,
-        **kwargs,
+        model, args.collection, store=store, schema=schema, storage=args.storage, search=search, create=create
     )
 
 
@@ -217,7 +220,10 @@ def _cmd_index(args: argparse.Namespace) -> int:
     if not files:
         msg = f"No .txt, .md or .jsonl files in {', '.join(args.paths)}; nothing to index."
         raise InputNotFoundError(msg)
-    index = _index(args, _model(args), pool_factor=args.pool_factor, first_stage=args.first_stage)
+    from colbert_retrieval.qdrant import Schema
+
+    schema = Schema(pool_factor=args.pool_factor, first_stage=args.first_stage)
+    index = _index(args, _model(args), schema=schema)
     with index:
         records = (r for path in files for r in read_records(path, args.chunk_words, args.overlap_words))
         summary = index.add(records, batch_size=args.batch_size, overwrite=args.overwrite, show_progress_bar=True)
@@ -232,7 +238,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
     _require_store(args)
     filters = _filters(args.filter)
     index = _index(args, _model(args), create=False)
-    hits = index.search(args.query, k=args.k, filter=filters or None, mode=_mode(args))
+    hits = index.search(args.query, k=args.k, filter=filters or None, config={"mode": _mode(args)})
     for rank, hit in enumerate(hits, start=1):
         if args.json:
             line = {"rank": rank, "id": hit.id, "score": hit.score, "text": hit.text, "metadata": hit.metadata}
@@ -261,20 +267,17 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from colbert_retrieval.evaluation.metrics import retrieval_metrics
 
     data = load_beir(args.folder, args.split)
-    index = _index(
-        args,
-        _model(args),
-        pool_factor=args.pool_factor,
-        first_stage=args.first_stage,
-        prefetch_limit=args.prefetch_limit,
-    )
+    from colbert_retrieval.qdrant import Schema
+
+    schema = Schema(pool_factor=args.pool_factor, first_stage=args.first_stage)
+    index = _index(args, _model(args), schema=schema, search={"prefetch_limit": args.prefetch_limit})
     docs = ({"id": doc_id, "text": text} for doc_id, text in data.corpus.items())
     summary = index.add(docs, batch_size=args.batch_size, show_progress_bar=True)
     run: dict[str, list[str]] = {}
     latencies = []
     for query_id, text in data.queries.items():
         start = time.perf_counter()
-        hits = index.search(text, k=100, mode=_mode(args))
+        hits = index.search(text, k=100, config={"mode": _mode(args)})
         latencies.append(time.perf_counter() - start)
         run[query_id] = [str(h.id) for h in hits]
     result = {
@@ -300,13 +303,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
             print(f"{key + ':':20} {value}")
         return 0
     _require_store(args)
-    backend = make_backend(
-        args.collection,
-        path=args.path,
-        location=args.location,
-        url=args.url,
-        api_key=os.environ.get("QDRANT_API_KEY") if args.url else None,
-    )
+    backend = make_backend(args.collection, _store(args.path, args.location, args.url))
     try:
         if not backend.exists():
             raise CollectionNotFoundError(f"Collection {args.collection!r} does not exist in this store.")
@@ -331,12 +328,10 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     if args.from_local:
         source: Any = ServerBackend(QdrantClient(path=args.from_local), args.collection, owns_client=True)
     else:
-        key = os.environ.get("QDRANT_API_KEY") if args.from_url else None
-        source = make_backend(args.collection, path=args.from_path, url=args.from_url, api_key=key)
+        source = make_backend(args.collection, _store(args.from_path, None, args.from_url))
     name = args.to_collection or args.collection
     try:
-        key = os.environ.get("QDRANT_TARGET_API_KEY") if args.to_url else None
-        target = make_backend(name, path=args.to_path, url=args.to_url, api_key=key)
+        target = make_backend(name, _store(args.to_path, None, args.to_url, "QDRANT_TARGET_API_KEY"))
         try:
             summary = migrate(
                 source, target, batch_size=args.batch_size, overwrite=args.overwrite, show_progress_bar=True

@@ -31,7 +31,7 @@ DOCUMENTS = [
 
 
 def main(question: str) -> list[str]:
-    index = ColBERTIndex(default_model(), "llamaindex", location=":memory:")  # or path="colbert_index"
+    index = ColBERTIndex(default_model(), "llamaindex", store=":memory:")  # or path="colbert_index"
     pipeline = IngestionPipeline(
         transformations=[SentenceSplitter(chunk_size=64, chunk_overlap=0), ColBERTIndexWriter(index=index)]
     )

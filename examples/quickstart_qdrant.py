@@ -21,12 +21,12 @@ DOCUMENTS = [
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
-        index = ColBERTIndex(default_model(), "quickstart", path=folder)  # embedded, on disk
+        index = ColBERTIndex(default_model(), "quickstart", store=folder)  # embedded, on disk
         print(index.add(DOCUMENTS))  # re-running writes nothing new: ids are deterministic
         for hit in index.search("what causes scurvy?", k=2, filter={"lang": "en"}):
             parts = ", ".join(f"{name} {value:.2f}" for name, value in hit.scores.items())
             print(f"{hit.score:6.2f} ({parts})  {hit.id}: {hit.text}")
-        for hit in index.search("what causes scurvy?", k=1, mode="exact"):  # MaxSim over every document
+        for hit in index.search("what causes scurvy?", k=1, config={"mode": "exact"}):  # MaxSim over every document
             print(f"exact MaxSim {hit.score:.2f}  {hit.id}")
         index.close()
 

@@ -43,7 +43,7 @@ def main() -> None:
     finally:
         ray.shutdown()
     # 2. Bulk-load the shards into an embedded store (or a server: url=...), then search as usual.
-    with ColBERTIndex(default_model(), "docs", path=str(work / "store"), storage="small") as index:
+    with ColBERTIndex(default_model(), "docs", store=str(work / "store"), storage="small") as index:
         print(f"Loaded: {load_shards(work / 'shards', index)}")
         hit = index.search("what causes scurvy?", k=1)[0]
         print(f"Top hit: {hit.id} {hit.text!r}")

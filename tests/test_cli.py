@@ -181,7 +181,7 @@ def test_cli_store_held_by_another_index_is_one_line(
     store = str(tmp_path / "store")
     assert main(["index", str(corpus / "pooling.txt"), "--path", store]) == 0
     capsys.readouterr()
-    with ColBERTIndex(minilm, "colbert", path=store):
+    with ColBERTIndex(minilm, "colbert", store=store):
         status, line = _run(["search", "ward", "--path", store], capsys)
     assert status == 2 and "open in another process" in line
 
@@ -205,7 +205,7 @@ def test_an_index_left_open_at_exit_prints_nothing(tmp_path: Path) -> None:
     script = (
         "from colbert_retrieval import default_model\n"
         "from colbert_retrieval.qdrant import ColBERTIndex\n"
-        f"index = ColBERTIndex(default_model(), 'docs', path={str(tmp_path / 'store')!r})\n"
+        f"index = ColBERTIndex(default_model(), 'docs', store={str(tmp_path / 'store')!r})\n"
         "index.add(['left open at exit'])\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)

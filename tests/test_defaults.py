@@ -91,15 +91,15 @@ def test_collections_recorded_with_the_float32_head_still_open(minilm, tmp_path)
 
     from colbert_retrieval.qdrant import ColBERTIndex
     from colbert_retrieval.qdrant.backends import EdgeBackend
-    from colbert_retrieval.qdrant.schema import IndexSettings, StorageOptions, settings_for
+    from colbert_retrieval.qdrant.schema import IndexSettings, Schema, StorageOptions, settings_for
 
     legacy = minilm.head_fingerprint_aliases[0]
-    settings = settings_for(minilm, None, "muvera", 2, "float16", None, None)
+    settings = settings_for(minilm, Schema(pool_factor=2))
     stored = IndexSettings.from_metadata(
         replace(settings, encoding={**settings.encoding, "head": legacy}).to_metadata()
     )
     backend = EdgeBackend(str(tmp_path / "store"), "old")
     backend.create(stored, StorageOptions())
     backend.close()
-    with ColBERTIndex(minilm, "old", path=str(tmp_path / "store")) as index:
+    with ColBERTIndex(minilm, "old", store=str(tmp_path / "store")) as index:
         assert index.settings.encoding["head"] == legacy and "_head_aliases" not in index.settings.encoding

@@ -21,7 +21,7 @@ from colbert_retrieval.cli import main
 from colbert_retrieval.evaluation import load_beir
 from colbert_retrieval.first_stage import MuveraConfig, muvera_document
 from colbert_retrieval.models import ColBERT
-from colbert_retrieval.qdrant import ColBERTIndex
+from colbert_retrieval.qdrant import ColBERTIndex, Schema
 
 E = errors
 ONE = np.eye(4, dtype=np.float32)
@@ -131,12 +131,12 @@ def test_bad_input_to_the_encoder_raises_the_library_error(tiny_colbert: ColBERT
 
 
 def test_bad_input_to_the_index_raises_the_library_error(tiny_colbert: ColBERT, tmp_path: Path) -> None:
-    with ColBERTIndex(tiny_colbert, "docs", path=tmp_path / "store") as index:
+    with ColBERTIndex(tiny_colbert, "docs", store=tmp_path / "store") as index:
         index.add([{"id": "a", "text": "scurvy is a lack of vitamin c"}])
         dim = tiny_colbert.output_dimension
         cases = [
             ("search(k=0)", lambda: index.search("vitamin", k=0), E.InvalidArgumentError),
-            ("search(mode='fast')", lambda: index.search("vitamin", mode="fast"), E.InvalidArgumentError),
+            ("search(mode='fast')", lambda: index.search("vitamin", config={"mode": "fast"}), E.InvalidArgumentError),
             ("search(filter op)", lambda: index.search("vitamin", filter={"x": {"like": 1}}), E.InvalidArgumentError),
             ("delete()", lambda: index.delete(), E.InvalidArgumentError),
             ("delete(filter={})", lambda: index.delete(filter={}), E.InvalidArgumentError),
@@ -153,15 +153,15 @@ def test_bad_input_to_the_index_raises_the_library_error(tiny_colbert: ColBERT, 
             _check(name, call, expected)
     _check(
         "open missing collection",
-        lambda: ColBERTIndex(tiny_colbert, "other", path=tmp_path / "store", create=False),
+        lambda: ColBERTIndex(tiny_colbert, "other", store=tmp_path / "store", create=False),
         E.CollectionNotFoundError,
     )
     _check(
         "ColBERTIndex(pool_factor=0)",
-        lambda: ColBERTIndex(tiny_colbert, "pooled", path=tmp_path / "store2", pool_factor=0),
+        lambda: ColBERTIndex(tiny_colbert, "pooled", store=tmp_path / "store2", schema=Schema(pool_factor=0)),
         E.InvalidArgumentError,
     )
-    _check("collection name", lambda: ColBERTIndex(tiny_colbert, "a/b", path=tmp_path / "s3"), E.InvalidArgumentError)
+    _check("collection name", lambda: ColBERTIndex(tiny_colbert, "a/b", store=tmp_path / "s3"), E.InvalidArgumentError)
 
 
 def test_every_error_type_keeps_its_builtin_base() -> None:

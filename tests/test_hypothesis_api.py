@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from colbert_retrieval.chunking import read_records
 from colbert_retrieval.errors import ColBERTRetrievalError
-from colbert_retrieval.qdrant import ColBERTIndex
+from colbert_retrieval.qdrant import ColBERTIndex, Schema
 from colbert_retrieval.qdrant.filters import to_filter
 
 EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "200"))
@@ -47,13 +47,15 @@ ks = st.one_of(st.integers(-3, 12), st.floats(-1, 5), st.none(), texts)
 
 
 def stored(index: ColBERTIndex) -> list[tuple[object, str]]:
-    return sorted((repr(h.id), h.text) for h in index.search_batch(["a"], k=1000, mode="exact")[0])
+    return sorted((repr(h.id), h.text) for h in index.search(["a"], k=1000, config={"mode": "exact"})[0])
 
 
 @pytest.fixture(scope="module")
 def shared_index(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> ColBERTIndex:
     model = request.getfixturevalue("tiny_colbert")
-    index = ColBERTIndex(model, "fuzz", path=str(tmp_path_factory.mktemp("fuzz") / "store"), pool_factor=1)
+    index = ColBERTIndex(
+        model, "fuzz", store=str(tmp_path_factory.mktemp("fuzz") / "store"), schema=Schema(pool_factor=1)
+    )
     index.add([{"id": f"seed{i}", "text": f"seed document {i}", "metadata": {"n": i}} for i in range(5)])
     yield index
     index.close()
@@ -103,7 +105,7 @@ def _ids(batch: object) -> list[object]:
 def test_search(shared_index: ColBERTIndex, query: object, k: object, filter: object, mode: object) -> None:
     before = shared_index.count()
     try:
-        hits = shared_index.search(query, k=k, filter=filter, mode=mode)
+        hits = shared_index.search(query, k=k, filter=filter, config={"mode": mode})
     except ColBERTRetrievalError:
         assert shared_index.count() == before
         return

@@ -17,7 +17,7 @@ from colbert_retrieval.distributed.pipeline import index_with_ray
 from colbert_retrieval.distributed.shards import load_shards, read_shard_settings
 from colbert_retrieval.distributed.sink import QdrantTarget
 from colbert_retrieval.models import load_model
-from colbert_retrieval.qdrant import ColBERTIndex
+from colbert_retrieval.qdrant import ColBERTIndex, Schema, Store
 from colbert_retrieval.qdrant.ingest import IngestSummary
 
 __all__ = [
@@ -94,9 +94,8 @@ def ray_index_command(
     pool_factor = pipeline.pop("pool_factor", None)
     first_stage = pipeline.pop("first_stage", "muvera")
     driver_model = load_model(model, **dict(model_kwargs))
-    with ColBERTIndex(
-        driver_model, collection, path=path, pool_factor=pool_factor, first_stage=first_stage, storage=storage
-    ) as index:
+    schema = Schema(pool_factor=pool_factor, first_stage=first_stage)
+    with ColBERTIndex(driver_model, collection, store=Store(path=path), schema=schema, storage=storage) as index:
         return index_with_ray(list(paths), index, model=model, model_kwargs=model_kwargs, **pipeline)
 
 
@@ -113,17 +112,15 @@ def load_command(
 ) -> IngestSummary:
     """Bulk-load a shard folder into a collection created (or checked) with the shards' settings."""
     settings = read_shard_settings(folder)
-    with ColBERTIndex(
-        model,
-        collection,
-        path=path,
-        location=location,
-        url=url,
-        api_key=os.environ.get("QDRANT_API_KEY") if url else None,
+    if url is not None or (location is not None and location != ":memory:"):
+        store = Store(url=url or location, api_key=os.environ.get("QDRANT_API_KEY"))
+    else:
+        store = Store(path=location or path)
+    schema = Schema(
         pool_factor=settings.pool_factor,
         first_stage=settings.first_stage,
         muvera={k: v for k, v in settings.muvera.items() if k != "dim"} or None,
         bm25=settings.bm25 or False,
-        storage=storage,
-    ) as index:
+    )
+    with ColBERTIndex(model, collection, store=store, schema=schema, storage=storage) as index:
         return load_shards(folder, index, overwrite=overwrite)

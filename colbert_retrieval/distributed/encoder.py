@@ -7,8 +7,8 @@ and casts to float16 on the actor's device, adds the first-stage and BM25 vector
 
 Examples:
     >>> from colbert_retrieval import default_model
-    >>> from colbert_retrieval.qdrant.schema import settings_for
-    >>> settings = settings_for(default_model(), None, "muvera", 2, "float16", None, None).to_metadata()
+    >>> from colbert_retrieval.qdrant.schema import Schema, settings_for
+    >>> settings = settings_for(default_model(), Schema(pool_factor=2)).to_metadata()
     >>> actor = EncoderActor(None, settings)  # Ray builds it in each actor; it works outside Ray too
     >>> rows = actor({"record": ['{"id": 1, "text": "Scurvy comes from a lack of vitamin C."}']})
     >>> bool(rows["skipped"][0]), int(rows["n_vectors"][0]) > 0
@@ -28,7 +28,6 @@ import ray
 
 from colbert_retrieval.distributed.rows import to_columns
 from colbert_retrieval.models import load_model
-from colbert_retrieval.qdrant.ingest import with_retries
 from colbert_retrieval.qdrant.schema import IndexSettings, check_compatible, encoding_settings
 from colbert_retrieval.qdrant.writer import PointEncoder
 from colbert_retrieval.records import point_id, to_record
@@ -87,7 +86,7 @@ class EncoderActor:
         stored = {i for i in ids if i in self._stored}
         if self._target is not None:
             rest = [i for i in ids if i not in stored]
-            stored |= with_retries(lambda: self._target.existing(rest)) if rest else set()
+            stored |= self._target.existing(rest) if rest else set()
         todo = [records[i] for i in ids if i not in stored]
         points = self._encoder.encode(todo, self._batch_size)[0] if todo else []
         return to_columns(points, [i for i in ids if i in stored])

@@ -50,7 +50,7 @@ from colbert_retrieval.distributed.sink import QdrantDatasink, QdrantTarget
 from colbert_retrieval.distributed.sources import read_documents
 from colbert_retrieval.errors import InputTypeError
 from colbert_retrieval.models import ColBERT, load_model
-from colbert_retrieval.qdrant import ColBERTIndex
+from colbert_retrieval.qdrant import ColBERTIndex, Schema, Store
 from colbert_retrieval.qdrant.ingest import IngestSummary
 from colbert_retrieval.qdrant.schema import IndexSettings, check_compatible, encoding_settings, settings_for
 
@@ -200,16 +200,10 @@ def _ingest(
         if isinstance(target, QdrantTarget):
             client = target.client()
             try:
+                store = Store(client=client, shard_key_selector=target.shard_key_selector, **target.cluster)
+                schema = Schema(pool_factor=pool_factor, first_stage=first_stage, bm25=bm25)
                 with ColBERTIndex(
-                    driver_model,
-                    target.collection,
-                    client=client,
-                    pool_factor=pool_factor,
-                    first_stage=first_stage,
-                    bm25=bm25,
-                    storage=storage,
-                    shard_key_selector=target.shard_key_selector,
-                    **target.cluster,
+                    driver_model, target.collection, store=store, schema=schema, storage=storage
                 ) as index:
                     settings = index.settings
             finally:
@@ -217,7 +211,7 @@ def _ingest(
             ask = None if overwrite else target
         else:
             folder = Path(target)
-            wanted = settings_for(driver_model, None, first_stage, pool_factor, "float16", None, bm25)
+            wanted = settings_for(driver_model, Schema(pool_factor=pool_factor, first_stage=first_stage, bm25=bm25))
             settings = _folder_settings(folder, wanted, pool_factor is not None)
             stored = set() if overwrite else stored_ids(folder)
     shipped = ray.put(model) if isinstance(model, ColBERT) else model

@@ -25,7 +25,7 @@ from ray.data.block import BlockAccessor
 
 from colbert_retrieval.distributed.rows import to_points
 from colbert_retrieval.qdrant.backends.server import ServerBackend
-from colbert_retrieval.qdrant.ingest import chunked, with_retries
+from colbert_retrieval.qdrant.ingest import chunked
 
 __all__ = ["QdrantDatasink", "QdrantTarget"]
 
@@ -105,7 +105,7 @@ class QdrantDatasink(Datasink):
                 points = to_points(batch, self.dim)
                 skipped += int(batch["skipped"].sum())
                 for chunk in chunked(points, self.write_batch_size):
-                    with_retries(lambda chunk=chunk: backend.upsert(chunk))
+                    backend.upsert(chunk)
                 written += len(points)
                 vectors += sum(len(p.colbert) for p in points)
         finally:

@@ -20,14 +20,14 @@ except ImportError as error:  # pragma: no cover - exercised by tests with the m
     package = {"qdrant_edge": "qdrant-edge-py"}.get(error.name or "", "qdrant-client")
     raise missing_extra("qdrant", package) from error
 
-from colbert_retrieval.qdrant.backends.factory import DEFAULT_PATH
+from colbert_retrieval.qdrant.backends.factory import DEFAULT_PATH, Store
 from colbert_retrieval.qdrant.index import ColBERTIndex
 from colbert_retrieval.qdrant.ingest import IngestSummary
 from colbert_retrieval.qdrant.migration import MigrationSummary, migrate
-from colbert_retrieval.qdrant.schema import IndexSettings
-from colbert_retrieval.qdrant.search import SearchMode
+from colbert_retrieval.qdrant.schema import IndexSettings, Schema
+from colbert_retrieval.qdrant.search import SearchConfig, SearchMode
 from colbert_retrieval.qdrant.searcher import SearchHit
-from colbert_retrieval.qdrant.storage import StoragePreset
+from colbert_retrieval.qdrant.storage import Storage, StoragePreset
 from colbert_retrieval.records import Record
 
 __all__ = [
@@ -37,8 +37,12 @@ __all__ = [
     "IngestSummary",
     "MigrationSummary",
     "Record",
+    "Schema",
+    "SearchConfig",
     "SearchHit",
     "SearchMode",
+    "Storage",
     "StoragePreset",
+    "Store",
     "migrate",
 ]

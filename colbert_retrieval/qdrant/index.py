@@ -3,86 +3,70 @@
 The index composes a storage :class:`~colbert_retrieval.qdrant.backends.Backend` (Qdrant's engine in-process
 by default, or a Qdrant server), a :class:`~colbert_retrieval.qdrant.writer.DocumentWriter` (ingest) and a
 :class:`~colbert_retrieval.qdrant.searcher.Searcher` (the modes of :mod:`colbert_retrieval.qdrant.search`).
+It is built from value objects: where it lives (:class:`Store`), what it stores (:class:`Schema`), how
+(:class:`Storage`) and how it searches (:class:`SearchConfig`); one ``search`` takes texts or vectors.
 
 Examples:
     >>> from colbert_retrieval import default_model
     >>> from colbert_retrieval.qdrant import ColBERTIndex
-    >>> index = ColBERTIndex(default_model(), "docs", location=":memory:")
+    >>> index = ColBERTIndex(default_model(), "docs", store=":memory:")
     >>> summary = index.add([{"id": 1, "text": "Scurvy comes from a lack of vitamin C."}, "Paris is in France."])
     >>> hit = index.search("vitamin C deficiency", k=1)[0]
     >>> hit.id, hit.text
     (1, 'Scurvy comes from a lack of vitamin C.')
+    >>> [len(hits) for hits in index.search(["vitamin C", "France"], k=1, config={"mode": "exact"})]
+    [1, 1]
     >>> index.close()
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
-from colbert_retrieval._inputs import positive_int, texts_or_raise
-from colbert_retrieval.errors import CollectionNotFoundError
+from colbert_retrieval._inputs import positive_int
+from colbert_retrieval.errors import DocumentNotFoundError, InputTypeError, InvalidArgumentError
 from colbert_retrieval.models.colbert import ColBERT
 from colbert_retrieval.qdrant import ingest
-from colbert_retrieval.qdrant.asynchronous import AsyncMethods
 from colbert_retrieval.qdrant.backends import Backend, ServerBackend
 from colbert_retrieval.qdrant.backends.base import PointData, open_collection
-from colbert_retrieval.qdrant.backends.factory import make_backend
-from colbert_retrieval.qdrant.filters import to_filter
-from colbert_retrieval.qdrant.schema import settings_for
-from colbert_retrieval.qdrant.search import SearchConfig, SearchMode
-from colbert_retrieval.qdrant.searcher import Searcher, SearchHit, query_vectors_or_raise
-from colbert_retrieval.qdrant.storage import StoragePreset, storage_preset
-from colbert_retrieval.qdrant.stored import StoredDocuments
+from colbert_retrieval.qdrant.backends.factory import Store, make_backend
+from colbert_retrieval.qdrant.client_view import EmbeddedClient
+from colbert_retrieval.qdrant.filters import require_condition, to_filter
+from colbert_retrieval.qdrant.schema import COLBERT_VECTOR, Schema, settings_for
+from colbert_retrieval.qdrant.search import SearchConfig
+from colbert_retrieval.qdrant.searcher import Queries, Searcher, SearchHit, to_hit
+from colbert_retrieval.qdrant.storage import Storage, StoragePreset
 from colbert_retrieval.qdrant.writer import DocumentWriter
-from colbert_retrieval.records import Record
+from colbert_retrieval.records import METADATA_KEY, Record, point_ids
 
 __all__ = ["ColBERTIndex"]
 
+Filter = qm.Filter | Mapping[str, Any] | None
 
-class ColBERTIndex(StoredDocuments, AsyncMethods):
+
+class ColBERTIndex:
     """A Qdrant collection of ColBERT documents: idempotent, resumable ingest; exact, two-stage and hybrid search.
 
     Args:
         model: the encoder (e.g. :func:`colbert_retrieval.default_model`).
         collection: the collection name.
-        path: folder of the embedded store (Qdrant's engine in-process; default ``colbert_index``).
-        location: ``":memory:"`` for an embedded store in a temporary folder, or a server URL.
-        url: a Qdrant server, Qdrant Cloud or cluster URL.
-        api_key: API key for ``url`` (never logged).
-        client: an existing ``QdrantClient`` (wins over path/location/url; a client in local mode works too);
-            :meth:`close` leaves it open.
-        model_name: name stored in the collection (default: the model's name or path).
-        first_stage: ``"muvera"`` (default) or ``"mean"`` single vector for the HNSW first stage.
-        pool_factor: token pooling applied at ingest (stored in the collection; queries are never pooled).
-            None: the stored one, or 2 for a new collection; another value than the stored one raises.
-        datatype: storage of the ColBERT vectors (``"float16"`` or ``"float32"``).
-        muvera: MUVERA parameters (``k_sim``, ``dim_proj``, ``repetitions``, ``seed``).
-        bm25: BM25 parameters (``k``, ``b``, ``avg_len``, ``language``); False stores no BM25 vectors.
-        mode: default search mode (``hybrid``, ``colbert``, ``exact``; None: hybrid where BM25 is stored).
-        prefetch_limit: first-stage candidates per query (default: :class:`SearchConfig`'s, 200).
-        bm25_limit: BM25 candidates per query (default 100).
-        bm25_weight: weight of BM25 in the hybrid fusion (default 0.3).
-        exact_below: collections of at most this many documents take exact MaxSim candidates (default 300).
-        storage: storage preset of a new collection (``fast``: default; ``balanced``; ``small``: 1/14 of the RAM;
-            :mod:`~colbert_retrieval.qdrant.storage`); on an existing one it sets the search-side rescoring only.
-        on_disk: keep the ColBERT vectors on disk, memory-mapped (``Memory.Cold`` in the embedded engine).
-        quantization: Qdrant quantization config for the ColBERT vectors.
-        first_stage_int8: keep the first-stage vector as int8 in RAM, originals on disk (None: the preset's,
-            int8 for ``fast``; a new collection only).
-        rescore_oversampling: rescore the best ``k x rescore_oversampling`` candidates of a quantized MaxSim
-            with the originals (None: the preset's; without one, every candidate is scored with the originals).
-        shard_number: shards of a new collection (cluster).
-        sharding_method: ``auto`` or ``custom`` sharding (cluster).
-        replication_factor: copies of each shard (cluster).
-        write_consistency_factor: replicas that must confirm a write (cluster).
-        shard_key_selector: shard key for writes and searches with custom sharding.
+        store: where it lives: a folder of the embedded store (Qdrant's engine in-process; default
+            ``colbert_index``), ``":memory:"`` (a temporary folder), a server URL, a ``QdrantClient`` (left
+            open by :meth:`close`), or a :class:`Store` (API key, cluster settings, client options).
+        schema: what a new collection stores (:class:`Schema`: ``pool_factor``, first stage, datatype, MUVERA
+            and BM25 parameters); checked against an existing one.
+        storage: how a new collection is stored: a preset name (``fast``: default; ``balanced``; ``small``: 1/14
+            of the RAM) or a :class:`Storage`; on an existing one it sets the search-side rescoring only.
+        search: the search defaults (:class:`SearchConfig`, or a dict of its fields).
         create: create the collection if missing (False: raise CollectionNotFoundError).
-        client_kwargs: more ``QdrantClient`` arguments (``timeout``, ``prefer_grpc``, ...).
 
     Raises:
         IndexMismatchError: the collection was built with another model, encoding (markers, lengths,
@@ -90,6 +74,7 @@ class ColBERTIndex(StoredDocuments, AsyncMethods):
         CollectionNotFoundError: the collection is missing and ``create=False``.
         StoreLockedError: the embedded folder is open in another process.
         StoreFormatError: the folder was written by 0.1.0 (the message names the migration command).
+        StoreUnavailableError: the server does not answer.
     """
 
     def __init__(
@@ -97,76 +82,43 @@ class ColBERTIndex(StoredDocuments, AsyncMethods):
         model: ColBERT,
         collection: str = "colbert",
         *,
-        path: str | None = None,
-        location: str | None = None,
-        url: str | None = None,
-        api_key: str | None = None,
-        client: QdrantClient | None = None,
-        model_name: str | None = None,
-        first_stage: str = "muvera",
-        pool_factor: int | None = None,
-        datatype: str = "float16",
-        muvera: Mapping[str, int] | None = None,
-        bm25: Mapping[str, Any] | bool | None = None,
-        mode: str | SearchMode | None = None,
-        prefetch_limit: int | None = None,
-        bm25_limit: int | None = None,
-        bm25_weight: float | None = None,
-        exact_below: int | None = None,
-        storage: str | StoragePreset | None = None,
-        on_disk: bool | None = None,
-        quantization: Any = None,
-        first_stage_int8: bool | None = None,
-        rescore_oversampling: float | None = None,
-        shard_number: int | None = None,
-        sharding_method: qm.ShardingMethod | None = None,
-        replication_factor: int | None = None,
-        write_consistency_factor: int | None = None,
-        shard_key_selector: Any = None,
+        store: str | os.PathLike[str] | QdrantClient | Store | None = None,
+        schema: Schema | None = None,
+        storage: str | StoragePreset | Storage | None = None,
+        search: SearchConfig | Mapping[str, Any] | None = None,
         create: bool = True,
-        **client_kwargs: Any,
     ) -> None:
+        if schema is not None and not isinstance(schema, Schema):
+            msg = f"schema must be a Schema, got {type(schema).__name__} (e.g. Schema(pool_factor=2))."
+            raise InputTypeError(msg)
         self._model = model
         self.collection = collection
-        options, search_defaults = storage_preset(
-            storage, on_disk=on_disk, quantization=quantization, first_stage_int8=first_stage_int8
-        )
-        self.search_config = SearchConfig(mode, **search_defaults).override(
-            prefetch_limit=prefetch_limit,
-            bm25_limit=bm25_limit,
-            bm25_weight=bm25_weight,
-            exact_below=exact_below,
-            rescore_oversampling=rescore_oversampling,
-        )
-        self._backend = make_backend(
-            collection,
-            path=path,
-            location=location,
-            url=url,
-            api_key=api_key,
-            client=client,
-            shard_number=shard_number,
-            sharding_method=sharding_method,
-            replication_factor=replication_factor,
-            write_consistency_factor=write_consistency_factor,
-            shard_key_selector=shard_key_selector,
-            **client_kwargs,
-        )
+        self.store = Store.of(store)
+        schema = schema or Schema()
+        options, search_defaults = Storage.of(storage).resolve()
+        base = SearchConfig(**search_defaults)
+        if isinstance(search, SearchConfig):
+            base = search.override(**{k: v for k, v in search_defaults.items() if getattr(search, k) is None})
+        elif search is not None:
+            base = base.override(**dict(search))
+        self.search_config = base
+        self._backend = make_backend(collection, self.store)
         try:
             self.settings = open_collection(
                 self._backend,
-                settings_for(model, model_name, first_stage, pool_factor, datatype, muvera, bm25),
+                settings_for(model, schema),
                 options,
                 create=create,
-                pool_factor_given=pool_factor is not None,
+                pool_factor_given=schema.pool_factor is not None,
             )
+            self._searcher = Searcher(self._backend, model, self.settings, collection)
+            self._searcher.refresh_count()
         except BaseException:
             self._backend.close()
             raise
         # Closed at exit even if the caller forgets (no interpreter-shutdown noise from the client).
         self._closer = weakref.finalize(self, self._backend.close)
-        self._writer = DocumentWriter(self._backend, model, self.settings, on_written=self._after_write)
-        self._searcher = Searcher(self._backend, model, self.settings, collection)
+        self._writer = DocumentWriter(self._backend, model, self.settings)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -175,12 +127,16 @@ class ColBERTIndex(StoredDocuments, AsyncMethods):
         return self._backend
 
     @property
-    def client(self) -> QdrantClient:
-        """The ``QdrantClient`` of a server-backed index (``AttributeError`` when embedded: see :attr:`backend`)."""
+    def client(self) -> QdrantClient | EmbeddedClient:
+        """The ``QdrantClient`` of a server-backed index; for an embedded one, a handle of the same shape.
+
+        The embedded handle (:class:`~colbert_retrieval.qdrant.client_view.EmbeddedClient`) answers ``count``,
+        ``retrieve``, ``scroll``, ``delete``, ``collection_exists`` and ``close``; other client methods raise an
+        ``AttributeError`` naming the index method that does the same.
+        """
         if isinstance(self._backend, ServerBackend):
             return self._backend.client
-        msg = "An embedded index has no QdrantClient (it runs Qdrant's engine in-process); use index.backend."
-        raise AttributeError(msg)
+        return EmbeddedClient(self)
 
     @property
     def model(self) -> ColBERT:
@@ -202,13 +158,9 @@ class ColBERTIndex(StoredDocuments, AsyncMethods):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _require_collection(self) -> None:
-        if not self._backend.exists():
-            msg = f"Collection {self.collection!r} does not exist (was it deleted?); re-create the index."
-            raise CollectionNotFoundError(msg)
-
-    def _after_write(self) -> None:
-        self._searcher.forget_count()
+    def _written(self) -> None:
+        """After the index's own writes: the document count, and indexes built in the background (embedded)."""
+        self._searcher.refresh_count()
         self._backend.optimize(wait=False)
 
     def optimize(self) -> None:
@@ -250,14 +202,16 @@ class ColBERTIndex(StoredDocuments, AsyncMethods):
             InputTypeError, EmptyInputError: a bad document (the message gives its position); documents
                 are checked a chunk at a time, so the chunks before its chunk are stored, its chunk is not.
         """
-        self._require_collection()
-        return self._writer.add(
-            documents,
-            batch_size=batch_size,
-            chunk_size=chunk_size,
-            overwrite=overwrite,
-            show_progress_bar=show_progress_bar,
-        )
+        try:
+            return self._writer.add(
+                documents,
+                batch_size=batch_size,
+                chunk_size=chunk_size,
+                overwrite=overwrite,
+                show_progress_bar=show_progress_bar,
+            )
+        finally:
+            self._written()
 
     def add_embeddings(
         self,
@@ -276,8 +230,10 @@ class ColBERTIndex(StoredDocuments, AsyncMethods):
         Raises:
             DimensionMismatchError: a wrong dimension or a count that does not match the documents.
         """
-        self._require_collection()
-        return self._writer.add_embeddings(documents, embeddings)
+        try:
+            return self._writer.add_embeddings(documents, embeddings)
+        finally:
+            self._written()
 
     def add_points(self, points: Iterable[PointData], *, overwrite: bool = False) -> ingest.IngestSummary:
         """Store points built elsewhere (``PointEncoder``, Parquet shards); stored ids skipped unless ``overwrite``.
@@ -285,115 +241,129 @@ class ColBERTIndex(StoredDocuments, AsyncMethods):
         Raises:
             DimensionMismatchError: a point whose ColBERT vectors have another dimension.
         """
-        self._require_collection()
-        return self._writer.add_points(points, overwrite=overwrite)
+        try:
+            return self._writer.add_points(points, overwrite=overwrite)
+        finally:
+            self._written()
 
     # ------------------------------------------------------------------ search
-    def search_batch(
+    def search(
         self,
-        queries: Sequence[str],
+        queries: Queries,
         k: int = 10,
         *,
-        filter: qm.Filter | Mapping[str, Any] | None = None,
-        mode: str | SearchMode | None = None,
-        exact: bool | None = None,
-        prefetch_limit: int | None = None,
-        bm25_limit: int | None = None,
-        bm25_weight: float | None = None,
-        hnsw_ef: int | None = None,
-    ) -> list[list[SearchHit]]:
-        """Search several queries at once (one batched call to the engine, plus one to read hybrid payloads).
+        filter: Filter = None,
+        config: SearchConfig | Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Search one query or many, by text or by vectors (one batched call to the engine).
 
         Args:
-            queries: query texts.
+            queries: a query text, or one query's vectors (``(n_tokens, dim)`` token vectors from
+                ``model.encode(query, is_query=True)``, or the collection's first-stage vector
+                ``(first_stage_dim,)``: the first stage alone, approximate), or a list of either.
             k: results per query.
             filter: a Qdrant ``Filter`` or a simple dict (see :mod:`colbert_retrieval.qdrant.filters`); it
                 applies in every stage.
-            mode: ``hybrid``, ``colbert`` or ``exact`` (see :mod:`colbert_retrieval.qdrant.search`); default:
-                the index's ``mode``.
-            exact: shorthand kept from 0.1.0: True is ``mode="exact"``, False ``mode="colbert"``.
-            prefetch_limit: first-stage candidates per query.
-            bm25_limit: BM25 candidates per query.
-            bm25_weight: BM25's weight in the fusion (hybrid).
-            hnsw_ef: HNSW beam width of the first-stage search (None: the engine's default).
+            config: this call's settings: a dict of :class:`SearchConfig` fields overriding the index's
+                (``{"mode": "exact"}``, ``{"prefetch_limit": 400}``), or a whole :class:`SearchConfig`. Vectors
+                have no text for BM25: they search ``colbert`` (or ``exact``), and an explicit ``hybrid`` raises.
 
         Returns:
-            For each query, hits best first.
+            For one query, its hits best first (``[]`` on an empty collection); for a list, a list per query.
 
         Raises:
+            InputTypeError, EmptyInputError: queries that are neither texts nor vectors, or an empty text.
+            DimensionMismatchError: query vectors that do not fit the collection.
             IndexMismatchError: hybrid search on a collection without BM25 vectors.
         """
-        self._require_collection()
-        queries = texts_or_raise(queries)
-        positive_int(k, "k")
-        if not queries:
-            return []
-        resolved = self._searcher.resolve_mode(mode, exact, self.search_config.mode)
-        config = self.search_config.override(
-            prefetch_limit=prefetch_limit, bm25_limit=bm25_limit, bm25_weight=bm25_weight, hnsw_ef=hnsw_ef
-        )
-        return self._searcher.search(queries, k, to_filter(filter), resolved, config)
+        return self._searcher.run(queries, k, filter, self.search_config, config)
 
-    def search(
+    async def asearch(
         self,
-        query: str,
+        queries: Queries,
         k: int = 10,
         *,
-        filter: qm.Filter | Mapping[str, Any] | None = None,
-        mode: str | SearchMode | None = None,
-        exact: bool | None = None,
-        prefetch_limit: int | None = None,
-        bm25_limit: int | None = None,
-        bm25_weight: float | None = None,
-        hnsw_ef: int | None = None,
-    ) -> list[SearchHit]:
-        """Search one query (see :meth:`search_batch` for the arguments).
+        filter: Filter = None,
+        config: SearchConfig | Mapping[str, Any] | None = None,
+    ) -> Any:
+        """:meth:`search` in a worker thread (encoding is CPU/GPU bound)."""
+        return await asyncio.to_thread(self.search, queries, k, filter=filter, config=config)
 
-        Returns:
-            Up to ``k`` hits, best first (``[]`` on an empty collection).
-        """
-        return self.search_batch(
-            [query],
-            k,
-            filter=filter,
-            mode=mode,
-            exact=exact,
-            prefetch_limit=prefetch_limit,
-            bm25_limit=bm25_limit,
-            bm25_weight=bm25_weight,
-            hnsw_ef=hnsw_ef,
-        )[0]
+    async def aadd(self, documents: Iterable[str | Record | Mapping[str, Any]], **options: Any) -> ingest.IngestSummary:
+        """:meth:`add` in a worker thread."""
+        return await asyncio.to_thread(self.add, documents, **options)
 
-    def search_vectors(
-        self,
-        queries: Sequence[Any],
-        k: int = 10,
-        *,
-        filter: qm.Filter | Mapping[str, Any] | None = None,
-        mode: str | SearchMode | None = None,
-        prefetch_limit: int | None = None,
-        hnsw_ef: int | None = None,
-    ) -> list[list[SearchHit]]:
-        """Search with query vectors computed elsewhere (e.g. ``model.encode(query, is_query=True)``).
+    # ------------------------------------------------------------------ stored documents
+    def _point_ids(self, ids: Iterable[str | int]) -> list[str]:
+        return point_ids(ids, self.settings.id_scheme)
+
+    def get(self, ids: Iterable[str | int]) -> list[SearchHit]:
+        """Stored documents by user id (missing ids are left out)."""
+        return [to_hit(p) for p in self._backend.retrieve(self._point_ids(ids))]
+
+    def vectors(self, ids: Iterable[str | int]) -> dict[str | int, np.ndarray]:
+        """The stored (pooled) ColBERT multivectors of documents by user id, as float32 ``(n, dim)`` arrays."""
+        found = {}
+        for point in self._backend.retrieve(self._point_ids(ids), with_vectors=True):
+            hit = to_hit(point)
+            found[hit.id] = np.asarray((point.vectors or {})[COLBERT_VECTOR], dtype=np.float32)
+        return found
+
+    def documents(
+        self, filter: qm.Filter | Mapping[str, Any] | None = None, *, page_size: int = 256
+    ) -> Iterator[SearchHit]:
+        """Every stored document (matching ``filter``), read page by page in id order.
 
         Args:
-            queries: per query, its token vectors ``(n_tokens, dim)`` (two-stage or exact MaxSim, as
-                :meth:`search`), or the collection's first-stage vector ``(first_stage_dim,)`` (the first stage
-                alone: approximate, without MaxSim).
-            k: results per query.
-            filter: a Qdrant ``Filter`` or a simple dict, applied in every stage.
-            mode: ``colbert`` (default) or ``exact``; ``hybrid`` needs the query text (BM25) and is refused.
-            prefetch_limit: first-stage candidates per query.
-            hnsw_ef: HNSW beam width of the first-stage search.
+            filter: a Qdrant ``Filter`` or a simple dict (see :mod:`colbert_retrieval.qdrant.filters`).
+            page_size: documents read per call to the store.
+        """
+        positive_int(page_size, "page_size")
+        condition = to_filter(filter)
+        offset: str | None = None
+        while True:
+            points, offset = self._backend.scroll(offset, page_size, filter=condition)
+            yield from (to_hit(p) for p in points)
+            if offset is None:
+                return
+
+    def update(self, id: str | int, *, text: str | None = None, metadata: Mapping[str, Any] | None = None) -> None:
+        """Replace a document's text (re-encoded) and/or its metadata.
 
         Raises:
-            DimensionMismatchError: a query's shape does not fit the collection.
+            DocumentNotFoundError: no document has this id (a ``KeyError``).
         """
-        self._require_collection()
-        positive_int(k, "k")
-        arrays = query_vectors_or_raise(queries, self.settings)
-        if not arrays:
-            return []
-        resolved = SearchMode.COLBERT if mode is None else self._searcher.resolve_mode(mode, None, None)
-        config = self.search_config.override(prefetch_limit=prefetch_limit, hnsw_ef=hnsw_ef)
-        return self._searcher.search_vectors(arrays, k, to_filter(filter), resolved, config)
+        current = self.get([id])
+        if not current:
+            msg = f"No document with id {id!r} in collection {self.collection!r}."
+            raise DocumentNotFoundError(msg)
+        if text is not None:
+            record = Record(text=text, id=id, metadata=dict(metadata if metadata is not None else current[0].metadata))
+            self.add([record], overwrite=True)
+        elif metadata is not None:
+            self._backend.set_payload(self._point_ids([id]), {METADATA_KEY: dict(metadata)})
+
+    def delete(
+        self,
+        ids: Iterable[str | int] | None = None,
+        *,
+        filter: qm.Filter | Mapping[str, Any] | None = None,
+    ) -> None:
+        """Delete documents by user id or by filter (one of the two is required; :meth:`clear` deletes all)."""
+        if ids is None and filter is None:
+            msg = "delete() needs ids or a filter; to delete everything, call clear()."
+            raise InvalidArgumentError(msg)
+        if ids is not None:
+            self._backend.delete(self._point_ids(ids))
+        else:
+            self._backend.delete_where(require_condition(to_filter(filter)))
+        self._searcher.refresh_count()
+
+    def clear(self) -> None:
+        """Delete every document; the collection and its settings stay (unlike dropping the collection)."""
+        self._backend.delete_where(qm.Filter())
+        self._searcher.refresh_count()
+
+    def count(self, filter: qm.Filter | Mapping[str, Any] | None = None) -> int:
+        """Number of stored documents (matching ``filter``)."""
+        return self._backend.count(to_filter(filter))

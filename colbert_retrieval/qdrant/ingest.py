@@ -4,7 +4,7 @@ Documents stream from any iterable in chunks (constant memory). Each chunk: dete
 ids already stored are skipped unless ``overwrite=True`` (so an interrupted ingest resumes where it
 stopped); texts are encoded in length-sorted batches and pooled; vectors are cast to float16 on the
 device before the copy back; a background thread uploads the previous chunk through a bounded queue,
-so uploading overlaps encoding. Transient Qdrant errors are retried with exponential backoff; any other
+so uploading overlaps encoding. Transient server errors are retried inside the server backend; any other
 failure stops the ingest and is raised to the caller (everything uploaded before it stays, and a re-run
 skips it).
 
@@ -15,11 +15,9 @@ Examples:
 
 from __future__ import annotations
 
-import logging
 import math
 import queue
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -29,9 +27,8 @@ import torch
 
 from colbert_retrieval.pooling import pool_embeddings_hierarchical
 
-__all__ = ["IngestSummary", "Uploader", "chunked", "fit_to_limit", "is_transient", "to_skip", "with_retries"]
+__all__ = ["IngestSummary", "Uploader", "chunked", "fit_to_limit", "to_skip"]
 
-logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -69,42 +66,6 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-def is_transient(error: BaseException) -> bool:
-    """Whether a Qdrant client error is worth retrying (connection problems, timeouts, 429 and 5xx).
-
-    Examples:
-        >>> is_transient(TimeoutError()), is_transient(ValueError())
-        (True, False)
-    """
-    if isinstance(error, (ConnectionError, TimeoutError)):
-        return True
-    try:
-        from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
-    except ImportError:  # pragma: no cover
-        return False
-    if isinstance(error, ResponseHandlingException):
-        return True
-    if isinstance(error, UnexpectedResponse):
-        return error.status_code == 429 or error.status_code >= 500
-    grpc_error = type(error).__name__ in {"AioRpcError", "_InactiveRpcError"}
-    return grpc_error
-
-
-def with_retries(call: Callable[[], T], *, attempts: int = 5, base_delay: float = 0.5) -> T:
-    """Run ``call``, retrying transient errors with exponential backoff (0.5 s, 1 s, 2 s, ...)."""
-    for attempt in range(attempts):
-        try:
-            return call()
-        except Exception as error:
-            if attempt == attempts - 1 or not is_transient(error):
-                raise
-            delay = base_delay * 2**attempt
-            logger.warning("Transient Qdrant error (%s); retrying in %.1f s", type(error).__name__, delay)
-            time.sleep(delay)
-    msg = "unreachable"
-    raise AssertionError(msg)  # pragma: no cover
-
-
 def to_skip(backend: Any, ids: list[str], overwrite: bool) -> set[str]:
     """The ids a resumable write skips: those the backend already stores (none with ``overwrite``).
 
@@ -112,7 +73,7 @@ def to_skip(backend: Any, ids: list[str], overwrite: bool) -> set[str]:
         >>> to_skip(None, ["a"], overwrite=True)
         set()
     """
-    return set() if overwrite else with_retries(lambda: backend.existing(ids))
+    return set() if overwrite else backend.existing(ids)
 
 
 class Uploader:

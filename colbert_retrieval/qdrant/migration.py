@@ -121,13 +121,13 @@ def migrate(
     bar = tqdm(desc="Migrating", unit="doc", disable=not show_progress_bar)
     try:
         while True:
-            page, offset = ingest.with_retries(lambda at=offset: source.scroll(at, batch_size, with_vectors=True))
+            page, offset = source.scroll(offset, batch_size, with_vectors=True)
             if page:
                 ids = [p.id for p in page]
                 present = ingest.to_skip(target, ids, overwrite)
                 todo = [_point(p, derived) for p in page if p.id not in present]
                 if todo:
-                    ingest.with_retries(lambda todo=todo: target.upsert(todo))
+                    target.upsert(todo)
                 copied += len(todo)
                 skipped += len(page) - len(todo)
                 bar.update(len(page))

@@ -42,6 +42,7 @@ __all__ = [
     "MAX_MULTIVECTOR_FLOATS",
     "SETTINGS_KEY",
     "IndexSettings",
+    "Schema",
     "StorageOptions",
     "check_compatible",
     "max_vectors_per_point",
@@ -192,34 +193,61 @@ def check_compatible(
             raise IndexMismatchError(msg)
 
 
-def settings_for(
-    model: Any,
-    model_name: str | None,
-    first_stage: str,
-    pool_factor: int | None,
-    datatype: str,
-    muvera: Mapping[str, int] | None,
-    bm25: Mapping[str, Any] | bool | None,
-) -> IndexSettings:
-    """The settings a new collection gets for this model and these index arguments.
+@dataclass(frozen=True)
+class Schema:
+    """What a new collection stores per document (stored with it and checked when it is opened again).
 
-    ``bm25`` is a dict of :class:`~colbert_retrieval.bm25.BM25Config` fields, None for the defaults, or False
-    for no BM25 vectors.
+    Args:
+        pool_factor: token pooling applied at ingest (queries are never pooled); None: the stored one, or
+            2 for a new collection. Another value than the stored one raises ``IndexMismatchError``.
+        first_stage: ``"muvera"`` (default) or ``"mean"``: the single vector of the HNSW first stage.
+        datatype: storage of the ColBERT vectors, ``"float16"`` or ``"float32"``.
+        muvera: MUVERA parameters (``k_sim``, ``dim_proj``, ``repetitions``, ``seed``).
+        bm25: BM25 parameters (``k``, ``b``, ``avg_len``, ``language``); False stores no BM25 vectors.
+        model_name: the model name stored with the collection (default: the model's name or path).
+
+    Examples:
+        >>> Schema(pool_factor=1).first_stage
+        'muvera'
     """
-    pool_factor = DEFAULT_POOL_FACTOR if pool_factor is None else check_pool_factor(pool_factor)
+
+    pool_factor: int | None = None
+    first_stage: str = "muvera"
+    datatype: str = "float16"
+    muvera: Mapping[str, int] | None = None
+    bm25: Mapping[str, Any] | bool | None = None
+    model_name: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.pool_factor is not None:
+            check_pool_factor(self.pool_factor)
+        try:
+            FirstStage(self.first_stage)
+        except ValueError:
+            msg = f"Unknown first stage {self.first_stage!r}; use one of {[f.value for f in FirstStage]}."
+            raise InvalidArgumentError(msg) from None
+        if self.datatype not in ("float16", "float32"):
+            msg = f"datatype must be 'float16' or 'float32', got {self.datatype!r}."
+            raise InvalidArgumentError(msg)
+
+
+def settings_for(model: Any, schema: Schema) -> IndexSettings:
+    """The settings a new collection gets for this model and schema."""
+    pool_factor = DEFAULT_POOL_FACTOR if schema.pool_factor is None else schema.pool_factor
     dim = model.output_dimension
-    kind = FirstStage(first_stage)
-    muvera_config = MuveraConfig(dim=dim, **dict(muvera or {})) if kind is FirstStage.MUVERA else None
+    kind = FirstStage(schema.first_stage)
+    muvera_config = MuveraConfig(dim=dim, **dict(schema.muvera or {})) if kind is FirstStage.MUVERA else None
+    bm25 = schema.bm25
     if bm25 is False:
         bm25_settings: dict[str, Any] = {}
     else:
         bm25_settings = BM25Config.from_dict(bm25 if isinstance(bm25, Mapping) else {}).to_dict()
     return IndexSettings(
-        model_name=model_name or str(getattr(model, "model_name_or_path", None) or "custom"),
+        model_name=schema.model_name or str(getattr(model, "model_name_or_path", None) or "custom"),
         dim=dim,
         first_stage=kind.value,
         pool_factor=pool_factor,
-        datatype=datatype,
+        datatype=schema.datatype,
         muvera=muvera_config.to_dict() if muvera_config else {},
         encoding=encoding_settings(model),
         bm25=bm25_settings,

@@ -32,6 +32,7 @@ Examples:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -40,7 +41,7 @@ from qdrant_client import models as qm
 from colbert_retrieval.errors import InvalidArgumentError
 from colbert_retrieval.qdrant.schema import StorageOptions
 
-__all__ = ["StoragePreset", "quantization_config", "storage_preset"]
+__all__ = ["Storage", "StoragePreset", "quantization_config", "storage_preset"]
 
 
 class StoragePreset(str, Enum):
@@ -125,3 +126,42 @@ def storage_preset(
     oversampling = _OVERSAMPLING.get(kind) if quantization is None else None
     first_oversampling = _FIRST_STAGE_OVERSAMPLING.get(kind) if first == "binary" else None
     return options, {"rescore_oversampling": oversampling, "first_stage_oversampling": first_oversampling}
+
+
+@dataclass(frozen=True)
+class Storage:
+    """How a new collection is stored: a preset, and explicit settings that override it.
+
+    A plain preset name works wherever a ``Storage`` is taken (:meth:`of`). On an existing collection only the
+    search side applies (the rescoring of quantized vectors).
+
+    Args:
+        preset: ``fast`` (default), ``balanced`` or ``small`` (see the module docstring).
+        on_disk: keep the ColBERT vectors on disk, memory-mapped.
+        quantization: a Qdrant quantization config for the ColBERT vectors.
+        first_stage_int8: keep the first-stage vector as int8 in RAM, originals on disk (None: the preset's).
+
+    Examples:
+        >>> Storage.of("small").resolve()[0].first_stage_quantization
+        'binary'
+    """
+
+    preset: StoragePreset | str | None = None
+    on_disk: bool | None = None
+    quantization: Any = None
+    first_stage_int8: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.preset is not None:
+            object.__setattr__(self, "preset", parse_preset(self.preset))
+
+    @classmethod
+    def of(cls, value: Storage | StoragePreset | str | None) -> Storage:
+        """A storage from a ``Storage``, a preset or its name, or None (the default preset)."""
+        return value if isinstance(value, Storage) else cls(preset=value)
+
+    def resolve(self) -> tuple[StorageOptions, dict[str, Any]]:
+        """The storage options of a new collection and the search defaults (see :func:`storage_preset`)."""
+        return storage_preset(
+            self.preset, on_disk=self.on_disk, quantization=self.quantization, first_stage_int8=self.first_stage_int8
+        )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -95,8 +95,6 @@ class DocumentWriter:
         backend: where points go.
         model: the encoder.
         settings: the collection's settings (pooling, first stage, BM25).
-        on_written: called after each ingest that wrote points (the index refreshes its document count and
-            builds indexes there).
     """
 
     def __init__(
@@ -104,19 +102,17 @@ class DocumentWriter:
         backend: Backend,
         model: ColBERT,
         settings: IndexSettings,
-        on_written: Callable[[], None] | None = None,
     ) -> None:
         self._backend = backend
         self._settings = settings
         self._encoder = PointEncoder(model, settings)
-        self._on_written = on_written or (lambda: None)
 
     def points(self, records: Sequence[Record], embeddings: Sequence[torch.Tensor]) -> tuple[list[PointData], int]:
         """Points for encoded documents (see :meth:`PointEncoder.points`)."""
         return self._encoder.points(records, embeddings)
 
     def _upload(self, points: list[PointData]) -> None:
-        ingest.with_retries(lambda: self._backend.upsert(points))
+        self._backend.upsert(points)
 
     def _check_dim(self, shape: tuple[int, ...], what: str, fix: str) -> None:
         if len(shape) != 2 or shape[1] != self._settings.dim:
@@ -145,8 +141,6 @@ class DocumentWriter:
             self._upload(points)
             vectors += sum(len(p.colbert) for p in points)
             repooled += changed
-        if records:
-            self._on_written()
         return ingest.IngestSummary(len(records), 0, vectors, time.perf_counter() - start, repooled)
 
     def add_points(self, points: Iterable[PointData], *, overwrite: bool = False) -> ingest.IngestSummary:
@@ -167,8 +161,6 @@ class DocumentWriter:
                 self._upload(todo)
                 written += len(todo)
                 vectors += sum(len(p.colbert) for p in todo)
-        if written:
-            self._on_written()
         return ingest.IngestSummary(written, skipped, vectors, time.perf_counter() - start)
 
     def add(
@@ -207,8 +199,6 @@ class DocumentWriter:
         finally:
             bar.close()
             uploader.close()
-            if written:
-                self._on_written()
         if repooled:
             limit = max_vectors_per_point(self._settings.dim)
             warnings.warn(

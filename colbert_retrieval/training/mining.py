@@ -28,7 +28,7 @@ import torch
 from colbert_retrieval._inputs import positive_int
 from colbert_retrieval.errors import InvalidArgumentError
 from colbert_retrieval.models.colbert import ColBERT
-from colbert_retrieval.qdrant import ColBERTIndex
+from colbert_retrieval.qdrant import ColBERTIndex, Schema
 from colbert_retrieval.reduce import mean_vector
 from colbert_retrieval.scores import colbert_scores
 
@@ -45,11 +45,11 @@ def _candidates(
     """Each query's top ``top_k`` (document id, MaxSim) from an embedded index, and the query vectors."""
     query_ids = list(queries)
     vectors = model.encode([queries[q] for q in query_ids], is_query=True)
-    with ColBERTIndex(model, "mining", location=":memory:", pool_factor=1, bm25=False) as index:
+    with ColBERTIndex(model, "mining", store=":memory:", schema=Schema(pool_factor=1, bm25=False)) as index:
         index.add_embeddings([{"id": i, "text": i} for i in corpus_ids], list(corpus_embeddings))
         ranked: dict[str, list[tuple[str, float]]] = {}
         for start in range(0, len(query_ids), 64):
-            hits = index.search_vectors(vectors[start : start + 64], k=top_k, mode="colbert")
+            hits = index.search(list(vectors[start : start + 64]), k=top_k, config={"mode": "colbert"})
             for query_id, found in zip(query_ids[start : start + 64], hits):
                 ranked[query_id] = [(str(h.id), float(h.score or 0.0)) for h in found]
     return ranked, vectors

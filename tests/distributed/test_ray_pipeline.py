@@ -19,7 +19,7 @@ import pytest
 from qdrant_client import QdrantClient
 
 from colbert_retrieval.distributed import QdrantTarget, index_with_ray, load_shards, read_shard_settings
-from colbert_retrieval.qdrant import ColBERTIndex
+from colbert_retrieval.qdrant import ColBERTIndex, Schema
 from colbert_retrieval.records import Record, point_id
 from colbert_retrieval.testing import SharedLocalClient
 from conftest import documents
@@ -36,10 +36,12 @@ def test_parquet_shards_then_bulk_load_match_single_process_ingest(tiny_colbert,
     summary = index_with_ray(corpus_jsonl, shards, model=tiny_colbert, num_workers=2, rows_per_call=64)
     assert (summary.documents, summary.skipped) == (300, 0)
     settings = read_shard_settings(shards)
-    with ColBERTIndex(tiny_colbert, "docs", path=str(tmp_path / "store"), pool_factor=settings.pool_factor) as index:
+    with ColBERTIndex(
+        tiny_colbert, "docs", store=str(tmp_path / "store"), schema=Schema(pool_factor=settings.pool_factor)
+    ) as index:
         loaded = load_shards(shards, index)
         assert (loaded.documents, index.count()) == (300, 300)
-        with ColBERTIndex(tiny_colbert, "direct", location=":memory:") as direct:
+        with ColBERTIndex(tiny_colbert, "direct", store=":memory:") as direct:
             direct.add([{"id": d["_id"], "text": f"{d['title']} {d['text']}".strip()} for d in documents()[:20]])
             ids = [point_id(Record(text="x", id=f"d{i}")) for i in range(20)]
             ray_points = {p.id: p for p in index.backend.retrieve(ids, with_vectors=True)}
@@ -58,7 +60,7 @@ def test_parquet_shards_then_bulk_load_match_single_process_ingest(tiny_colbert,
 
 
 def test_driver_writes_into_an_embedded_index(tiny_colbert, corpus_jsonl, tmp_path: Path):
-    with ColBERTIndex(tiny_colbert, "docs", path=str(tmp_path / "store")) as index:
+    with ColBERTIndex(tiny_colbert, "docs", store=str(tmp_path / "store")) as index:
         index.add([{"id": "d0", "text": "note 0 vitamin c and scurvy number 0"}])
         summary = index_with_ray(corpus_jsonl, index, num_workers=2, rows_per_call=64)
         assert (summary.documents, summary.skipped) == (299, 1)

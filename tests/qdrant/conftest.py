@@ -10,7 +10,7 @@ import pytest
 from qdrant_client import QdrantClient
 
 from colbert_retrieval import ColBERT
-from colbert_retrieval.qdrant import ColBERTIndex
+from colbert_retrieval.qdrant import ColBERTIndex, Schema
 
 DOCS = [
     {
@@ -42,9 +42,9 @@ def open_index(request: pytest.FixtureRequest, tiny_colbert: ColBERT, tmp_path: 
     client = QdrantClient(location=":memory:") if request.param == "server" else None
 
     def open_(collection: str = "docs", model: ColBERT | None = None, **kwargs: object) -> ColBERTIndex:
-        kwargs.setdefault("pool_factor", 1)
-        where = {"client": client} if client is not None else {"path": str(tmp_path / "store")}
-        index = ColBERTIndex(model or tiny_colbert, collection, **where, **kwargs)
+        kwargs.setdefault("schema", Schema(pool_factor=1))
+        store = client if client is not None else str(tmp_path / "store")
+        index = ColBERTIndex(model or tiny_colbert, collection, store=store, **kwargs)
         opened.append(index)
         return index
 

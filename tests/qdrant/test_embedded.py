@@ -17,7 +17,7 @@ from qdrant_client import QdrantClient
 from colbert_retrieval import ColBERT
 from colbert_retrieval.cli import main
 from colbert_retrieval.errors import IndexMismatchError, StoreFormatError, StoreLockedError
-from colbert_retrieval.qdrant import ColBERTIndex, migrate
+from colbert_retrieval.qdrant import ColBERTIndex, Schema, Storage, Store, migrate
 from colbert_retrieval.qdrant.backends import EdgeBackend, ServerBackend
 from tests.qdrant.conftest import DOCS
 
@@ -25,11 +25,11 @@ MODEL = """
 import sys, time, torch
 from pathlib import Path
 from colbert_retrieval import ColBERT
-from colbert_retrieval.qdrant import ColBERTIndex
+from colbert_retrieval.qdrant import ColBERTIndex, Schema
 
 torch.manual_seed(0)
 model = ColBERT(sys.argv[1], device="cpu", embedding_size=8, query_length=12, document_length=24)
-index = ColBERTIndex(model, "docs", path=sys.argv[2], pool_factor=1, model_name="tiny")
+index = ColBERTIndex(model, "docs", store=sys.argv[2], schema=Schema(pool_factor=1, model_name="tiny"))
 """
 
 
@@ -45,7 +45,7 @@ def _docs(n: int) -> list[dict[str, object]]:
 
 
 def _open(model: ColBERT, store: Path) -> ColBERTIndex:
-    return ColBERTIndex(model, "docs", path=str(store), pool_factor=1, model_name="tiny")
+    return ColBERTIndex(model, "docs", store=str(store), schema=Schema(pool_factor=1, model_name="tiny"))
 
 
 def test_sigkill_during_ingest_loses_and_duplicates_nothing(
@@ -109,7 +109,9 @@ def test_a_0_1_0_folder_names_the_migration_and_migrates(
 ) -> None:
     old = tmp_path / "old"
     client = QdrantClient(path=str(old))
-    legacy = ColBERTIndex(tiny_colbert, "docs", client=client, pool_factor=1, model_name="tiny", bm25=False)
+    legacy = ColBERTIndex(
+        tiny_colbert, "docs", store=client, schema=Schema(pool_factor=1, model_name="tiny", bm25=False)
+    )
     legacy.add(DOCS)
     client.close()
     with pytest.raises(StoreFormatError, match=r"colbert-retrieval migrate --from-local"):
@@ -119,7 +121,7 @@ def test_a_0_1_0_folder_names_the_migration_and_migrates(
     assert "5 documents copied" in capsys.readouterr().out
     index = _open(tiny_colbert, new)
     assert index.settings.has_bm25 and index.count() == 5
-    hit = index.search("statins cholesterol", k=1, bm25_weight=1.0)[0]
+    hit = index.search("statins cholesterol", k=1, config={"bm25_weight": 1.0})[0]
     assert hit.id == "statins" and hit.scores["bm25"] > 0  # BM25 vectors were added from the stored text
     index.close()
 
@@ -147,7 +149,9 @@ def test_migrate_embedded_to_server_and_back_copies_points_exactly(tiny_colbert:
     back.close()
     expected = [h.id for h in index.search("vitamin scurvy", k=3)]
     index.close()
-    reopened = ColBERTIndex(tiny_colbert, "docs", path=str(tmp_path / "b"), pool_factor=1, model_name="tiny")
+    reopened = ColBERTIndex(
+        tiny_colbert, "docs", store=str(tmp_path / "b"), schema=Schema(pool_factor=1, model_name="tiny")
+    )
     assert [h.id for h in reopened.search("vitamin scurvy", k=3)] == expected
     reopened.close()
     with pytest.raises(IndexMismatchError, match="model_name"):
@@ -164,7 +168,9 @@ def test_migrate_embedded_to_server_and_back_copies_points_exactly(tiny_colbert:
 def test_embedded_layout_and_schema(tiny_colbert: ColBERT, tmp_path: Path) -> None:
     import json
 
-    index = ColBERTIndex(tiny_colbert, "docs", path=str(tmp_path / "store"), pool_factor=1, on_disk=True)
+    index = ColBERTIndex(
+        tiny_colbert, "docs", store=str(tmp_path / "store"), schema=Schema(pool_factor=1), storage=Storage(on_disk=True)
+    )
     index.add(DOCS)
     folder = tmp_path / "store" / "docs"
     settings = json.loads((folder / "colbert_retrieval.json").read_text())["colbert_retrieval"]
@@ -177,7 +183,7 @@ def test_embedded_layout_and_schema(tiny_colbert: ColBERT, tmp_path: Path) -> No
     assert index.embedded and index.backend.shard.info().points_count == 5
     index.close()
     with pytest.raises(ValueError, match="folder"):
-        ColBERTIndex(tiny_colbert, "../escape", path=str(tmp_path / "store"))
+        ColBERTIndex(tiny_colbert, "../escape", store=str(tmp_path / "store"))
 
 
 def test_client_options_for_an_embedded_store_are_refused_not_dropped(tiny_colbert) -> None:
@@ -186,7 +192,9 @@ def test_client_options_for_an_embedded_store_are_refused_not_dropped(tiny_colbe
     from colbert_retrieval.errors import InvalidArgumentError
     from colbert_retrieval.qdrant import ColBERTIndex
 
-    with pytest.raises(InvalidArgumentError, match="collection_name"):
-        ColBERTIndex(tiny_colbert, "docs", location=":memory:", collection_name="other")
+    with pytest.raises(TypeError, match="collection_name"):  # a misspelt argument is Python's own error
+        ColBERTIndex(tiny_colbert, "docs", store=":memory:", collection_name="other")  # type: ignore[call-arg]
     with pytest.raises(InvalidArgumentError, match="embedded store"):
-        ColBERTIndex(tiny_colbert, "docs", location=":memory:", timeout=5)
+        ColBERTIndex(tiny_colbert, "docs", store=Store(path=":memory:", options={"timeout": 5}))
+    with pytest.raises(InvalidArgumentError, match="one of path, url or client"):
+        Store(path="folder", url="http://localhost:6333")

@@ -18,16 +18,17 @@ from pathlib import Path
 import pytest
 
 from colbert_retrieval import errors
-from colbert_retrieval.qdrant import ColBERTIndex, ingest
+from colbert_retrieval.qdrant import ColBERTIndex, Schema
+from colbert_retrieval.qdrant.backends import server
 
 DOCS = [{"id": f"d{i}", "text": f"document number {i} on subject {i % 7}"} for i in range(64)]
 
 CHILD = """
 import sys
 from colbert_retrieval import default_model
-from colbert_retrieval.qdrant import ColBERTIndex
+from colbert_retrieval.qdrant import ColBERTIndex, Schema
 docs = [{"id": f"d{i}", "text": f"document number {i} on subject {i % 7}"} for i in range(int(sys.argv[2]))]
-index = ColBERTIndex(default_model(), "docs", path=sys.argv[1], pool_factor=2)
+index = ColBERTIndex(default_model(), "docs", store=sys.argv[1], schema=Schema(pool_factor=2))
 print("ready", flush=True)
 for start in range(0, len(docs), 4):
     index.add(docs[start : start + 4], chunk_size=4)
@@ -50,7 +51,7 @@ def test_sigkill_during_ingest_loses_nothing_and_a_rerun_stores_each_document_on
     time.sleep(random.Random(seed).uniform(0.05, 1.5))
     child.send_signal(signal.SIGKILL)
     child.wait()
-    with ColBERTIndex(minilm, "docs", path=store) as index:
+    with ColBERTIndex(minilm, "docs", store=store) as index:
         partial = index.count()
         assert 0 <= partial <= len(DOCS)
         stored = index.get([d["id"] for d in DOCS])
@@ -62,18 +63,20 @@ def test_sigkill_during_ingest_loses_nothing_and_a_rerun_stores_each_document_on
 
 
 def _failing_upsert(index: ColBERTIndex, monkeypatch: pytest.MonkeyPatch, errors_to_raise: list[BaseException]) -> None:
-    real = index.backend.upsert
+    real = index.client.upsert
 
-    def upsert(points: object) -> None:
+    def upsert(*args: object, **kwargs: object) -> None:
         if errors_to_raise:
             raise errors_to_raise.pop(0)
-        real(points)
+        real(*args, **kwargs)
 
-    monkeypatch.setattr(index.backend, "upsert", upsert)
-    monkeypatch.setattr(ingest.time, "sleep", lambda _: None)  # no real backoff in tests
+    monkeypatch.setattr(index.client, "upsert", upsert)
+    monkeypatch.setattr(server.time, "sleep", lambda _: None)  # no real backoff in tests
 
 
 def test_transient_store_faults_are_retried(index: ColBERTIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    if index.embedded:
+        pytest.skip("retries live in the server backend; the embedded engine has no network")
     _failing_upsert(index, monkeypatch, [ConnectionError("reset"), TimeoutError("slow")])
     summary = index.add(DOCS[:10])
     assert summary.documents == 10 and index.count() == 10
@@ -116,18 +119,18 @@ def DOCS_TEXT(hits: list) -> list:
 
 def test_a_damaged_settings_file_names_the_recovery(tiny_colbert, tmp_path: Path) -> None:
     store = tmp_path / "store"
-    with ColBERTIndex(tiny_colbert, "docs", path=str(store), pool_factor=1) as index:
+    with ColBERTIndex(tiny_colbert, "docs", store=str(store), schema=Schema(pool_factor=1)) as index:
         index.add(DOCS[:4])
     (store / "docs" / "colbert_retrieval.json").write_text("{ not json")
     with pytest.raises(errors.StoreFormatError, match="Restore it from a backup"):
-        ColBERTIndex(tiny_colbert, "docs", path=str(store), pool_factor=1)
+        ColBERTIndex(tiny_colbert, "docs", store=str(store), schema=Schema(pool_factor=1))
 
 
 def test_a_damaged_shard_names_the_recovery(tiny_colbert, tmp_path: Path) -> None:
     store = tmp_path / "store"
-    with ColBERTIndex(tiny_colbert, "docs", path=str(store), pool_factor=1) as index:
+    with ColBERTIndex(tiny_colbert, "docs", store=str(store), schema=Schema(pool_factor=1)) as index:
         index.add(DOCS[:4])
     for config in (store / "docs" / "shard" / "segments").rglob("config.json"):
         config.write_text("not json")
     with pytest.raises(errors.StoreFormatError, match="could not be opened"):
-        ColBERTIndex(tiny_colbert, "docs", path=str(store), pool_factor=1)
+        ColBERTIndex(tiny_colbert, "docs", store=str(store), schema=Schema(pool_factor=1))

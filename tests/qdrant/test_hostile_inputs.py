@@ -16,7 +16,7 @@ from colbert_retrieval import errors
 from colbert_retrieval.models import ColBERT
 from colbert_retrieval.pooling import pool_embeddings_hierarchical, pooled_length
 from colbert_retrieval.pooling.hierarchical import MAX_BLOCK_TOKENS
-from colbert_retrieval.qdrant import ColBERTIndex, IndexSettings
+from colbert_retrieval.qdrant import ColBERTIndex, IndexSettings, Schema
 from colbert_retrieval.records import Record, point_id
 
 DOCS = [{"id": f"d{i}", "text": f"document {i} about topic {i % 3}", "metadata": {"n": i}} for i in range(12)]
@@ -94,7 +94,7 @@ def test_finding_4_another_encoding_cannot_open_the_collection(
     other = ColBERT(str(tiny_bert_dir), device="cpu", embedding_size=8, query_length=12, document_length=31)
     other.load_state_dict(tiny_colbert.state_dict())  # the same weights: only the document length differs
     with pytest.raises(errors.IndexMismatchError, match=r"encoding\.document_length"):
-        open_index("docs", model=other, create=False, model_name=index.settings.model_name)
+        open_index("docs", schema=Schema(model_name=index.settings.model_name), model=other, create=False)
 
 
 def test_finding_4_a_random_head_warns_and_a_second_load_is_refused(open_index, tiny_st_dir: Path) -> None:
@@ -112,13 +112,13 @@ def test_finding_4_a_random_head_warns_and_a_second_load_is_refused(open_index, 
 def test_finding_5_pool_factor_is_checked_and_a_reopen_with_another_is_refused(open_index) -> None:
     for bad in ("2", 0, -3, 1.5, True):
         with pytest.raises(errors.InvalidArgumentError, match="pool_factor"):
-            open_index(f"bad{abs(hash(str(bad))) % 1000}", pool_factor=bad)
-    index = open_index("pooled", pool_factor=3)
+            open_index(f"bad{abs(hash(str(bad))) % 1000}", schema=Schema(pool_factor=bad))
+    index = open_index("pooled", schema=Schema(pool_factor=3))
     index.add(DOCS[:2])
     index.close()
     with pytest.raises(errors.IndexMismatchError, match="pool_factor"):
-        open_index("pooled", pool_factor=2)
-    assert open_index("pooled", pool_factor=None).settings.pool_factor == 3  # not given: the stored one
+        open_index("pooled", schema=Schema(pool_factor=2))
+    assert open_index("pooled", schema=Schema(pool_factor=None)).settings.pool_factor == 3  # not given: the stored one
 
 
 def test_finding_7_long_documents_pool_in_bounded_blocks() -> None:
@@ -146,15 +146,17 @@ def test_finding_7_long_documents_pool_in_bounded_blocks() -> None:
         (lambda i: i.search("q", k=1.5), errors.InvalidArgumentError),
         (lambda i: i.search("q", filter=["lang", "en"]), errors.InvalidArgumentError),
         (lambda i: i.search("q", filter={"lang": None}), errors.InvalidArgumentError),
-        (lambda i: i.search(["q"]), errors.InputTypeError),
+        (lambda i: i.search(["q", ""]), errors.EmptyInputError),
         (lambda i: i.search(5), errors.InputTypeError),
-        (lambda i: i.search_batch("q"), None),
+        (lambda i: i.search({"q": 1}), errors.InputTypeError),
+        (lambda i: i.search("q", config={"prefetch": 5}), errors.InvalidArgumentError),
+        (lambda i: i.search("q"), None),
     ],
 )
 def test_finding_11_bad_calls_raise_typed_errors_and_change_nothing(index: ColBERTIndex, call, error) -> None:
     index.add(DOCS[:3])
     if error is None:
-        assert len(call(index)) == 1  # a string given to search_batch is one query
+        assert len(call(index)) == 3 and all(hasattr(hit, "score") for hit in call(index))  # one query: its hits
     else:
         with pytest.raises(error):
             call(index)

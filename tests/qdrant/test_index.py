@@ -21,8 +21,9 @@ from colbert_retrieval.errors import (
     IndexMismatchError,
     InputTypeError,
 )
-from colbert_retrieval.qdrant import ColBERTIndex, Record
+from colbert_retrieval.qdrant import ColBERTIndex, Record, Schema
 from colbert_retrieval.qdrant import writer as writer_module
+from colbert_retrieval.qdrant.filters import to_filter
 from colbert_retrieval.qdrant.search import fuse
 from tests.qdrant.conftest import DOCS, OpenIndex
 
@@ -41,7 +42,7 @@ def test_settings_are_stored_with_the_collection(index: ColBERTIndex) -> None:
 
 
 def test_server_schema(tiny_colbert: ColBERT) -> None:
-    index = ColBERTIndex(tiny_colbert, "docs", client=QdrantClient(location=":memory:"), pool_factor=1)
+    index = ColBERTIndex(tiny_colbert, "docs", store=QdrantClient(location=":memory:"), schema=Schema(pool_factor=1))
     config = index.client.get_collection("docs").config
     colbert = config.params.vectors["colbert"]
     assert colbert.multivector_config.comparator == qm.MultiVectorComparator.MAX_SIM
@@ -58,11 +59,11 @@ def test_reopen_with_other_model_or_dimension_fails_before_writing(open_index: O
     index.add(DOCS)
     index.close()
     with pytest.raises(IndexMismatchError, match="model_name"):
-        open_index(model_name="another-model")
+        open_index(schema=Schema(model_name="another-model"))
     torch.manual_seed(0)
     wider = ColBERT(str(tiny_bert_dir), device="cpu", embedding_size=12)
     with pytest.raises(IndexMismatchError, match="dim"):
-        open_index(model=wider, model_name=index.settings.model_name)
+        open_index(schema=Schema(model_name=index.settings.model_name), model=wider)
     reopened = open_index()
     assert reopened.count() == len(DOCS)
     with pytest.raises(CollectionNotFoundError):
@@ -76,12 +77,12 @@ def test_foreign_collection_is_refused(index: ColBERTIndex) -> None:
         folder = index.backend.folder.parent / "foreign" / "shard"
         config = qe.EdgeConfig(vectors={"": qe.EdgeVectorParams(size=4, distance=qe.Distance.Dot)})
         qe.EdgeShard.create(str(folder), config).close()
-        where = {"path": str(index.backend.root)}
+        store = str(index.backend.root)
     else:
         index.client.create_collection("foreign", vectors_config=qm.VectorParams(size=4, distance=qm.Distance.DOT))
-        where = {"client": index.client}
+        store = index.client
     with pytest.raises(IndexMismatchError, match="not created by colbert-retrieval"):
-        ColBERTIndex(index.model, "foreign", **where)
+        ColBERTIndex(index.model, "foreign", store=store)
 
 
 def test_reingest_is_idempotent(index: ColBERTIndex) -> None:
@@ -119,35 +120,44 @@ def test_resume_after_failure_in_the_middle(index: ColBERTIndex, monkeypatch: py
     assert sorted(h.id for h in index.get([d["id"] for d in DOCS])) == sorted(d["id"] for d in DOCS)
 
 
-def test_transient_errors_are_retried(index: ColBERTIndex, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_upsert = index.backend.upsert
-    failures = {"left": 2}
+def test_transient_errors_are_retried_inside_the_server_backend(
+    index: ColBERTIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if index.embedded:  # Qdrant's engine in-process has no network, and no retries
+        pytest.skip("the embedded engine makes no network calls")
+    failures = {"upsert": 2, "query_batch_points": 1, "retrieve": 1}
+    for method in failures:
+        real = getattr(index.client, method)
 
-    def flaky(points):
-        if failures["left"]:
-            failures["left"] -= 1
-            raise TimeoutError("timed out")
-        return real_upsert(points)
+        def flaky(*args, _real=real, _method=method, **kwargs):
+            if failures[_method]:
+                failures[_method] -= 1
+                raise TimeoutError("timed out")
+            return _real(*args, **kwargs)
 
-    monkeypatch.setattr(index.backend, "upsert", flaky)
-    monkeypatch.setattr("colbert_retrieval.qdrant.ingest.time.sleep", lambda seconds: None)
+        monkeypatch.setattr(index.client, method, flaky)
+    monkeypatch.setattr("colbert_retrieval.qdrant.backends.server.time.sleep", lambda seconds: None)
     assert index.add(DOCS).documents == 5 and index.count() == 5
+    assert index.search("scurvy", k=2, config={"mode": "hybrid"})[0].id in {"scurvy", "diet"}
+    assert failures == {"upsert": 0, "query_batch_points": 0, "retrieve": 0}
 
 
 @pytest.mark.parametrize("exact_below", [1000, 0])  # exact candidates, then first-stage candidates
 def test_every_mode_orders_by_maxsim(open_index: OpenIndex, exact_below: int) -> None:
-    index = open_index(exact_below=exact_below)
+    index = open_index(search={"exact_below": exact_below})
     index.add(DOCS)
     query = "vitamin c and scurvy"
     brute = brute_force_maxsim(index.model, query)
-    exact = index.search(query, k=5, mode="exact")
+    exact = index.search(query, k=5, config={"mode": "exact"})
     assert [h.id for h in exact] == sorted(brute, key=brute.get, reverse=True)
     for hit in exact:
         assert hit.score == pytest.approx(brute[hit.id], abs=1e-2)
         assert hit.text == next(d["text"] for d in DOCS if d["id"] == hit.id)
-    two_stage = index.search(query, k=5, mode="colbert")
+    two_stage = index.search(query, k=5, config={"mode": "colbert"})
     assert [h.id for h in two_stage] == [h.id for h in exact]  # the first stage covers the whole tiny corpus
-    assert [h.id for h in index.search(query, k=5, exact=True)] == [h.id for h in exact]  # 0.1.0 shorthand
+    assert [h.id for h in index.search(query, k=5, config={"mode": "exact"})] == [
+        h.id for h in exact
+    ]  # 0.1.0 shorthand
 
 
 def test_hybrid_fuses_maxsim_and_bm25(index: ColBERTIndex) -> None:
@@ -163,17 +173,19 @@ def test_hybrid_fuses_maxsim_and_bm25(index: ColBERTIndex) -> None:
     expected = fuse([(h.id, h.scores["maxsim"]) for h in hits], lexical, index.search_config.bm25_weight)
     assert [h.id for h in hits] == [row[0] for row in expected]
     assert [h.score for h in hits] == pytest.approx([row[1] for row in expected])
-    assert index.search(query, k=1, bm25_weight=1.0)[0].id == "statins"
-    only_bm25 = index.search("weather today", k=2, bm25_weight=1.0)
+    assert index.search(query, k=1, config={"bm25_weight": 1.0})[0].id == "statins"
+    only_bm25 = index.search("weather today", k=2, config={"bm25_weight": 1.0})
     assert only_bm25[0].id == "weather"
 
 
 def test_filters_apply_in_every_mode(index: ColBERTIndex) -> None:
     index.add(DOCS)
     for mode in ("exact", "colbert", "hybrid"):
-        hits = index.search("paris", k=5, filter={"topic": "travel"}, mode=mode)
+        hits = index.search("paris", k=5, filter={"topic": "travel"}, config={"mode": mode})
         assert {h.id for h in hits} == {"paris", "weather"}, mode
-        hits = index.search("health", k=5, filter={"year": {"gte": 2021}, "topic": {"ne": "travel"}}, mode=mode)
+        hits = index.search(
+            "health", k=5, filter={"year": {"gte": 2021}, "topic": {"ne": "travel"}}, config={"mode": mode}
+        )
         assert {h.id for h in hits} == {"statins", "diet"}, mode
 
 
@@ -222,7 +234,7 @@ def test_get_update_delete_count(index: ColBERTIndex) -> None:
     index.delete(["scurvy"])
     index.delete(filter={"topic": "travel"})
     assert sorted(h.id for h in index.get([d["id"] for d in DOCS])) == ["diet", "paris", "statins"]
-    assert index.search("scurvy", k=5, mode="hybrid")[0].id != "scurvy"  # deleted documents are never found
+    assert index.search("scurvy", k=5, config={"mode": "hybrid"})[0].id != "scurvy"  # deleted documents are never found
     with pytest.raises(ValueError, match="ids or a filter"):
         index.delete()
     for empty in ({}, qm.Filter()):
@@ -251,8 +263,8 @@ def test_documents_pages_through_a_filter_and_clear_keeps_the_collection(index: 
 
 def test_empty_collection_and_bad_documents(index: ColBERTIndex) -> None:
     for mode in ("exact", "colbert", "hybrid"):
-        assert index.search("anything", mode=mode) == []
-    assert index.search_batch([]) == []
+        assert index.search("anything", config={"mode": mode}) == []
+    assert index.search([]) == []
     with pytest.raises(ValueError, match="k must be"):
         index.search("x", k=0)
     with pytest.raises(EmptyInputError, match="position 1"):
@@ -272,17 +284,17 @@ def test_oversized_multivectors_are_pooled_to_fit(index: ColBERTIndex, monkeypat
 
 
 def test_pooling_at_ingest_reduces_vectors(open_index: OpenIndex) -> None:
-    unpooled = open_index("a", pool_factor=1).add(DOCS)
-    pooled = open_index("b", pool_factor=2).add(DOCS)
+    unpooled = open_index("a", schema=Schema(pool_factor=1)).add(DOCS)
+    pooled = open_index("b", schema=Schema(pool_factor=2)).add(DOCS)
     assert pooled.vectors < unpooled.vectors
 
 
 def test_mean_first_stage_and_batch_search(open_index: OpenIndex) -> None:
-    index = open_index("mean", first_stage="mean", exact_below=0)
+    index = open_index("mean", schema=Schema(first_stage="mean"), search={"exact_below": 0})
     index.add(DOCS)
     assert index.settings.first_stage_dim() == 8
     for mode in ("colbert", "hybrid"):
-        results = index.search_batch(["scurvy", "paris"], k=2, mode=mode)
+        results = index.search(["scurvy", "paris"], k=2, config={"mode": mode})
         assert len(results) == 2 and all(len(r) == 2 for r in results)
 
 
@@ -298,7 +310,7 @@ def test_async_variants(index: ColBERTIndex) -> None:
     async def run():
         summary = await index.aadd(DOCS)
         hits = await index.asearch("scurvy", k=2)
-        batch = await index.asearch_batch(["scurvy", "paris"], k=1)
+        batch = await index.asearch(["scurvy", "paris"], k=1)
         return summary, hits, batch
 
     summary, hits, batch = asyncio.run(run())
@@ -326,10 +338,25 @@ def test_missing_extra_names_the_pip_line(monkeypatch: pytest.MonkeyPatch) -> No
         monkeypatch.delitem(sys.modules, hidden)
 
 
-def test_client_only_on_a_server(index: ColBERTIndex) -> None:
-    if index.embedded:
-        with pytest.raises(AttributeError, match="embedded"):
-            _ = index.client
+def test_client_is_a_qdrant_client_or_an_embedded_handle_of_its_shape(index: ColBERTIndex) -> None:
+    index.add(DOCS)
+    client = index.client
+    assert client.count("docs").count == 5
+    assert client.count("docs", count_filter=to_filter({"topic": "health"})).count == 3
+    assert client.collection_exists("docs") and not client.collection_exists("other")
+    points, following = client.scroll("docs", limit=2)
+    assert len(points) == 2 and following is not None
+    assert all(isinstance(p, (qm.Record,)) or hasattr(p, "payload") for p in points)
+    if index.embedded:  # the handle takes document ids as well as point ids
+        assert [r.payload["text"] for r in client.retrieve("docs", ids=["paris"])] == [DOCS[1]["text"]]
+        assert len(client.retrieve("docs", ids=[p.id for p in points])) == 2
+        client.delete("docs", points_selector=qm.PointIdsList(points=["paris"]))
+        assert index.count() == 4
+        with pytest.raises(AttributeError, match=r"index\.search"):
+            client.query_points("docs", query=[0.0])
+        with pytest.raises(CollectionNotFoundError):
+            client.count("other")
+        client.close()
         return
     assert isinstance(index.client, QdrantClient)
     with pytest.raises(AttributeError):
@@ -340,7 +367,7 @@ def test_add_embeddings_checks_dimension_and_count(index: ColBERTIndex) -> None:
     vectors = index.model.encode([d["text"] for d in DOCS], is_query=False)
     summary = index.add_embeddings(DOCS, vectors)
     assert summary.documents == 5 and index.count() == 5
-    assert index.search("scurvy", k=1, mode="exact")[0].id in {"scurvy", "diet"}
+    assert index.search("scurvy", k=1, config={"mode": "exact"})[0].id in {"scurvy", "diet"}
     assert index.search("scurvy", k=1)[0].scores["bm25"] > 0  # BM25 vectors are computed here too
     with pytest.raises(DimensionMismatchError, match=r"\(n_tokens, 8\)"):
         index.add_embeddings(DOCS[:1], [np.ones((3, 7), dtype=np.float32)])
@@ -349,12 +376,12 @@ def test_add_embeddings_checks_dimension_and_count(index: ColBERTIndex) -> None:
 
 
 def test_hybrid_needs_bm25_vectors(open_index: OpenIndex) -> None:
-    index = open_index("old", bm25=False)
+    index = open_index("old", schema=Schema(bm25=False))
     index.add(DOCS)
     assert not index.settings.has_bm25
-    assert index.search("scurvy", k=1)[0].scores == {}  # the default falls back to colbert
+    assert "bm25" not in index.search("scurvy", k=1)[0].scores  # the default falls back to colbert
     with pytest.raises(IndexMismatchError, match="migrate"):
-        index.search("scurvy", mode="hybrid")
+        index.search("scurvy", config={"mode": "hybrid"})
 
 
 def test_search_while_adding_in_another_thread(index: ColBERTIndex) -> None:
@@ -384,7 +411,7 @@ def test_search_while_adding_in_another_thread(index: ColBERTIndex) -> None:
     thread.start()
     searches = 0
     while not stop.is_set() or searches < 5:
-        hits = index.search(query, k=3, mode="exact")
+        hits = index.search(query, k=3, config={"mode": "exact"})
         assert len(hits) == 3
         for hit in hits:  # every score is the hit's own MaxSim: nothing mixed up while points are written
             assert hit.score == pytest.approx(expected[hit.text], abs=1e-2)
@@ -395,7 +422,7 @@ def test_search_while_adding_in_another_thread(index: ColBERTIndex) -> None:
 
 
 def test_colbert_mode_takes_bm25_candidates(open_index: OpenIndex, monkeypatch: pytest.MonkeyPatch) -> None:
-    index = open_index(exact_below=0, prefetch_limit=1, bm25_limit=2)
+    index = open_index(search={"exact_below": 0, "prefetch_limit": 1, "bm25_limit": 2})
     index.add(DOCS)
     seen = []
     real = index.backend.query_batch
@@ -405,7 +432,7 @@ def test_colbert_mode_takes_bm25_candidates(open_index: OpenIndex, monkeypatch: 
         return real(plans)
 
     monkeypatch.setattr(index.backend, "query_batch", spy)
-    hits = index.search("statins cholesterol", k=3, mode="colbert")
+    hits = index.search("statins cholesterol", k=3, config={"mode": "colbert"})
     assert [c.using for c in seen[0].candidates] == ["first_stage", "bm25"]
     assert [c.rescore for c in seen[0].candidates] == [False, True]  # the first stage only proposes candidates
     assert "statins" in {h.id for h in hits}  # found through BM25 although the first stage keeps one candidate
@@ -420,4 +447,67 @@ def test_index_defaults_are_the_search_defaults(index: ColBERTIndex) -> None:
 @pytest.mark.parametrize("pool_factor", ["2", 0, -3, 1.5, True])
 def test_bad_pool_factor_is_refused_before_anything_is_stored(open_index: OpenIndex, pool_factor: object) -> None:
     with pytest.raises(ValueError, match="pool_factor"):
-        open_index("bad", pool_factor=pool_factor)
+        open_index("bad", schema=Schema(pool_factor=pool_factor))
+
+
+_CLIENT_CALLS = (
+    "collection_exists",
+    "get_collection",
+    "count",
+    "query_points",
+    "query_batch_points",
+    "retrieve",
+    "scroll",
+    "delete",
+    "upsert",
+    "set_payload",
+)
+
+
+def _spy(client: QdrantClient, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    for name in _CLIENT_CALLS:
+        real = getattr(client, name)
+
+        def counted(*args, _real=real, _name=name, **kwargs):
+            calls.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(client, name, counted)
+    return calls
+
+
+@pytest.mark.parametrize("exact_below", [1000, 0])  # a small collection (exact candidates), then a large one
+def test_a_hybrid_search_on_a_server_makes_at_most_two_round_trips(
+    tiny_colbert: ColBERT, monkeypatch: pytest.MonkeyPatch, exact_below: int
+) -> None:
+    client = QdrantClient(location=":memory:")
+    index = ColBERTIndex(
+        tiny_colbert, "docs", store=client, schema=Schema(pool_factor=1), search={"exact_below": exact_below}
+    )
+    index.add(DOCS)
+    calls = _spy(client, monkeypatch)
+    hits = index.search("vitamin c and scurvy", k=3, filter={"topic": "health"}, config={"mode": "hybrid"})
+    assert [h.metadata["topic"] for h in hits] == ["health"] * 3 and hits[0].text  # payloads came back
+    assert calls == ["query_batch_points", "retrieve"]  # no existence check, no count, one payload read
+    calls.clear()
+    assert len(index.search(["scurvy", "paris"], k=2)) == 2 and calls == ["query_batch_points", "retrieve"]
+    calls.clear()
+    index.search("scurvy", k=2, config={"mode": "colbert"})
+    assert calls == ["query_batch_points"]  # payloads come with the hits
+    calls.clear()
+    index.clear()
+    assert calls == ["delete", "count"]  # one delete for everything, then the count searches rely on
+    assert index.count() == 0
+    client.close()
+
+
+def test_a_deleted_collection_is_named_by_the_call_that_finds_it_missing(tiny_colbert: ColBERT) -> None:
+    client = QdrantClient(location=":memory:")
+    index = ColBERTIndex(tiny_colbert, "docs", store=client, schema=Schema(pool_factor=1))
+    index.add(DOCS)
+    client.delete_collection("docs")  # another process drops it
+    for call in (lambda: index.search("x"), lambda: index.add(DOCS), lambda: index.count(), lambda: index.get(["a"])):
+        with pytest.raises(CollectionNotFoundError, match="'docs' does not exist"):
+            call()
+    client.close()

@@ -75,14 +75,14 @@ def test_rerank_ignores_a_quantized_copy_unless_told_to_oversample() -> None:
 
 @pytest.mark.parametrize("preset", ["balanced", "small"])
 def test_quantized_presets_rank_by_the_original_vectors(open_index: OpenIndex, preset: str) -> None:
-    reference = open_index("reference", exact_below=0)
+    reference = open_index("reference", search={"exact_below": 0})
     reference.add([{"id": i, "text": t} for i, t in enumerate(TEXTS)])
-    index = open_index(preset, storage=preset, exact_below=0, rescore_oversampling=100.0)
+    index = open_index(preset, storage=preset, search={"exact_below": 0, "rescore_oversampling": 100.0})
     index.add([{"id": i, "text": t} for i, t in enumerate(TEXTS)])
     assert index.search_config.first_stage_oversampling == (8.0 if preset == "small" else None)
     for query in ("vitamin scurvy", "paris france river"):
-        exact = reference.search(query, k=5, mode="exact")
-        found = index.search(query, k=5, mode="colbert", prefetch_limit=len(TEXTS))
+        exact = reference.search(query, k=5, config={"mode": "exact"})
+        found = index.search(query, k=5, config={"mode": "colbert", "prefetch_limit": len(TEXTS)})
         # every candidate rescored with the float16 originals: the exact order and MaxSim scores
         assert [h.id for h in found] == [h.id for h in exact]
         np.testing.assert_allclose([h.score for h in found], [h.score for h in exact], rtol=1e-3, atol=1e-3)

@@ -13,18 +13,20 @@ Examples:
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 import warnings
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
-from qdrant_client.http.exceptions import ResponseHandlingException
+from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
 from colbert_retrieval.bm25 import SparseVector
-from colbert_retrieval.errors import StoreUnavailableError
+from colbert_retrieval.errors import CollectionNotFoundError, StoreUnavailableError
 from colbert_retrieval.first_stage import FirstStage
 from colbert_retrieval.qdrant.backends.base import Candidates, PointData, QueryPlan, StoredPoint
 from colbert_retrieval.qdrant.schema import (
@@ -36,7 +38,51 @@ from colbert_retrieval.qdrant.schema import (
 )
 from colbert_retrieval.qdrant.storage import quantization_config
 
-__all__ = ["ServerBackend", "sparse_config", "vectors_config"]
+__all__ = ["ServerBackend", "is_transient", "sparse_config", "vectors_config", "with_retries"]
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a Qdrant client error is worth retrying (connection problems, timeouts, 429 and 5xx).
+
+    Examples:
+        >>> is_transient(TimeoutError()), is_transient(ValueError())
+        (True, False)
+    """
+    if isinstance(error, (ConnectionError, TimeoutError, ResponseHandlingException)):
+        return True
+    if isinstance(error, UnexpectedResponse):
+        return error.status_code == 429 or error.status_code >= 500
+    return type(error).__name__ in {"AioRpcError", "_InactiveRpcError"}  # gRPC transport errors
+
+
+def with_retries(call: Callable[[], T], *, attempts: int = 5, base_delay: float = 0.5) -> T:
+    """Run ``call``, retrying transient errors with exponential backoff (0.5 s, 1 s, 2 s, ...).
+
+    Examples:
+        >>> with_retries(lambda: 42)
+        42
+    """
+    for attempt in range(attempts):
+        try:
+            return call()
+        except Exception as error:
+            if attempt == attempts - 1 or not is_transient(error):
+                raise
+            delay = base_delay * 2**attempt
+            logger.warning("Transient Qdrant error (%s); retrying in %.1f s", type(error).__name__, delay)
+            time.sleep(delay)
+    msg = "unreachable"
+    raise AssertionError(msg)  # pragma: no cover
+
+
+def _missing_collection(error: BaseException) -> bool:
+    """Whether a client error says the collection does not exist (a server's 404, local mode's ValueError)."""
+    if isinstance(error, UnexpectedResponse):
+        return error.status_code == 404 and b"ollection" in (error.content or b"")
+    return isinstance(error, ValueError) and str(error).startswith("Collection ") and "not found" in str(error)
 
 
 def vectors_config(settings: IndexSettings, options: StorageOptions) -> dict[str, qm.VectorParams]:
@@ -185,6 +231,21 @@ class ServerBackend:
         self.shard_key_selector = shard_key_selector
         self.write_ordering = qm.WriteOrdering(type=qm.WriteOrderingType(write_ordering)) if write_ordering else None
 
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """One client call, with transient errors retried and a missing collection named.
+
+        Retries live here only (the embedded engine has no network); a missing collection is raised as
+        :class:`CollectionNotFoundError` from the call itself, so no call pays an existence round trip.
+        """
+        call = getattr(self._calls, method)
+        try:
+            return with_retries(lambda: call(*args, **kwargs))
+        except (UnexpectedResponse, ValueError) as error:
+            if not _missing_collection(error):
+                raise
+            msg = f"Collection {self.collection!r} does not exist (was it deleted?); re-create the index."
+            raise CollectionNotFoundError(msg) from error
+
     def exists(self) -> bool:
         """Whether the collection exists (the first call to the server: an unreachable one raises).
 
@@ -192,7 +253,7 @@ class ServerBackend:
             StoreUnavailableError: the server did not answer (wrong URL, server down, network).
         """
         try:
-            return self._calls.collection_exists(self.collection)
+            return self._calls.collection_exists(self.collection)  # first contact: fails fast, no retries
         except (ResponseHandlingException, ConnectionError, TimeoutError) as error:
             cause = error.source if isinstance(error, ResponseHandlingException) else error
             msg = (
@@ -203,12 +264,13 @@ class ServerBackend:
 
     def read_settings(self) -> IndexSettings | None:
         """The stored settings (None: not written by colbert-retrieval)."""
-        info = self._calls.get_collection(self.collection)
+        info = self._call("get_collection", self.collection)
         return IndexSettings.from_metadata(info.config.metadata)
 
     def create(self, settings: IndexSettings, options: StorageOptions) -> None:
         """Create the collection with these settings."""
-        self._calls.create_collection(
+        self._call(
+            "create_collection",
             self.collection,
             vectors_config=vectors_config(settings, options),
             sparse_vectors_config=sparse_config(settings),
@@ -224,7 +286,8 @@ class ServerBackend:
             if point.bm25 is not None:
                 vector[BM25_VECTOR] = _vector(point.bm25)
             structs.append(qm.PointStruct(id=point.id, vector=vector, payload=point.payload))
-        self._calls.upsert(
+        self._call(
+            "upsert",
             self.collection,
             points=structs,
             wait=True,
@@ -234,7 +297,8 @@ class ServerBackend:
 
     def existing(self, ids: Sequence[str]) -> set[str]:
         """Which of these point ids are stored."""
-        found = self._calls.retrieve(
+        found = self._call(
+            "retrieve",
             self.collection,
             ids=list(ids),
             with_payload=False,
@@ -245,7 +309,8 @@ class ServerBackend:
 
     def retrieve(self, ids: Sequence[str], *, with_vectors: bool = False) -> list[StoredPoint]:
         """Points by id with payload (missing ids are left out)."""
-        points = self._calls.retrieve(
+        points = self._call(
+            "retrieve",
             self.collection,
             ids=list(ids),
             with_payload=True,
@@ -262,13 +327,17 @@ class ServerBackend:
         with warnings.catch_warnings():
             # qdrant-client's local mode always scores exactly and warns about it on every exact request.
             warnings.filterwarnings("ignore", message="Local mode performs exact", category=UserWarning)
-            responses = self._calls.query_batch_points(self.collection, requests=requests)
+            responses = self._call("query_batch_points", self.collection, requests=requests)
         return [[StoredPoint.from_native(p) for p in response.points] for response in responses]
 
     def set_payload(self, ids: Sequence[str], payload: dict[str, Any]) -> None:
         """Overwrite these payload keys of these points."""
-        self._calls.set_payload(
-            self.collection, payload=payload, points=list(ids), shard_key_selector=self.shard_key_selector
+        self._call(
+            "set_payload",
+            self.collection,
+            payload=payload,
+            points=list(ids),
+            shard_key_selector=self.shard_key_selector,
         )
 
     def delete(self, ids: Sequence[str]) -> None:
@@ -276,13 +345,14 @@ class ServerBackend:
         if not ids:
             return
         selector = qm.PointIdsList(points=list(ids))
-        self._calls.delete(
-            self.collection, points_selector=selector, wait=True, shard_key_selector=self.shard_key_selector
+        self._call(
+            "delete", self.collection, points_selector=selector, wait=True, shard_key_selector=self.shard_key_selector
         )
 
     def delete_where(self, filter: qm.Filter) -> None:
         """Delete the points matching a filter."""
-        self._calls.delete(
+        self._call(
+            "delete",
             self.collection,
             points_selector=qm.FilterSelector(filter=filter),
             wait=True,
@@ -291,13 +361,14 @@ class ServerBackend:
 
     def count(self, filter: qm.Filter | None = None) -> int:
         """Number of points (matching ``filter``)."""
-        return self._calls.count(self.collection, count_filter=filter, exact=True).count
+        return self._call("count", self.collection, count_filter=filter, exact=True).count
 
     def scroll(
         self, offset: str | None, limit: int, *, with_vectors: bool = False, filter: qm.Filter | None = None
     ) -> tuple[list[StoredPoint], str | None]:
         """A page of points (matching ``filter``) and the offset of the next page (None at the end)."""
-        points, next_offset = self._calls.scroll(
+        points, next_offset = self._call(
+            "scroll",
             self.collection,
             scroll_filter=filter,
             offset=offset,
@@ -313,7 +384,7 @@ class ServerBackend:
 
     def drop(self) -> None:
         """Delete the collection."""
-        self._calls.delete_collection(self.collection)
+        self._call("delete_collection", self.collection)
 
     def close(self) -> None:
         """Release the store."""

@@ -12,19 +12,53 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import fields
 from typing import Any
 
 from langchain_core.documents import Document
 
 from colbert_retrieval.errors import InvalidArgumentError
-from colbert_retrieval.qdrant import SearchHit
+from colbert_retrieval.qdrant import SearchConfig, SearchHit, Store
 
-__all__ = ["one_collection", "search_mode", "search_options", "to_document", "vector_search_options"]
+__all__ = [
+    "index_arguments",
+    "one_collection",
+    "search_mode",
+    "search_options",
+    "to_document",
+    "vector_search_options",
+]
 
 #: langchain-qdrant's ``RetrievalMode`` values and our search modes, to our search modes.
 _MODES = {"dense": "colbert", "hybrid": "hybrid", "colbert": "colbert", "exact": "exact"}
-#: Search options the index takes directly.
-_OWN = {"mode", "exact", "prefetch_limit", "bm25_limit", "bm25_weight", "hnsw_ef"}
+#: Search settings taken per call: the fields of the index's SearchConfig (not a copy of them).
+_OWN = {field.name for field in fields(SearchConfig)}
+#: ColBERTIndex's own arguments; everything else is QdrantClient's vocabulary for where the store is.
+_INDEX = {"store", "schema", "storage", "search", "create"}
+
+
+def index_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``ColBERTIndex`` arguments from a langchain-qdrant call's keywords.
+
+    ``store=``, ``schema=``, ``storage=``, ``search=`` and ``create=`` pass through; ``location``, ``url``,
+    ``path``, ``api_key``, ``host``, ``port``, ``prefer_grpc``, ``timeout``... (``QdrantClient``'s own arguments,
+    as langchain-qdrant takes them) become the :class:`~colbert_retrieval.qdrant.Store`.
+
+    Examples:
+        >>> index_arguments({"location": ":memory:"})["store"].embedded
+        True
+
+    Raises:
+        InvalidArgumentError: both ``store=`` and client arguments, or client arguments an embedded store
+            cannot take.
+    """
+    own = {name: kwargs.pop(name) for name in list(kwargs) if name in _INDEX}
+    if kwargs:
+        if "store" in own:
+            msg = f"Pass store= or QdrantClient arguments {sorted(kwargs)}, not both."
+            raise InvalidArgumentError(msg)
+        own["store"] = Store.from_client_arguments(**kwargs)
+    return own
 
 
 def one_collection(collection: str | None, collection_name: str | None) -> str:
@@ -74,15 +108,22 @@ def _from_search_params(params: Any) -> dict[str, Any]:
 
 
 def search_options(kwargs: dict[str, Any], default_mode: str | None) -> dict[str, Any]:
-    """``ColBERTIndex.search`` options from a LangChain call's keyword arguments (consumed from ``kwargs``).
+    """The ``config`` of ``ColBERTIndex.search`` from a LangChain call's keyword arguments (consumed from ``kwargs``).
 
-    Takes our own options and langchain-qdrant's ``search_params`` (``exact``, ``hnsw_ef``); ``consistency``
-    and ``hybrid_fusion`` are refused rather than ignored.
+    Takes ``config=`` (a ``SearchConfig`` or a dict of its fields), any ``SearchConfig`` field by name
+    (``mode``, ``prefetch_limit``, ``hnsw_ef``, ...), and langchain-qdrant's ``search_params`` (``exact``,
+    ``hnsw_ef``); ``consistency`` and ``hybrid_fusion`` are refused rather than ignored.
 
     Raises:
         InvalidArgumentError: an argument the index cannot honour.
     """
-    options = {name: kwargs.pop(name) for name in list(kwargs) if name in _OWN}
+    given = kwargs.pop("config", None)
+    options: dict[str, Any] = {}
+    if isinstance(given, SearchConfig):
+        options = {field.name: getattr(given, field.name) for field in fields(SearchConfig)}
+    elif given is not None:
+        options = dict(given)
+    options.update({name: kwargs.pop(name) for name in list(kwargs) if name in _OWN})
     params = kwargs.pop("search_params", None)
     if params is not None:
         options.update(_from_search_params(params))
@@ -92,18 +133,18 @@ def search_options(kwargs: dict[str, Any], default_mode: str | None) -> dict[str
     if kwargs:
         msg = (
             f"Unsupported search arguments {sorted(kwargs)}; ColBERTVectorStore takes "
-            f"{sorted(_OWN | {'search_params', 'offset', 'score_threshold'})}."
+            f"{sorted(_OWN | {'config', 'search_params', 'offset', 'score_threshold'})}."
         )
         raise InvalidArgumentError(msg)
-    if default_mode is not None:
-        options.setdefault("mode", default_mode)
+    if default_mode is not None and options.get("mode") is None:
+        options["mode"] = default_mode
     return options
 
 
 def vector_search_options(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """``ColBERTIndex.search_vectors`` options from a by-vector call's keyword arguments (consumed).
+    """The ``config`` of a by-vector ``ColBERTIndex.search`` from a call's keyword arguments (consumed).
 
-    As :func:`search_options`, without a default mode; ``exact=True`` becomes ``mode="exact"``.
+    As :func:`search_options`, without a default mode.
 
     Raises:
         InvalidArgumentError: an argument the index cannot honour, or a BM25 option (there is no query text).
@@ -112,8 +153,6 @@ def vector_search_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     if lexical := sorted({"bm25_limit", "bm25_weight"} & set(options)):
         msg = f"{lexical} need the query text (BM25); search by text to use them."
         raise InvalidArgumentError(msg)
-    if options.pop("exact", False):
-        options["mode"] = "exact"
     return options
 
 

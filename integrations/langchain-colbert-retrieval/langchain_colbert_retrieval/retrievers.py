@@ -10,7 +10,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from colbert_retrieval.qdrant import ColBERTIndex
+from colbert_retrieval.qdrant import ColBERTIndex, SearchConfig
 from langchain_colbert_retrieval._qdrant_args import to_document
 
 __all__ = ["SCORE_KEY", "ColBERTRetriever"]
@@ -31,7 +31,10 @@ class ColBERTRetriever(BaseRetriever):
         filter: a dict of metadata conditions or a Qdrant ``Filter`` (also per call).
         mode: ``"hybrid"`` (BM25 + ColBERT, the index's default), ``"colbert"`` (first stage + MaxSim) or
             ``"exact"`` (MaxSim over every document); None: the index's default.
-        exact: shorthand for ``mode="exact"`` (True) or ``mode="colbert"`` (False).
+        config: more search settings, passed to ``ColBERTIndex.search`` as they are (a ``SearchConfig`` or a
+            dict of its fields); ``mode`` wins over its mode.
+        score_scale: ``"cosine"`` (default: mean MaxSim per query token, at most 1) or ``"raw"`` (the index's
+            ranking score) for ``metadata["score"]``.
 
     Instantiate:
         .. code-block:: python
@@ -40,7 +43,7 @@ class ColBERTRetriever(BaseRetriever):
             from colbert_retrieval.qdrant import ColBERTIndex
             from langchain_colbert_retrieval import ColBERTRetriever
 
-            index = ColBERTIndex(default_model(), "docs", location=":memory:")
+            index = ColBERTIndex(default_model(), "docs", store=":memory:")
             index.add(["Scurvy is caused by a lack of vitamin C.", "Paris is in France."])
             retriever = ColBERTRetriever(index=index, k=1)
 
@@ -48,37 +51,39 @@ class ColBERTRetriever(BaseRetriever):
         .. code-block:: python
 
             retriever.invoke("vitamin C deficiency")
-            # [Document(id=None, metadata={'score': 9.1}, page_content='Scurvy is caused by ...')]
+            # [Document(id=None, metadata={'score': 0.41}, page_content='Scurvy is caused by ...')]
 
     Async:
         .. code-block:: python
 
             await retriever.ainvoke("vitamin C deficiency", k=2)
 
-    The score is in ``metadata["score"]`` (higher is better: the fused score in hybrid mode, else MaxSim, a sum
-    over query tokens).
+    The score is in ``metadata["score"]`` (higher is better; on ``score_scale``).
     """
 
     index: ColBERTIndex
     k: int = 4
     filter: Any = None
     mode: str | None = None
-    exact: bool | None = None
+    config: Any = None
+    score_scale: str = "cosine"
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     def _search(self, query: str, k: int | None, filter: Any) -> list[Document]:
+        config = self.config
+        if self.mode is not None:
+            config = {**(vars(config) if isinstance(config, SearchConfig) else dict(config or {})), "mode": self.mode}
         hits = self.index.search(
             query,
             k=k if k is not None else self.k,
             filter=filter if filter is not None else self.filter,
-            mode=self.mode,
-            exact=self.exact,
+            config=config,
         )
         documents = []
         for hit in hits:
             document = to_document(hit)
-            document.metadata[SCORE_KEY] = float(hit.score or 0.0)
+            document.metadata[SCORE_KEY] = hit.score_on(self.score_scale)
             documents.append(document)
         return documents
 

@@ -14,8 +14,10 @@ from langchain_core.vectorstores import VectorStore
 from colbert_retrieval import load_model
 from colbert_retrieval.errors import InputTypeError, InvalidArgumentError
 from colbert_retrieval.qdrant import ColBERTIndex, Record, SearchHit
+from colbert_retrieval.qdrant.searcher import SCORE_SCALES
 from colbert_retrieval.scores import maximal_marginal_relevance
 from langchain_colbert_retrieval._qdrant_args import (
+    index_arguments,
     one_collection,
     search_mode,
     search_options,
@@ -45,6 +47,10 @@ class ColBERTVectorStore(VectorStore):
             -> MaxSim + BM25; or ``"colbert"``, ``"hybrid"``, ``"exact"``).
         qdrant_metadata: put ``_id`` and ``_collection_name`` into returned metadata, as langchain-qdrant does
             (default True).
+        score_scale: the scale of returned scores and of ``score_threshold``: ``"cosine"`` (default: mean MaxSim
+            per query token, at most 1, as langchain-qdrant's cosine scores, so a ported threshold filters alike;
+            in hybrid mode too, while the order stays the fused one) or ``"raw"`` (the index's ranking score:
+            MaxSim summed over query tokens, or the fused score in hybrid mode).
 
     Instantiate:
         .. code-block:: python
@@ -53,7 +59,7 @@ class ColBERTVectorStore(VectorStore):
 
             store = ColBERTVectorStore.from_texts(
                 ["Scurvy is caused by a lack of vitamin C.", "Paris is in France."],
-                location=":memory:",  # or path="colbert_index", or url="http://localhost:6333"
+                location=":memory:",  # or path="colbert_index", url="http://localhost:6333", store=Store(...)
             )
 
     Use:
@@ -69,6 +75,9 @@ class ColBERTVectorStore(VectorStore):
 
             await store.aadd_texts(["..."])
             await store.asimilarity_search("query")
+
+    ``store.client`` is the ``QdrantClient`` of a server-backed store; an embedded store gives a handle of the
+    same shape for ``count``, ``retrieve``, ``scroll``, ``delete``, ``collection_exists`` and ``close``.
 
     Ids: documents keep the ids you give (``ids=`` or ``Document.id``; strings or ints); adding an id again
     replaces the document. Texts without an id get a random UUID. Returned documents carry the id as
@@ -89,7 +98,11 @@ class ColBERTVectorStore(VectorStore):
         embedding: Embeddings | None = None,
         retrieval_mode: Any = None,
         qdrant_metadata: bool = True,
+        score_scale: str = "cosine",
     ) -> None:
+        if score_scale not in SCORE_SCALES:
+            msg = f"Unknown score_scale {score_scale!r}; use one of {SCORE_SCALES}."
+            raise InvalidArgumentError(msg)
         if index is not None and not isinstance(index, ColBERTIndex):
             client, index = index, None  # langchain-qdrant's first positional argument is the client
         if index is None:
@@ -103,6 +116,7 @@ class ColBERTVectorStore(VectorStore):
         self._index = index
         self.retrieval_mode = search_mode(retrieval_mode)
         self.qdrant_metadata = qdrant_metadata
+        self.score_scale = score_scale
 
     @property
     def index(self) -> ColBERTIndex:
@@ -116,7 +130,7 @@ class ColBERTVectorStore(VectorStore):
 
     @property
     def client(self) -> Any:
-        """The ``QdrantClient`` of a server-backed store (an embedded store has none: see ``index.backend``)."""
+        """The ``QdrantClient`` of a server-backed store, or the embedded index's handle of the same shape."""
         return self._index.client
 
     @property
@@ -165,7 +179,7 @@ class ColBERTVectorStore(VectorStore):
     def _ranked(
         self, hits: list[SearchHit], offset: int, score_threshold: float | None
     ) -> list[tuple[Document, float]]:
-        results = [(self._document(hit), float(hit.score or 0.0)) for hit in hits[offset:]]
+        results = [(self._document(hit), hit.score_on(self.score_scale)) for hit in hits[offset:]]
         if score_threshold is not None:
             results = [(doc, score) for doc, score in results if score >= score_threshold]
         return results
@@ -173,21 +187,21 @@ class ColBERTVectorStore(VectorStore):
     def similarity_search_with_score(
         self, query: str, k: int = 4, filter: Any = None, **kwargs: Any
     ) -> list[tuple[Document, float]]:
-        """Documents most similar to the query with their scores (higher is better; fused in hybrid mode).
+        """Documents most similar to the query with their scores (higher is better; on ``score_scale``).
 
         Args:
             query: the query text.
             k: number of documents.
             filter: a dict of metadata conditions or a Qdrant ``Filter``.
             kwargs: ``offset`` (skip the first hits, for paging), ``score_threshold`` (keep scores at or above
-                it), ``search_params`` (a Qdrant ``SearchParams``: ``exact``, ``hnsw_ef``), ``mode``
-                (``hybrid``, ``colbert``, ``exact``; default: ``retrieval_mode``), ``exact``,
-                ``prefetch_limit``, ``bm25_limit``, ``bm25_weight``, ``hnsw_ef`` (see ``ColBERTIndex.search``).
+                it, on ``score_scale``), ``search_params`` (a Qdrant ``SearchParams``: ``exact``, ``hnsw_ef``),
+                ``config`` (a ``SearchConfig`` or a dict of its fields) or its fields by name (``mode``:
+                ``hybrid``, ``colbert``, ``exact``, default ``retrieval_mode``; ``prefetch_limit``, ...).
         """
         offset = int(kwargs.pop("offset", 0) or 0)
         score_threshold = kwargs.pop("score_threshold", None)
         options = search_options(kwargs, self.retrieval_mode)
-        hits = self._index.search(query, k=k + offset, filter=filter, **options)
+        hits = self._index.search(query, k=k + offset, filter=filter, config=options)
         return self._ranked(hits, offset, score_threshold)
 
     def similarity_search(self, query: str, k: int = 4, filter: Any = None, **kwargs: Any) -> list[Document]:
@@ -205,8 +219,8 @@ class ColBERTVectorStore(VectorStore):
                 alone, approximate).
             k: number of documents.
             filter: a dict of metadata conditions or a Qdrant ``Filter``.
-            kwargs: ``offset``, ``score_threshold``, ``search_params``, ``mode`` (``colbert`` or ``exact``),
-                ``prefetch_limit``, ``hnsw_ef``.
+            kwargs: ``offset``, ``score_threshold``, ``search_params``, ``config`` or its fields (``mode``:
+                ``colbert`` or ``exact``; ``prefetch_limit``, ``hnsw_ef``).
 
         Raises:
             DimensionMismatchError: the vectors fit neither form (the message gives both shapes).
@@ -214,7 +228,7 @@ class ColBERTVectorStore(VectorStore):
         offset = int(kwargs.pop("offset", 0) or 0)
         score_threshold = kwargs.pop("score_threshold", None)
         options = vector_search_options(kwargs)
-        hits = self._index.search_vectors([embedding], k=k + offset, filter=filter, **options)[0]
+        hits = self._index.search([embedding], k=k + offset, filter=filter, config=options)[0]
         return self._ranked(hits, offset, score_threshold)
 
     def similarity_search_by_vector(
@@ -226,16 +240,13 @@ class ColBERTVectorStore(VectorStore):
     def _similarity_search_with_relevance_scores(
         self, query: str, k: int = 4, **kwargs: Any
     ) -> list[tuple[Document, float]]:
-        # MaxSim sums one cosine per query token: dividing by the token count gives [-1, 1], mapped to [0, 1].
-        # In hybrid mode the MaxSim part of the score is used, so relevance means the same in every mode.
-        tokens = max(self._index.model.encode(query, is_query=True).shape[0], 1)
+        # Mean MaxSim per query token is in [-1, 1], mapped to [0, 1]; in hybrid mode too (the MaxSim part), so
+        # relevance means the same in every mode.
         query_filter = kwargs.pop("filter", None)
         offset = int(kwargs.pop("offset", 0) or 0)
         options = search_options(kwargs, self.retrieval_mode)
-        hits = self._index.search(query, k=k + offset, filter=query_filter, **options)[offset:]
-        return [
-            (self._document(hit), (hit.scores.get("maxsim", hit.score or 0.0) / tokens + 1.0) / 2.0) for hit in hits
-        ]
+        hits = self._index.search(query, k=k + offset, filter=query_filter, config=options)[offset:]
+        return [(self._document(hit), (hit.score_on("cosine") + 1.0) / 2.0) for hit in hits]
 
     def max_marginal_relevance_search(
         self, query: str, k: int = 4, fetch_k: int = 20, lambda_mult: float = 0.5, filter: Any = None, **kwargs: Any
@@ -254,7 +265,7 @@ class ColBERTVectorStore(VectorStore):
             kwargs: search options as in :meth:`similarity_search_with_score`.
         """
         options = search_options(kwargs, self.retrieval_mode)
-        hits = self._index.search(query, k=max(fetch_k, k), filter=filter, **options)
+        hits = self._index.search(query, k=max(fetch_k, k), filter=filter, config=options)
         return self._diverse(hits, self._index.model.encode(query, is_query=True), k, lambda_mult)
 
     def max_marginal_relevance_search_by_vector(
@@ -275,7 +286,7 @@ class ColBERTVectorStore(VectorStore):
             )
             raise InvalidArgumentError(msg)
         options = vector_search_options(kwargs)
-        hits = self._index.search_vectors([vectors], k=max(fetch_k, k), filter=filter, **options)[0]
+        hits = self._index.search([vectors], k=max(fetch_k, k), filter=filter, config=options)[0]
         return self._diverse(hits, vectors, k, lambda_mult)
 
     def _diverse(self, hits: list[SearchHit], query_vectors: Any, k: int, lambda_mult: float) -> list[Document]:
@@ -313,6 +324,7 @@ class ColBERTVectorStore(VectorStore):
         force_recreate: bool = False,
         retrieval_mode: Any = None,
         qdrant_metadata: bool = True,
+        score_scale: str = "cosine",
         batch_size: int = 32,
         **kwargs: Any,
     ) -> ColBERTVectorStore:
@@ -334,12 +346,15 @@ class ColBERTVectorStore(VectorStore):
                 sparse embedding needed), or ``"exact"``; None: the index's default (hybrid).
             qdrant_metadata: add ``_id`` and ``_collection_name`` to returned documents' metadata, as
                 langchain-qdrant does (``Document.id`` is set either way).
+            score_scale: ``"cosine"`` (default) or ``"raw"`` scores (see the class).
             batch_size: texts per encoding batch.
-            kwargs: ``ColBERTIndex`` arguments (``path``, ``location``, ``url``, ``api_key``, ``pool_factor``...).
+            kwargs: where the store is, as langchain-qdrant takes it (``location``, ``path``, ``url``, ``api_key``,
+                ``prefer_grpc``, ``timeout``, ...), or ``ColBERTIndex``'s own ``store``, ``schema``, ``storage``,
+                ``search``.
         """
         if index is None:
             index = cls._open_index(embedding, model, one_collection(collection, collection_name), **kwargs)
-        store = cls(index, retrieval_mode=retrieval_mode, qdrant_metadata=qdrant_metadata)
+        store = cls(index, retrieval_mode=retrieval_mode, qdrant_metadata=qdrant_metadata, score_scale=score_scale)
         if force_recreate:
             index.clear()
         if texts:
@@ -352,7 +367,7 @@ class ColBERTVectorStore(VectorStore):
             msg = "ColBERTVectorStore needs ColBERT vectors: pass a ColBERTEmbeddings, a model or an index."
             raise InputTypeError(msg)
         encoder = embedding.encoder if isinstance(embedding, ColBERTEmbeddings) else load_model(model)
-        return ColBERTIndex(encoder, collection, **kwargs)
+        return ColBERTIndex(encoder, collection, **index_arguments(kwargs))
 
     @classmethod
     def from_existing_collection(
@@ -363,6 +378,7 @@ class ColBERTVectorStore(VectorStore):
         *,
         model: Any = None,
         qdrant_metadata: bool = True,
+        score_scale: str = "cosine",
         **kwargs: Any,
     ) -> ColBERTVectorStore:
         """A store over a collection that already exists (langchain-qdrant's constructor of that name).
@@ -373,14 +389,16 @@ class ColBERTVectorStore(VectorStore):
             retrieval_mode: the default search mode (see :meth:`from_texts`).
             model: a ``ColBERT``, a model name or path, or None for the offline default model.
             qdrant_metadata: add ``_id`` / ``_collection_name`` to returned metadata (see :meth:`from_texts`).
-            kwargs: where it is (``path``, ``location``, ``url``, ``api_key``) and other ``ColBERTIndex`` arguments.
+            score_scale: ``"cosine"`` (default) or ``"raw"`` scores (see the class).
+            kwargs: where it is (``path``, ``location``, ``url``, ``api_key``, ... or ``store=``) and other
+                ``ColBERTIndex`` arguments.
 
         Raises:
             CollectionNotFoundError: there is no such collection.
             IndexMismatchError: it was built with another model or encoding.
         """
         index = cls._open_index(embedding, model, collection_name, create=False, **kwargs)
-        return cls(index, retrieval_mode=retrieval_mode, qdrant_metadata=qdrant_metadata)
+        return cls(index, retrieval_mode=retrieval_mode, qdrant_metadata=qdrant_metadata, score_scale=score_scale)
 
     @classmethod
     def from_documents(  # type: ignore[override]

@@ -1,4 +1,5 @@
-"""Forty typical langchain-qdrant calls, run against ``QdrantVectorStore`` and ``ColBERTVectorStore`` alike.
+"""Forty-four typical langchain-qdrant calls (four through ``store.client``), run against ``QdrantVectorStore``
+and ``ColBERTVectorStore`` alike.
 
 Used by ``integration_tests/test_langchain_qdrant_swap.py`` (the bar) and by
 ``benchmarks/langchain_qdrant_swap.py`` (the table in docs/benchmarks/langchain-qdrant-swap.md).
@@ -160,7 +161,16 @@ def calls(cls: type, embedding: Any, folder: str, setup: Setup) -> dict[str, Cal
             asyncio.run(cls.afrom_texts(TEXTS, embedding, location=":memory:", collection_name="af"))
         ).__name__.startswith(cls.__name__[:4]),
         "empty query text": lambda: len(s.similarity_search("", k=1)),
+        "client.count(collection_name)": lambda: store().client.count(collection_name="docs").count,
+        "client.retrieve(collection_name, ids)": lambda: store().client.retrieve(collection_name="docs", ids=IDS[:2]),
+        "client.scroll(collection_name, limit)": lambda: store().client.scroll(collection_name="docs", limit=10),
+        "client.close()": lambda: _client_close(store()),
     }
+
+
+def _client_close(store: Any) -> Any:
+    store.client.close()
+    return "closed"
 
 
 def _dense() -> Any:

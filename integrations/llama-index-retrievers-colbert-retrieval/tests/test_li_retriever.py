@@ -45,7 +45,7 @@ def make_nodes() -> list[TextNode]:
 
 @pytest.fixture
 def index() -> ColBERTIndex:
-    index = ColBERTIndex(MODEL, "nodes", location=":memory:")
+    index = ColBERTIndex(MODEL, "nodes", store=":memory:")
     add_nodes(index, make_nodes())
     return index
 
@@ -133,7 +133,7 @@ def test_retriever_query_engine_and_async(index: ColBERTIndex) -> None:
 
 
 def test_ingestion_pipeline_step_after_a_node_parser() -> None:
-    index = ColBERTIndex(MODEL, "pipeline", location=":memory:")
+    index = ColBERTIndex(MODEL, "pipeline", store=":memory:")
     documents = [Document(text=" ".join(TEXTS), id_="doc", metadata={"source": "test"})]
     pipeline = IngestionPipeline(
         transformations=[SentenceSplitter(chunk_size=24, chunk_overlap=0), ColBERTIndexWriter(index=index)]
@@ -147,6 +147,6 @@ def test_ingestion_pipeline_step_after_a_node_parser() -> None:
 
 @pytest.mark.parametrize("mode", ["hybrid", "colbert", "exact"])
 def test_search_modes(index: ColBERTIndex, mode: str) -> None:
-    expected = [h.id for h in index.search(QUERY, k=3, mode=mode)]
+    expected = [h.id for h in index.search(QUERY, k=3, config={"mode": mode})]
     results = ColBERTRetriever(index, similarity_top_k=3, mode=mode).retrieve(QUERY)
     assert [r.node.node_id for r in results] == expected

@@ -144,7 +144,7 @@ def test_query_filters_ids_and_modes(store) -> None:
 
 
 def test_exact_mode_and_an_existing_index(tmp_path) -> None:
-    index = ColBERTIndex(MODEL, "nodes", path=str(tmp_path / "store"))
+    index = ColBERTIndex(MODEL, "nodes", store=str(tmp_path / "store"))
     store = ColBERTVectorStore(index, mode="exact")
     assert store.client is index and store.collection_name == "nodes"
     store.add(make_nodes())

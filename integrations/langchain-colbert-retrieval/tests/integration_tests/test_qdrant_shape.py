@@ -41,7 +41,7 @@ def test_force_recreate_and_misspelt_arguments(tmp_path) -> None:
     )
     assert [d.page_content for d in fresh.similarity_search(QUERY, k=10)] == TEXTS[:1]
     fresh.index.close()
-    with pytest.raises(InvalidArgumentError, match="QdrantClient options"):
+    with pytest.raises(InvalidArgumentError, match="QdrantClient arguments"):
         ColBERTVectorStore.from_texts(TEXTS, model=shared_model(), location=":memory:", colection_name="typo")
 
 
@@ -62,8 +62,9 @@ def test_offset_score_threshold_and_properties() -> None:
         store.similarity_search(QUERY, consistency="majority")
     with pytest.raises(InvalidArgumentError, match="Unsupported search arguments"):
         store.similarity_search(QUERY, serch_params={"exact": True})
-    with pytest.raises(AttributeError, match="embedded"):
-        _ = store.client
+    assert store.client.count(store.collection_name).count == len(TEXTS)  # the embedded handle
+    with pytest.raises(AttributeError, match=r"index\.add"):
+        store.client.upsert(store.collection_name, points=[])
 
 
 def test_ids_keep_their_type_and_metadata_carries_them_like_langchain_qdrant() -> None:

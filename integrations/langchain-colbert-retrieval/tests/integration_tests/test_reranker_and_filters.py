@@ -84,7 +84,7 @@ def test_vectorstore_filters_scores_and_relevance() -> None:
 
 
 def test_retriever_filter_and_k_per_call_and_scores() -> None:
-    index = ColBERTIndex(shared_model(), "r", location=":memory:")
+    index = ColBERTIndex(shared_model(), "r", store=":memory:")
     index.add([{"id": i, "text": t, "metadata": {"topic": t_}} for i, (t, t_) in enumerate(zip(TEXTS, "hhhtx"))])
     retriever = ColBERTRetriever(index=index, k=4)
     assert len(retriever.invoke(QUERY)) == 4
@@ -95,15 +95,15 @@ def test_retriever_filter_and_k_per_call_and_scores() -> None:
 
 
 def test_retriever_search_modes() -> None:
-    index = ColBERTIndex(shared_model(), "modes", location=":memory:")
+    index = ColBERTIndex(shared_model(), "modes", store=":memory:")
     index.add([{"id": i, "text": t} for i, t in enumerate(TEXTS)])
-    exact = [h.text for h in index.search(QUERY, k=3, mode="exact")]
+    exact = [h.text for h in index.search(QUERY, k=3, config={"mode": "exact"})]
     assert [d.page_content for d in ColBERTRetriever(index=index, k=3, mode="exact").invoke(QUERY)] == exact
-    hybrid = [h.text for h in index.search(QUERY, k=3, mode="hybrid")]
+    hybrid = [h.text for h in index.search(QUERY, k=3, config={"mode": "hybrid"})]
     assert [d.page_content for d in ColBERTRetriever(index=index, k=3).invoke(QUERY)] == hybrid  # the default
     store = ColBERTVectorStore(index)
     assert [d.page_content for d in store.similarity_search(QUERY, k=3, mode="colbert")] == [
-        h.text for h in index.search(QUERY, k=3, mode="colbert")
+        h.text for h in index.search(QUERY, k=3, config={"mode": "colbert"})
     ]
     index.close()
 

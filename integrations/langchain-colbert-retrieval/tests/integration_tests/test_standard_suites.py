@@ -30,7 +30,7 @@ class TestColBERTEmbeddingsIntegration(EmbeddingsIntegrationTests):
 class TestColBERTVectorStore(VectorStoreIntegrationTests):
     @pytest.fixture
     def vectorstore(self) -> Generator[VectorStore, None, None]:  # type: ignore[override]
-        index = ColBERTIndex(shared_model(), "standard", location=":memory:")
+        index = ColBERTIndex(shared_model(), "standard", store=":memory:")
         # LangChain's suite compares metadata exactly, so it runs without langchain-qdrant's extra _id keys.
         store = ColBERTVectorStore(index, qdrant_metadata=False)
         try:
@@ -45,7 +45,7 @@ _RETRIEVER_INDEX: ColBERTIndex | None = None
 def retriever_index() -> ColBERTIndex:
     global _RETRIEVER_INDEX
     if _RETRIEVER_INDEX is None:
-        _RETRIEVER_INDEX = ColBERTIndex(shared_model(), "retriever", location=":memory:")
+        _RETRIEVER_INDEX = ColBERTIndex(shared_model(), "retriever", store=":memory:")
         _RETRIEVER_INDEX.add([{"id": i, "text": t} for i, t in enumerate(TEXTS)])
     return _RETRIEVER_INDEX
 

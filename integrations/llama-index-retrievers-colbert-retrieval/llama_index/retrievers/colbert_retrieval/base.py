@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 from llama_index.core.base.base_retriever import BaseRetriever
@@ -12,7 +13,7 @@ from llama_index.core.vector_stores.types import MetadataFilters
 from llama_index.retrievers.colbert_retrieval.filters import to_qdrant_filter
 from llama_index.retrievers.colbert_retrieval.ingest import node_from_payload
 
-from colbert_retrieval.qdrant import ColBERTIndex
+from colbert_retrieval.qdrant import ColBERTIndex, SearchConfig
 
 __all__ = ["ColBERTRetriever"]
 
@@ -25,7 +26,10 @@ class ColBERTRetriever(BaseRetriever):
         similarity_top_k: number of nodes.
         filters: LlamaIndex ``MetadataFilters`` (translated to a Qdrant filter).
         mode: ``"hybrid"``, ``"colbert"`` (first stage + MaxSim) or ``"exact"``; None: the index's default.
-        exact: shorthand for ``mode="exact"`` (True) or ``mode="colbert"`` (False).
+        config: more search settings, passed to ``ColBERTIndex.search`` as they are (a ``SearchConfig`` or a
+            dict of its fields); ``mode`` wins over its mode.
+        score_scale: ``"cosine"`` (default: mean MaxSim per query token, at most 1) or ``"raw"`` (the index's
+            ranking score) for ``NodeWithScore.score``.
         callback_manager: LlamaIndex callbacks.
 
     Examples:
@@ -33,7 +37,7 @@ class ColBERTRetriever(BaseRetriever):
         >>> from colbert_retrieval.qdrant import ColBERTIndex
         >>> from llama_index.core.schema import TextNode
         >>> from llama_index.retrievers.colbert_retrieval import ColBERTRetriever, add_nodes
-        >>> index = ColBERTIndex(default_model(), "nodes", location=":memory:")
+        >>> index = ColBERTIndex(default_model(), "nodes", store=":memory:")
         >>> _ = add_nodes(index, [TextNode(text="Scurvy: no vitamin C.", id_="n1"), TextNode(text="Paris.", id_="n2")])
         >>> ColBERTRetriever(index, similarity_top_k=1).retrieve("vitamin C deficiency")[0].node.node_id
         'n1'
@@ -45,7 +49,8 @@ class ColBERTRetriever(BaseRetriever):
         similarity_top_k: int = 10,
         filters: MetadataFilters | None = None,
         mode: str | None = None,
-        exact: bool | None = None,
+        config: SearchConfig | Mapping[str, Any] | None = None,
+        score_scale: str = "cosine",
         callback_manager: CallbackManager | None = None,
         **kwargs: Any,
     ) -> None:
@@ -53,7 +58,8 @@ class ColBERTRetriever(BaseRetriever):
         self.similarity_top_k = similarity_top_k
         self.filters = filters
         self.mode = mode
-        self.exact = exact
+        self.config = config
+        self.score_scale = score_scale
         super().__init__(callback_manager=callback_manager, **kwargs)
 
     @property
@@ -62,14 +68,15 @@ class ColBERTRetriever(BaseRetriever):
         return self._index
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        config = self.config
+        if self.mode is not None:
+            config = {**(vars(config) if isinstance(config, SearchConfig) else dict(config or {})), "mode": self.mode}
         hits = self._index.search(
-            query_bundle.query_str,
-            k=self.similarity_top_k,
-            filter=to_qdrant_filter(self.filters),
-            mode=self.mode,
-            exact=self.exact,
+            query_bundle.query_str, k=self.similarity_top_k, filter=to_qdrant_filter(self.filters), config=config
         )
-        return [NodeWithScore(node=node_from_payload(hit.metadata), score=hit.score) for hit in hits]
+        return [
+            NodeWithScore(node=node_from_payload(hit.metadata), score=hit.score_on(self.score_scale)) for hit in hits
+        ]
 
     async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         return await asyncio.to_thread(self._retrieve, query_bundle)

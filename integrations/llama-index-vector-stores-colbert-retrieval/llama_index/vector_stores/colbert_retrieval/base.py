@@ -29,7 +29,8 @@ from qdrant_client import models as qm
 
 from colbert_retrieval import load_model
 from colbert_retrieval.errors import InvalidArgumentError
-from colbert_retrieval.qdrant import ColBERTIndex
+from colbert_retrieval.qdrant import ColBERTIndex, Store
+from colbert_retrieval.qdrant.searcher import SCORE_SCALES
 from colbert_retrieval.records import ID_KEY, METADATA_KEY
 
 __all__ = ["NO_EMBEDDING", "ColBERTVectorStore"]
@@ -38,6 +39,8 @@ __all__ = ["NO_EMBEDDING", "ColBERTVectorStore"]
 #: encodes every node with ColBERT itself, so a real embedding model would run for nothing.
 NO_EMBEDDING = MockEmbedding(embed_dim=1)
 
+#: ColBERTIndex's own arguments (the rest of ``index_kwargs`` says where the store is).
+_INDEX_ARGUMENTS = ("store", "schema", "storage", "search", "create")
 _MODES = {
     VectorStoreQueryMode.DEFAULT: "colbert",
     VectorStoreQueryMode.HYBRID: "hybrid",
@@ -66,7 +69,10 @@ class ColBERTVectorStore(BasePydanticVectorStore):
         api_key: its API key (never logged).
         mode: search mode for ``VectorStoreQueryMode.DEFAULT`` queries: ``"colbert"`` (first stage + MaxSim,
             default), ``"exact"`` (MaxSim over every node) or ``"hybrid"`` (BM25 + MaxSim).
-        index_kwargs: more ``ColBERTIndex`` arguments (``pool_factor``, ``on_disk``, ...).
+        score_scale: ``"cosine"`` (default: mean MaxSim per query token, at most 1, as a cosine vector store's
+            similarities) or ``"raw"`` (the index's ranking score) for the query result's similarities.
+        index_kwargs: ``ColBERTIndex``'s own arguments (``store``, ``schema``, ``storage``, ``search``) or more
+            ``QdrantClient`` arguments for ``url`` (``timeout``, ``prefer_grpc``, ...).
 
     Query modes: ``DEFAULT`` -> ``mode``, ``HYBRID`` -> ``"hybrid"`` (``hybrid_top_k`` wins over
     ``similarity_top_k`` when set); other LlamaIndex modes raise ``InvalidArgumentError``.
@@ -74,7 +80,7 @@ class ColBERTVectorStore(BasePydanticVectorStore):
     Examples:
         >>> from llama_index.core import Document, StorageContext, VectorStoreIndex
         >>> from llama_index.vector_stores.colbert_retrieval import NO_EMBEDDING, ColBERTVectorStore
-        >>> store = ColBERTVectorStore(location=":memory:")
+        >>> store = ColBERTVectorStore(location=":memory:")  # or path=..., url=..., store=Store(...)
         >>> index = VectorStoreIndex.from_documents(
         ...     [Document(text="Scurvy comes from a lack of vitamin C."), Document(text="Paris is in France.")],
         ...     storage_context=StorageContext.from_defaults(vector_store=store),
@@ -89,6 +95,7 @@ class ColBERTVectorStore(BasePydanticVectorStore):
     flat_metadata: bool = False
     collection_name: str = "colbert"
     mode: str = "colbert"
+    score_scale: str = "cosine"
 
     _index: ColBERTIndex = PrivateAttr()
 
@@ -103,14 +110,22 @@ class ColBERTVectorStore(BasePydanticVectorStore):
         url: str | None = None,
         api_key: str | None = None,
         mode: str = "colbert",
+        score_scale: str = "cosine",
         **index_kwargs: Any,
     ) -> None:
         if mode not in ("colbert", "exact", "hybrid"):
             raise InvalidArgumentError(f"Unknown mode {mode!r}; use 'colbert', 'exact' or 'hybrid'.")
+        if score_scale not in SCORE_SCALES:
+            raise InvalidArgumentError(f"Unknown score_scale {score_scale!r}; use one of {SCORE_SCALES}.")
         if index is None:
-            store = {"path": path, "location": location, "url": url, "api_key": api_key}
-            index = ColBERTIndex(load_model(model), collection_name, **store, **index_kwargs)
-        super().__init__(collection_name=index.collection, mode=mode)
+            own = {name: index_kwargs.pop(name) for name in _INDEX_ARGUMENTS if name in index_kwargs}
+            where = {"path": path, "location": location, "url": url, "api_key": api_key, **index_kwargs}
+            if "store" not in own:
+                own["store"] = Store.from_client_arguments(**{k: v for k, v in where.items() if v is not None})
+            elif any(v is not None for v in where.values()):
+                raise InvalidArgumentError("Pass store= or path/location/url/QdrantClient arguments, not both.")
+            index = ColBERTIndex(load_model(model), collection_name, **own)
+        super().__init__(collection_name=index.collection, mode=mode, score_scale=score_scale)
         self._index = index
 
     @classmethod
@@ -176,11 +191,12 @@ class ColBERTVectorStore(BasePydanticVectorStore):
             _any_of(ID_KEY, query.node_ids) if query.node_ids else None,
             _any_of(f"{METADATA_KEY}.ref_doc_id", query.doc_ids) if query.doc_ids else None,
         )
-        hits = self._index.search(query.query_str, k=k or query.similarity_top_k, filter=condition, mode=mode)
-        nodes = [node_from_payload(hit.metadata) for hit in hits]
-        return VectorStoreQueryResult(
-            nodes=nodes, similarities=[hit.score for hit in hits], ids=[node.node_id for node in nodes]
+        hits = self._index.search(
+            query.query_str, k=k or query.similarity_top_k, filter=condition, config={"mode": mode}
         )
+        nodes = [node_from_payload(hit.metadata) for hit in hits]
+        similarities = [hit.score_on(self.score_scale) for hit in hits]
+        return VectorStoreQueryResult(nodes=nodes, similarities=similarities, ids=[node.node_id for node in nodes])
 
     # ------------------------------------------------------------------ async (off the event loop)
     async def async_add(self, nodes: Sequence[BaseNode], **kwargs: Any) -> list[str]:
