@@ -96,7 +96,7 @@ def pylate_rate(python: str, docs: list[str]) -> tuple[float, str]:
     """
     import numpy as np
 
-    from colbert_retrieval.models.default import SHIPPED, head_weight
+    from colbert_retrieval.models._default import SHIPPED, head_weight
 
     with tempfile.TemporaryDirectory() as folder:
         np.save(f"{folder}/head.npy", head_weight(SHIPPED).numpy())

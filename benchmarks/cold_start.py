@@ -50,7 +50,16 @@ def _timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
 
 def _index_seconds(numba_cache: Path, store: Path) -> float:
     env = {**os.environ, "NUMBA_CACHE_DIR": str(numba_cache), "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, "-m", "colbert_retrieval.cli", "index", "README.md", "docs", "--path", str(store)]
+    command = [
+        sys.executable,
+        "-m",
+        "colbert_retrieval.cli",
+        "index",
+        "README.md",
+        "docs",
+        "--path",
+        str(store),
+    ]
     return _timed(command, ROOT, env)
 
 

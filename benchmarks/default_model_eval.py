@@ -19,7 +19,7 @@ import torch
 
 from colbert_retrieval import scores
 from colbert_retrieval.evaluation import load_beir, ndcg_at_k
-from colbert_retrieval.models.default import DefaultModelConfig, build_minilm_colbert, head_weight
+from colbert_retrieval.models._default import DefaultModelConfig, build_minilm_colbert, head_weight
 from colbert_retrieval.pooling import pool_embeddings_hierarchical
 
 

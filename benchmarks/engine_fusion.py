@@ -26,14 +26,14 @@ import qdrant_edge as qe
 from _common import machine
 
 from colbert_retrieval import default_model
-from colbert_retrieval.bm25 import BM25Encoder
 from colbert_retrieval.evaluation import load_beir, ndcg_at_k
-from colbert_retrieval.first_stage import muvera_query
-from colbert_retrieval.qdrant import ColBERTIndex, Schema
-from colbert_retrieval.qdrant.backends.base import Candidates, QueryPlan
-from colbert_retrieval.qdrant.backends.edge import _final_params, _query  # the benchmark builds raw requests
-from colbert_retrieval.qdrant.schema import BM25_VECTOR, COLBERT_VECTOR, FIRST_STAGE_VECTOR
-from colbert_retrieval.qdrant.search import SearchConfig, fuse
+from colbert_retrieval.qdrant import ColBERTIndex, Schema, SearchConfig
+from colbert_retrieval.qdrant._bm25 import BM25Encoder
+from colbert_retrieval.qdrant._schema import BM25_VECTOR, COLBERT_VECTOR, FIRST_STAGE_VECTOR
+from colbert_retrieval.qdrant._search import fuse
+from colbert_retrieval.qdrant.backends import Candidates, QueryPlan
+from colbert_retrieval.qdrant.backends._edge import _final_params, _query
+from colbert_retrieval.single_vector import muvera_query
 
 
 def log(message: str) -> None:

@@ -5,7 +5,7 @@
 For every dev query it computes once: exact MaxSim to every document (torch), BM25 to every document (the
 engine's BM25 with IDF, through the embedded store) and the MUVERA first-stage score of every document. Then
 it replays hybrid search for several candidate sizes and fusion functions in numpy and prints nDCG@10,
-so the fusion in ``colbert_retrieval.qdrant.search`` is chosen by measurement. Needs the document vectors
+so the fusion in ``colbert_retrieval.qdrant._search`` is chosen by measurement. Needs the document vectors
 cached by ``qdrant_engine.py``.
 """
 
@@ -19,11 +19,11 @@ import torch
 from qdrant_engine import CACHE
 
 from colbert_retrieval import default_model, scores
-from colbert_retrieval.bm25 import BM25Encoder
 from colbert_retrieval.evaluation import load_beir, ndcg_at_k
-from colbert_retrieval.first_stage import muvera_document, muvera_query
 from colbert_retrieval.qdrant import ColBERTIndex, Schema
+from colbert_retrieval.qdrant._bm25 import BM25Encoder
 from colbert_retrieval.qdrant.backends import QueryPlan
+from colbert_retrieval.single_vector import muvera_document, muvera_query
 
 
 def z(x: np.ndarray) -> np.ndarray:

@@ -36,9 +36,9 @@ TEST_FILES = [
 ]
 #: PyLate module with doctests -> the colbert_retrieval module whose names its examples use.
 DOCTEST_MODULES = {
-    "pylate/models/colbert.py": "colbert_retrieval.models.colbert",
+    "pylate/models/colbert.py": "colbert_retrieval.models._colbert",
     "pylate/scores/colbert.py": "colbert_retrieval.scores",
-    "pylate/rank/rank.py": "colbert_retrieval.rank",
+    "pylate/rank/rank.py": "colbert_retrieval.pylate.rank",
 }
 #: Tests that download real checkpoints at pinned revisions: they need the hub.
 HUB_ONLY = {

@@ -54,7 +54,7 @@ def search_run(index, queries, exact, limit=None):
 
 def first_stage_sweep(model, data, doc_vectors, doc_ids, muvera):
     """nDCG@10 after exact MaxSim rerank of N first-stage candidates, for each first stage and N."""
-    from colbert_retrieval.first_stage import mean_vector, muvera_document, muvera_query
+    from colbert_retrieval.single_vector import mean_vector, muvera_document, muvera_query
 
     d, d_mask = scores.pad_embeddings([v.half().float() for v in doc_vectors])
     queries = {qid: torch.from_numpy(model.encode(text, is_query=True)) for qid, text in data.queries.items()}

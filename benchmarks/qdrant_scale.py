@@ -25,11 +25,12 @@ import torch
 from _common import RESULTS, machine
 from qdrant_client import QdrantClient
 
+from colbert_retrieval.qdrant import IndexSettings, SearchConfig, SearchMode
+from colbert_retrieval.qdrant._derived import DerivedVectors
+from colbert_retrieval.qdrant._schema import StorageOptions
+from colbert_retrieval.qdrant._search import plans_for
+from colbert_retrieval.qdrant._writer import DocumentWriter
 from colbert_retrieval.qdrant.backends import EdgeBackend, ServerBackend
-from colbert_retrieval.qdrant.derived import DerivedVectors
-from colbert_retrieval.qdrant.schema import IndexSettings, StorageOptions
-from colbert_retrieval.qdrant.search import SearchConfig, SearchMode, plans_for
-from colbert_retrieval.qdrant.writer import DocumentWriter
 
 DIM, TOKENS, TOPICS, VOCAB = 128, 100, 500, 5000
 rng = np.random.default_rng(0)

@@ -4,7 +4,7 @@
 
 What a LangChain / LlamaIndex user gets by putting ``ColBERTEmbeddings`` / ``ColBERTEmbedding`` vectors into
 any single-vector store: exact dot-product search over the whole corpus with each method of
-:func:`colbert_retrieval.single_vector.encode_single_vectors`, next to the base bi-encoder
+:func:`colbert_retrieval.single_vector._encode.encode_single_vectors`, next to the base bi-encoder
 (sentence-transformers' all-MiniLM-L6-v2, the model the default ColBERT is built from) and ColBERT MaxSim.
 Writes docs/benchmarks/single-vector.md.
 """
@@ -20,7 +20,7 @@ from sentence_transformers import SentenceTransformer
 
 from colbert_retrieval import default_model, scores
 from colbert_retrieval.evaluation import load_beir, ndcg_at_k
-from colbert_retrieval.models.default import minilm_path
+from colbert_retrieval.models._default import minilm_path
 from colbert_retrieval.single_vector import encode_single_vectors
 
 

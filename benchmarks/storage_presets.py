@@ -32,8 +32,8 @@ from _common import machine, table
 
 from colbert_retrieval import default_model
 from colbert_retrieval.evaluation import load_beir, ndcg_at_k
-from colbert_retrieval.qdrant import ColBERTIndex
-from colbert_retrieval.qdrant.storage import StoragePreset, storage_preset
+from colbert_retrieval.qdrant import ColBERTIndex, StoragePreset
+from colbert_retrieval.qdrant._storage import storage_preset
 
 OVERSAMPLING = [1.0, 2.0, 4.0, 8.0, None]
 #: None: the binary first stage alone; the last (16) stands for "enough" when choosing.

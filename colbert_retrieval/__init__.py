@@ -8,7 +8,7 @@ Examples:
 
 from __future__ import annotations
 
-from colbert_retrieval import models, pooling, quantization, rank, reduce, scores
+from colbert_retrieval import models, pooling, scores
 from colbert_retrieval.errors import (
     ColBERTRetrievalError,
     DimensionMismatchError,
@@ -34,8 +34,5 @@ __all__ = [
     "load_model",
     "models",
     "pooling",
-    "quantization",
-    "rank",
-    "reduce",
     "scores",
 ]

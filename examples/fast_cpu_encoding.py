@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import tempfile
 
-from colbert_retrieval import default_model, rank
+from colbert_retrieval import default_model
+from colbert_retrieval.pylate import rank
 from colbert_retrieval.testing import SAMPLE_QUERY, SAMPLE_TEXTS
 
 # 1. The default: bf16 autocast where the CPU computes bf16 natively, float32 elsewhere. The choice is in repr.

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from colbert_retrieval import default_model
-from colbert_retrieval.models.default import SHIPPED, build_minilm_colbert
+from colbert_retrieval.models._default import SHIPPED, build_minilm_colbert
 
 
 def head(model) -> torch.Tensor:
@@ -70,7 +70,7 @@ def test_head_fingerprint_does_not_depend_on_the_thread_count() -> None:
 
     code = (
         "from colbert_retrieval import default_model;"
-        "from colbert_retrieval.qdrant.schema import head_fingerprint;"
+        "from colbert_retrieval.qdrant._schema import head_fingerprint;"
         "print(head_fingerprint(default_model()))"
     )
     prints = {
@@ -89,9 +89,9 @@ def test_head_fingerprint_does_not_depend_on_the_thread_count() -> None:
 def test_collections_recorded_with_the_float32_head_still_open(minilm, tmp_path) -> None:
     from dataclasses import replace
 
-    from colbert_retrieval.qdrant import ColBERTIndex
+    from colbert_retrieval.qdrant import ColBERTIndex, IndexSettings, Schema, settings_for
+    from colbert_retrieval.qdrant._schema import StorageOptions
     from colbert_retrieval.qdrant.backends import EdgeBackend
-    from colbert_retrieval.qdrant.schema import IndexSettings, Schema, StorageOptions, settings_for
 
     legacy = minilm.head_fingerprint_aliases[0]
     settings = settings_for(minilm, Schema(pool_factor=2))

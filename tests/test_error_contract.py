@@ -15,13 +15,15 @@ import numpy as np
 import pytest
 import torch
 
-from colbert_retrieval import errors, load_model, pooling, quantization, rank, scores
-from colbert_retrieval.chunking import split_words
+from colbert_retrieval import errors, load_model, pooling, scores
 from colbert_retrieval.cli import main
+from colbert_retrieval.documents import split_words
 from colbert_retrieval.evaluation import load_beir
-from colbert_retrieval.first_stage import MuveraConfig, muvera_document
 from colbert_retrieval.models import ColBERT
+from colbert_retrieval.models import _quantization as quantization
+from colbert_retrieval.pylate import rank
 from colbert_retrieval.qdrant import ColBERTIndex, Schema
+from colbert_retrieval.single_vector import MuveraConfig, muvera_document
 
 E = errors
 ONE = np.eye(4, dtype=np.float32)

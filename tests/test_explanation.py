@@ -8,7 +8,7 @@ import pytest
 
 from colbert_retrieval import ColBERT
 from colbert_retrieval.errors import EmptyInputError
-from colbert_retrieval.explanation import Explanation
+from colbert_retrieval.models import Explanation
 from colbert_retrieval.testing import SAMPLE_QUERY, SAMPLE_TEXTS, shared_model
 
 MODEL = shared_model()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from colbert_retrieval.first_stage import MuveraConfig, mean_vector, muvera_document, muvera_query
+from colbert_retrieval.single_vector import MuveraConfig, mean_vector, muvera_document, muvera_query
 
 
 def unit(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:

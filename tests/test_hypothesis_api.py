@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from colbert_retrieval.chunking import read_records
+from colbert_retrieval.documents import read_records
 from colbert_retrieval.errors import ColBERTRetrievalError
 from colbert_retrieval.qdrant import ColBERTIndex, Schema
-from colbert_retrieval.qdrant.filters import to_filter
+from colbert_retrieval.qdrant._filters import to_filter
 
 EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "200"))
 API = settings(

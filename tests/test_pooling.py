@@ -124,8 +124,8 @@ def test_gpu_pooling_matches_cpu() -> None:
 
 @pytest.mark.parametrize("pool_factor", [2, 3])
 def test_compiled_cpu_ward_gives_the_scipy_clusters(pool_factor: int) -> None:
+    from colbert_retrieval.pooling._cpu import cosine_distances, nn_chain_labels
     from colbert_retrieval.pooling._reference import scipy_ward_labels as ward_labels
-    from colbert_retrieval.pooling._ward import cosine_distances, nn_chain_labels
 
     rng = np.random.default_rng(10 + pool_factor)
     for i, n in enumerate(rng.integers(2, 150, size=60)):
@@ -140,7 +140,7 @@ def test_compiled_cpu_ward_gives_the_scipy_clusters(pool_factor: int) -> None:
 
 
 def test_compiled_distances_are_torch_mm_distances_within_float32_rounding() -> None:
-    from colbert_retrieval.pooling._ward import cosine_distances
+    from colbert_retrieval.pooling._cpu import cosine_distances
 
     rng = np.random.default_rng(0)
     for n in (2, 12, 31, 64, 181, 257):
@@ -232,7 +232,8 @@ def test_small_calls_take_the_torch_path_while_the_kernels_compile(monkeypatch) 
 
 
 def test_compiled_nn_chain_has_scipys_merge_heights_to_the_last_bit() -> None:
-    from colbert_retrieval.pooling._ward import cosine_distances, nn_chain_merges
+    from colbert_retrieval.pooling._cpu import cosine_distances
+    from colbert_retrieval.pooling._ward import nn_chain_merges
 
     for n in (2, 3, 17, 64, 179):
         x = unit_vectors(n, 32, seed=n + 100).numpy()
@@ -261,7 +262,7 @@ def test_pooling_from_several_threads_at_once() -> None:
 
 
 def test_pooling_groups_respect_the_budget_and_cover_every_document() -> None:
-    from colbert_retrieval.pooling.hierarchical import length_groups as pooling_groups
+    from colbert_retrieval.pooling._hierarchical import length_groups as pooling_groups
 
     rng = np.random.default_rng(0)
     lengths = [int(n) for n in rng.integers(2, 300, size=500)] + [5000]

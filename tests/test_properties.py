@@ -7,8 +7,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from colbert_retrieval import rank, scores
+from colbert_retrieval import scores
 from colbert_retrieval.pooling import pool_embeddings_hierarchical, pooled_length
+from colbert_retrieval.pylate import rank
 
 lengths = st.lists(st.integers(min_value=1, max_value=12), min_size=1, max_size=6)
 

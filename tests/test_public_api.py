@@ -2,81 +2,112 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 import pytest
 
 import colbert_retrieval
-from colbert_retrieval import errors, evaluation, models, pooling, quantization, rank, reduce, scores
+from colbert_retrieval import errors, pooling, scores
 
-
-def test_top_level_all_is_frozen() -> None:
-    assert sorted(colbert_retrieval.__all__) == sorted(
-        [
-            "ColBERT",
-            "ColBERTRetrievalError",
-            "DimensionMismatchError",
-            "EmptyInputError",
-            "InputTypeError",
-            "InvalidArgumentError",
-            "ModelNotAvailableError",
-            "__version__",
-            "default_model",
-            "load_model",
-            "models",
-            "pooling",
-            "quantization",
-            "rank",
-            "reduce",
-            "scores",
-        ]
-    )
-
-
-def test_submodule_all_is_frozen() -> None:
-    assert models.__all__ == ["ColBERT", "default_model", "load_model"]
-    assert sorted(scores.__all__) == sorted(
-        [
-            "DEFAULT_CHUNK_ELEMENTS",
-            "GPU_CHUNK_ELEMENTS",
-            "ColBERTScores",
-            "MinMaxScores",
-            "candidate_scores",
-            "colbert_kd_scores",
-            "colbert_scores",
-            "colbert_scores_pairwise",
-            "mask_from_padded",
-            "pad_embeddings",
-            "compute_dtype_for",
-            "maximal_marginal_relevance",
-            "to_padded",
-        ]
-    )
-    assert rank.__all__ == ["RerankResult", "rerank"]
-    from colbert_retrieval import testing
-
-    assert testing.__all__ == ["SAMPLE_QUERY", "SAMPLE_TEXTS", "SharedLocalClient", "shared_model"]
-    from colbert_retrieval import distributed
-    from colbert_retrieval.qdrant import storage
-
-    assert distributed.__all__ == [
-        "EncoderActor",
-        "QdrantDatasink",
-        "QdrantTarget",
-        "index_with_ray",
-        "load_shards",
-        "read_documents",
-        "read_shard_settings",
-    ]
-    assert all(callable(getattr(distributed, name)) for name in distributed.__all__)
-    assert storage.__all__ == ["StoragePreset", "quantization_config", "storage_preset"]
-    assert sorted(pooling.__all__) == [
+FROZEN = {
+    "colbert_retrieval": [
+        "ColBERT",
+        "ColBERTRetrievalError",
+        "DimensionMismatchError",
+        "EmptyInputError",
+        "InputTypeError",
+        "InvalidArgumentError",
+        "ModelNotAvailableError",
+        "__version__",
+        "default_model",
+        "load_model",
+        "models",
+        "pooling",
+        "scores",
+    ],
+    "colbert_retrieval.models": [
+        "ColBERT",
+        "Explanation",
+        "Precision",
+        "TokenMatch",
+        "default_model",
+        "load_model",
+        "quantize",
+    ],
+    "colbert_retrieval.scores": [
+        "ColBERTScores",
+        "DEFAULT_CHUNK_ELEMENTS",
+        "GPU_CHUNK_ELEMENTS",
+        "MinMaxScores",
+        "RerankResult",
+        "candidate_scores",
+        "colbert_kd_scores",
+        "colbert_scores",
+        "colbert_scores_pairwise",
+        "compute_dtype_for",
+        "mask_from_padded",
+        "maximal_marginal_relevance",
+        "pad_embeddings",
+        "rerank",
+        "to_padded",
+    ],
+    "colbert_retrieval.pooling": [
         "METHODS",
         "TokenPooling",
         "compile_cpu_kernels",
         "pool_embeddings_hierarchical",
         "pooled_length",
-    ]
-    assert sorted(quantization.__all__) == ["Precision", "quantize"]
-    assert sorted(evaluation.__all__) == [
+    ],
+    "colbert_retrieval.qdrant": [
+        "ColBERTIndex",
+        "DEFAULT_PATH",
+        "IndexSettings",
+        "IngestSummary",
+        "MigrationSummary",
+        "SCORE_SCALES",
+        "Schema",
+        "SearchConfig",
+        "SearchHit",
+        "SearchMode",
+        "Storage",
+        "StoragePreset",
+        "Store",
+        "migrate",
+    ],
+    "colbert_retrieval.qdrant.backends": [
+        "Backend",
+        "Candidates",
+        "DEFAULT_PATH",
+        "EdgeBackend",
+        "PointData",
+        "QueryPlan",
+        "ServerBackend",
+        "Store",
+        "StoredPoint",
+        "make_backend",
+        "open_collection",
+    ],
+    "colbert_retrieval.documents": [
+        "ID_KEY",
+        "METADATA_KEY",
+        "Record",
+        "point_id",
+        "point_ids",
+        "read_records",
+        "split_words",
+    ],
+    "colbert_retrieval.single_vector": [
+        "FirstStage",
+        "MuveraConfig",
+        "SINGLE_VECTOR_METHODS",
+        "encode_single_vectors",
+        "first_stage_vectors",
+        "mean_vector",
+        "muvera_document",
+        "muvera_query",
+    ],
+    "colbert_retrieval.evaluation": [
         "BeirDataset",
         "ColBERTDistillationEvaluator",
         "ColBERTTripletEvaluator",
@@ -86,54 +117,39 @@ def test_submodule_all_is_frozen() -> None:
         "mrr_at_k",
         "ndcg_at_k",
         "recall_at_k",
-    ]
-    assert sorted(errors.__all__) == sorted(
-        [
-            "CollectionNotFoundError",
-            "ColBERTRetrievalError",
-            "DimensionMismatchError",
-            "DocumentNotFoundError",
-            "EmptyInputError",
-            "IndexMismatchError",
-            "InputFormatError",
-            "InputNotFoundError",
-            "InputTypeError",
-            "InvalidArgumentError",
-            "ModelNotAvailableError",
-            "StoreFormatError",
-            "StoreLockedError",
-            "StoreUnavailableError",
-        ]
-    )
-
-
-def test_qdrant_all_is_frozen() -> None:
-    from colbert_retrieval import qdrant
-
-    assert sorted(qdrant.__all__) == sorted(
-        [
-            "DEFAULT_PATH",
-            "ColBERTIndex",
-            "IndexSettings",
-            "IngestSummary",
-            "MigrationSummary",
-            "Record",
-            "SearchHit",
-            "SearchMode",
-            "StoragePreset",
-            "migrate",
-        ]
-    )
-    assert reduce.__all__ == ["mean_vector"]
-
-
-def test_training_api_is_frozen() -> None:
-    pytest.importorskip("datasets", reason='pip install "colbert-retrieval[train]"')
-    from colbert_retrieval import losses, training, utils
-
-    assert losses.__all__ == ["CachedContrastive", "Contrastive", "Distillation"]
-    assert utils.__all__ == ["ColBERTCollator"]
-    assert sorted(training.__all__) == [
+    ],
+    "colbert_retrieval.distributed": [
+        "EncoderActor",
+        "QdrantDatasink",
+        "QdrantTarget",
+        "index_with_ray",
+        "load_shards",
+        "read_documents",
+        "read_shard_settings",
+    ],
+    "colbert_retrieval.cli": ["build_parser", "main"],
+    "colbert_retrieval.pylate": ["evaluation", "losses", "models", "rank", "scores", "utils"],
+    "colbert_retrieval.pylate.rank": ["RerankResult", "rerank"],
+    "colbert_retrieval.testing": ["SAMPLE_QUERY", "SAMPLE_TEXTS", "SharedLocalClient", "shared_model"],
+    "colbert_retrieval.errors": [
+        "CollectionNotFoundError",
+        "ColBERTRetrievalError",
+        "DimensionMismatchError",
+        "DocumentNotFoundError",
+        "EmptyInputError",
+        "IndexMismatchError",
+        "InputFormatError",
+        "InputNotFoundError",
+        "InputTypeError",
+        "InvalidArgumentError",
+        "ModelNotAvailableError",
+        "StoreFormatError",
+        "StoreLockedError",
+        "StoreUnavailableError",
+    ],
+}
+TRAINING = {
+    "colbert_retrieval.training": [
         "BeirEvaluator",
         "CachedContrastive",
         "ColBERTCollator",
@@ -144,36 +160,49 @@ def test_training_api_is_frozen() -> None:
         "exact_maxsim_runs",
         "fine_tune",
         "mine_hard_negatives",
-    ]
-    for module in (losses, utils, training):
-        for name in module.__all__:
-            assert hasattr(module, name), f"{module.__name__}.{name}"
+    ],
+    "colbert_retrieval.pylate.losses": ["CachedContrastive", "Contrastive", "Distillation"],
+    "colbert_retrieval.pylate.utils": ["ColBERTCollator"],
+}
 
 
-def test_encoding_runtime_single_vector_and_explanation_api_is_frozen() -> None:
-    from colbert_retrieval import explanation, single_vector
-    from colbert_retrieval.models import runtime
-
-    assert single_vector.__all__ == ["SINGLE_VECTOR_METHODS", "encode_single_vectors"]
-    assert explanation.__all__ == ["Explanation", "TokenMatch"]
-    assert sorted(runtime.__all__) == [
-        "BACKENDS",
-        "INFERENCE_PRECISIONS",
-        "PrecisionChoice",
-        "check_runtime_options",
-        "cpu_has_native_bf16",
-        "forward_precision",
-        "resolve_inference_precision",
-    ]
-    assert runtime.BACKENDS == ("torch", "onnx", "openvino")
-    for method in ("explain", "resolved_inference_precision"):
-        assert callable(getattr(colbert_retrieval.ColBERT, method))
+def _public_modules() -> list[str]:
+    names = ["colbert_retrieval"]
+    for info in pkgutil.walk_packages(colbert_retrieval.__path__, "colbert_retrieval."):
+        if not any(part.startswith("_") for part in info.name.split(".")):
+            names.append(info.name)
+    return names
 
 
-def test_every_exported_name_exists() -> None:
-    for module in (colbert_retrieval, models, scores, rank, pooling, quantization, evaluation, errors):
-        for name in module.__all__:
-            assert hasattr(module, name), f"{module.__name__}.{name}"
+@pytest.mark.parametrize("module", sorted(FROZEN))
+def test_all_is_frozen_and_every_name_exists(module: str) -> None:
+    imported = importlib.import_module(module)
+    assert sorted(imported.__all__) == sorted(FROZEN[module])
+    for name in imported.__all__:
+        assert hasattr(imported, name), f"{module}.{name}"
+
+
+def test_training_api_is_frozen() -> None:
+    pytest.importorskip("datasets", reason='pip install "colbert-retrieval[train]"')
+    for module, names in TRAINING.items():
+        imported = importlib.import_module(module)
+        assert sorted(imported.__all__) == names
+        assert all(hasattr(imported, name) for name in names)
+
+
+def test_the_public_surface_is_at_most_half_of_0_2s() -> None:
+    """0.2.0 had 69 public modules and 284 exported names; every module outside this list is private (``_name``)."""
+    modules = _public_modules()
+    assert sorted(modules) == sorted([*FROZEN, *TRAINING]), "a new public module: make it private or freeze it here"
+    assert len(modules) <= 69 // 2
+    assert sum(len(names) for names in {**FROZEN, **TRAINING}.values()) <= 284 // 2
+
+
+def test_the_root_holds_packages_errors_and_private_helpers_only() -> None:
+    """A module that serves one package lives in that package (the CLI's hardware report, BM25, records...)."""
+    root = [info for info in pkgutil.iter_modules(colbert_retrieval.__path__)]
+    loose = sorted(info.name for info in root if not info.ispkg and not info.name.startswith("_"))
+    assert loose == ["errors", "testing"]
 
 
 def test_errors_share_one_base() -> None:
@@ -184,8 +213,39 @@ def test_errors_share_one_base() -> None:
 @pytest.mark.parametrize(
     ("module", "name"),
     [
+        ("colbert_retrieval", "rank"),
+        ("colbert_retrieval", "reduce"),
+        ("colbert_retrieval", "quantization"),
+        ("colbert_retrieval.qdrant", "Record"),
+        ("colbert_retrieval.qdrant.ColBERTIndex", "search_batch"),
+        ("colbert_retrieval.qdrant.ColBERTIndex", "search_vectors"),
+        ("colbert_retrieval.qdrant.ColBERTIndex", "asearch_batch"),
+    ],
+)
+def test_names_removed_in_0_3_are_gone(module: str, name: str) -> None:
+    """The migration table in docs/changelog.md names each replacement."""
+    if module.endswith("ColBERTIndex"):
+        from colbert_retrieval.qdrant import ColBERTIndex
+
+        assert not hasattr(ColBERTIndex, name)
+    else:
+        assert not hasattr(importlib.import_module(module), name)
+
+
+def test_pylate_module_names_import_as_pylate_s_do() -> None:
+    from colbert_retrieval.pylate.models import ColBERT
+    from colbert_retrieval.pylate.scores import colbert_scores
+
+    from colbert_retrieval.pylate.rank import rerank
+
+    assert ColBERT is colbert_retrieval.ColBERT and rerank is colbert_retrieval.scores.rerank
+    assert colbert_scores is colbert_retrieval.scores.colbert_scores
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [
         ("colbert_retrieval.scores", "colbert_scores_ragged"),
-        ("colbert_retrieval.scores", "rerank"),
         ("colbert_retrieval.pooling", "pool_torch"),
         ("colbert_retrieval.pooling", "pool_scipy"),
         ("colbert_retrieval.pooling", "POOLING_METHODS"),

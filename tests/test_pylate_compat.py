@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from colbert_retrieval import models, rank, scores
+from colbert_retrieval import models, scores
+from colbert_retrieval.pylate import rank
 
 
 def unit(n: int, dim: int, seed: int) -> np.ndarray:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from colbert_retrieval.quantization import quantize
+from colbert_retrieval.models import quantize
 
 
 def test_int8_and_uint8_fixed_calibration_is_batch_independent() -> None:

@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 
 from colbert_retrieval.errors import EmptyInputError, InvalidArgumentError
-from colbert_retrieval.first_stage import MuveraConfig, muvera_document, muvera_query
-from colbert_retrieval.single_vector import SINGLE_VECTOR_METHODS, encode_single_vectors
+from colbert_retrieval.single_vector import (
+    SINGLE_VECTOR_METHODS,
+    MuveraConfig,
+    encode_single_vectors,
+    muvera_document,
+    muvera_query,
+)
 from colbert_retrieval.testing import SAMPLE_QUERY, SAMPLE_TEXTS, shared_model
 
 MODEL = shared_model()

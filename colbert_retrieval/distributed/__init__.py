@@ -47,4 +47,4 @@ def __getattr__(name: str) -> Any:
         from colbert_retrieval._extras import missing_extra
 
         raise missing_extra("ray", "ray[data]") from error
-    return getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)
+    return getattr(import_module(f"{__name__}._{_HOMES[name]}"), name)

@@ -12,8 +12,11 @@ Examples:
 
 from __future__ import annotations
 
-from colbert_retrieval.evaluation.beir import BeirDataset, load_beir
-from colbert_retrieval.evaluation.metrics import mrr_at_k, ndcg_at_k, recall_at_k
+from colbert_retrieval.evaluation._beir import BeirDataset, load_beir
+from colbert_retrieval.evaluation._metrics import mrr_at_k, ndcg_at_k, recall_at_k
+
+# For the sibling packages of colbert_retrieval (not public API: not in __all__, may change without notice).
+from colbert_retrieval.evaluation._metrics import retrieval_metrics as retrieval_metrics
 
 __all__ = [
     "BeirDataset",
@@ -38,7 +41,7 @@ _TRAINING = {
 def __getattr__(name: str) -> object:
     """PyLate's training evaluators, imported on first use (they load sentence-transformers' evaluators)."""
     if name in _TRAINING:
-        from colbert_retrieval.evaluation import training
+        from colbert_retrieval.evaluation import _training
 
-        return getattr(training, name)
+        return getattr(_training, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

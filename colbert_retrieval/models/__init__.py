@@ -2,7 +2,8 @@
 
 Rule of this folder: everything about turning text into token vectors lives here, and only here are the
 encoder's private members touched; it imports ``pooling``, ``scores`` and ``errors`` below it, never the
-index or a framework. Public: :class:`ColBERT`, :func:`load_model`, :func:`default_model`.
+index or a framework. Public: :class:`ColBERT`, :func:`load_model`, :func:`default_model`, the output
+precisions (:class:`Precision`, :func:`quantize`) and what ``ColBERT.explain`` returns.
 
 Examples:
     >>> from colbert_retrieval import models
@@ -12,8 +13,19 @@ Examples:
 
 from __future__ import annotations
 
-from colbert_retrieval.models.colbert import ColBERT
-from colbert_retrieval.models.default import default_model
-from colbert_retrieval.models.loading import load_model
+from colbert_retrieval.models._colbert import ColBERT
+from colbert_retrieval.models._default import default_model
+from colbert_retrieval.models._explanation import Explanation, TokenMatch
+from colbert_retrieval.models._loading import load_model
+from colbert_retrieval.models._quantization import Precision, quantize
 
-__all__ = ["ColBERT", "default_model", "load_model"]
+__all__ = ["ColBERT", "Explanation", "Precision", "TokenMatch", "default_model", "load_model", "quantize"]
+
+# For the sibling packages of colbert_retrieval (not public API: not in __all__, may change without notice).
+from colbert_retrieval.models._default import weights_fingerprint as weights_fingerprint
+from colbert_retrieval.models._runtime import (
+    cpu_has_native_bf16 as cpu_has_native_bf16,
+)
+from colbert_retrieval.models._runtime import (
+    resolve_inference_precision as resolve_inference_precision,
+)

@@ -21,8 +21,7 @@ from sentence_transformers.multi_vector_encoder.modules import BaseTokenPooling
 
 from colbert_retrieval._inputs import positive_int
 from colbert_retrieval.errors import InputTypeError, InvalidArgumentError
-from colbert_retrieval.pooling import TokenPooling
-from colbert_retrieval.pooling.hierarchical import check_pooling_arguments
+from colbert_retrieval.pooling import TokenPooling, check_pooling_arguments
 
 __all__ = ["OUTPUT_VALUES", "TASKS", "EncodeCall", "resolve_call"]
 

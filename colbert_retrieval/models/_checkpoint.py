@@ -60,7 +60,7 @@ class SimilarityName(str):
 
 
 class CheckpointMixin:
-    """Loading and saving hooks of :class:`~colbert_retrieval.models.colbert.ColBERT` (mixed in first)."""
+    """Loading and saving hooks of :class:`~colbert_retrieval.models._colbert.ColBERT` (mixed in first)."""
 
     _fresh_head: bool
 

@@ -19,8 +19,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from colbert_retrieval.models._quantization import Precision, quantize
 from colbert_retrieval.models._windows import common_prefix_length, plan_windows
-from colbert_retrieval.quantization import Precision, quantize
 
 Features = dict[str, Any]
 

@@ -19,7 +19,7 @@ from torch import Tensor
 
 from colbert_retrieval import pooling, scores
 from colbert_retrieval._inputs import texts_or_raise
-from colbert_retrieval.explanation import Explanation, TokenMatch
+from colbert_retrieval.models._explanation import Explanation, TokenMatch
 
 __all__ = ["ScoringMixin"]
 
@@ -153,7 +153,7 @@ class ScoringMixin:
             document: the document text.
 
         Returns:
-            An :class:`~colbert_retrieval.explanation.Explanation`: per query token, the best document token,
+            An :class:`~colbert_retrieval.models._explanation.Explanation`: per query token, the best document token,
             its character span and its contribution; the contributions sum to the MaxSim score.
 
         Examples:

@@ -26,7 +26,7 @@ __all__ = ["TokenizationMixin"]
 
 
 class TokenizationMixin:
-    """Tokenisation settings and ``tokenize`` of :class:`~colbert_retrieval.models.colbert.ColBERT`."""
+    """Tokenisation settings and ``tokenize`` of :class:`~colbert_retrieval.models._colbert.ColBERT`."""
 
     query_prefix: str
     document_prefix: str

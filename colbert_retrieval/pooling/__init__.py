@@ -15,12 +15,17 @@ Examples:
 
 from __future__ import annotations
 
-from colbert_retrieval.pooling.hierarchical import (
+from colbert_retrieval.pooling._hierarchical import (
     METHODS,
     compile_cpu_kernels,
     pool_embeddings_hierarchical,
     pooled_length,
 )
-from colbert_retrieval.pooling.module import TokenPooling
+from colbert_retrieval.pooling._module import TokenPooling
 
 __all__ = ["METHODS", "TokenPooling", "compile_cpu_kernels", "pool_embeddings_hierarchical", "pooled_length"]
+
+# For the sibling packages of colbert_retrieval (not public API: not in __all__, may change without notice).
+from colbert_retrieval.pooling._hierarchical import check_pool_factor as check_pool_factor
+from colbert_retrieval.pooling._hierarchical import check_pooling_arguments as check_pooling_arguments
+from colbert_retrieval.pooling._hierarchical import compiled_cpu_kernels as compiled_cpu_kernels

@@ -20,23 +20,22 @@ except ImportError as error:  # pragma: no cover - exercised by tests with the m
     package = {"qdrant_edge": "qdrant-edge-py"}.get(error.name or "", "qdrant-client")
     raise missing_extra("qdrant", package) from error
 
-from colbert_retrieval.qdrant.backends.factory import DEFAULT_PATH, Store
-from colbert_retrieval.qdrant.index import ColBERTIndex
-from colbert_retrieval.qdrant.ingest import IngestSummary
-from colbert_retrieval.qdrant.migration import MigrationSummary, migrate
-from colbert_retrieval.qdrant.schema import IndexSettings, Schema
-from colbert_retrieval.qdrant.search import SearchConfig, SearchMode
-from colbert_retrieval.qdrant.searcher import SearchHit
-from colbert_retrieval.qdrant.storage import Storage, StoragePreset
-from colbert_retrieval.records import Record
+from colbert_retrieval.qdrant._index import ColBERTIndex
+from colbert_retrieval.qdrant._ingest import IngestSummary
+from colbert_retrieval.qdrant._migration import MigrationSummary, migrate
+from colbert_retrieval.qdrant._schema import IndexSettings, Schema
+from colbert_retrieval.qdrant._search import SearchConfig, SearchMode
+from colbert_retrieval.qdrant._searcher import SCORE_SCALES, SearchHit
+from colbert_retrieval.qdrant._storage import Storage, StoragePreset
+from colbert_retrieval.qdrant.backends import DEFAULT_PATH, Store
 
 __all__ = [
     "DEFAULT_PATH",
+    "SCORE_SCALES",
     "ColBERTIndex",
     "IndexSettings",
     "IngestSummary",
     "MigrationSummary",
-    "Record",
     "Schema",
     "SearchConfig",
     "SearchHit",
@@ -46,3 +45,17 @@ __all__ = [
     "Store",
     "migrate",
 ]
+
+# For the sibling packages of colbert_retrieval (not public API: not in __all__, may change without notice).
+from colbert_retrieval.qdrant._bm25 import SparseVector as SparseVector
+from colbert_retrieval.qdrant._ingest import chunked as chunked
+from colbert_retrieval.qdrant._schema import (
+    check_compatible as check_compatible,
+)
+from colbert_retrieval.qdrant._schema import (
+    encoding_settings as encoding_settings,
+)
+from colbert_retrieval.qdrant._schema import (
+    settings_for as settings_for,
+)
+from colbert_retrieval.qdrant._writer import PointEncoder as PointEncoder

@@ -21,11 +21,11 @@ except ImportError as error:  # pragma: no cover - exercised by tests with the m
 
     raise missing_extra("train", "datasets") from error
 
-from colbert_retrieval.training.beir import BeirEvaluator, exact_maxsim_runs
-from colbert_retrieval.training.collator import ColBERTCollator
-from colbert_retrieval.training.fine_tune import FineTuneConfig, FineTuneReport, fine_tune
-from colbert_retrieval.training.losses import CachedContrastive, Contrastive, Distillation
-from colbert_retrieval.training.mining import mine_hard_negatives
+from colbert_retrieval.training._beir import BeirEvaluator, exact_maxsim_runs
+from colbert_retrieval.training._collator import ColBERTCollator
+from colbert_retrieval.training._fine_tune import FineTuneConfig, FineTuneReport, fine_tune
+from colbert_retrieval.training._losses import CachedContrastive, Contrastive, Distillation
+from colbert_retrieval.training._mining import mine_hard_negatives
 
 __all__ = [
     "BeirEvaluator",

@@ -8,8 +8,9 @@ import pytest
 
 pytest.importorskip("ray")
 
+from colbert_retrieval.cli import _ray_commands as commands
 from colbert_retrieval.cli import build_parser
-from colbert_retrieval.distributed import QdrantTarget, commands
+from colbert_retrieval.distributed import QdrantTarget
 
 
 def test_cluster_options_reach_the_target(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,8 +19,8 @@ import pytest
 from qdrant_client import QdrantClient
 
 from colbert_retrieval.distributed import QdrantTarget, index_with_ray, load_shards, read_shard_settings
+from colbert_retrieval.documents import Record, point_id
 from colbert_retrieval.qdrant import ColBERTIndex, Schema
-from colbert_retrieval.records import Record, point_id
 from colbert_retrieval.testing import SharedLocalClient
 from conftest import documents
 
@@ -137,7 +137,7 @@ def test_sources_need_ids_and_read_parquet_and_beir(tmp_path: Path):
     import pyarrow.parquet as pq
 
     from colbert_retrieval.distributed import read_documents
-    from colbert_retrieval.distributed.sources import record_json
+    from colbert_retrieval.distributed._sources import record_json
     from colbert_retrieval.errors import InputFormatError, InputNotFoundError
 
     with pytest.raises(InputFormatError, match="needs an id per document"):

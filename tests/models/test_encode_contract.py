@@ -150,7 +150,7 @@ def test_pooling_on_top_of_a_pipeline_pooling_compounds_and_says_so(tiny_bert_di
     model.append(TokenPooling(2))
     in_pipeline = model.encode_document([DOCS[0]])[0].shape[0]
     getattr(logging.Logger.warning_once, "cache_clear", lambda: None)()  # transformers' once-only cache
-    with caplog.at_level("WARNING", logger="colbert_retrieval.models.colbert"):
+    with caplog.at_level("WARNING", logger="colbert_retrieval.models._colbert"):
         model.encode_query(["a query"], token_pooling=TokenPooling(2))  # queries are not pooled: no note
         assert not any("compounding" in record.message for record in caplog.records)
         compounded = model.encode_document([DOCS[0]], pool_factor=2)[0].shape[0]

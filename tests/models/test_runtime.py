@@ -11,8 +11,7 @@ import torch
 
 from colbert_retrieval import ColBERT, default_model, load_model
 from colbert_retrieval.errors import InputTypeError, InvalidArgumentError
-from colbert_retrieval.models import runtime as _runtime
-from colbert_retrieval.models._backends import weights_fingerprint
+from colbert_retrieval.models import _runtime, weights_fingerprint
 from colbert_retrieval.testing import SAMPLE_QUERY, SAMPLE_TEXTS
 
 DOCS = [*SAMPLE_TEXTS, "Vitamin C deficiency, scurvy: bleeding gums; fatigue (and more)!"]

@@ -158,7 +158,7 @@ def test_migrate_embedded_to_server_and_back_copies_points_exactly(tiny_colbert:
         other = EdgeBackend(None, "x")
         from dataclasses import replace
 
-        from colbert_retrieval.qdrant.schema import StorageOptions
+        from colbert_retrieval.qdrant._schema import StorageOptions
 
         other.create(replace(server.read_settings(), model_name="else"), StorageOptions())
         migrate(server, other)

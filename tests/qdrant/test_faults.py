@@ -19,7 +19,7 @@ import pytest
 
 from colbert_retrieval import errors
 from colbert_retrieval.qdrant import ColBERTIndex, Schema
-from colbert_retrieval.qdrant.backends import server
+from colbert_retrieval.qdrant.backends import _server as server
 
 DOCS = [{"id": f"d{i}", "text": f"document number {i} on subject {i % 7}"} for i in range(64)]
 

@@ -13,11 +13,11 @@ import pytest
 import torch
 
 from colbert_retrieval import errors
+from colbert_retrieval.documents import Record, point_id
 from colbert_retrieval.models import ColBERT
 from colbert_retrieval.pooling import pool_embeddings_hierarchical, pooled_length
-from colbert_retrieval.pooling.hierarchical import MAX_BLOCK_TOKENS
+from colbert_retrieval.pooling._hierarchical import MAX_BLOCK_TOKENS
 from colbert_retrieval.qdrant import ColBERTIndex, IndexSettings, Schema
-from colbert_retrieval.records import Record, point_id
 
 DOCS = [{"id": f"d{i}", "text": f"document {i} about topic {i % 3}", "metadata": {"n": i}} for i in range(12)]
 

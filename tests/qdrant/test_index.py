@@ -14,6 +14,7 @@ from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
 from colbert_retrieval import ColBERT
+from colbert_retrieval.documents import Record
 from colbert_retrieval.errors import (
     CollectionNotFoundError,
     DimensionMismatchError,
@@ -21,10 +22,10 @@ from colbert_retrieval.errors import (
     IndexMismatchError,
     InputTypeError,
 )
-from colbert_retrieval.qdrant import ColBERTIndex, Record, Schema
-from colbert_retrieval.qdrant import writer as writer_module
-from colbert_retrieval.qdrant.filters import to_filter
-from colbert_retrieval.qdrant.search import fuse
+from colbert_retrieval.qdrant import ColBERTIndex, Schema
+from colbert_retrieval.qdrant import _writer as writer_module
+from colbert_retrieval.qdrant._filters import to_filter
+from colbert_retrieval.qdrant._search import fuse
 from tests.qdrant.conftest import DOCS, OpenIndex
 
 
@@ -136,7 +137,7 @@ def test_transient_errors_are_retried_inside_the_server_backend(
             return _real(*args, **kwargs)
 
         monkeypatch.setattr(index.client, method, flaky)
-    monkeypatch.setattr("colbert_retrieval.qdrant.backends.server.time.sleep", lambda seconds: None)
+    monkeypatch.setattr("colbert_retrieval.qdrant.backends._server.time.sleep", lambda seconds: None)
     assert index.add(DOCS).documents == 5 and index.count() == 5
     assert index.search("scurvy", k=2, config={"mode": "hybrid"})[0].id in {"scurvy", "diet"}
     assert failures == {"upsert": 0, "query_batch_points": 0, "retrieve": 0}
@@ -439,7 +440,7 @@ def test_colbert_mode_takes_bm25_candidates(open_index: OpenIndex, monkeypatch: 
 
 
 def test_index_defaults_are_the_search_defaults(index: ColBERTIndex) -> None:
-    from colbert_retrieval.qdrant.search import SearchConfig
+    from colbert_retrieval.qdrant import SearchConfig
 
     assert index.search_config == SearchConfig()
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from colbert_retrieval.errors import DimensionMismatchError, InputTypeError, InvalidArgumentError
-from colbert_retrieval.first_stage import FirstStage, first_stage_vectors
-from colbert_retrieval.qdrant.search import SearchConfig
+from colbert_retrieval.qdrant import SearchConfig
+from colbert_retrieval.single_vector import FirstStage, first_stage_vectors
 from tests.qdrant.conftest import DOCS, OpenIndex
 
 QUERY = "vitamin c and scurvy"

@@ -8,11 +8,12 @@ import qdrant_edge as qe
 from qdrant_client import models as qm
 
 from colbert_retrieval.errors import InvalidArgumentError
-from colbert_retrieval.qdrant import StoragePreset
-from colbert_retrieval.qdrant.backends import edge, server
-from colbert_retrieval.qdrant.backends.base import Candidates, QueryPlan
-from colbert_retrieval.qdrant.schema import IndexSettings, StorageOptions
-from colbert_retrieval.qdrant.storage import storage_preset
+from colbert_retrieval.qdrant import IndexSettings, StoragePreset
+from colbert_retrieval.qdrant._schema import StorageOptions
+from colbert_retrieval.qdrant._storage import storage_preset
+from colbert_retrieval.qdrant.backends import Candidates, QueryPlan
+from colbert_retrieval.qdrant.backends import _edge as edge
+from colbert_retrieval.qdrant.backends import _server as server
 from conftest import OpenIndex
 
 SETTINGS = IndexSettings(model_name="m", dim=8)
@@ -90,7 +91,7 @@ def test_quantized_presets_rank_by_the_original_vectors(open_index: OpenIndex, p
 
 def test_cli_storage_preset_builds_a_small_collection(tmp_path, capsys) -> None:
     from colbert_retrieval.cli import main
-    from colbert_retrieval.qdrant.backends.edge import EdgeBackend
+    from colbert_retrieval.qdrant.backends import EdgeBackend
 
     docs = tmp_path / "docs.jsonl"
     docs.write_text('{"id": "s", "text": "Scurvy comes from a lack of vitamin C."}\n{"id": "p", "text": "Paris."}\n')

@@ -9,8 +9,8 @@ from sentence_transformers.multi_vector_encoder.losses import (
     MultiVectorMultipleNegativesRankingLoss,
 )
 
-from colbert_retrieval import losses, utils
 from colbert_retrieval.errors import InvalidArgumentError
+from colbert_retrieval.pylate import losses, utils
 from colbert_retrieval.scores import MinMaxScores, colbert_kd_scores
 
 ROWS = [

@@ -13,7 +13,8 @@ import torch
 from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
 from sentence_transformers.training_args import BatchSamplers
 
-from colbert_retrieval import evaluation, losses, models, utils  # was: from pylate import ...
+from colbert_retrieval import evaluation, models
+from colbert_retrieval.pylate import losses, utils  # was: from pylate import ...
 
 TRIPLETS = {
     "query": ["what causes scurvy", "capital of france", "lower cholesterol", "vitamin d sources"],

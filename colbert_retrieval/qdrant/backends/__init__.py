@@ -13,10 +13,17 @@ Examples:
 
 from __future__ import annotations
 
-from colbert_retrieval.qdrant.backends.base import Backend, Candidates, PointData, QueryPlan, StoredPoint
-from colbert_retrieval.qdrant.backends.edge import EdgeBackend
-from colbert_retrieval.qdrant.backends.factory import DEFAULT_PATH, make_backend
-from colbert_retrieval.qdrant.backends.server import ServerBackend
+from colbert_retrieval.qdrant.backends._base import (
+    Backend,
+    Candidates,
+    PointData,
+    QueryPlan,
+    StoredPoint,
+    open_collection,
+)
+from colbert_retrieval.qdrant.backends._edge import EdgeBackend
+from colbert_retrieval.qdrant.backends._factory import DEFAULT_PATH, Store, make_backend
+from colbert_retrieval.qdrant.backends._server import ServerBackend
 
 __all__ = [
     "DEFAULT_PATH",
@@ -26,6 +33,8 @@ __all__ = [
     "PointData",
     "QueryPlan",
     "ServerBackend",
+    "Store",
     "StoredPoint",
     "make_backend",
+    "open_collection",
 ]

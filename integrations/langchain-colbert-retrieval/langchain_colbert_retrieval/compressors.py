@@ -10,7 +10,7 @@ from langchain_core.callbacks import Callbacks
 from langchain_core.documents import BaseDocumentCompressor, Document
 from pydantic import ConfigDict, PrivateAttr
 
-from colbert_retrieval import ColBERT, load_model, rank
+from colbert_retrieval import ColBERT, load_model, scores
 
 __all__ = ["RERANK_SCORE_KEY", "ColBERTRerank"]
 
@@ -75,7 +75,7 @@ class ColBERTRerank(BaseDocumentCompressor):
         document_vectors = self._encoder.encode(
             [d.page_content for d in documents], is_query=False, batch_size=self.batch_size
         )
-        ranked = rank.rerank([list(range(len(documents)))], [query_vectors], [document_vectors])[0]
+        ranked = scores.rerank([list(range(len(documents)))], [query_vectors], [document_vectors])[0]
         return [
             Document(
                 page_content=documents[hit["id"]].page_content,

@@ -9,8 +9,7 @@ from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from colbert_retrieval import ColBERT, load_model
-from colbert_retrieval.first_stage import MuveraConfig
-from colbert_retrieval.single_vector import encode_single_vectors
+from colbert_retrieval.single_vector import MuveraConfig, encode_single_vectors
 
 __all__ = ["ColBERTEmbeddings"]
 
@@ -19,7 +18,7 @@ class ColBERTEmbeddings(BaseModel, Embeddings):
     """ColBERT embeddings for LangChain.
 
     LangChain's ``Embeddings`` interface wants one vector per text; ``single_vector`` picks it
-    (``colbert_retrieval.single_vector``; NFCorpus numbers in ``docs/benchmarks/single-vector.md``):
+    (``colbert_retrieval.single_vector._encode``; NFCorpus numbers in ``docs/benchmarks/single-vector.md``):
     ``"sentence"`` (default: the base model's mean-pooled sentence embedding, as good as the bi-encoder the
     default ColBERT is built from), ``"muvera"`` (MUVERA encodings approximating MaxSim) or ``"mean"``
     (mean of the token vectors). Any single vector is weaker than MaxSim: for ranking use
@@ -34,7 +33,7 @@ class ColBERTEmbeddings(BaseModel, Embeddings):
         device: where to run the model (None: best available).
         batch_size: texts per forward pass.
         single_vector: ``"sentence"`` (default), ``"muvera"`` or ``"mean"``.
-        muvera: MUVERA parameters for ``single_vector="muvera"`` (``colbert_retrieval.first_stage.MuveraConfig``
+        muvera: MUVERA parameters for ``single_vector="muvera"`` (``colbert_retrieval.single_vector.MuveraConfig``
             fields; default: the model's dimension with MUVERA's defaults).
 
     Instantiate:

@@ -12,9 +12,9 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
 
 from colbert_retrieval import load_model
+from colbert_retrieval.documents import Record
 from colbert_retrieval.errors import InputTypeError, InvalidArgumentError
-from colbert_retrieval.qdrant import ColBERTIndex, Record, SearchHit
-from colbert_retrieval.qdrant.searcher import SCORE_SCALES
+from colbert_retrieval.qdrant import SCORE_SCALES, ColBERTIndex, SearchHit
 from colbert_retrieval.scores import maximal_marginal_relevance
 from langchain_colbert_retrieval._qdrant_args import (
     index_arguments,

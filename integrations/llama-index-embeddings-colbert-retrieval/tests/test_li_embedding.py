@@ -22,7 +22,7 @@ def test_all_is_frozen() -> None:
 def test_default_single_vector_is_the_base_models_sentence_embedding() -> None:
     from sentence_transformers import SentenceTransformer
 
-    from colbert_retrieval.models.default import minilm_path
+    from colbert_retrieval.models._default import minilm_path
 
     embedding = ColBERTEmbedding(model=MODEL)
     vector = np.array(embedding.get_query_embedding("vitamin c"))

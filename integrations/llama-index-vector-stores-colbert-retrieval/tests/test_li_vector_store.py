@@ -20,7 +20,7 @@ from llama_index.core.vector_stores.types import (
 )
 from llama_index.vector_stores.colbert_retrieval import NO_EMBEDDING, ColBERTVectorStore
 
-from colbert_retrieval import rank
+from colbert_retrieval import scores
 from colbert_retrieval.errors import InvalidArgumentError
 from colbert_retrieval.qdrant import ColBERTIndex
 from colbert_retrieval.testing import SAMPLE_QUERY, SAMPLE_TEXTS, shared_model
@@ -48,7 +48,7 @@ def store() -> ColBERTVectorStore:
 
 def exact_order(texts: list[str], ids: list[str], query: str) -> list[str]:
     documents = MODEL.encode(texts, is_query=False, pool_factor=2)
-    ranked = rank.rerank(
+    ranked = scores.rerank(
         documents_ids=[ids], queries_embeddings=[MODEL.encode(query, is_query=True)], documents_embeddings=[documents]
     )[0]
     return [item["id"] for item in ranked]

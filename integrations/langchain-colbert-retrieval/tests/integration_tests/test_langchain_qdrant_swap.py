@@ -66,7 +66,7 @@ def test_a_score_threshold_written_for_cosine_scores_filters_alike() -> None:
     """
     from sentence_transformers import SentenceTransformer
 
-    from colbert_retrieval.models.default import minilm_path
+    from colbert_retrieval.models._default import minilm_path
 
     dense_model = SentenceTransformer(minilm_path(), device="cpu")
 

@@ -20,7 +20,7 @@ class TestColBERTEmbeddingsUnit(EmbeddingsUnitTests):
 def test_default_single_vector_is_the_base_models_sentence_embedding() -> None:
     from sentence_transformers import SentenceTransformer
 
-    from colbert_retrieval.models.default import minilm_path
+    from colbert_retrieval.models._default import minilm_path
 
     embeddings = ColBERTEmbeddings(model=shared_model())
     base = SentenceTransformer(minilm_path(), device="cpu")

@@ -16,7 +16,7 @@ __all__ = ["ColBERTEmbedding"]
 class ColBERTEmbedding(BaseEmbedding):
     """One vector per text from a ColBERT model (compare with cosine / dot product).
 
-    ``single_vector`` picks the vector (``colbert_retrieval.single_vector``; NFCorpus numbers in
+    ``single_vector`` picks the vector (``colbert_retrieval.single_vector._encode``; NFCorpus numbers in
     ``docs/benchmarks/single-vector.md``): ``"sentence"`` (default: the base model's mean-pooled sentence
     embedding, as good as the bi-encoder the default ColBERT is built from), ``"muvera"`` (MUVERA encodings
     approximating MaxSim) or ``"mean"`` (mean of the token vectors). Any single vector is weaker than MaxSim:

@@ -14,7 +14,8 @@ from llama_index.core.schema import BaseNode, Document, MetadataMode, TransformC
 from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
 from pydantic import ConfigDict
 
-from colbert_retrieval.qdrant import ColBERTIndex, IngestSummary, Record
+from colbert_retrieval.documents import Record
+from colbert_retrieval.qdrant import ColBERTIndex, IngestSummary
 
 __all__ = ["ColBERTIndexWriter", "add_nodes", "node_from_payload"]
 

@@ -28,10 +28,9 @@ from llama_index.retrievers.colbert_retrieval.ingest import node_from_payload
 from qdrant_client import models as qm
 
 from colbert_retrieval import load_model
+from colbert_retrieval.documents import ID_KEY, METADATA_KEY
 from colbert_retrieval.errors import InvalidArgumentError
-from colbert_retrieval.qdrant import ColBERTIndex, Store
-from colbert_retrieval.qdrant.searcher import SCORE_SCALES
-from colbert_retrieval.records import ID_KEY, METADATA_KEY
+from colbert_retrieval.qdrant import SCORE_SCALES, ColBERTIndex, Store
 
 __all__ = ["NO_EMBEDDING", "ColBERTVectorStore"]
 

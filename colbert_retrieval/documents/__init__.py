@@ -1,0 +1,31 @@
+"""Documents: what a stored document is, and how files become documents.
+
+A :class:`Record` is a text with an id and metadata; its payload and its deterministic point id are defined
+here, as is reading files and splitting long texts.
+
+Rule: nothing here knows a model or a store; the index and the CLI turn records into points and hits.
+
+Examples:
+    >>> from colbert_retrieval.documents import Record, split_words
+    >>> Record("Scurvy comes from a lack of vitamin C.", id=1).id
+    1
+    >>> split_words("a b c d e f g", size=4, overlap=2)
+    ['a b c d', 'c d e f', 'e f g']
+"""
+
+from __future__ import annotations
+
+from colbert_retrieval.documents._chunking import read_records, split_words
+from colbert_retrieval.documents._records import ID_KEY, METADATA_KEY, Record, point_id, point_ids
+
+__all__ = ["ID_KEY", "METADATA_KEY", "Record", "point_id", "point_ids", "read_records", "split_words"]
+
+# For the sibling packages of colbert_retrieval (not public API: not in __all__, may change without notice).
+from colbert_retrieval.documents._chunking import SUFFIXES as SUFFIXES
+from colbert_retrieval.documents._chunking import iter_files as iter_files
+from colbert_retrieval.documents._chunking import json_record as json_record
+from colbert_retrieval.documents._records import ID_SCHEME as ID_SCHEME
+from colbert_retrieval.documents._records import TEXT_KEY as TEXT_KEY
+from colbert_retrieval.documents._records import from_payload as from_payload
+from colbert_retrieval.documents._records import to_payload as to_payload
+from colbert_retrieval.documents._records import to_record as to_record

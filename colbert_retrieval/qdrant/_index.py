@@ -1,0 +1,367 @@
+"""``ColBERTIndex``: pooled ColBERT multi-vectors in Qdrant, with exact, two-stage and hybrid search.
+
+The index composes a storage :class:`~colbert_retrieval.qdrant.backends.Backend` (Qdrant's engine in-process
+by default, or a Qdrant server), a :class:`~colbert_retrieval.qdrant._writer.DocumentWriter` (ingest) and a
+:class:`~colbert_retrieval.qdrant._searcher.Searcher` (the modes of :mod:`colbert_retrieval.qdrant._search`).
+It is built from value objects: where it lives (:class:`Store`), what it stores (:class:`Schema`), how
+(:class:`Storage`) and how it searches (:class:`SearchConfig`); one ``search`` takes texts or vectors.
+
+Examples:
+    >>> from colbert_retrieval import default_model
+    >>> from colbert_retrieval.qdrant import ColBERTIndex
+    >>> index = ColBERTIndex(default_model(), "docs", store=":memory:")
+    >>> summary = index.add([{"id": 1, "text": "Scurvy comes from a lack of vitamin C."}, "Paris is in France."])
+    >>> hit = index.search("vitamin C deficiency", k=1)[0]
+    >>> hit.id, hit.text
+    (1, 'Scurvy comes from a lack of vitamin C.')
+    >>> [len(hits) for hits in index.search(["vitamin C", "France"], k=1, config={"mode": "exact"})]
+    [1, 1]
+    >>> index.close()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import weakref
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from qdrant_client import QdrantClient
+from qdrant_client import models as qm
+
+from colbert_retrieval._inputs import positive_int
+from colbert_retrieval.documents import METADATA_KEY, Record, point_ids
+from colbert_retrieval.errors import DocumentNotFoundError, InputTypeError, InvalidArgumentError
+from colbert_retrieval.models import ColBERT
+from colbert_retrieval.qdrant import _ingest as ingest
+from colbert_retrieval.qdrant._client_view import EmbeddedClient
+from colbert_retrieval.qdrant._filters import require_condition, to_filter
+from colbert_retrieval.qdrant._schema import COLBERT_VECTOR, Schema, settings_for
+from colbert_retrieval.qdrant._search import SearchConfig
+from colbert_retrieval.qdrant._searcher import Queries, Searcher, SearchHit, to_hit
+from colbert_retrieval.qdrant._storage import Storage, StoragePreset
+from colbert_retrieval.qdrant._writer import DocumentWriter
+from colbert_retrieval.qdrant.backends import Backend, PointData, ServerBackend, Store, make_backend, open_collection
+
+__all__ = ["ColBERTIndex"]
+
+Filter = qm.Filter | Mapping[str, Any] | None
+
+
+class ColBERTIndex:
+    """A Qdrant collection of ColBERT documents: idempotent, resumable ingest; exact, two-stage and hybrid search.
+
+    Args:
+        model: the encoder (e.g. :func:`colbert_retrieval.default_model`).
+        collection: the collection name.
+        store: where it lives: a folder of the embedded store (Qdrant's engine in-process; default
+            ``colbert_index``), ``":memory:"`` (a temporary folder), a server URL, a ``QdrantClient`` (left
+            open by :meth:`close`), or a :class:`Store` (API key, cluster settings, client options).
+        schema: what a new collection stores (:class:`Schema`: ``pool_factor``, first stage, datatype, MUVERA
+            and BM25 parameters); checked against an existing one.
+        storage: how a new collection is stored: a preset name (``fast``: default; ``balanced``; ``small``: 1/14
+            of the RAM) or a :class:`Storage`; on an existing one it sets the search-side rescoring only.
+        search: the search defaults (:class:`SearchConfig`, or a dict of its fields).
+        create: create the collection if missing (False: raise CollectionNotFoundError).
+
+    Raises:
+        IndexMismatchError: the collection was built with another model, encoding (markers, lengths,
+            expansion, skiplist, projection head), dimension, first stage or ``pool_factor``.
+        CollectionNotFoundError: the collection is missing and ``create=False``.
+        StoreLockedError: the embedded folder is open in another process.
+        StoreFormatError: the folder was written by 0.1.0 (the message names the migration command).
+        StoreUnavailableError: the server does not answer.
+    """
+
+    def __init__(
+        self,
+        model: ColBERT,
+        collection: str = "colbert",
+        *,
+        store: str | os.PathLike[str] | QdrantClient | Store | None = None,
+        schema: Schema | None = None,
+        storage: str | StoragePreset | Storage | None = None,
+        search: SearchConfig | Mapping[str, Any] | None = None,
+        create: bool = True,
+    ) -> None:
+        if schema is not None and not isinstance(schema, Schema):
+            msg = f"schema must be a Schema, got {type(schema).__name__} (e.g. Schema(pool_factor=2))."
+            raise InputTypeError(msg)
+        self._model = model
+        self.collection = collection
+        self.store = Store.of(store)
+        schema = schema or Schema()
+        options, search_defaults = Storage.of(storage).resolve()
+        base = SearchConfig(**search_defaults)
+        if isinstance(search, SearchConfig):
+            base = search.override(**{k: v for k, v in search_defaults.items() if getattr(search, k) is None})
+        elif search is not None:
+            base = base.override(**dict(search))
+        self.search_config = base
+        self._backend = make_backend(collection, self.store)
+        try:
+            self.settings = open_collection(
+                self._backend,
+                settings_for(model, schema),
+                options,
+                create=create,
+                pool_factor_given=schema.pool_factor is not None,
+            )
+            self._searcher = Searcher(self._backend, model, self.settings, collection)
+            self._searcher.refresh_count()
+        except BaseException:
+            self._backend.close()
+            raise
+        # Closed at exit even if the caller forgets (no interpreter-shutdown noise from the client).
+        self._closer = weakref.finalize(self, self._backend.close)
+        self._writer = DocumentWriter(self._backend, model, self.settings)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def backend(self) -> Backend:
+        """The storage backend (read-only)."""
+        return self._backend
+
+    @property
+    def client(self) -> QdrantClient | EmbeddedClient:
+        """The ``QdrantClient`` of a server-backed index; for an embedded one, a handle of the same shape.
+
+        The embedded handle (:class:`~colbert_retrieval.qdrant._client_view.EmbeddedClient`) answers ``count``,
+        ``retrieve``, ``scroll``, ``delete``, ``collection_exists`` and ``close``; other client methods raise an
+        ``AttributeError`` naming the index method that does the same.
+        """
+        if isinstance(self._backend, ServerBackend):
+            return self._backend.client
+        return EmbeddedClient(self)
+
+    @property
+    def model(self) -> ColBERT:
+        """The encoder."""
+        return self._model
+
+    @property
+    def embedded(self) -> bool:
+        """Whether the index runs Qdrant's engine in-process (rather than through a client)."""
+        return self._backend.kind == "embedded"
+
+    def close(self) -> None:
+        """Release the store (the lock of an embedded folder, a client's connections)."""
+        self._closer()
+
+    def __enter__(self) -> ColBERTIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _written(self) -> None:
+        """After the index's own writes: the document count, and indexes built in the background (embedded)."""
+        self._searcher.refresh_count()
+        self._backend.optimize(wait=False)
+
+    def optimize(self) -> None:
+        """Build the HNSW graphs now and wait for them.
+
+        After every ingest the embedded store builds them in a background thread (a server does it by itself),
+        so this is only needed to time searches on a fully indexed store.
+        """
+        self._backend.optimize(wait=True)
+
+    # ------------------------------------------------------------------ ingest
+    def add(
+        self,
+        documents: Iterable[str | Record | Mapping[str, Any]],
+        *,
+        batch_size: int = 32,
+        chunk_size: int = 256,
+        overwrite: bool = False,
+        show_progress_bar: bool = False,
+    ) -> ingest.IngestSummary:
+        """Encode and store documents (strings, :class:`Record` or ``{"id", "text", "metadata"}`` dicts).
+
+        Ids are UUIDv5 of the user id (or of the text): re-running writes no duplicates, and documents
+        already stored are skipped unless ``overwrite=True``, so an interrupted ingest resumes. Each point
+        holds the pooled float16 multivector, the first-stage vector, the BM25 vector and the payload; the
+        upload of one chunk overlaps the encoding of the next.
+
+        Args:
+            documents: any iterable, read lazily (a generator of millions of documents works).
+            batch_size: documents per forward pass.
+            chunk_size: documents read, encoded and uploaded together.
+            overwrite: re-encode and replace documents already stored.
+            show_progress_bar: show a tqdm bar of documents processed.
+
+        Returns:
+            An :class:`IngestSummary` (documents, skipped, vectors, seconds, docs/s).
+
+        Raises:
+            InputTypeError, EmptyInputError: a bad document (the message gives its position); documents
+                are checked a chunk at a time, so the chunks before its chunk are stored, its chunk is not.
+        """
+        try:
+            return self._writer.add(
+                documents,
+                batch_size=batch_size,
+                chunk_size=chunk_size,
+                overwrite=overwrite,
+                show_progress_bar=show_progress_bar,
+            )
+        finally:
+            self._written()
+
+    def add_embeddings(
+        self,
+        documents: Sequence[str | Record | Mapping[str, Any]],
+        embeddings: Sequence[Any],
+    ) -> ingest.IngestSummary:
+        """Store documents whose multi-vectors were computed elsewhere (e.g. on a GPU box), as ``add`` would.
+
+        The embeddings are stored as given (pool them first if wanted); ids are deterministic as in ``add``,
+        and existing documents are replaced.
+
+        Args:
+            documents: the documents, one per embedding.
+            embeddings: ``(n_tokens, dim)`` float arrays or tensors with the collection's dimension.
+
+        Raises:
+            DimensionMismatchError: a wrong dimension or a count that does not match the documents.
+        """
+        try:
+            return self._writer.add_embeddings(documents, embeddings)
+        finally:
+            self._written()
+
+    def add_points(self, points: Iterable[PointData], *, overwrite: bool = False) -> ingest.IngestSummary:
+        """Store points built elsewhere (``PointEncoder``, Parquet shards); stored ids skipped unless ``overwrite``.
+
+        Raises:
+            DimensionMismatchError: a point whose ColBERT vectors have another dimension.
+        """
+        try:
+            return self._writer.add_points(points, overwrite=overwrite)
+        finally:
+            self._written()
+
+    # ------------------------------------------------------------------ search
+    def search(
+        self,
+        queries: Queries,
+        k: int = 10,
+        *,
+        filter: Filter = None,
+        config: SearchConfig | Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Search one query or many, by text or by vectors (one batched call to the engine).
+
+        Args:
+            queries: a query text, or one query's vectors (``(n_tokens, dim)`` token vectors from
+                ``model.encode(query, is_query=True)``, or the collection's first-stage vector
+                ``(first_stage_dim,)``: the first stage alone, approximate), or a list of either.
+            k: results per query.
+            filter: a Qdrant ``Filter`` or a simple dict (see :mod:`colbert_retrieval.qdrant._filters`); it
+                applies in every stage.
+            config: this call's settings: a dict of :class:`SearchConfig` fields overriding the index's
+                (``{"mode": "exact"}``, ``{"prefetch_limit": 400}``), or a whole :class:`SearchConfig`. Vectors
+                have no text for BM25: they search ``colbert`` (or ``exact``), and an explicit ``hybrid`` raises.
+
+        Returns:
+            For one query, its hits best first (``[]`` on an empty collection); for a list, a list per query.
+
+        Raises:
+            InputTypeError, EmptyInputError: queries that are neither texts nor vectors, or an empty text.
+            DimensionMismatchError: query vectors that do not fit the collection.
+            IndexMismatchError: hybrid search on a collection without BM25 vectors.
+        """
+        return self._searcher.run(queries, k, filter, self.search_config, config)
+
+    async def asearch(
+        self,
+        queries: Queries,
+        k: int = 10,
+        *,
+        filter: Filter = None,
+        config: SearchConfig | Mapping[str, Any] | None = None,
+    ) -> Any:
+        """:meth:`search` in a worker thread (encoding is CPU/GPU bound)."""
+        return await asyncio.to_thread(self.search, queries, k, filter=filter, config=config)
+
+    async def aadd(self, documents: Iterable[str | Record | Mapping[str, Any]], **options: Any) -> ingest.IngestSummary:
+        """:meth:`add` in a worker thread."""
+        return await asyncio.to_thread(self.add, documents, **options)
+
+    # ------------------------------------------------------------------ stored documents
+    def _point_ids(self, ids: Iterable[str | int]) -> list[str]:
+        return point_ids(ids, self.settings.id_scheme)
+
+    def get(self, ids: Iterable[str | int]) -> list[SearchHit]:
+        """Stored documents by user id (missing ids are left out)."""
+        return [to_hit(p) for p in self._backend.retrieve(self._point_ids(ids))]
+
+    def vectors(self, ids: Iterable[str | int]) -> dict[str | int, np.ndarray]:
+        """The stored (pooled) ColBERT multivectors of documents by user id, as float32 ``(n, dim)`` arrays."""
+        found = {}
+        for point in self._backend.retrieve(self._point_ids(ids), with_vectors=True):
+            hit = to_hit(point)
+            found[hit.id] = np.asarray((point.vectors or {})[COLBERT_VECTOR], dtype=np.float32)
+        return found
+
+    def documents(
+        self, filter: qm.Filter | Mapping[str, Any] | None = None, *, page_size: int = 256
+    ) -> Iterator[SearchHit]:
+        """Every stored document (matching ``filter``), read page by page in id order.
+
+        Args:
+            filter: a Qdrant ``Filter`` or a simple dict (see :mod:`colbert_retrieval.qdrant._filters`).
+            page_size: documents read per call to the store.
+        """
+        positive_int(page_size, "page_size")
+        condition = to_filter(filter)
+        offset: str | None = None
+        while True:
+            points, offset = self._backend.scroll(offset, page_size, filter=condition)
+            yield from (to_hit(p) for p in points)
+            if offset is None:
+                return
+
+    def update(self, id: str | int, *, text: str | None = None, metadata: Mapping[str, Any] | None = None) -> None:
+        """Replace a document's text (re-encoded) and/or its metadata.
+
+        Raises:
+            DocumentNotFoundError: no document has this id (a ``KeyError``).
+        """
+        current = self.get([id])
+        if not current:
+            msg = f"No document with id {id!r} in collection {self.collection!r}."
+            raise DocumentNotFoundError(msg)
+        if text is not None:
+            record = Record(text=text, id=id, metadata=dict(metadata if metadata is not None else current[0].metadata))
+            self.add([record], overwrite=True)
+        elif metadata is not None:
+            self._backend.set_payload(self._point_ids([id]), {METADATA_KEY: dict(metadata)})
+
+    def delete(
+        self,
+        ids: Iterable[str | int] | None = None,
+        *,
+        filter: qm.Filter | Mapping[str, Any] | None = None,
+    ) -> None:
+        """Delete documents by user id or by filter (one of the two is required; :meth:`clear` deletes all)."""
+        if ids is None and filter is None:
+            msg = "delete() needs ids or a filter; to delete everything, call clear()."
+            raise InvalidArgumentError(msg)
+        if ids is not None:
+            self._backend.delete(self._point_ids(ids))
+        else:
+            self._backend.delete_where(require_condition(to_filter(filter)))
+        self._searcher.refresh_count()
+
+    def clear(self) -> None:
+        """Delete every document; the collection and its settings stay (unlike dropping the collection)."""
+        self._backend.delete_where(qm.Filter())
+        self._searcher.refresh_count()
+
+    def count(self, filter: qm.Filter | Mapping[str, Any] | None = None) -> int:
+        """Number of stored documents (matching ``filter``)."""
+        return self._backend.count(to_filter(filter))

@@ -1,0 +1,336 @@
+"""Running a search, the whole request: validate, mode, config, filter, plan, one engine call, fusion, hits.
+
+:class:`Searcher` is composed into :class:`~colbert_retrieval.qdrant.ColBERTIndex`, whose ``search`` hands it
+the request as given; what the modes mean and how scores are fused is in :mod:`colbert_retrieval.qdrant._search`.
+A search on a server makes at most two round trips: the batched query, and (hybrid) one read of the payloads
+of the fused top ``k``. The document count that picks exact candidates on small collections is read when the
+index opens and after its own writes, and again when it is older than ``COUNT_TTL`` (other writers).
+
+Examples:
+    >>> hit = SearchHit(id=1, score=2.5, text="hello")
+    >>> hit.metadata, hit.scores
+    ({}, {})
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from colbert_retrieval._inputs import positive_int, texts_or_raise
+from colbert_retrieval.documents import from_payload
+from colbert_retrieval.errors import DimensionMismatchError, IndexMismatchError, InputTypeError, InvalidArgumentError
+from colbert_retrieval.qdrant._derived import DerivedVectors
+from colbert_retrieval.qdrant._filters import to_filter
+from colbert_retrieval.qdrant._schema import FIRST_STAGE_VECTOR, IndexSettings
+from colbert_retrieval.qdrant._search import SearchConfig, SearchMode, fuse, plans_for
+from colbert_retrieval.qdrant.backends import Backend, QueryPlan, StoredPoint
+
+if TYPE_CHECKING:
+    from colbert_retrieval.models import ColBERT
+
+__all__ = ["COUNT_TTL", "SCORE_SCALES", "Queries", "SearchHit", "Searcher", "query_vectors_or_raise", "to_hit"]
+
+#: Seconds a document count is trusted (the index's own writes refresh it at once; this bounds other writers').
+COUNT_TTL = 60.0
+
+#: What ``ColBERTIndex.search`` takes: one query text, one query's vectors, or a list of either.
+Queries = Any
+
+
+#: The scales a hit's score can be read on (:meth:`SearchHit.score_on`).
+SCORE_SCALES = ("cosine", "raw")
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One search result (or a stored document from ``ColBERTIndex.get``, with score None).
+
+    ``score`` is what the hits are ranked by: MaxSim (a sum over the query's tokens), or the fused score in
+    hybrid mode. ``scores`` holds its parts: ``maxsim``, ``mean_maxsim`` (MaxSim divided by the query's token
+    count: sentence-transformers' ``meanmaxsim``, on the cosine scale, at most 1) and, in hybrid mode, ``bm25``.
+
+    Examples:
+        >>> hit = SearchHit(id=1, score=9.6, text="x", scores={"maxsim": 9.6, "mean_maxsim": 0.3})
+        >>> hit.score_on("cosine"), hit.score_on("raw")
+        (0.3, 9.6)
+    """
+
+    id: str | int | None
+    score: float | None
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    point_id: str = ""
+    scores: dict[str, float] = field(default_factory=dict)
+
+    def score_on(self, scale: str) -> float:
+        """The score on a scale: ``"cosine"`` (mean MaxSim per query token) or ``"raw"`` (the ranking score).
+
+        The cosine scale is what a single-vector cosine store gives, so thresholds port from langchain-qdrant.
+
+        A first-stage-only search (a single query vector) has no MaxSim: both scales give its raw score.
+
+        Raises:
+            InvalidArgumentError: another scale.
+        """
+        if scale not in SCORE_SCALES:
+            msg = f"Unknown score scale {scale!r}; use one of {SCORE_SCALES}."
+            raise InvalidArgumentError(msg)
+        if scale == "cosine" and "mean_maxsim" in self.scores:
+            return float(self.scores["mean_maxsim"])
+        return float(self.score or 0.0)
+
+
+def to_hit(point: StoredPoint, score: float | None = None, scores: dict[str, float] | None = None) -> SearchHit:
+    """The hit for a stored point (its payload read back as a document)."""
+    record = from_payload(point.payload)
+    return SearchHit(
+        id=record.id,
+        score=point.score if score is None else score,
+        text=record.text,
+        metadata=record.metadata,
+        point_id=point.id,
+        scores=scores or {},
+    )
+
+
+def query_vectors_or_raise(queries: Sequence[Any], settings: IndexSettings) -> list[np.ndarray]:
+    """Query vectors as float32 arrays: ``(n_tokens, dim)`` token vectors or ``(first_stage_dim,)`` vectors.
+
+    Raises:
+        InputTypeError: a query is not numeric.
+        DimensionMismatchError: a query has the wrong shape for the collection.
+        InvalidArgumentError: a query holds NaN or infinite values.
+    """
+    if isinstance(queries, (str, bytes)) or not isinstance(queries, Sequence):
+        msg = f"Give a list of query vectors, got {type(queries).__name__}."
+        raise InputTypeError(msg)
+    dim, first_dim = settings.dim, settings.first_stage_dim()
+    arrays: list[np.ndarray] = []
+    for position, query in enumerate(queries):
+        try:
+            array = np.asarray(query, dtype=np.float32)
+        except (TypeError, ValueError) as error:
+            msg = f"Query vectors #{position} are not numeric ({error})."
+            raise InputTypeError(msg) from None
+        token_shape = array.ndim == 2 and array.shape[0] > 0 and array.shape[1] == dim
+        if not (token_shape or (array.ndim == 1 and array.shape[0] == first_dim)):
+            msg = (
+                f"Query vectors #{position} have shape {array.shape}; the collection takes token vectors of shape "
+                f"(n_tokens, {dim}) (model.encode(query, is_query=True)) or a first-stage vector of length {first_dim}."
+            )
+            raise DimensionMismatchError(msg)
+        if not np.isfinite(array).all():
+            msg = f"Query vectors #{position} hold NaN or infinite values."
+            raise InvalidArgumentError(msg)
+        arrays.append(array)
+    return arrays
+
+
+class Searcher:
+    """Turns a search request into hits.
+
+    Args:
+        backend: the store.
+        model: the encoder (its public ``encode`` only).
+        settings: the collection's settings (first stage, BM25).
+        collection: the collection name (for messages).
+    """
+
+    def __init__(self, backend: Backend, model: ColBERT, settings: IndexSettings, collection: str) -> None:
+        self._backend = backend
+        self._model = model
+        self._settings = settings
+        self._collection = collection
+        self._count: tuple[float, int] | None = None
+        self._derived = DerivedVectors(settings)
+
+    def refresh_count(self) -> None:
+        """Read the document count now (after the index's own writes and deletes)."""
+        self._count = (time.monotonic(), self._backend.count())
+
+    def _document_count(self) -> int:
+        if self._count is None or time.monotonic() - self._count[0] > COUNT_TTL:
+            self.refresh_count()
+        assert self._count is not None
+        return self._count[1]
+
+    def run(
+        self,
+        queries: Queries,
+        k: int,
+        filter: Any,
+        defaults: SearchConfig,
+        config: SearchConfig | Mapping[str, Any] | None,
+    ) -> list[SearchHit] | list[list[SearchHit]]:
+        """The hits of a search request (``ColBERTIndex.search``): a list for one query, a list per query for many.
+
+        Raises:
+            InputTypeError, EmptyInputError: queries that are neither texts nor vectors, or an empty text.
+            DimensionMismatchError: query vectors that do not fit the collection.
+            IndexMismatchError: hybrid search on a collection without BM25 vectors.
+            InvalidArgumentError: a bad ``k``, config value or mode (hybrid needs the query text).
+        """
+        positive_int(k, "k")
+        one, batch = _one_or_many(queries)
+        chosen, explicit = _config(defaults, config)
+        condition = to_filter(filter)
+        if batch and all(isinstance(q, str) for q in batch):
+            mode = self._mode(chosen.mode)
+            hits = self._texts(texts_or_raise(batch), k, condition, mode, chosen)
+        elif any(isinstance(q, str) for q in batch):
+            msg = "Give query texts or query vectors, not both in one call."
+            raise InputTypeError(msg)
+        else:
+            if explicit is SearchMode.HYBRID:
+                msg = "Hybrid search needs the query text (for BM25); search vectors with mode='colbert' or 'exact'."
+                raise InvalidArgumentError(msg)
+            wanted = explicit if explicit is not None else chosen.mode  # the index's hybrid default: colbert
+            mode = SearchMode.EXACT if wanted is SearchMode.EXACT else SearchMode.COLBERT
+            hits = self._vectors(query_vectors_or_raise(batch, self._settings), k, condition, mode, chosen)
+        return hits[0] if one else hits
+
+    def _mode(self, mode: SearchMode | None) -> SearchMode:
+        resolved = mode if mode is not None else (SearchMode.HYBRID if self._settings.has_bm25 else SearchMode.COLBERT)
+        if resolved is SearchMode.HYBRID and not self._settings.has_bm25:
+            msg = (
+                f"Collection {self._collection!r} stores no BM25 vectors (written by colbert-retrieval 0.1.0), so "
+                "hybrid search is not available; search with mode='colbert' or 'exact', or copy it into a new "
+                "collection with `colbert-retrieval migrate`, which adds them."
+            )
+            raise IndexMismatchError(msg)
+        return resolved
+
+    def _texts(
+        self, texts: list[str], k: int, query_filter: Any, mode: SearchMode, config: SearchConfig
+    ) -> list[list[SearchHit]]:
+        if not texts:
+            return []
+        multivectors = self._model.encode(texts, is_query=True, show_progress_bar=False)
+        exact = mode is SearchMode.EXACT
+        sparse = [None] * len(texts) if exact else self._derived.sparse(texts, is_query=True)
+        return self._run(multivectors, sparse, k, query_filter, mode, config)
+
+    def _vectors(
+        self, queries: Sequence[np.ndarray], k: int, query_filter: Any, mode: SearchMode, config: SearchConfig
+    ) -> list[list[SearchHit]]:
+        """Hits for checked query vectors.
+
+        Token vectors run ``mode`` (``colbert`` or ``exact``); a first-stage vector searches the first stage
+        alone (its HNSW graph, or every point with ``exact``): approximate, without MaxSim.
+        """
+        tokens = [query for query in queries if query.ndim == 2]
+        firsts = [
+            QueryPlan(FIRST_STAGE_VECTOR, query, k, (), query_filter, exact=mode is SearchMode.EXACT)
+            for query in queries
+            if query.ndim == 1
+        ]
+        ranked = iter(self._run(tokens, [None] * len(tokens), k, query_filter, mode, config) if tokens else [])
+        found = iter(self._backend.query_batch(firsts) if firsts else [])
+        return [next(ranked) if query.ndim == 2 else [to_hit(p) for p in next(found)] for query in queries]
+
+    def _run(
+        self,
+        multivectors: Sequence[np.ndarray],
+        sparse: Sequence[Any],
+        k: int,
+        query_filter: Any,
+        mode: SearchMode,
+        config: SearchConfig,
+    ) -> list[list[SearchHit]]:
+        first = self._derived.first_stage(multivectors, is_query=True)
+        small = mode is not SearchMode.EXACT and config.exact_below > 0 and self._document_count() <= config.exact_below
+        per_query = [
+            plans_for(mode, m, f, s, k, query_filter, config, small=small)
+            for m, f, s in zip(multivectors, first, sparse)
+        ]
+        results = self._backend.query_batch([plan for plans in per_query for plan in plans])
+        tokens = [max(len(m), 1) for m in multivectors]
+        if mode is not SearchMode.HYBRID:
+            return [
+                [to_hit(p, scores=_maxsim_parts(float(p.score or 0.0), n)) for p in points]
+                for points, n in zip(results, tokens)
+            ]
+        return self._fused(per_query, results, k, config.bm25_weight, tokens)
+
+    def _fused(
+        self,
+        per_query: list[list[QueryPlan]],
+        results: list[list[StoredPoint]],
+        k: int,
+        weight: float,
+        tokens: list[int],
+    ) -> list[list[SearchHit]]:
+        ranked: list[list[tuple[str, float, float, float]]] = []
+        position = 0
+        for plans in per_query:
+            maxsim = results[position]
+            bm25 = results[position + 1] if len(plans) == 2 else []
+            position += len(plans)
+            fused = fuse(
+                [(p.id, float(p.score or 0.0)) for p in maxsim],
+                {p.id: float(p.score or 0.0) for p in bm25},
+                weight if bm25 else 0.0,
+            )
+            ranked.append(fused[:k])
+        wanted = sorted({row[0] for rows in ranked for row in rows})
+        stored = {p.id: p for p in self._backend.retrieve(wanted)} if wanted else {}
+        return [
+            [
+                to_hit(stored[i], score, {**_maxsim_parts(colbert, n), "bm25": lexical})
+                for i, score, colbert, lexical in rows
+                if i in stored
+            ]
+            for rows, n in zip(ranked, tokens)
+        ]
+
+
+def _maxsim_parts(maxsim: float, query_tokens: int) -> dict[str, float]:
+    return {"maxsim": maxsim, "mean_maxsim": maxsim / query_tokens}
+
+
+def _one_or_many(queries: Queries) -> tuple[bool, list[Any]]:
+    """Whether the request is one query, and the queries as a list.
+
+    One query: a text, or an array/tensor of one query's vectors (``(n_tokens, dim)`` or ``(first_stage_dim,)``).
+    Many: a list or tuple of those, or a 3-d array of token vectors.
+    """
+    if isinstance(queries, str):
+        return True, [queries]
+    ndim = getattr(queries, "ndim", None)
+    if ndim is not None and hasattr(queries, "shape"):
+        if ndim in (1, 2):
+            return True, [queries]
+        return False, list(queries)
+    if isinstance(queries, (list, tuple)):
+        return False, list(queries)
+    if isinstance(queries, Sequence) and not isinstance(queries, bytes):
+        return False, list(queries)
+    msg = f"Give a query text, query vectors, or a list of either; got {type(queries).__name__}."
+    raise InputTypeError(msg)
+
+
+def _config(
+    defaults: SearchConfig, config: SearchConfig | Mapping[str, Any] | None
+) -> tuple[SearchConfig, SearchMode | None]:
+    """The config of one call, and the mode it names explicitly (None: the index's default).
+
+    A :class:`SearchConfig` replaces the index's; a mapping overrides some of its fields.
+    """
+    if config is None:
+        return defaults, None
+    if isinstance(config, SearchConfig):
+        return config, config.mode
+    if isinstance(config, Mapping):
+        unknown = sorted(set(config) - set(SearchConfig.__dataclass_fields__))
+        if unknown:
+            msg = f"Unknown search settings {unknown}; SearchConfig takes {sorted(SearchConfig.__dataclass_fields__)}."
+            raise InvalidArgumentError(msg)
+        chosen = defaults.override(**config)
+        return chosen, chosen.mode if config.get("mode") is not None else None
+    msg = f"config must be a SearchConfig or a dict of its fields, got {type(config).__name__}."
+    raise InputTypeError(msg)
