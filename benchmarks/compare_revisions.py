@@ -7,7 +7,10 @@ Checks the base revision out into a temporary git worktree and times the same wo
 each side; prints and writes the ratios (``now / base``, above 1 is faster now) to
 docs/benchmarks/revisions.md. Workloads: Ward pooling of 512 documents x 180 tokens x 128-d
 (pool_factor 2), MaxSim of 32 queries x 32 tokens against 2,000 documents x 180 tokens, and encoding 256
-documents of about 180 tokens with the default model (pool_factor 2), in float32 and in bfloat16.
+documents of about 180 tokens with the default model (pool_factor 2), in float32 and in bfloat16, and
+embedded search: 32 hybrid searches (query encoding included) and the same 32 as one batched call, on those 256
+documents in an embedded store (``:memory:``), written once with ``add_embeddings``. The workload script
+speaks both index APIs (``store=``/``schema=`` and the older ``location=``/``pool_factor=``, ``search_batch``).
 """
 
 from __future__ import annotations
@@ -40,7 +43,24 @@ vocabulary = [w for w in model.tokenizer.get_vocab() if w.isalpha() and len(w) >
 rng = random.Random(0)
 texts = [" ".join(rng.choices(vocabulary, k=rng.randint(70, 210))) for _ in range(256)]
 bf16 = copy.deepcopy(model).to(torch.bfloat16)
+from colbert_retrieval.qdrant import ColBERTIndex
+try:
+    from colbert_retrieval.qdrant import Schema
+    index = ColBERTIndex(model, "bench", store=":memory:", schema=Schema(pool_factor=2), search={"exact_below": 0})
+    search_many = lambda queries: index.search(queries, k=10)
+except ImportError:
+    index = ColBERTIndex(model, "bench", location=":memory:", pool_factor=2, exact_below=0)
+    search_many = lambda queries: index.search_batch(queries, k=10)
+vectors = model.encode(texts, is_query=False, pool_factor=2)
+index.add_embeddings([{"id": i, "text": t} for i, t in enumerate(texts)], vectors)
+index.optimize()
+queries = [" ".join(rng.choices(vocabulary, k=rng.randint(3, 8))) for _ in range(32)]
+def searches():
+    for query in queries:
+        index.search(query, k=10)
 work = {
+    "search (32 hybrid, one at a time)": searches,
+    "search (32 hybrid, one batch)": lambda: search_many(queries),
     "pooling": lambda: pool_embeddings_hierarchical(docs, 2),
     "maxsim": lambda: scores.colbert_scores(q, d),
     "encoding": lambda: model.encode(texts, is_query=False, pool_factor=2, batch_size=32),

@@ -109,9 +109,12 @@ def test_search(shared_index: ColBERTIndex, query: object, k: object, filter: ob
     except ColBERTRetrievalError:
         assert shared_index.count() == before
         return
-    assert len(hits) <= k
-    scores = [h.score for h in hits]
-    assert scores == sorted(scores, reverse=True) and all(np.isfinite(scores))
+    per_query = [hits] if isinstance(query, str) else hits  # a list of queries: a list of hits per query
+    assert len(per_query) == (1 if isinstance(query, str) else len(query))
+    for found in per_query:
+        assert len(found) <= k
+        scores = [h.score for h in found]
+        assert scores == sorted(scores, reverse=True) and all(np.isfinite(scores))
 
 
 @API

@@ -22,7 +22,7 @@ from colbert_retrieval.models._quantization import Precision, quantize
 __all__ = ["ColBERT", "Explanation", "Precision", "TokenMatch", "default_model", "load_model", "quantize"]
 
 # For the sibling packages of colbert_retrieval (not public API: not in __all__, may change without notice).
-from colbert_retrieval.models._default import weights_fingerprint as weights_fingerprint
+from colbert_retrieval.models._default import head_weights_fingerprint as head_weights_fingerprint
 from colbert_retrieval.models._runtime import (
     cpu_has_native_bf16 as cpu_has_native_bf16,
 )

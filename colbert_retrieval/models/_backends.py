@@ -37,7 +37,7 @@ from torch import Tensor, nn
 from colbert_retrieval._extras import missing_extra
 from colbert_retrieval.errors import InvalidArgumentError
 
-__all__ = ["BackendRuntime", "load_runtime", "weights_fingerprint"]
+__all__ = ["BackendRuntime", "load_runtime", "export_fingerprint"]
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _OPTIONS = {"export_dir", "calibration_texts", "provider", "threads"}
@@ -62,12 +62,12 @@ class _LastHiddenState(nn.Module):
         return self.model(**dict(zip(self.names, inputs))).last_hidden_state
 
 
-def weights_fingerprint(model: nn.Module) -> str:
+def export_fingerprint(model: nn.Module) -> str:
     """A short hash of a module's parameters and buffers (names, shapes, values).
 
     Examples:
         >>> a, b = torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)
-        >>> weights_fingerprint(a) == weights_fingerprint(a), weights_fingerprint(a) == weights_fingerprint(b)
+        >>> export_fingerprint(a) == export_fingerprint(a), export_fingerprint(a) == export_fingerprint(b)
         (True, False)
     """
     digest = hashlib.sha256()
@@ -96,7 +96,7 @@ def _export_dir(model: nn.Module, options: dict[str, Any]) -> Path:
     if options.get("export_dir"):
         return Path(options["export_dir"])
     root = Path(os.environ.get("COLBERT_RETRIEVAL_CACHE", Path.home() / ".cache" / "colbert_retrieval"))
-    return root / "exports" / weights_fingerprint(model)
+    return root / "exports" / export_fingerprint(model)
 
 
 def _examples(names: Sequence[str]) -> tuple[Tensor, ...]:

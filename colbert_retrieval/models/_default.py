@@ -134,13 +134,13 @@ def _float32_qr_head(config: DefaultModelConfig) -> torch.Tensor:
     return _orthogonal(_gaussian(config.dim))
 
 
-def weights_fingerprint(*denses: torch.nn.Module) -> str:
+def head_weights_fingerprint(*denses: torch.nn.Module) -> str:
     """A short hash of projection heads' weights (``Dense`` modules), ``""`` for none.
 
     Collections record it (``qdrant.schema.head_fingerprint``) so that two heads never mix in one collection.
 
     Examples:
-        >>> weights_fingerprint()
+        >>> head_weights_fingerprint()
         ''
     """
     digest = hashlib.sha256()
@@ -181,7 +181,7 @@ def build_minilm_colbert(config: DefaultModelConfig, device: str | None = None, 
     with torch.no_grad():
         if config.head == "orthogonal":  # collections written before the float64 head recorded this one
             dense.linear.weight.copy_(_float32_qr_head(config))
-            model.head_fingerprint_aliases = (weights_fingerprint(dense),)
+            model.head_fingerprint_aliases = (head_weights_fingerprint(dense),)
         dense.linear.weight.copy_(head_weight(config))
     model.model_card_data.model_name = DEFAULT_MODEL_NAME
     model.model_name_or_path = DEFAULT_MODEL_NAME

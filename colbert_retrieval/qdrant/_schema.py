@@ -30,7 +30,7 @@ from sentence_transformers.base.modules.dense import Dense
 
 from colbert_retrieval.documents import ID_SCHEME
 from colbert_retrieval.errors import IndexMismatchError, InvalidArgumentError
-from colbert_retrieval.models import weights_fingerprint
+from colbert_retrieval.models import head_weights_fingerprint
 from colbert_retrieval.pooling import check_pool_factor
 from colbert_retrieval.qdrant._bm25 import BM25Config
 from colbert_retrieval.single_vector import FirstStage, MuveraConfig
@@ -269,7 +269,7 @@ def head_fingerprint(model: Any) -> str:
         True
     """
     modules = model.modules() if hasattr(model, "modules") else ()
-    return weights_fingerprint(*(m for m in modules if isinstance(m, Dense)))
+    return head_weights_fingerprint(*(m for m in modules if isinstance(m, Dense)))
 
 
 def encoding_settings(model: Any) -> dict[str, Any]:
