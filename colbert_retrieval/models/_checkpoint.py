@@ -12,17 +12,9 @@ Examples:
 
 from __future__ import annotations
 
-import json
 import warnings
-from typing import Any
 
-from sentence_transformers import MultiVectorEncoder
-from sentence_transformers.base.modules.dense import Dense
-from sentence_transformers.util import load_file_path
-
-from colbert_retrieval.models._settings import mask_of, transformer_of
-
-__all__ = ["CheckpointMixin", "SimilarityName", "warn_random_head"]
+__all__ = ["SimilarityName", "warn_random_head"]
 
 
 def warn_random_head(name: str | None) -> None:
@@ -57,68 +49,3 @@ class SimilarityName(str):
 
     def __hash__(self) -> int:
         return hash(self.lower())
-
-
-class CheckpointMixin:
-    """Loading and saving hooks of :class:`~colbert_retrieval.models._colbert.ColBERT` (mixed in first)."""
-
-    _fresh_head: bool
-
-    def _load_default_modules(self, model_name_or_path: str, *args: Any, **kwargs: Any) -> tuple[list, dict]:
-        modules, module_kwargs = super()._load_default_modules(model_name_or_path, *args, **kwargs)
-        # A bare transformers checkpoint (not Stanford, not *ForRetrieval) got a new random head.
-        self._fresh_head = not self._legacy.prefixes and any(isinstance(m, Dense) for m in modules)
-        return modules, module_kwargs
-
-    def _load_converted_modules(self, model_name_or_path: str, *args: Any, **kwargs: Any) -> tuple[Any, dict]:
-        loaded = super()._load_converted_modules(model_name_or_path, *args, **kwargs)
-        if kwargs.get("model_type") == "SentenceTransformer":
-            modules_json = load_file_path(
-                model_name_or_path,
-                "modules.json",
-                token=kwargs.get("token"),
-                cache_folder=kwargs.get("cache_folder"),
-                revision=kwargs.get("revision"),
-                local_files_only=kwargs.get("local_files_only", False),
-            )
-            saved_types = []
-            if modules_json is not None:
-                with open(modules_json, encoding="utf8") as handle:
-                    saved_types = [entry.get("type", "") for entry in json.load(handle)]
-            self._fresh_head = not any(t.endswith("Dense") for t in saved_types)
-        return loaded
-
-    @property
-    def similarity_fn_name(self) -> str:
-        """The scoring function: ``"MaxSim"`` (PyLate's spelling; equal to ``"maxsim"``) or ``"meanmaxsim"``.
-
-        The saved configuration keeps sentence-transformers' lower-case name, so both libraries load it.
-        """
-        name = MultiVectorEncoder.similarity_fn_name.fget(self)
-        return SimilarityName("MaxSim" if name == "maxsim" else name)
-
-    @similarity_fn_name.setter
-    def similarity_fn_name(self, value: Any) -> None:
-        if isinstance(value, str):
-            value = value.lower()
-        MultiVectorEncoder.similarity_fn_name.fset(self, value)
-
-    def _get_model_config(self) -> dict[str, Any]:
-        config = super()._get_model_config()
-        prefixes = {"query": self.query_prefix, "document": self.document_prefix}
-        config["prompts"] = {
-            **self.prompts,
-            **{role: marker + self.prompts.get(role, "") for role, marker in prefixes.items()},
-        }
-        transformer = transformer_of(self)
-        expansion = transformer.query_expansion
-        config.update(
-            query_prefix=self.query_prefix,
-            document_prefix=self.document_prefix,
-            query_length=transformer.query_length,
-            document_length=transformer.document_length,
-            do_query_expansion=expansion is not None,
-            attend_to_expansion_tokens=bool(expansion and expansion.get("attend")),
-            skiplist_words=list(mask_of(self).skiplist_words),
-        )
-        return config

