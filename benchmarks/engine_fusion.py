@@ -32,7 +32,7 @@ from colbert_retrieval.evaluation import load_beir, ndcg_at_k
 from colbert_retrieval.qdrant import ColBERTIndex, Schema, SearchConfig
 from colbert_retrieval.qdrant._bm25 import BM25Encoder
 from colbert_retrieval.qdrant._schema import BM25_VECTOR, COLBERT_VECTOR, FIRST_STAGE_VECTOR
-from colbert_retrieval.qdrant._search import fuse
+from colbert_retrieval.qdrant._search import SearchMode, fuse, plans_for
 from colbert_retrieval.qdrant.backends import Candidates, QueryPlan
 from colbert_retrieval.qdrant.backends._edge import _final_params, _query
 from colbert_retrieval.single_vector import muvera_query
@@ -87,9 +87,19 @@ def main(folder: str) -> None:
             run, seconds = {}, []
             for qid, _ in queries:
                 lists = prefetches(encoded[qid], first[qid], sparse[qid], config)
-                request = qe.QueryRequest(limit=10, query=fusion, prefetches=lists, with_payload=True)
-                if len(lists) == 1:  # no BM25 terms: the MaxSim list alone
-                    request = qe.QueryRequest(limit=10, query=None, prefetches=lists, with_payload=True)
+                if len(lists) == 2:
+                    request = qe.QueryRequest(limit=10, query=fusion, prefetches=lists, with_payload=True)
+                else:  # no BM25 term in the query: the MaxSim list alone, as the client-side fusion does
+                    plan = QueryPlan(COLBERT_VECTOR, encoded[qid], 10, (Candidates(FIRST_STAGE_VECTOR, first[qid], 1),))
+                    request = qe.QueryRequest(
+                        limit=10,
+                        query=_query(COLBERT_VECTOR, encoded[qid]),
+                        prefetches=[
+                            qe.Prefetch(limit=config.prefetch_limit, query=_query(FIRST_STAGE_VECTOR, first[qid]))
+                        ],
+                        params=_final_params(plan),
+                        with_payload=True,
+                    )
                 start = time.perf_counter()
                 points = shard.query_batch(qe.QueryBatchRequest([request]))[0]
                 seconds.append(time.perf_counter() - start)
@@ -98,17 +108,17 @@ def main(folder: str) -> None:
 
         def run_z(weight: float) -> tuple[dict[str, list[str]], float]:
             run, seconds = {}, []
+            weighted = SearchConfig(bm25_weight=weight)
             for qid, _ in queries:
-                lists = prefetches(encoded[qid], first[qid], sparse[qid], config)
-                requests = [
-                    qe.QueryRequest(limit=p.limit, query=None, prefetches=[p], with_payload=False) for p in lists
-                ]
+                plans = plans_for(
+                    SearchMode.HYBRID, encoded[qid], first[qid], sparse[qid], 10, None, weighted, small=False
+                )
                 start = time.perf_counter()
-                results = shard.query_batch(qe.QueryBatchRequest(requests))
-                maxsim = [(str(p.id), float(p.score)) for p in results[0]]
-                lexical = {str(p.id): float(p.score) for p in results[1]} if len(results) > 1 else {}
+                results = index.backend.query_batch(plans)
+                maxsim = [(p.id, float(p.score or 0.0)) for p in results[0]]
+                lexical = {p.id: float(p.score or 0.0) for p in results[1]} if len(results) > 1 else {}
                 top = [row[0] for row in fuse(maxsim, lexical, weight if lexical else 0.0)[:10]]
-                found = {str(p.id): p for p in index.backend.retrieve(top)}
+                found = {p.id: p for p in index.backend.retrieve(top)}
                 seconds.append(time.perf_counter() - start)
                 run[qid] = [str(found[i].payload["id"]) for i in top if i in found]
             return run, float(np.median(seconds)) * 1000

@@ -36,8 +36,8 @@ TEST_FILES = [
 ]
 #: PyLate module with doctests -> the colbert_retrieval module whose names its examples use.
 DOCTEST_MODULES = {
-    "pylate/models/colbert.py": "colbert_retrieval.models._colbert",
-    "pylate/scores/colbert.py": "colbert_retrieval.scores",
+    "pylate/models/colbert.py": "colbert_retrieval.pylate.models",
+    "pylate/scores/colbert.py": "colbert_retrieval.pylate.scores",
     "pylate/rank/rank.py": "colbert_retrieval.pylate.rank",
 }
 #: Tests that download real checkpoints at pinned revisions: they need the hub.
@@ -89,8 +89,8 @@ def plain_bert(folder: Path) -> Path:
 
 
 def switch(text: str, names: dict[str, str]) -> str:
-    text = re.sub(r"\bfrom pylate\b", "from colbert_retrieval", text)
-    text = re.sub(r"\bimport pylate\b", "import colbert_retrieval as pylate", text)
+    text = re.sub(r"\bfrom pylate\b", "from colbert_retrieval.pylate", text)
+    text = re.sub(r"\bimport pylate\b", "from colbert_retrieval import pylate", text)
     for hub, local in names.items():
         text = text.replace(f'"{hub}"', repr(local))
     return text
