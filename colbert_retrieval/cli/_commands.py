@@ -164,9 +164,7 @@ def _store(path: str | None, location: str | None, url: str | None, key_variable
     """The store the options name (a server's API key is read from the environment, never from the command line)."""
     from colbert_retrieval.qdrant import Store
 
-    if url is not None or (location is not None and location != ":memory:"):
-        return Store(url=url or location, api_key=os.environ.get(key_variable))
-    return Store(path=location or path)
+    return Store.from_client_arguments(path=path, location=location, url=url, api_key=os.environ.get(key_variable))
 
 
 def _index(args: argparse.Namespace, model: Any, *, schema: Any = None, search: Any = None, create: bool = True) -> Any:

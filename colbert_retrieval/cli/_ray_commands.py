@@ -109,10 +109,7 @@ def load_command(
 ) -> IngestSummary:
     """Bulk-load a shard folder into a collection created (or checked) with the shards' settings."""
     settings = read_shard_settings(folder)
-    if url is not None or (location is not None and location != ":memory:"):
-        store = Store(url=url or location, api_key=os.environ.get("QDRANT_API_KEY"))
-    else:
-        store = Store(path=location or path)
+    store = Store.from_client_arguments(path=path, location=location, url=url, api_key=os.environ.get("QDRANT_API_KEY"))
     schema = Schema(
         pool_factor=settings.pool_factor,
         first_stage=settings.first_stage,

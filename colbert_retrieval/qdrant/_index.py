@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import os
 import weakref
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -40,7 +40,7 @@ from colbert_retrieval.qdrant._client_view import EmbeddedClient
 from colbert_retrieval.qdrant._filters import require_condition, to_filter
 from colbert_retrieval.qdrant._schema import COLBERT_VECTOR, Schema, settings_for
 from colbert_retrieval.qdrant._search import SearchConfig
-from colbert_retrieval.qdrant._searcher import Queries, Searcher, SearchHit, to_hit
+from colbert_retrieval.qdrant._searcher import Queries, Searcher, SearchHit, call_config, to_hit
 from colbert_retrieval.qdrant._storage import Storage, StoragePreset
 from colbert_retrieval.qdrant._writer import DocumentWriter
 from colbert_retrieval.qdrant.backends import Backend, PointData, ServerBackend, Store, make_backend, open_collection
@@ -95,10 +95,10 @@ class ColBERTIndex:
         schema = schema or Schema()
         options, search_defaults = Storage.of(storage).resolve()
         base = SearchConfig(**search_defaults)
-        if isinstance(search, SearchConfig):
+        if isinstance(search, SearchConfig):  # the preset's rescoring unless this config sets its own
             base = search.override(**{k: v for k, v in search_defaults.items() if getattr(search, k) is None})
         elif search is not None:
-            base = base.override(**dict(search))
+            base = call_config(base, search)[0]
         self.search_config = base
         self._backend = make_backend(collection, self.store)
         try:
@@ -156,6 +156,21 @@ class ColBERTIndex:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _writing(self, write: Callable[[], ingest.IngestSummary]) -> ingest.IngestSummary:
+        """Run a write; after one that stored documents (or failed part-way), refresh what depends on them.
+
+        That is the document count searches rely on, and the indexes the embedded engine builds in the
+        background; a re-run that finds every document stored changes nothing and refreshes nothing.
+        """
+        try:
+            summary = write()
+        except BaseException:
+            self._written()
+            raise
+        if summary.documents:
+            self._written()
+        return summary
+
     def _written(self) -> None:
         """After the index's own writes: the document count, and indexes built in the background (embedded)."""
         self._searcher.refresh_count()
@@ -200,16 +215,15 @@ class ColBERTIndex:
             InputTypeError, EmptyInputError: a bad document (the message gives its position); documents
                 are checked a chunk at a time, so the chunks before its chunk are stored, its chunk is not.
         """
-        try:
-            return self._writer.add(
+        return self._writing(
+            lambda: self._writer.add(
                 documents,
                 batch_size=batch_size,
                 chunk_size=chunk_size,
                 overwrite=overwrite,
                 show_progress_bar=show_progress_bar,
             )
-        finally:
-            self._written()
+        )
 
     def add_embeddings(
         self,
@@ -228,10 +242,7 @@ class ColBERTIndex:
         Raises:
             DimensionMismatchError: a wrong dimension or a count that does not match the documents.
         """
-        try:
-            return self._writer.add_embeddings(documents, embeddings)
-        finally:
-            self._written()
+        return self._writing(lambda: self._writer.add_embeddings(documents, embeddings))
 
     def add_points(self, points: Iterable[PointData], *, overwrite: bool = False) -> ingest.IngestSummary:
         """Store points built elsewhere (``PointEncoder``, Parquet shards); stored ids skipped unless ``overwrite``.
@@ -239,10 +250,7 @@ class ColBERTIndex:
         Raises:
             DimensionMismatchError: a point whose ColBERT vectors have another dimension.
         """
-        try:
-            return self._writer.add_points(points, overwrite=overwrite)
-        finally:
-            self._written()
+        return self._writing(lambda: self._writer.add_points(points, overwrite=overwrite))
 
     # ------------------------------------------------------------------ search
     def search(

@@ -33,7 +33,16 @@ from colbert_retrieval.qdrant.backends import Backend, QueryPlan, StoredPoint
 if TYPE_CHECKING:
     from colbert_retrieval.models import ColBERT
 
-__all__ = ["COUNT_TTL", "SCORE_SCALES", "Queries", "SearchHit", "Searcher", "query_vectors_or_raise", "to_hit"]
+__all__ = [
+    "COUNT_TTL",
+    "SCORE_SCALES",
+    "Queries",
+    "SearchHit",
+    "Searcher",
+    "call_config",
+    "query_vectors_or_raise",
+    "to_hit",
+]
 
 #: Seconds a document count is trusted (the index's own writes refresh it at once; this bounds other writers').
 COUNT_TTL = 60.0
@@ -177,7 +186,7 @@ class Searcher:
         """
         positive_int(k, "k")
         one, batch = _one_or_many(queries)
-        chosen, explicit = _config(defaults, config)
+        chosen, explicit = call_config(defaults, config)
         condition = to_filter(filter)
         if batch and all(isinstance(q, str) for q in batch):
             mode = self._mode(chosen.mode)
@@ -314,7 +323,7 @@ def _one_or_many(queries: Queries) -> tuple[bool, list[Any]]:
     raise InputTypeError(msg)
 
 
-def _config(
+def call_config(
     defaults: SearchConfig, config: SearchConfig | Mapping[str, Any] | None
 ) -> tuple[SearchConfig, SearchMode | None]:
     """The config of one call, and the mode it names explicitly (None: the index's default).

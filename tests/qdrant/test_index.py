@@ -21,6 +21,7 @@ from colbert_retrieval.errors import (
     EmptyInputError,
     IndexMismatchError,
     InputTypeError,
+    InvalidArgumentError,
 )
 from colbert_retrieval.qdrant import ColBERTIndex, Schema
 from colbert_retrieval.qdrant import _writer as writer_module
@@ -512,3 +513,17 @@ def test_a_deleted_collection_is_named_by_the_call_that_finds_it_missing(tiny_co
         with pytest.raises(CollectionNotFoundError, match="'docs' does not exist"):
             call()
     client.close()
+
+
+def test_search_settings_of_the_constructor_are_checked_as_a_call_s(open_index: OpenIndex) -> None:
+    with pytest.raises(InvalidArgumentError, match="prefetch"):
+        open_index(search={"prefetch": 10})
+    assert open_index(search={"prefetch_limit": 10}).search_config.prefetch_limit == 10
+
+
+def test_a_re_run_that_stores_nothing_refreshes_nothing(index: ColBERTIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    index.add(DOCS)
+    refreshed: list[bool] = []
+    monkeypatch.setattr(index, "_written", lambda: refreshed.append(True))
+    assert index.add(DOCS).documents == 0 and refreshed == []  # everything already stored
+    assert index.add(DOCS[:1], overwrite=True).documents == 1 and refreshed == [True]
