@@ -41,6 +41,19 @@ def _version(distribution: str) -> str | None:
         return None
 
 
+def _short_inputs(device: torch.device) -> str:
+    """How short calls (queries) run with the default setting here, and how to change it."""
+    from colbert_retrieval.models import ShortInputs, resolve_inference_precision, resolve_short_path
+
+    settings = ShortInputs.of(None)
+    path = resolve_short_path(settings, "torch", resolve_inference_precision("auto", "torch", device), device)
+    where = f"{path}" if path is not None else "the same path as long calls"
+    return (
+        f"{where}; long calls use {torch.get_num_threads()} torch threads; override with "
+        "ColBERT(..., short_inputs={'runtime': ..., 'threads': ...}) or COLBERT_RETRIEVAL_SHORT_INPUTS"
+    )
+
+
 def describe() -> dict[str, Any]:
     """Device, precision, kernels and stores this process will use, and why."""
     from colbert_retrieval.models import resolve_inference_precision
@@ -68,6 +81,7 @@ def describe() -> dict[str, Any]:
         "device": f"{device.type} ({'a CUDA GPU was found' if cuda else 'no CUDA GPU'})",
         "encoding_precision": f"{resolve_inference_precision('auto', 'torch', device)}; override with "
         "ColBERT(..., inference_precision=...)",
+        "short_inputs": _short_inputs(device),
         "backends": {
             "torch": torch.__version__,
             "onnx (onnxruntime)": _version("onnxruntime") or missing.format("onnx"),

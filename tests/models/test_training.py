@@ -59,6 +59,9 @@ def test_training_updates_head_and_transformer_and_saves_bit_identically(tiny_be
     train(model, loss, tmp_path)
     assert not torch.equal(head, model[1].linear.weight)  # gradient reached the projection head
     assert not torch.equal(layer, next(model[0].model.encoder.parameters()))  # and the transformer
+    assert model.resolved_short_path("cpu").reason == "weights changed since the export"  # torch, not stale
+    model.short_inputs = model.short_inputs  # export the trained weights for short calls again
+    assert model.resolved_short_path("cpu").runtime == "onnx"
     after = model.encode(PAIRS["query"], is_query=True)
     assert [a.shape for a in after] == [b.shape for b in before] == [(12, 8)] * 4  # [MASK] expansion kept
     model.save_pretrained(str(tmp_path / "trained"))
