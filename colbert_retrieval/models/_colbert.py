@@ -51,7 +51,13 @@ from colbert_retrieval.models._runtime import (
     resolve_inference_precision,
 )
 from colbert_retrieval.models._settings import ColBERTSettings, apply_settings, mask_of, transformer_of
-from colbert_retrieval.models._short_inputs import ShortInputs, ShortPath, resolve_short_path, thread_budget
+from colbert_retrieval.models._short_inputs import (
+    ShortInputs,
+    ShortPath,
+    optimizer_steps,
+    resolve_short_path,
+    thread_budget,
+)
 
 __all__ = ["ColBERT"]
 
@@ -944,19 +950,23 @@ class ColBERT(MultiVectorEncoder):
         state = super().__getstate__()
         state["_runtimes"] = {}
         state.pop("_placement_checked", None)
+        state.pop("_stamp_parameters", None)
         return state
 
-    def _weights_stamp(self) -> tuple[int, int, float]:
-        """Changes when the transformer's weights are replaced or change (training, ``load_state_dict``).
+    def _weights_stamp(self) -> tuple[int, int, int, int]:
+        """Changes when the transformer's weights change: replaced, written in place, or stepped by an optimiser.
 
-        Cheap enough for every short call: the parameters' addresses, and 16 strided values of 8 parameters
-        spread over the network (version counters miss optimisers that write through ``.data``).
+        Cheap enough for every short call: the optimiser steps taken in this process (optimisers may write
+        without moving the tensors' version counters), the parameters' count, addresses and version counters.
         """
-        parameters = list(transformer_of(self).model.parameters())
-        sampled = parameters[:: max(1, len(parameters) // 8)]
-        with torch.no_grad():
-            values = sum(float(p.reshape(-1)[:: max(1, p.numel() // 16)].double().sum()) for p in sampled)
-        return len(parameters), sum(p.data_ptr() for p in parameters), values
+        network = transformer_of(self).model
+        key = (getattr(self, "_placement_epoch", 0), id(network))
+        cached = getattr(self, "_stamp_parameters", None)
+        if cached is None or cached[0] != key:  # listing them walks every module: once per placement
+            cached = self._stamp_parameters = (key, list(network.parameters()))
+        parameters = cached[1]
+        versions = sum(p._version for p in parameters)
+        return optimizer_steps(), len(parameters), sum(p.data_ptr() for p in parameters), versions
 
     def resolved_short_path(self, device: str | torch.device | None = None) -> ShortPath | None:
         """The runtime, precision and thread budget of short calls on ``device`` (None: the model's), or None.

@@ -28,16 +28,18 @@ import contextlib
 import functools
 import importlib.util
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
 import torch
+from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from colbert_retrieval.errors import InvalidArgumentError
 from colbert_retrieval.models._runtime import PrecisionChoice
 
-__all__ = ["ENVIRONMENT", "ShortInputs", "ShortPath", "resolve_short_path", "thread_budget"]
+__all__ = ["ENVIRONMENT", "ShortInputs", "ShortPath", "optimizer_steps", "resolve_short_path", "thread_budget"]
 
 #: Environment variable read when a model is built without ``short_inputs=`` (``key=value`` pairs, commas).
 ENVIRONMENT = "COLBERT_RETRIEVAL_SHORT_INPUTS"
@@ -171,6 +173,12 @@ def resolve_short_path(
     return ShortPath(runtime, precision, settings.threads, settings.max_tokens, reason)
 
 
+@functools.cache
+def _per_thread_counts() -> bool:
+    """Whether ``torch.set_num_threads`` sets only the calling thread's count (OpenMP + MKL builds)."""
+    return torch.backends.openmp.is_available() and torch.backends.mkl.is_available()
+
+
 @contextlib.contextmanager
 def thread_budget(threads: int) -> Iterator[None]:
     """Run torch's operations on this thread with ``threads`` intra-op threads, then restore its count.
@@ -178,7 +186,8 @@ def thread_budget(threads: int) -> Iterator[None]:
     Torch's count is per thread once a thread has run an operation (OpenMP's ``nthreads-var`` and MKL's
     thread-local setting), so another thread's calls are not affected; ``torch.set_num_threads`` also
     records the value new threads start with, and the exit writes this thread's previous count back. Nothing
-    changes when the thread already runs with at most ``threads``.
+    changes when the thread already runs with at most ``threads``, nor on torch builds without OpenMP and MKL
+    (ARM, macOS), where ``torch.set_num_threads`` rebuilds a thread pool that all threads share.
 
     Examples:
         >>> before = torch.get_num_threads()
@@ -189,7 +198,7 @@ def thread_budget(threads: int) -> Iterator[None]:
         True
     """
     previous = torch.get_num_threads()
-    if previous <= threads:
+    if previous <= threads or not _per_thread_counts():
         yield
         return
     torch.set_num_threads(threads)
@@ -197,3 +206,36 @@ def thread_budget(threads: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+_steps = 0
+_watching = threading.Lock()
+_watched = False
+
+
+def _count_step(*_: Any) -> None:
+    global _steps
+    _steps += 1
+
+
+def optimizer_steps() -> int:
+    """Optimiser steps taken in this process since the first call (a short runtime's export is stale after one).
+
+    The first call registers torch's global optimiser step hook (an observer: it changes no optimiser).
+
+    Examples:
+        >>> before = optimizer_steps()
+        >>> weight = torch.nn.Parameter(torch.ones(2))
+        >>> optimizer = torch.optim.SGD([weight], lr=0.1)
+        >>> weight.sum().backward()
+        >>> optimizer.step()
+        >>> optimizer_steps() - before
+        1
+    """
+    global _watched
+    if not _watched:
+        with _watching:
+            if not _watched:
+                register_optimizer_step_post_hook(_count_step)
+                _watched = True
+    return _steps
