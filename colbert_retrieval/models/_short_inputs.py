@@ -10,7 +10,7 @@ thread, so concurrent searches in one process each use their own core and share 
 (long calls) keeps torch on every core. Measured in ``benchmarks/search_under_load.py``
 (docs/benchmarks/search-under-load.md).
 
-``ShortInputs(runtime="auto", threads=1, max_tokens=1024)`` is the setting (``ColBERT(short_inputs=...)``,
+``ShortInputs(runtime="auto", threads=1, max_tokens=256)`` is the setting (``ColBERT(short_inputs=...)``,
 ``model.short_inputs = ...``, or the environment variable ``COLBERT_RETRIEVAL_SHORT_INPUTS``, e.g.
 ``"runtime=torch,threads=2"``; ``"runtime=off"`` restores the single path); ``resolve_short_path`` says what a
 model will do with it, shown by ``colbert-retrieval info --hardware`` and ``model.resolved_short_path()``.
@@ -19,7 +19,7 @@ Examples:
     >>> from colbert_retrieval.models._runtime import PrecisionChoice
     >>> settings = ShortInputs(runtime="torch", threads=1)
     >>> str(resolve_short_path(settings, "torch", PrecisionChoice("float32", "explicit"), "cpu"))
-    'torch float32, 1 thread, calls up to 1024 tokens (runtime=torch)'
+    'torch float32, 1 thread, calls up to 256 tokens (runtime=torch)'
 """
 
 from __future__ import annotations
@@ -64,14 +64,14 @@ class ShortInputs:
 
     Examples:
         >>> ShortInputs.of({"threads": 2})
-        ShortInputs(runtime='auto', threads=2, max_tokens=1024)
+        ShortInputs(runtime='auto', threads=2, max_tokens=256)
         >>> ShortInputs.parse("runtime=off").runtime
         'off'
     """
 
     runtime: str = "auto"
     threads: int = 1
-    max_tokens: int = 1024
+    max_tokens: int = 256
 
     def __post_init__(self) -> None:
         if self.runtime not in RUNTIMES:

@@ -27,14 +27,17 @@ def corpus(tmp_path: Path) -> Path:
 
 def test_index_search_info(corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store = str(tmp_path / "store")
-    assert main(["index", str(corpus), "--path", store, "--chunk-words", "30", "--overlap-words", "5"]) == 0
+    assert main(["index", str(corpus), "--path", store, "--chunk-tokens", "64", "--overlap-tokens", "8"]) == 0
     out = capsys.readouterr().out
     assert "documents written" in out
-    assert main(["index", str(corpus), "--path", store, "--chunk-words", "30", "--overlap-words", "5"]) == 0
+    assert main(["index", str(corpus), "--path", store, "--chunk-tokens", "64", "--overlap-tokens", "8"]) == 0
     assert "0 documents written" in capsys.readouterr().out  # idempotent
     assert main(["search", "How do I move from embedded Qdrant to a server?", "--path", store, "-k", "2"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("1. ") and "qdrant.md" in out.splitlines()[0]
+    assert out.startswith("1. ") and "qdrant.md \u203a Qdrant (lines 3-3)" in out.splitlines()[0]  # file, section, lines
+    assert main(["search", "move to a server", "--path", store, "-k", "1", "--json"]) == 0
+    hit = json.loads(capsys.readouterr().out)
+    assert hit["source"].endswith("qdrant.md") and hit["section"] == "Qdrant" and hit["lines"] == [3, 3]
     assert (
         main(["search", "vitamin", "--path", store, "--json", "--filter", "source=" + str(corpus / "notes.jsonl")]) == 0
     )
@@ -43,6 +46,8 @@ def test_index_search_info(corpus: Path, tmp_path: Path, capsys: pytest.CaptureF
     assert main(["info", "--path", store]) == 0
     assert "documents:" in capsys.readouterr().out
     assert main(["info", "--path", store, "--collection", "missing"]) == 2  # a user error: one line, exit 2
+    assert main(["index", str(corpus), "--path", store, "--chunk-tokens", "5000"]) == 2  # more than the model reads
+    assert "more than the model reads" in capsys.readouterr().err
 
 
 def test_search_without_index_and_missing_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

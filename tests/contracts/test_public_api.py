@@ -93,6 +93,8 @@ FROZEN = {
     "colbert_retrieval.documents": [
         "ID_KEY",
         "METADATA_KEY",
+        "Chunk",
+        "Chunker",
         "Record",
         "point_id",
         "point_ids",

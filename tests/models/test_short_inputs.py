@@ -56,7 +56,7 @@ def test_settings_come_from_an_instance_a_dict_a_string_or_the_environment(monke
 # ----------------------------------------------------------------- which path
 def test_auto_runs_onnx_float32_on_the_cpu_and_nothing_special_on_a_gpu() -> None:
     path = resolve_short_path(ShortInputs(), "torch", AUTO_BF16, "cpu")
-    assert path == ShortPath("onnx", "float32", 1, 1024, "auto: ONNX Runtime")
+    assert path == ShortPath("onnx", "float32", 1, 256, "auto: ONNX Runtime")
     assert resolve_short_path(ShortInputs(), "torch", FP32, "cuda") is None
     assert resolve_short_path(ShortInputs(runtime="off"), "torch", FP32, "cpu") is None
 
