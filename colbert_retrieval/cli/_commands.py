@@ -13,12 +13,14 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from colbert_retrieval.errors import (
     CollectionNotFoundError,
     EmptyInputError,
+    InputFormatError,
     InputNotFoundError,
     InvalidArgumentError,
 )
@@ -51,6 +53,9 @@ def _add_store_options(parser: argparse.ArgumentParser) -> None:
         "searching a balanced/small collection to rescore its quantized candidates",
     )
     parser.add_argument("--model", default=None, help="model name or folder (default: the offline default model)")
+    parser.add_argument(
+        "--verbose", action="store_true", help="show the libraries' loading notices and progress bars (model load)"
+    )
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: best available)")
     parser.add_argument(
         "--backend", choices=["torch", "onnx", "openvino"], default="torch", help="encoder runtime (default: torch)"
@@ -68,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="colbert-retrieval", description="ColBERT retrieval over Qdrant.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    index = commands.add_parser("index", help="index txt, md, jsonl and BEIR corpus files or folders")
+    index = commands.add_parser(
+        "index", help="index text, Markdown, reStructuredText, HTML, PDF, DOCX, jsonl and BEIR corpus files or folders"
+    )
     index.add_argument("paths", nargs="+")
     _add_store_options(index)
     pool_help = "token pooling of a new collection (default 2; an existing one keeps its own)"
@@ -119,7 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("folder", help="BEIR folder (corpus.jsonl, queries.jsonl, qrels/<split>.tsv)")
     train.add_argument("--output", required=True, help="folder for the model, its card and the checkpoints")
     train.add_argument("--split", default="train", help="qrels split to train on (default: train)")
-    train.add_argument("--eval-split", default="dev", help="split that selects the checkpoint ('none': last one)")
+    train.add_argument(
+        "--eval-split",
+        default="auto",
+        help="split that selects the checkpoint (default auto: dev if the folder has it, else a seeded 10%% of the "
+        "training queries held out of training; 'none': the last checkpoint)",
+    )
     train.add_argument("--test-split", default=None, help="split reported before/after (never used to decide)")
     train.add_argument("--model", default=None, help="model to fine-tune (default: the offline default model)")
     train.add_argument("--device", default=None, help="cpu, cuda, ... (default: best available)")
@@ -162,7 +174,12 @@ def _model(args: argparse.Namespace) -> Any:
     from colbert_retrieval import load_model
 
     runtime = {"backend": args.backend, "inference_precision": args.inference_precision}
-    return load_model(args.model, device=args.device, **runtime)
+    if getattr(args, "verbose", False):
+        return load_model(args.model, device=args.device, **runtime)
+    from colbert_retrieval.models import quiet_loading
+
+    with quiet_loading():  # transformers' weight-loading bar and conversion notices ask nothing of the user
+        return load_model(args.model, device=args.device, **runtime)
 
 
 def _store(path: str | None, location: str | None, url: str | None, key_variable: str = "QDRANT_API_KEY") -> Any:
@@ -213,15 +230,18 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
-    from colbert_retrieval.documents import iter_files, read_records
+    from colbert_retrieval.documents import SUFFIXES, iter_files
 
     if args.ray or args.parquet:
         from colbert_retrieval.cli._ray_commands import index_from_args
 
         return index_from_args(args)
-    files = list(iter_files(args.paths))  # a missing path fails here, before the model loads
+    skipped: list[tuple[Path, str]] = []
+    unreadable: list[Path] = []
+    files = list(iter_files(args.paths, unreadable))  # a missing path fails here, before the model loads
+    skipped += [(path, f"not a readable format ({path.suffix or 'no suffix'})") for path in unreadable]
     if not files:
-        msg = f"No .txt, .md or .jsonl files in {', '.join(args.paths)}; nothing to index."
+        msg = f"No {', '.join(SUFFIXES)} files in {', '.join(args.paths)}; nothing to index."
         raise InputNotFoundError(msg)
     from colbert_retrieval.qdrant import Schema
 
@@ -229,13 +249,35 @@ def _cmd_index(args: argparse.Namespace) -> int:
     index = _index(args, _model(args), schema=schema)
     with index:
         chunker = _chunker(index.model, args.chunk_tokens, args.overlap_tokens)
-        records = (r for path in files for r in read_records(path, chunker))
+        records = _readable_records(files, chunker, skipped)
         summary = index.add(records, batch_size=args.batch_size, overwrite=args.overwrite, show_progress_bar=True)
     if summary.documents + summary.skipped == 0:
+        failed = [reason for _, reason in skipped if not reason.startswith("not a readable format")]
+        if failed:
+            raise InputFormatError(f"Nothing was indexed; {len(failed)} file(s) could not be read: {failed[0]}")
         msg = f"The files in {', '.join(args.paths)} contain no text; nothing was indexed."
         raise EmptyInputError(msg)
     print(f"Indexed into {args.collection!r}: {summary}")
+    if skipped:
+        print(f"Skipped {len(skipped)} file(s):")
+        for path, reason in skipped:
+            print(f"  {path}: {reason}")
     return 0
+
+
+def _readable_records(files: list[Path], chunker: Any, skipped: list[tuple[Path, str]]) -> Iterator[Any]:
+    """The records of every file; a file that cannot be read is one line on stderr and one entry in ``skipped``."""
+    from colbert_retrieval.documents import read_records
+
+    for path in files:
+        try:
+            if path.suffix == ".jsonl":  # a corpus streams (constant memory); a bad line stops this file there
+                yield from read_records(path, chunker)
+            else:  # a document is read whole first: a damaged file writes nothing
+                yield from list(read_records(path, chunker))
+        except (InputFormatError, ImportError) as error:
+            print(f"skipped {path}: {error}", file=sys.stderr)
+            skipped.append((path, str(error)))
 
 
 def _chunker(model: Any, tokens: int | None, overlap: int) -> Any:
@@ -401,6 +443,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     )
     report = fine_tune(config)
     summary = {"before": report.before, "after": report.after, "curve": report.curve, "kept": report.kept}
+    summary["eval_split"] = report.settings["eval_split"]
+    if report.settings["heldout_queries"]:
+        summary["heldout_queries"] = len(report.settings["heldout_queries"])
     print(json.dumps({**summary, "steps": report.steps, "minutes": round(report.wall_seconds / 60, 1)}, indent=2))
     return 0
 

@@ -36,6 +36,7 @@ __all__ = [
 from colbert_retrieval.documents._chunking import SUFFIXES as SUFFIXES
 from colbert_retrieval.documents._chunking import iter_files as iter_files
 from colbert_retrieval.documents._chunking import json_record as json_record
+from colbert_retrieval.documents._readers import read_pages as read_pages
 from colbert_retrieval.documents._records import ID_SCHEME as ID_SCHEME
 from colbert_retrieval.documents._records import TEXT_KEY as TEXT_KEY
 from colbert_retrieval.documents._records import from_payload as from_payload

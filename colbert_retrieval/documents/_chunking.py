@@ -1,4 +1,4 @@
-"""Split texts into chunks the model can read, and read indexable files (txt, md, rst, jsonl, BEIR corpus).
+"""Split texts into chunks the model can read, and turn files into records (see ``_readers`` for the formats).
 
 :class:`Chunker` is the default for files: sections by heading (Markdown, reStructuredText), then paragraphs,
 sentences and words by `semantic-text-splitter <https://github.com/benbrandt/text-splitter>`_ (code blocks and
@@ -18,14 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from colbert_retrieval._inputs import read_jsonl, read_text_file
+from colbert_retrieval._inputs import read_jsonl
+from colbert_retrieval.documents._readers import KINDS, read_pages
 from colbert_retrieval.documents._records import Record
 from colbert_retrieval.documents._sections import Section, markdown_sections, rst_sections, text_sections
 from colbert_retrieval.errors import InputFormatError, InputNotFoundError, InvalidArgumentError
 
 __all__ = ["SUFFIXES", "Chunk", "Chunker", "iter_files", "json_record", "read_records", "split_words"]
 
-SUFFIXES = (".txt", ".md", ".markdown", ".rst", ".jsonl")
+SUFFIXES = tuple(KINDS)
 #: Tokens kept free between the heading path and the body (a merge across the join can add one).
 _MARGIN = 2
 
@@ -156,21 +157,30 @@ def split_words(text: str, size: int = 180, overlap: int = 40) -> list[str]:
     return chunks
 
 
-def iter_files(paths: list[str]) -> Iterator[Path]:
+def iter_files(paths: list[str], skipped: list[Path] | None = None) -> Iterator[Path]:
     """Files given directly, and the files with a :data:`SUFFIXES` suffix under given folders (sorted).
 
+    Hidden files and folders (a name starting with ``.``) are not read; other files under a folder whose
+    suffix is not readable are appended to ``skipped`` (so a summary can name them), never silently dropped.
+
     Raises:
-        FileNotFoundError: a path does not exist.
+        InputNotFoundError: a path does not exist.
     """
     for name in paths:
         path = Path(name)
         if not path.exists():
             msg = f"{name} does not exist."
             raise InputNotFoundError(msg)
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
-        else:
+        if not path.is_dir():
             yield path
+            continue
+        for found in sorted(p for p in path.rglob("*") if p.is_file()):
+            if any(part.startswith(".") for part in found.relative_to(path).parts):
+                continue
+            if found.suffix.lower() in SUFFIXES:
+                yield found
+            elif skipped is not None:
+                skipped.append(found)
 
 
 def json_record(item: dict[str, Any], where: str, default_id: str | int | None = None) -> Record | None:
@@ -201,9 +211,14 @@ def read_records(path: Path, chunker: Chunker | None = None, size: int = 180, ov
     """Records of one file.
 
     A ``.jsonl`` file gives one record per line (``text`` or BEIR ``title``/``text``, ``id``/``_id``, the
-    other fields as metadata): a corpus is never re-chunked. A text, Markdown or reStructuredText file gives
-    ``chunker``'s chunks (metadata ``source``, ``chunk``, ``section``, ``start_line``, ``end_line``), or without
-    a chunker ``split_words(size, overlap)`` windows; ids are ``path#i``.
+    other fields as metadata): a corpus is never re-chunked. Other files (text, Markdown, reStructuredText,
+    HTML, PDF, DOCX: see ``_readers``) give ``chunker``'s chunks (metadata ``source``, ``chunk``, ``section``,
+    ``start_line``, ``end_line``, and ``page`` for a PDF; lines count within the page), or without a chunker
+    ``split_words(size, overlap)`` windows; ids are ``path#i``.
+
+    Raises:
+        InputFormatError: the file is damaged or not in its suffix's format (the message names it).
+        ImportError: a PDF or DOCX without ``colbert-retrieval[files]``.
     """
     if path.suffix == ".jsonl":
         for number, item in read_jsonl(path):
@@ -212,18 +227,23 @@ def read_records(path: Path, chunker: Chunker | None = None, size: int = 180, ov
                 record.metadata.setdefault("source", str(path))
                 yield record
         return
-    text = read_text_file(path)
-    if chunker is None:
-        for index, chunk in enumerate(split_words(text, size, overlap)):
-            yield Record(text=chunk, id=f"{path}#{index}", metadata={"source": str(path), "chunk": index})
-        return
-    kind = {".md": "markdown", ".markdown": "markdown", ".rst": "rst"}.get(path.suffix, "text")
-    for index, chunk in enumerate(chunker.split(text, kind)):
-        metadata = {
-            "source": str(path),
-            "chunk": index,
-            "section": chunk.section,
-            "start_line": chunk.start_line,
-            "end_line": chunk.end_line,
-        }
-        yield Record(text=chunk.text, id=f"{path}#{index}", metadata=metadata)
+    index = 0
+    for page in read_pages(path):
+        place: dict[str, Any] = {"source": str(path)}
+        if page.page is not None:
+            place["page"] = page.page
+        if chunker is None:
+            for chunk in split_words(page.text, size, overlap):
+                yield Record(text=chunk, id=f"{path}#{index}", metadata={**place, "chunk": index})
+                index += 1
+            continue
+        for chunk in chunker.split(page.text, page.kind):
+            metadata = {
+                **place,
+                "chunk": index,
+                "section": chunk.section,
+                "start_line": chunk.start_line,
+                "end_line": chunk.end_line,
+            }
+            yield Record(text=chunk.text, id=f"{path}#{index}", metadata=metadata)
+            index += 1

@@ -113,8 +113,8 @@ def head_weight(config: DefaultModelConfig) -> torch.Tensor:
 
 
 @contextlib.contextmanager
-def _quiet_loading() -> Iterator[None]:
-    """Load the packaged model silently: its conversion notice and weight-loading bar ask nothing of the user."""
+def quiet_loading() -> Iterator[None]:
+    """Load a model silently: conversion notices and the weight-loading bar ask nothing of the user."""
     from transformers.utils import logging as transformers_logging
 
     notices = logging.getLogger("sentence_transformers.base.model")
@@ -161,7 +161,7 @@ def build_minilm_colbert(config: DefaultModelConfig, device: str | None = None, 
     Returns:
         The model.
     """
-    with torch.random.fork_rng(devices=[]), warnings.catch_warnings(), _quiet_loading():
+    with torch.random.fork_rng(devices=[]), warnings.catch_warnings(), quiet_loading():
         warnings.filterwarnings("ignore", message=".*has no trained ColBERT head")  # replaced just below
         torch.manual_seed(_SEED)  # marker rows added by resize_token_embeddings
         model = ColBERT(

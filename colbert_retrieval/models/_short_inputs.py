@@ -39,7 +39,14 @@ from torch.optim.optimizer import register_optimizer_step_post_hook
 from colbert_retrieval.errors import InvalidArgumentError
 from colbert_retrieval.models._runtime import PrecisionChoice
 
-__all__ = ["ENVIRONMENT", "ShortInputs", "ShortPath", "optimizer_steps", "resolve_short_path", "thread_budget"]
+__all__ = [
+    "ENVIRONMENT",
+    "ShortInputs",
+    "ShortPath",
+    "optimizer_steps",
+    "resolve_short_path",
+    "thread_budget",
+]
 
 #: Environment variable read when a model is built without ``short_inputs=`` (``key=value`` pairs, commas).
 ENVIRONMENT = "COLBERT_RETRIEVAL_SHORT_INPUTS"
@@ -239,3 +246,4 @@ def optimizer_steps() -> int:
                 register_optimizer_step_post_hook(_count_step)
                 _watched = True
     return _steps
+

@@ -15,7 +15,7 @@ few thousand documents (NFCorpus: docs/tutorials/fine-tuning.md).
 Examples:
     >>> config = FineTuneConfig(data="nfcorpus", output="runs/nfcorpus", passes=3)
     >>> config.eval_split, config.learning_rate
-    ('dev', 3e-05)
+    ('auto', 3e-05)
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ class FineTuneConfig:
         output: folder for the trained model, its card, the report and the checkpoints.
         model: the model to fine-tune: a name or folder (None: the offline default).
         split: qrels split to train on.
-        eval_split: qrels split that selects the checkpoint (None: keep the last one).
+        eval_split: qrels split that selects the checkpoint; ``"auto"``: ``dev`` where the folder has it, else
+            a seeded 10 % of the training queries held out of training (``heldout``); None: keep the last one.
         test_split: qrels split reported before and after, never used for a decision (None: skip).
         passes: passes over the training queries (one evaluation after each).
         batch_size: training rows per step (in-batch negatives grow with it).
@@ -76,7 +77,7 @@ class FineTuneConfig:
     output: str | Path
     model: str | None = None
     split: str = "train"
-    eval_split: str | None = "dev"
+    eval_split: str | None = "auto"
     test_split: str | None = None
     passes: int = 3
     batch_size: int = 32
@@ -118,6 +119,44 @@ def _use_bf16(config: FineTuneConfig, device: torch.device) -> bool:
     return device.type == "cpu" and cpu_has_native_bf16()
 
 
+#: Share of the training queries held out for checkpoint selection when the folder has no dev split.
+HELDOUT_SHARE = 0.1
+HELDOUT = "heldout"
+
+
+def _eval_split(config: FineTuneConfig, train: BeirDataset) -> tuple[str | None, BeirDataset, BeirDataset | None]:
+    """The eval split's name, the training data, and the held-out data when ``auto`` must hold some out.
+
+    ``auto`` takes ``dev`` where ``qrels/dev.tsv`` exists; else a fixed, seeded 10 % of the training queries
+    (at least 1, and only with 5 or more) are held out of training to select the checkpoint. Test data is never
+    looked at.
+    """
+    if config.eval_split != "auto":
+        return config.eval_split, train, None
+    if (Path(config.data) / "qrels" / "dev.tsv").exists():
+        return "dev", train, None
+    ids = sorted(train.queries)
+    if len(ids) < 5:
+        logger.warning("No dev split and only %d training queries: keeping the last checkpoint.", len(ids))
+        return None, train, None
+    import random
+
+    held = set(random.Random(config.seed).sample(ids, max(1, round(HELDOUT_SHARE * len(ids)))))
+
+    def part(keep: bool) -> BeirDataset:
+        queries = {q: text for q, text in train.queries.items() if (q in held) != keep}
+        return BeirDataset(train.corpus, queries, {q: train.qrels[q] for q in queries if q in train.qrels})
+
+    logger.warning(
+        "No dev split in %s: holding out %d of %d training queries (seed %d) to select the checkpoint.",
+        config.data,
+        len(held),
+        len(ids),
+        config.seed,
+    )
+    return HELDOUT, part(keep=True), part(keep=False)
+
+
 def _split_metrics(model: Any, data: BeirDataset, splits: dict[str, BeirDataset], batch_size: int) -> tuple:
     """Metrics of every split from one corpus encoding; also returns the corpus vectors."""
     queries = {f"{name}\t{q}": text for name, split in splits.items() for q, text in split.queries.items()}
@@ -129,8 +168,15 @@ def _split_metrics(model: Any, data: BeirDataset, splits: dict[str, BeirDataset]
     return metrics, vectors
 
 
-def _arguments(config: FineTuneConfig, batch_size: int, steps_per_pass: int, bf16: bool, device: torch.device) -> Any:
-    evaluate = config.eval_split is not None
+def _arguments(
+    config: FineTuneConfig,
+    eval_split: str | None,
+    batch_size: int,
+    steps_per_pass: int,
+    bf16: bool,
+    device: torch.device,
+) -> Any:
+    evaluate = eval_split is not None
     return MultiVectorEncoderTrainingArguments(
         output_dir=str(Path(config.output) / "checkpoints"),
         num_train_epochs=1,
@@ -146,7 +192,7 @@ def _arguments(config: FineTuneConfig, batch_size: int, steps_per_pass: int, bf1
         save_steps=steps_per_pass,
         save_total_limit=2,
         load_best_model_at_end=evaluate,
-        metric_for_best_model=f"eval_{config.eval_split}_ndcg@10" if evaluate else None,
+        metric_for_best_model=f"eval_{eval_split}_ndcg@10" if evaluate else None,
         greater_is_better=True,
         bf16=bf16,
         use_cpu=device.type == "cpu",
@@ -216,8 +262,11 @@ def fine_tune(config: FineTuneConfig) -> FineTuneReport:
     output.mkdir(parents=True, exist_ok=True)
     model = load_model(config.model, device=config.device)
     device = next(model.parameters()).device
-    train = load_beir(config.data, config.split)
-    reported = {name: load_beir(config.data, name) for name in (config.eval_split, config.test_split) if name}
+    eval_split, train, heldout = _eval_split(config, load_beir(config.data, config.split))
+    names = [name for name in (eval_split, config.test_split) if name and name != HELDOUT]
+    reported = {name: load_beir(config.data, name) for name in names}
+    if heldout is not None:
+        reported[HELDOUT] = heldout
     before, corpus_vectors = _split_metrics(model, train, reported, config.batch_size_eval)
     logger.info("before training: %s", before)
 
@@ -229,13 +278,13 @@ def fine_tune(config: FineTuneConfig) -> FineTuneReport:
     batch_size = min(config.batch_size, len(rows))
     steps_per_pass = max(1, len(rows) // config.passes // batch_size)
     evaluator = None
-    if config.eval_split:
-        split = reported[config.eval_split]
-        evaluator = BeirEvaluator(split.corpus, split.queries, split.qrels, config.eval_split, config.batch_size_eval)
+    if eval_split:
+        split = reported[eval_split]
+        evaluator = BeirEvaluator(split.corpus, split.queries, split.qrels, eval_split, config.batch_size_eval)
     bf16 = _use_bf16(config, device)
     trainer = MultiVectorEncoderTrainer(
         model=model,
-        args=_arguments(config, batch_size, steps_per_pass, bf16, device),
+        args=_arguments(config, eval_split, batch_size, steps_per_pass, bf16, device),
         train_dataset=rows,
         loss=Contrastive(model),
         evaluator=evaluator,
@@ -244,12 +293,12 @@ def fine_tune(config: FineTuneConfig) -> FineTuneReport:
     checkpoints = sorted((output / "checkpoints").glob("checkpoint-*"))
     trainer.train(resume_from_checkpoint=bool(checkpoints))
     model = trainer.model
-    curve = [(0, before[config.eval_split]["ndcg@10"])] if config.eval_split else []
-    key = f"eval_{config.eval_split}_ndcg@10"
+    curve = [(0, before[eval_split]["ndcg@10"])] if eval_split else []
+    key = f"eval_{eval_split}_ndcg@10"
     curve += [(int(e["step"]), float(e[key])) for e in trainer.state.log_history if key in e]
     kept = "trained"
-    if config.eval_split and max(score for _, score in curve[1:] or [(0, -1.0)]) <= curve[0][1]:
-        logger.warning("No checkpoint beat the untouched model on %s; keeping the untouched model.", config.eval_split)
+    if eval_split and max(score for _, score in curve[1:] or [(0, -1.0)]) <= curve[0][1]:
+        logger.warning("No checkpoint beat the untouched model on %s; keeping the untouched model.", eval_split)
         model, kept = (
             load_model(config.model, device=config.device),
             "untouched (no checkpoint improved the eval split)",
@@ -263,7 +312,15 @@ def fine_tune(config: FineTuneConfig) -> FineTuneReport:
         steps=int(trainer.state.global_step),
         wall_seconds=round(time.perf_counter() - start, 1),
         kept=kept,
-        settings={**asdict(config), "bf16": bf16, "rows": len(rows), "device": str(device)},
+        settings={
+            **asdict(config),
+            "eval_split": eval_split,
+            "eval_split_requested": config.eval_split,
+            "heldout_queries": sorted(heldout.queries) if heldout is not None else [],
+            "bf16": bf16,
+            "rows": len(rows),
+            "device": str(device),
+        },
     )
     (output / "training_report.json").write_text(report.to_json(), encoding="utf8")
     write_model_card(output / "README.md", report, base_model=config.model or "colbert-retrieval default")

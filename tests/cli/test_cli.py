@@ -34,7 +34,9 @@ def test_index_search_info(corpus: Path, tmp_path: Path, capsys: pytest.CaptureF
     assert "0 documents written" in capsys.readouterr().out  # idempotent
     assert main(["search", "How do I move from embedded Qdrant to a server?", "--path", store, "-k", "2"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("1. ") and "qdrant.md \u203a Qdrant (lines 3-3)" in out.splitlines()[0]  # file, section, lines
+    assert (
+        out.startswith("1. ") and "qdrant.md \u203a Qdrant (lines 3-3)" in out.splitlines()[0]
+    )  # file, section, lines
     assert main(["search", "move to a server", "--path", store, "-k", "1", "--json"]) == 0
     hit = json.loads(capsys.readouterr().out)
     assert hit["source"].endswith("qdrant.md") and hit["section"] == "Qdrant" and hit["lines"] == [3, 3]
@@ -89,8 +91,8 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]
     ("content", "expected"),
     [
         ('{"id": "a", "text": 5}\n', "bad.jsonl:1: 'title' and 'text' must be strings"),
-        ('{"id": "a", "text": "ok"}\n[1, 2]\n', "bad.jsonl:2: expected a JSON object"),
-        ('{"id": "a", "text": "ok"}\n{oops\n', "bad.jsonl:2: not valid JSON"),
+        ("[1, 2]\n", "bad.jsonl:1: expected a JSON object"),
+        ("{oops\n", "bad.jsonl:1: not valid JSON"),
     ],
 )
 def test_cli_names_the_file_and_line_of_a_bad_jsonl_line(
@@ -98,7 +100,18 @@ def test_cli_names_the_file_and_line_of_a_bad_jsonl_line(
 ) -> None:
     (tmp_path / "bad.jsonl").write_text(content)
     status, line = _run(["index", str(tmp_path / "bad.jsonl"), "--path", str(tmp_path / "s")], capsys)
-    assert status == 2 and expected in line, line
+    assert status == 2 and expected in line and "could not be read" in line, line
+
+
+def test_a_bad_line_stops_its_file_there_names_it_and_the_rest_goes_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "bad.jsonl").write_text('{"id": "a", "text": "ok"}\n{oops\n{"id": "c", "text": "never read"}\n')
+    (tmp_path / "good.txt").write_text("Scurvy comes from a lack of vitamin C.")
+    assert main(["index", str(tmp_path), "--path", str(tmp_path / "s")]) == 0
+    captured = capsys.readouterr()
+    assert "bad.jsonl:2: not valid JSON" in captured.err and "Skipped 1 file(s):" in captured.out
+    assert "2 documents written" in captured.out  # line 1 of bad.jsonl and good.txt
 
 
 def test_cli_refuses_binary_undecodable_and_empty_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -110,7 +123,7 @@ def test_cli_refuses_binary_undecodable_and_empty_inputs(tmp_path: Path, capsys:
     assert status == 2 and "latin1.txt:1: not UTF-8" in line
     (tmp_path / "empty").mkdir()
     status, line = _run(["index", str(tmp_path / "empty"), "--path", str(tmp_path / "s")], capsys)
-    assert status == 2 and "No .txt, .md or .jsonl files" in line
+    assert status == 2 and "No .txt, .md," in line and "nothing to index" in line
     (tmp_path / "blank.txt").write_text("   \n")
     status, line = _run(["index", str(tmp_path / "blank.txt"), "--path", str(tmp_path / "s")], capsys)
     assert status == 2 and "no text" in line
@@ -227,3 +240,15 @@ def test_info_hardware_names_device_kernels_and_stores(capsys: pytest.CaptureFix
     from colbert_retrieval.models import cpu_has_native_bf16
 
     assert ("bfloat16 (auto: native bf16 on this CPU)" in out) == cpu_has_native_bf16()
+
+
+def test_model_loading_is_quiet_unless_verbose(
+    tiny_bert_dir, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    text = tmp_path / "a.txt"
+    text.write_text("Scurvy comes from a lack of vitamin C.")
+    common = ["index", str(text), "--location", ":memory:", "--model", str(tiny_bert_dir)]
+    assert main(common) == 0
+    assert "Loading weights" not in capfd.readouterr().err
+    assert main([*common, "--verbose"]) == 0
+    assert "Loading weights" in capfd.readouterr().err

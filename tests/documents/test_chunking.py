@@ -56,7 +56,9 @@ def test_markdown_sections_follow_headings_not_code() -> None:
 
 
 def test_rst_sections_take_levels_in_order_of_appearance() -> None:
-    text = "=====\nTitle\n=====\n\nIntro.\n\nUsage\n-----\n\nRun it.\n\nDetails\n~~~~~~~\n\nMore.\n\nAPI\n---\n\nCalls.\n"
+    text = (
+        "=====\nTitle\n=====\n\nIntro.\n\nUsage\n-----\n\nRun it.\n\nDetails\n~~~~~~~\n\nMore.\n\nAPI\n---\n\nCalls.\n"
+    )
     assert [(s.path, s.start_line) for s in rst_sections(text)] == [
         (("Title",), 1),
         (("Title", "Usage"), 7),

@@ -102,3 +102,24 @@ def test_a_rerun_with_other_mining_settings_mines_again(tiny_bert_dir, beir_dir,
     one_pass = len(datasets.load_from_disk(str(tmp_path / "run" / "mined")))
     fine_tune(FineTuneConfig(**base, passes=2, max_steps=1, eval_split=None))
     assert len(datasets.load_from_disk(str(tmp_path / "run" / "mined"))) == 2 * one_pass
+
+
+def test_a_folder_without_a_dev_split_holds_out_training_queries(tiny_bert_dir, beir_dir, tmp_path) -> None:
+    """SciFact-like (train + test only): ``auto`` selects on a seeded share of the training queries, never test."""
+    (beir_dir / "qrels" / "dev.tsv").unlink()
+    extra = [("t5", "louvre", 2), ("t6", "bones", 2)]
+    queries = [json.loads(line) for line in (beir_dir / "queries.jsonl").read_text().splitlines()]
+    queries += [{"_id": "t5", "text": "art museum"}, {"_id": "t6", "text": "strong bones"}]
+    (beir_dir / "queries.jsonl").write_text("".join(json.dumps(q) + "\n" for q in queries))
+    with (beir_dir / "qrels" / "train.tsv").open("a") as handle:
+        handle.write("".join(f"{q}\t{d}\t{g}\n" for q, d, g in extra))
+    config = FineTuneConfig(
+        data=beir_dir, output=tmp_path / "run", model=str(tiny_bert_dir), test_split="test", batch_size=2, top_k=4
+    )
+    report = fine_tune(config)
+    assert report.settings["eval_split"] == "heldout" and report.settings["eval_split_requested"] == "auto"
+    held = report.settings["heldout_queries"]
+    assert len(held) == 1 and held[0].startswith("t")  # 10 % of the 6 training queries, from train only
+    assert set(report.before) == {"heldout", "test"} and report.curve[0][0] == 0 and len(report.curve) >= 2
+    again = fine_tune(FineTuneConfig(**{**config.__dict__, "output": tmp_path / "again", "max_steps": 1}))
+    assert again.settings["heldout_queries"] == held  # seeded: the same queries every run
