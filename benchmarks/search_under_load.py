@@ -194,6 +194,13 @@ def build_index(args: argparse.Namespace) -> None:
     index.close()
 
 
+def revision(tree: Path) -> str:
+    """The commit a tree is at (``+ changes`` when its working tree differs)."""
+    head = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(["git", "-C", str(tree), "status", "--porcelain"], capture_output=True, text=True)
+    return head.stdout.strip() + (" + changes" if dirty.stdout.strip() else "")
+
+
 def report(trees: dict[str, Path], results: dict[str, dict[str, dict]], args: argparse.Namespace) -> str:
     sys.path.insert(0, str(HERE))
     from _common import machine, table
@@ -245,19 +252,17 @@ def report(trees: dict[str, Path], results: dict[str, dict[str, dict]], args: ar
     ]
     return "\n".join(
         [
-            "# Search under load",
-            "",
             f"`python benchmarks/search_under_load.py` on {machine()}; NFCorpus ({args.queries} dev queries drive "
             "the timings), default model, embedded store, hybrid search (the default mode), k=10. Each scenario "
             "runs in a fresh process per revision, alternating. Milliseconds.",
             "",
             table(headers, rows),
             "",
-            "## The issue's bars (this tree)",
+            "### The issue's bars (this tree)",
             "",
             table(["check", "measured", "bar"], checks),
             "",
-            "## Where an idle query's encode goes (p50 ms)",
+            "### Where an idle query's encode goes (p50 ms)",
             "",
             "`tokenize`: `model.tokenize` (marker, `[MASK]` expansion, tensors); `transformer`: the transformer's "
             "forward pass on the path the call takes (torch, or ONNX Runtime on the short path); `rest`: everything "
@@ -266,11 +271,11 @@ def report(trees: dict[str, Path], results: dict[str, dict[str, dict]], args: ar
             "",
             table(["part", *[f"{name} p50 ms" for name in names]], parts),
             "",
-            "## nDCG@10, hybrid, NFCorpus test (323 queries)",
+            "### nDCG@10, hybrid, NFCorpus test (323 queries)",
             "",
             table(["revision", "nDCG@10"], ndcg),
             "",
-            "Revisions: " + ", ".join(f"{name} = `{trees[name]}`" for name in names) + ".",
+            "Revisions: " + ", ".join(f"{name} = `{revision(trees[name])}`" for name in names) + ".",
         ]
     )
 

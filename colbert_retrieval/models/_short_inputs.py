@@ -246,4 +246,3 @@ def optimizer_steps() -> int:
                 register_optimizer_step_post_hook(_count_step)
                 _watched = True
     return _steps
-
