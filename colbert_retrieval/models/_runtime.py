@@ -27,6 +27,7 @@ __all__ = [
     "BACKENDS",
     "INFERENCE_PRECISIONS",
     "PrecisionChoice",
+    "SUPPORTED_PRECISIONS",
     "check_runtime_options",
     "cpu_has_native_bf16",
     "forward_precision",
@@ -37,7 +38,8 @@ __all__ = [
 BACKENDS = ("torch", "onnx", "openvino")
 #: Accepted ``inference_precision`` values.
 INFERENCE_PRECISIONS = ("auto", "float32", "bfloat16", "float16", "int8")
-_SUPPORTED = {
+#: The precisions each runtime can run.
+SUPPORTED_PRECISIONS = {
     "torch": ("float32", "bfloat16", "float16"),
     "onnx": ("float32", "int8"),
     "openvino": ("float32", "bfloat16", "int8"),
@@ -78,10 +80,10 @@ def check_runtime_options(backend: str, inference_precision: str) -> None:
     if inference_precision not in INFERENCE_PRECISIONS:
         msg = f"Unknown inference_precision {inference_precision!r}; use one of {INFERENCE_PRECISIONS}."
         raise InvalidArgumentError(msg)
-    if inference_precision != "auto" and inference_precision not in _SUPPORTED[backend]:
+    if inference_precision != "auto" and inference_precision not in SUPPORTED_PRECISIONS[backend]:
         msg = (
             f"inference_precision={inference_precision!r} is not available on backend={backend!r} "
-            f"(it supports {_SUPPORTED[backend]}); int8 runs on backend='onnx' or 'openvino'."
+            f"(it supports {SUPPORTED_PRECISIONS[backend]}); int8 runs on backend='onnx' or 'openvino'."
         )
         raise InvalidArgumentError(msg)
 

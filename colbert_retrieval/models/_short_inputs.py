@@ -37,7 +37,7 @@ import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from colbert_retrieval.errors import InvalidArgumentError
-from colbert_retrieval.models._runtime import PrecisionChoice
+from colbert_retrieval.models._runtime import SUPPORTED_PRECISIONS, PrecisionChoice
 
 __all__ = [
     "ENVIRONMENT",
@@ -51,11 +51,6 @@ __all__ = [
 #: Environment variable read when a model is built without ``short_inputs=`` (``key=value`` pairs, commas).
 ENVIRONMENT = "COLBERT_RETRIEVAL_SHORT_INPUTS"
 RUNTIMES = ("auto", "torch", "onnx", "openvino", "off")
-_PRECISIONS = {
-    "torch": ("float32", "bfloat16", "float16"),
-    "onnx": ("float32", "int8"),
-    "openvino": ("float32", "bfloat16", "int8"),
-}
 
 
 @dataclass(frozen=True)
@@ -174,7 +169,7 @@ def resolve_short_path(
             runtime, reason = "onnx", "auto: ONNX Runtime"
         else:
             runtime, reason = "torch", "auto: onnxruntime or onnx not installed"
-    precision = choice.precision if choice.precision in _PRECISIONS[runtime] else "float32"
+    precision = choice.precision if choice.precision in SUPPORTED_PRECISIONS[runtime] else "float32"
     if runtime == "onnx" and backend == "torch" and choice.reason != "explicit":
         precision = "float32"  # auto: ONNX Runtime has no fast bf16 CPU path; float32 is exact and faster
     return ShortPath(runtime, precision, settings.threads, settings.max_tokens, reason)
