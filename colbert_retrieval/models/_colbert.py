@@ -41,6 +41,7 @@ from colbert_retrieval.models._encoding import (
     finalize,
     forward_long_documents,
     prefetch_batches,
+    to_device,
 )
 from colbert_retrieval.models._explanation import Explanation, TokenMatch
 from colbert_retrieval.models._quantization import Precision
@@ -279,7 +280,7 @@ class ColBERT(MultiVectorEncoder):
             return self.preprocess(texts, prompt=prompt, task=task)
 
         if len(batches) == 1:  # nothing to overlap: tokenise here (a thread per call costs more than it saves)
-            prepared: Any = [(batches[0], preprocess([inputs[i] for i in batches[0]]))]
+            prepared: Any = [(batches[0], to_device(preprocess([inputs[i] for i in batches[0]]), device))]
         else:
             prepared = prefetch_batches(preprocess, inputs, batches, device)
         if show_progress_bar:
@@ -929,7 +930,7 @@ class ColBERT(MultiVectorEncoder):
         self.backend = backend
         self.inference_precision = inference_precision
         self.backend_options = dict(backend_options or {})
-        self._runtimes: dict[tuple[str, str, int | None], tuple[BackendRuntime, tuple[int, int]]] = {}
+        self._runtimes: dict[tuple[str, str, int | None], tuple[BackendRuntime, tuple[int, ...]]] = {}
         if backend != "torch":  # export (or find the export) now, so a missing extra fails at load
             self._backend_runtime(backend, self.resolved_inference_precision("cpu").precision)
 

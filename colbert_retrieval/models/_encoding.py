@@ -24,7 +24,7 @@ from colbert_retrieval.models._windows import common_prefix_length, plan_windows
 
 Features = dict[str, Any]
 
-__all__ = ["EncodeOptions", "finalize", "forward_long_documents", "prefetch_batches"]
+__all__ = ["EncodeOptions", "finalize", "forward_long_documents", "prefetch_batches", "to_device"]
 
 #: Batches tokenised ahead of the forward pass.
 PREFETCH = 2
@@ -151,7 +151,7 @@ def forward_long_documents(
         features: dict[str, Any] = {"input_ids": input_ids, "attention_mask": attention, "modality": "text"}
         if uses_token_types:
             features["token_type_ids"] = torch.zeros_like(input_ids)
-        features = _to_device(features, device)
+        features = to_device(features, device)
         with torch.inference_mode():
             features = encoder.forward(features)
         for row, (index, w, _) in enumerate(chunk):
@@ -176,7 +176,8 @@ def forward_long_documents(
     return result
 
 
-def _to_device(features: dict[str, Any], device: torch.device) -> dict[str, Any]:
+def to_device(features: dict[str, Any], device: torch.device) -> dict[str, Any]:
+    """The tensors of ``features`` on ``device`` (copied without blocking from pinned memory on CUDA)."""
     return {k: v.to(device, non_blocking=True) if isinstance(v, Tensor) else v for k, v in features.items()}
 
 
@@ -207,7 +208,7 @@ def prefetch_batches(
             pending.append((batch, pool.submit(prepare, batch)))
             if len(pending) > PREFETCH:
                 done, future = pending.popleft()
-                yield done, _to_device(future.result(), device)
+                yield done, to_device(future.result(), device)
         while pending:
             done, future = pending.popleft()
-            yield done, _to_device(future.result(), device)
+            yield done, to_device(future.result(), device)
