@@ -100,6 +100,7 @@ class Chunker:
     def _section(self, section: Section, kind: str) -> list[Chunk]:
         if not section.body.strip():
             return []  # a heading whose text is all in its subsections
+        name = " > ".join(section.path)
         path = list(section.path)
         while path and self.count(" > ".join(path)) > self.max_tokens // 4:
             path.pop(0)  # a very long heading path keeps its innermost headings
@@ -107,14 +108,12 @@ class Chunker:
         prefix = f"{heading}\n\n" if heading else ""
         whole = prefix + section.body.strip()
         if self.count(whole) <= self.max_tokens:
-            lines = _line_span(section.body, section.body_line, 0, section.body)
-            return [Chunk(whole, " > ".join(section.path), *lines)]
+            return [Chunk(whole, name, *_line_span(section.body, section.body_line, 0, section.body))]
         capacity = self.max_tokens - self.count(prefix) - _MARGIN
-        chunks = []
-        for offset, piece in self._pieces(section.body, kind, capacity):
-            lines = _line_span(section.body, section.body_line, offset, piece)
-            chunks.append(Chunk(prefix + piece, " > ".join(section.path), *lines))
-        return chunks
+        return [
+            Chunk(prefix + piece, name, *_line_span(section.body, section.body_line, offset, piece))
+            for offset, piece in self._pieces(section.body, kind, capacity)
+        ]
 
     def _pieces(self, body: str, kind: str, capacity: int) -> list[tuple[int, str]]:
         """``(character offset, piece)`` of ``body``, each piece at most ``capacity`` tokens."""

@@ -1073,9 +1073,10 @@ class ColBERT(MultiVectorEncoder):
         threads: int | None,
     ) -> dict[str, Any]:
         device = features["input_ids"].device
-        choice = self.resolved_inference_precision(device)
-        if precision is not None:
+        if precision is not None:  # a short call's, already resolved
             choice = PrecisionChoice(precision, "short inputs")
+        else:
+            choice = self.resolved_inference_precision(device)
         if normalize and backend == "torch" and choice.precision == "float32":
             return self(features, task=task)
         with forward_precision(choice if backend == "torch" else PrecisionChoice("float32", ""), device):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -139,8 +140,6 @@ def _eval_split(config: FineTuneConfig, train: BeirDataset) -> tuple[str | None,
     if len(ids) < 5:
         logger.warning("No dev split and only %d training queries: keeping the last checkpoint.", len(ids))
         return None, train, None
-    import random
-
     held = set(random.Random(config.seed).sample(ids, max(1, round(HELDOUT_SHARE * len(ids)))))
 
     def part(keep: bool) -> BeirDataset:
