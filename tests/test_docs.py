@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,12 @@ def test_mkdocs_build_strict(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert (tmp_path / "site" / "reference" / "core" / "index.html").exists()
     assert (tmp_path / "site" / "tutorials" / "langchain" / "index.html").exists()
+    # Mermaid is served with the site (diagrams render offline; benchmarks/docs_render.py checks in Chromium).
+    concepts = (tmp_path / "site" / "concepts" / "index.html").read_text()
+    assert '<pre class="mermaid">' in concepts
+    script = re.search(r'<script src="([^"]*mermaid-[0-9.]+\.min\.js)"', concepts)
+    assert script is not None, "mkdocs.yml's extra_javascript no longer loads the vendored Mermaid"
+    assert (tmp_path / "site" / "concepts" / script.group(1)).resolve().stat().st_size > 1_000_000
 
 
 def test_tutorial_code_blocks_come_from_tested_examples() -> None:

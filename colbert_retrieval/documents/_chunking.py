@@ -20,7 +20,7 @@ from typing import Any
 
 from colbert_retrieval._inputs import read_jsonl
 from colbert_retrieval.documents._readers import KINDS, read_pages
-from colbert_retrieval.documents._records import Record
+from colbert_retrieval.documents._records import SECTION_KEY, Record
 from colbert_retrieval.documents._sections import Section, markdown_sections, rst_sections, text_sections
 from colbert_retrieval.errors import InputFormatError, InputNotFoundError, InvalidArgumentError
 
@@ -240,7 +240,7 @@ def read_records(path: Path, chunker: Chunker | None = None, size: int = 180, ov
             metadata = {
                 **place,
                 "chunk": index,
-                "section": chunk.section,
+                SECTION_KEY: chunk.section,
                 "start_line": chunk.start_line,
                 "end_line": chunk.end_line,
             }

@@ -26,6 +26,7 @@ __all__ = [
     "ID_NAMESPACE",
     "ID_SCHEME",
     "METADATA_KEY",
+    "SECTION_KEY",
     "TEXT_KEY",
     "Record",
     "check_id",
@@ -33,6 +34,7 @@ __all__ = [
     "from_payload",
     "point_id",
     "point_ids",
+    "section_of",
     "to_payload",
     "to_record",
 ]
@@ -43,6 +45,10 @@ TEXT_KEY = "text"
 ID_KEY = "id"
 #: Payload key of the user's metadata (filters address ``metadata.<field>``).
 METADATA_KEY = "metadata"
+
+#: Metadata key of a document's section heading path, outermost first, joined by " > " ("Qdrant index > Moving
+#: between stores"). The chunker writes it; BM25 weighs its words as a title field (``BM25Config.title_weight``).
+SECTION_KEY = "section"
 
 #: Namespace of the UUIDv5 point ids (fixed forever: changing it would duplicate every re-ingest).
 ID_NAMESPACE = uuid.UUID("8f2b6c1e-5d0a-5c4e-9b7a-2f1e3d4c5b6a")
@@ -181,6 +187,17 @@ def point_ids(ids: Iterable[str | int], scheme: int = ID_SCHEME) -> list[str]:
     for position, identifier in enumerate(identifiers):
         check_id(identifier, position)
     return [point_id(Record(text="-", id=identifier), scheme) for identifier in identifiers]
+
+
+def section_of(record: Record) -> str | None:
+    """A record's section heading path (metadata :data:`SECTION_KEY`), or None where it has none.
+
+    Examples:
+        >>> section_of(Record("text", metadata={"section": "Guide > Install"})), section_of(Record("text"))
+        ('Guide > Install', None)
+    """
+    section = record.metadata.get(SECTION_KEY)
+    return section if isinstance(section, str) and section.strip() else None
 
 
 def to_payload(record: Record) -> dict[str, Any]:

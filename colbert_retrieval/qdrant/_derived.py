@@ -50,8 +50,13 @@ class DerivedVectors:
             [np.asarray(m, dtype=np.float32) for m in multivectors], self._kind, self._muvera, is_query
         )
 
-    def sparse(self, texts: Sequence[str], *, is_query: bool) -> list[SparseVector | None]:
-        """One BM25 vector per text (None for each where the collection stores none)."""
+    def sparse(
+        self, texts: Sequence[str], *, is_query: bool, titles: Sequence[str | None] | None = None
+    ) -> list[SparseVector | None]:
+        """One BM25 vector per text (None for each where the collection stores none).
+
+        ``titles``: documents' section heading paths (metadata ``section``), weighed as a title field.
+        """
         if self._bm25 is None:
             return [None] * len(texts)
-        return self._bm25.embed_queries(texts) if is_query else self._bm25.embed_documents(texts)
+        return self._bm25.embed_queries(texts) if is_query else self._bm25.embed_documents(texts, titles)

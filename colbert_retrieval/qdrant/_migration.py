@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from colbert_retrieval.documents import TEXT_KEY
+from colbert_retrieval.documents import from_payload, section_of
 from colbert_retrieval.errors import CollectionNotFoundError, IndexMismatchError
 from colbert_retrieval.qdrant import _ingest as ingest
 from colbert_retrieval.qdrant._bm25 import BM25Config, SparseVector
@@ -64,7 +64,8 @@ def _point(point: StoredPoint, derived: DerivedVectors) -> PointData:
     vectors = point.vectors or {}
     sparse = _sparse(vectors.get(BM25_VECTOR))
     if sparse is None:  # a source without BM25 vectors: computed from the stored text
-        sparse = derived.sparse([str(point.payload.get(TEXT_KEY, ""))], is_query=False)[0]
+        record = from_payload(point.payload)
+        sparse = derived.sparse([record.text], is_query=False, titles=[section_of(record)])[0]
     return PointData(
         id=point.id,
         colbert=np.asarray(vectors[COLBERT_VECTOR], dtype=np.float16),

@@ -95,8 +95,11 @@ class IndexSettings:
         return bool(self.bm25)
 
     def bm25_config(self) -> BM25Config | None:
-        """The BM25 parameters (None for collections without BM25 vectors)."""
-        return BM25Config.from_dict(self.bm25) if self.bm25 else None
+        """The BM25 parameters (None for collections without BM25 vectors).
+
+        Settings stored before ``title_weight`` existed read it as 1: their vectors weigh no title.
+        """
+        return BM25Config.from_dict({"title_weight": 1, **self.bm25}) if self.bm25 else None
 
     def muvera_config(self) -> MuveraConfig | None:
         """The MUVERA parameters (None for the mean first stage)."""

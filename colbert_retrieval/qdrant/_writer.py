@@ -23,7 +23,7 @@ import torch
 from tqdm.auto import tqdm
 
 from colbert_retrieval._inputs import many
-from colbert_retrieval.documents import Record, point_id, to_payload, to_record
+from colbert_retrieval.documents import Record, point_id, section_of, to_payload, to_record
 from colbert_retrieval.errors import DimensionMismatchError
 from colbert_retrieval.qdrant import _ingest as ingest
 from colbert_retrieval.qdrant._derived import DerivedVectors
@@ -80,7 +80,8 @@ class PointEncoder:
         repooled = sum(a.shape[0] != b.shape[0] for a, b in zip(embeddings, fitted))
         arrays = ingest.to_float16_numpy(fitted)
         first = self._derived.first_stage(arrays, is_query=False)
-        sparse = self._derived.sparse([r.text for r in records], is_query=False)
+        titles = [section_of(r) for r in records]
+        sparse = self._derived.sparse([r.text for r in records], is_query=False, titles=titles)
         points = [
             PointData(point_id(record, self._settings.id_scheme), array, fs, bm25, to_payload(record))
             for record, array, fs, bm25 in zip(records, arrays, first, sparse)
