@@ -249,7 +249,8 @@ def _cmd_index(args: argparse.Namespace) -> int:
     index = _index(args, _model(args), schema=schema)
     with index:
         chunker = _chunker(index.model, args.chunk_tokens, args.overlap_tokens)
-        records = _readable_records(files, chunker, skipped)
+        long: list[str] = []  # corpus records (not re-chunked) longer than the model reads
+        records = _readable_records(files, chunker, skipped, long if index.model.truncation else None)
         summary = index.add(records, batch_size=args.batch_size, overwrite=args.overwrite, show_progress_bar=True)
     if summary.documents + summary.skipped == 0:
         failed = [reason for _, reason in skipped if not reason.startswith("not a readable format")]
@@ -258,6 +259,12 @@ def _cmd_index(args: argparse.Namespace) -> int:
         msg = f"The files in {', '.join(args.paths)} contain no text; nothing was indexed."
         raise EmptyInputError(msg)
     print(f"Indexed into {args.collection!r}: {summary}")
+    if long:
+        print(
+            f"{len(long)} corpus record(s) are longer than the model reads ({chunker.max_tokens} tokens; first: "
+            f"{long[0]}): ColBERT encodes their first {chunker.max_tokens} tokens, BM25 all their text. Split "
+            "them, or index with a model loaded with truncation=False (sliding windows over the whole text)."
+        )
     if skipped:
         print(f"Skipped {len(skipped)} file(s):")
         for path, reason in skipped:
@@ -265,14 +272,23 @@ def _cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _readable_records(files: list[Path], chunker: Any, skipped: list[tuple[Path, str]]) -> Iterator[Any]:
-    """The records of every file; a file that cannot be read is one line on stderr and one entry in ``skipped``."""
+def _readable_records(
+    files: list[Path], chunker: Any, skipped: list[tuple[Path, str]], long: list[str] | None = None
+) -> Iterator[Any]:
+    """The records of every file; a file that cannot be read is one line on stderr and one entry in ``skipped``.
+
+    A ``.jsonl`` corpus is not re-chunked: the ids of its records longer than ``chunker.max_tokens`` go to
+    ``long`` (when given), for the summary.
+    """
     from colbert_retrieval.documents import read_records
 
     for path in files:
         try:
             if path.suffix == ".jsonl":  # a corpus streams (constant memory); a bad line stops this file there
-                yield from read_records(path, chunker)
+                for record in read_records(path, chunker):
+                    if long is not None and chunker.count(record.text) > chunker.max_tokens:
+                        long.append(str(record.id))
+                    yield record
             else:  # a document is read whole first: a damaged file writes nothing
                 yield from list(read_records(path, chunker))
         except (InputFormatError, ImportError) as error:

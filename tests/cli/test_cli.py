@@ -252,3 +252,16 @@ def test_model_loading_is_quiet_unless_verbose(
     assert "Loading weights" not in capfd.readouterr().err
     assert main([*common, "--verbose"]) == 0
     assert "Loading weights" in capfd.readouterr().err
+
+
+def test_index_names_corpus_records_longer_than_the_model_reads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    lines = [{"_id": "short", "text": "Scurvy comes from a lack of vitamin C."}]
+    lines.append({"_id": "long", "text": "Lemons and limes were carried on long voyages. " * 80})
+    corpus.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert main(["index", str(corpus), "--path", str(tmp_path / "store")]) == 0
+    out = capsys.readouterr().out
+    assert "2 documents written" in out  # a corpus is indexed as it is, never re-chunked
+    assert "1 corpus record(s) are longer than the model reads" in out and "first: long" in out
