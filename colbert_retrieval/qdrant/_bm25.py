@@ -4,10 +4,9 @@ Documents get term-frequency weights (``k``, ``b`` and ``avg_len`` of :class:`BM
 weight 1 per unique term; a document's section heading path is a title field whose words count
 ``title_weight`` times (BM25F with one shared length normalisation); the engine multiplies in the inverse
 document frequency (the sparse vector is stored with Qdrant's ``IDF`` modifier), so the dot product of the
-two is the BM25 score. Tokenisation,
-lowercasing, English stop words and Snowball stemming are Qdrant's (``qdrant_edge.Bm25``), so both backends
-(embedded qdrant-edge and a Qdrant server) store identical vectors. The parameters are stored with the
-collection: queries always use the ones the documents were written with.
+two is the BM25 score. Tokenisation, lowercasing, English stop words and Snowball stemming are Qdrant's
+(``qdrant_edge.Bm25``), so both backends (embedded qdrant-edge and a Qdrant server) store identical vectors.
+The parameters are stored with the collection: queries always use the ones the documents were written with.
 
 Examples:
     >>> encoder = BM25Encoder(BM25Config())
