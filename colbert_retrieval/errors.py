@@ -26,6 +26,7 @@ __all__ = [
     "StoreFormatError",
     "StoreLockedError",
     "StoreUnavailableError",
+    "TruncationWarning",
 ]
 
 
@@ -86,3 +87,10 @@ class StoreFormatError(ColBERTRetrievalError, ValueError):
 
 class StoreUnavailableError(ColBERTRetrievalError, ConnectionError):
     """A Qdrant server could not be reached (the message names the URL and what to check)."""
+
+
+class TruncationWarning(ColBERTRetrievalError, UserWarning):
+    """Texts longer than the model reads were cut (the warning counts them, names the first and says how to avoid it).
+
+    Ingest warns once per call; ``warnings.simplefilter("error", TruncationWarning)`` turns it into an error.
+    """

@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     index.add_argument("--overlap-tokens", type=int, default=32, help="tokens shared by consecutive chunks")
     index.add_argument("--batch-size", type=_positive, default=32)
-    index.add_argument("--overwrite", action="store_true", help="re-encode documents already stored")
+    index.add_argument("--overwrite", action="store_true", help="encode every file again, changed or not")
+    index.add_argument(
+        "--keep-missing",
+        action="store_true",
+        help="keep what is stored for files no longer under the given paths (default: remove it)",
+    )
     from colbert_retrieval.cli._ray_options import add_load_command, add_ray_options
 
     add_ray_options(index, _positive)
@@ -230,16 +235,17 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from colbert_retrieval.cli._files import formats_line, sync_files
     from colbert_retrieval.documents import SUFFIXES, iter_files
 
     if args.ray or args.parquet:
         from colbert_retrieval.cli._ray_commands import index_from_args
 
         return index_from_args(args)
-    skipped: list[tuple[Path, str]] = []
     unreadable: list[Path] = []
     files = list(iter_files(args.paths, unreadable))  # a missing path fails here, before the model loads
-    skipped += [(path, f"not a readable format ({path.suffix or 'no suffix'})") for path in unreadable]
     if not files:
         msg = f"No {', '.join(SUFFIXES)} files in {', '.join(args.paths)}; nothing to index."
         raise InputNotFoundError(msg)
@@ -249,51 +255,37 @@ def _cmd_index(args: argparse.Namespace) -> int:
     index = _index(args, _model(args), schema=schema)
     with index:
         chunker = _chunker(index.model, args.chunk_tokens, args.overlap_tokens)
-        long: list[str] = []  # corpus records (not re-chunked) longer than the model reads
-        records = _readable_records(files, chunker, skipped, long if index.model.truncation else None)
-        summary = index.add(records, batch_size=args.batch_size, overwrite=args.overwrite, show_progress_bar=True)
-    if summary.documents + summary.skipped == 0:
-        failed = [reason for _, reason in skipped if not reason.startswith("not a readable format")]
-        if failed:
-            raise InputFormatError(f"Nothing was indexed; {len(failed)} file(s) could not be read: {failed[0]}")
+        report = sync_files(
+            index,
+            files,
+            args.paths,
+            chunker,
+            keep_missing=args.keep_missing,
+            overwrite=args.overwrite,
+            batch_size=args.batch_size,
+        )
+        total = index.count()
+    if not total and not report.written:
+        if report.failed:
+            msg = f"Nothing was indexed; {len(report.failed)} file(s) could not be read: {report.failed[0][1]}"
+            raise InputFormatError(msg)
         msg = f"The files in {', '.join(args.paths)} contain no text; nothing was indexed."
         raise EmptyInputError(msg)
-    print(f"Indexed into {args.collection!r}: {summary}")
-    if long:
+    print(f"Indexed into {args.collection!r}: {report}; {total} chunks stored.")
+    if report.truncated:
         print(
-            f"{len(long)} corpus record(s) are longer than the model reads ({chunker.max_tokens} tokens; first: "
-            f"{long[0]}): ColBERT encodes their first {chunker.max_tokens} tokens, BM25 all their text. Split "
-            "them, or index with a model loaded with truncation=False (sliding windows over the whole text)."
+            f"{report.truncated} record(s) are longer than the model reads ({report.limit} tokens; first: "
+            f"{', '.join(report.truncated_ids[:5])}): ColBERT encodes their first {report.limit} tokens, BM25 all "
+            "their text. Split them, or index with a model loaded with truncation=False (sliding windows over "
+            "the whole text)."
         )
-    if skipped:
-        print(f"Skipped {len(skipped)} file(s):")
-        for path, reason in skipped:
+    if report.failed:
+        print(f"Skipped {len(report.failed)} damaged file(s) (what was stored for them stays):")
+        for path, reason in report.failed:
             print(f"  {path}: {reason}")
+    if unreadable:
+        print(formats_line(Counter(path.suffix.lower() or "(no suffix)" for path in unreadable)))
     return 0
-
-
-def _readable_records(
-    files: list[Path], chunker: Any, skipped: list[tuple[Path, str]], long: list[str] | None = None
-) -> Iterator[Any]:
-    """The records of every file; a file that cannot be read is one line on stderr and one entry in ``skipped``.
-
-    A ``.jsonl`` corpus is not re-chunked: the ids of its records longer than ``chunker.max_tokens`` go to
-    ``long`` (when given), for the summary.
-    """
-    from colbert_retrieval.documents import read_records
-
-    for path in files:
-        try:
-            if path.suffix == ".jsonl":  # a corpus streams (constant memory); a bad line stops this file there
-                for record in read_records(path, chunker):
-                    if long is not None and chunker.count(record.text) > chunker.max_tokens:
-                        long.append(str(record.id))
-                    yield record
-            else:  # a document is read whole first: a damaged file writes nothing
-                yield from list(read_records(path, chunker))
-        except (InputFormatError, ImportError) as error:
-            print(f"skipped {path}: {error}", file=sys.stderr)
-            skipped.append((path, str(error)))
 
 
 def _chunker(model: Any, tokens: int | None, overlap: int) -> Any:

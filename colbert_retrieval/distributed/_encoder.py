@@ -87,5 +87,7 @@ class EncoderActor:
             rest = [i for i in ids if i not in stored]
             stored |= self._target.existing(rest) if rest else set()
         todo = [records[i] for i in ids if i not in stored]
-        points = self._encoder.encode(todo, self._batch_size)[0] if todo else []
-        return to_columns(points, [i for i in ids if i in stored])
+        if not todo:
+            return to_columns([], [i for i in ids if i in stored])
+        encoded = self._encoder.encode(todo, self._batch_size)
+        return to_columns(encoded.points, [i for i in ids if i in stored], encoded.cut)

@@ -38,7 +38,7 @@ import ray.data
 
 from colbert_retrieval._inputs import positive_int
 from colbert_retrieval.distributed._encoder import EncoderActor
-from colbert_retrieval.distributed._rows import to_points
+from colbert_retrieval.distributed._rows import to_points, truncated_rows
 from colbert_retrieval.distributed._shards import (
     SETTINGS_FILE,
     read_shard_settings,
@@ -56,9 +56,11 @@ from colbert_retrieval.qdrant import (
     IngestSummary,
     Schema,
     Store,
+    Truncated,
     check_compatible,
     encoding_settings,
     settings_for,
+    warn_truncated,
 )
 
 __all__ = ["index_with_ray"]
@@ -242,9 +244,11 @@ def _ingest(
         num_cpus=num_cpus,
     )
     written = skipped = vectors = 0
+    truncated = Truncated(limit=driver_model.document_length)
     if isinstance(target, ColBERTIndex):
         for batch in actors.iter_batches(batch_size=None, batch_format="numpy"):
             skipped += int(batch["skipped"].sum())
+            truncated += truncated_rows(batch, driver_model.document_length)
             points = to_points(batch, settings.dim)
             if points:
                 part = target.add_points(points, overwrite=True)
@@ -254,15 +258,18 @@ def _ingest(
         sink = QdrantDatasink(target, settings.dim)
         actors.write_datasink(sink, ray_remote_args=_IO_TASK, concurrency=num_workers)
         written, skipped, vectors = sink.written, sink.skipped, sink.vectors
+        truncated += sink.truncated
     else:
         before = set(shard_files(target))
         actors.write_parquet(str(target), ray_remote_args=_IO_TASK)
         for path in sorted(set(shard_files(target)) - before):
-            table = pq.read_table(path, columns=["skipped", "n_vectors"])
+            table = pq.read_table(path, columns=["skipped", "n_vectors", "payload", "truncated"])
             flags = table["skipped"].to_pylist()
             skipped += sum(flags)
             written += len(flags) - sum(flags)
             vectors += sum(table["n_vectors"].to_pylist())
-    summary = IngestSummary(written, skipped, vectors, time.perf_counter() - start)
+            truncated += truncated_rows(table.to_pydict(), driver_model.document_length)
+    warn_truncated(truncated, stacklevel=4)
+    summary = IngestSummary(written, skipped, vectors, time.perf_counter() - start, truncated=truncated)
     logger.info("Ray ingest finished: %s", summary)
     return summary

@@ -3,7 +3,8 @@
 One row per input document. ``skipped`` rows are documents already stored (only their ``point_id`` is set);
 the others carry the point: ``payload`` (JSON), ``colbert`` (float16 bytes, ``n_vectors`` x dim),
 ``first_stage`` (float32 bytes), ``bm25_indices`` / ``bm25_values`` (uint32 / float32 bytes, empty where the
-collection has no BM25 vector). Bytes keep every column a plain Arrow type, so any Ray block format, Parquet
+collection has no BM25 vector), ``truncated`` (the model cut the document's text at its ``document_length``).
+Bytes keep every column a plain Arrow type, so any Ray block format, Parquet
 and the object store carry them without conversion.
 
 Examples:
@@ -24,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from colbert_retrieval.qdrant import SparseVector
+from colbert_retrieval.qdrant import NAMED_IDS, SparseVector, Truncated
 from colbert_retrieval.qdrant.backends import PointData
 
-__all__ = ["COLUMNS", "to_columns", "to_points"]
+__all__ = ["COLUMNS", "to_columns", "to_points", "truncated_rows"]
 
 COLUMNS = (
     "point_id",
@@ -38,11 +39,18 @@ COLUMNS = (
     "first_stage",
     "bm25_indices",
     "bm25_values",
+    "truncated",
 )
 
 
-def to_columns(points: Sequence[PointData], skipped_ids: Sequence[str] = ()) -> dict[str, np.ndarray]:
-    """A column batch of encoded points, followed by one ``skipped`` row per already stored id."""
+def to_columns(
+    points: Sequence[PointData], skipped_ids: Sequence[str] = (), truncated: Sequence[int] = ()
+) -> dict[str, np.ndarray]:
+    """A column batch of encoded points, then one ``skipped`` row per already stored id.
+
+    ``truncated``: positions in ``points`` of the documents the model cut (their ``truncated`` flag is set).
+    """
+    cut = set(truncated)
     rows = len(points) + len(skipped_ids)
     columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
     for point in points:
@@ -55,13 +63,33 @@ def to_columns(points: Sequence[PointData], skipped_ids: Sequence[str] = ()) -> 
         sparse = point.bm25
         columns["bm25_indices"].append(np.asarray(sparse.indices if sparse else [], np.uint32).tobytes())
         columns["bm25_values"].append(np.asarray(sparse.values if sparse else [], np.float32).tobytes())
+        columns["truncated"].append(len(columns["truncated"]) in cut)
     for point_id in skipped_ids:
-        for name, value in zip(COLUMNS, (point_id, True, "", 0, b"", b"", b"", b"")):
+        for name, value in zip(COLUMNS, (point_id, True, "", 0, b"", b"", b"", b"", False)):
             columns[name].append(value)
     out = {name: np.array(values, dtype=object) for name, values in columns.items()}
     out["skipped"] = np.array(columns["skipped"], dtype=bool).reshape(rows)
     out["n_vectors"] = np.array(columns["n_vectors"], dtype=np.int32).reshape(rows)
+    out["truncated"] = np.array(columns["truncated"], dtype=bool).reshape(rows)
     return out
+
+
+def truncated_rows(batch: Mapping[str, Any], limit: int) -> Truncated:
+    """The documents of a column batch that the model cut (none for shards written before the column existed).
+
+    Examples:
+        >>> import numpy as np
+        >>> from colbert_retrieval.qdrant.backends import PointData
+        >>> point = PointData("7", np.ones((2, 4), np.float16), np.ones(8, np.float32), None, {"id": "d7"})
+        >>> truncated_rows(to_columns([point], truncated=[0]), 180).ids
+        ('d7',)
+    """
+    flags = batch.get("truncated")
+    if flags is None:
+        return Truncated(limit=limit)
+    rows = [i for i, flag in enumerate(flags) if flag]
+    ids = tuple(str(json.loads(batch["payload"][i]).get("id")) for i in rows[:NAMED_IDS])
+    return Truncated(len(rows), ids, limit)
 
 
 def _bytes(value: Any) -> bytes:

@@ -23,8 +23,8 @@ from typing import Any
 from ray.data import Datasink
 from ray.data.block import BlockAccessor
 
-from colbert_retrieval.distributed._rows import to_points
-from colbert_retrieval.qdrant import chunked
+from colbert_retrieval.distributed._rows import to_points, truncated_rows
+from colbert_retrieval.qdrant import Truncated, chunked
 from colbert_retrieval.qdrant.backends import ServerBackend
 
 __all__ = ["QdrantDatasink", "QdrantTarget"]
@@ -94,27 +94,31 @@ class QdrantDatasink(Datasink):
         self.written = 0
         self.skipped = 0
         self.vectors = 0
+        self.truncated = Truncated()
 
-    def write(self, blocks: Iterable[Any], ctx: Any) -> tuple[int, int, int]:
-        """Upsert the blocks of one write task; returns (written, skipped, vectors)."""
+    def write(self, blocks: Iterable[Any], ctx: Any) -> tuple[int, int, int, Truncated]:
+        """Upsert the blocks of one write task; returns (written, skipped, vectors, documents the model cut)."""
         backend = self.target.backend()
         written = skipped = vectors = 0
+        truncated = Truncated()
         try:
             for block in blocks:
                 batch = BlockAccessor.for_block(block).to_numpy()
                 points = to_points(batch, self.dim)
                 skipped += int(batch["skipped"].sum())
+                truncated += truncated_rows(batch, 0)
                 for chunk in chunked(points, self.write_batch_size):
                     backend.upsert(chunk)
                 written += len(points)
                 vectors += sum(len(p.colbert) for p in points)
         finally:
             backend.close()
-        return written, skipped, vectors
+        return written, skipped, vectors, truncated
 
     def on_write_complete(self, write_result: Any) -> None:
         """Add up the write tasks' counts (runs in the driver)."""
-        for written, skipped, vectors in write_result.write_returns:
+        for written, skipped, vectors, truncated in write_result.write_returns:
             self.written += written
             self.skipped += skipped
             self.vectors += vectors
+            self.truncated += truncated

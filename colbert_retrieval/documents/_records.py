@@ -27,6 +27,8 @@ __all__ = [
     "ID_SCHEME",
     "METADATA_KEY",
     "SECTION_KEY",
+    "SOURCE_KEY",
+    "SYNC_KEY",
     "TEXT_KEY",
     "Record",
     "check_id",
@@ -35,6 +37,7 @@ __all__ = [
     "point_id",
     "point_ids",
     "section_of",
+    "same_content",
     "to_payload",
     "to_record",
 ]
@@ -49,6 +52,14 @@ METADATA_KEY = "metadata"
 #: Metadata key of a document's section heading path, outermost first, joined by " > " ("Qdrant index > Moving
 #: between stores"). The chunker writes it; BM25 weighs its words as a title field (``BM25Config.title_weight``).
 SECTION_KEY = "section"
+
+#: Metadata key of the source a document came from (a file's path, as the readers write it): what
+#: ``ColBERTIndex.sync`` replaces as one unit, and what a filter ``{"source": ...}`` selects.
+SOURCE_KEY = "source"
+
+#: Payload key of a synced document's version record (``ColBERTIndex.sync``): the source's version, how many
+#: documents that version has, whether it is replaced as one unit, and when it was written.
+SYNC_KEY = "sync"
 
 #: Namespace of the UUIDv5 point ids (fixed forever: changing it would duplicate every re-ingest).
 ID_NAMESPACE = uuid.UUID("8f2b6c1e-5d0a-5c4e-9b7a-2f1e3d4c5b6a")
@@ -153,10 +164,12 @@ def check_id(identifier: Any, position: int | None = None) -> None:
     raise InputTypeError(msg)
 
 
-def point_id(record: Record, scheme: int = ID_SCHEME) -> str:
+def point_id(record: Record, scheme: int = ID_SCHEME, version: str | None = None) -> str:
     """UUIDv5 of the user id, or of the text when there is none (so re-ingesting writes no duplicates).
 
-    Under scheme 2, an integer id and the same digits as a string are different documents.
+    Under scheme 2, an integer id and the same digits as a string are different documents. A ``version`` (a
+    source synced as one unit) gives the same user id another point id per version, so a new version is
+    written beside the old one before the old one is deleted.
 
     Examples:
         >>> point_id(Record("a", id=7)) == point_id(Record("b", id="7"))
@@ -170,6 +183,8 @@ def point_id(record: Record, scheme: int = ID_SCHEME) -> str:
         key = f"int:{record.id}"
     else:
         key = f"id:{record.id}"
+    if version is not None:
+        key += f"\n@{version}"
     return str(uuid.uuid5(ID_NAMESPACE, key))
 
 
@@ -198,6 +213,19 @@ def section_of(record: Record) -> str | None:
     """
     section = record.metadata.get(SECTION_KEY)
     return section if isinstance(section, str) and section.strip() else None
+
+
+def same_content(payload: Mapping[str, Any] | None, record: Record) -> bool:
+    """Whether a stored payload holds this record's text, id and metadata (so it need not be encoded again).
+
+    Examples:
+        >>> same_content(to_payload(Record("hi", id=3)), Record("hi", id=3))
+        True
+        >>> same_content(to_payload(Record("hi", id=3)), Record("hello", id=3))
+        False
+    """
+    stored = from_payload(payload)
+    return (stored.text, stored.id, stored.metadata) == (record.text, record.id, record.metadata)
 
 
 def to_payload(record: Record) -> dict[str, Any]:

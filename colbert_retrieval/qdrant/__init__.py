@@ -27,6 +27,7 @@ from colbert_retrieval.qdrant._schema import IndexSettings, Schema
 from colbert_retrieval.qdrant._search import SearchConfig, SearchMode
 from colbert_retrieval.qdrant._searcher import SCORE_SCALES, SearchHit
 from colbert_retrieval.qdrant._storage import Storage, StoragePreset
+from colbert_retrieval.qdrant._sync import SyncSummary
 from colbert_retrieval.qdrant.backends import DEFAULT_PATH, Store
 
 __all__ = [
@@ -43,12 +44,16 @@ __all__ = [
     "Storage",
     "StoragePreset",
     "Store",
+    "SyncSummary",
     "migrate",
 ]
 
 # For the sibling packages of colbert_retrieval (not public API: not in __all__, may change without notice).
 from colbert_retrieval.qdrant._bm25 import SparseVector as SparseVector
+from colbert_retrieval.qdrant._ingest import NAMED_IDS as NAMED_IDS
+from colbert_retrieval.qdrant._ingest import Truncated as Truncated
 from colbert_retrieval.qdrant._ingest import chunked as chunked
+from colbert_retrieval.qdrant._ingest import warn_truncated as warn_truncated
 from colbert_retrieval.qdrant._schema import (
     check_compatible as check_compatible,
 )

@@ -25,14 +25,14 @@ import asyncio
 import os
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
-from colbert_retrieval._inputs import positive_int
-from colbert_retrieval.documents import METADATA_KEY, Record, point_ids
+from colbert_retrieval._inputs import many, positive_int
+from colbert_retrieval.documents import ID_KEY, METADATA_KEY, Record, point_ids
 from colbert_retrieval.errors import DocumentNotFoundError, InputTypeError, InvalidArgumentError
 from colbert_retrieval.models import ColBERT
 from colbert_retrieval.qdrant import _ingest as ingest
@@ -42,12 +42,26 @@ from colbert_retrieval.qdrant._schema import COLBERT_VECTOR, Schema, settings_fo
 from colbert_retrieval.qdrant._search import SearchConfig
 from colbert_retrieval.qdrant._searcher import Queries, Searcher, SearchHit, call_config, to_hit
 from colbert_retrieval.qdrant._storage import Storage, StoragePreset
+from colbert_retrieval.qdrant._sync import SyncSummary, source_states, stored_sources, sync_source
 from colbert_retrieval.qdrant._writer import DocumentWriter
-from colbert_retrieval.qdrant.backends import Backend, PointData, ServerBackend, Store, make_backend, open_collection
+from colbert_retrieval.qdrant.backends import (
+    Backend,
+    PointData,
+    ServerBackend,
+    Store,
+    StoredPoint,
+    make_backend,
+    open_collection,
+)
 
 __all__ = ["ColBERTIndex"]
 
 Filter = qm.Filter | Mapping[str, Any] | None
+T = TypeVar("T")
+
+
+def _wrote_documents(summary: Any) -> bool:
+    return bool(summary.documents)
 
 
 class ColBERTIndex:
@@ -156,18 +170,19 @@ class ColBERTIndex:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _writing(self, write: Callable[[], ingest.IngestSummary]) -> ingest.IngestSummary:
+    def _writing(self, write: Callable[[], T], changed: Callable[[T], bool] | None = None) -> T:
         """Run a write; after one that stored documents (or failed part-way), refresh what depends on them.
 
         That is the document count searches rely on, and the indexes the embedded engine builds in the
         background; a re-run that finds every document stored changes nothing and refreshes nothing.
+        ``changed`` tells from the write's result whether it changed anything (default: documents written).
         """
         try:
             summary = write()
         except BaseException:
             self._written()
             raise
-        if summary.documents:
+        if (changed or _wrote_documents)(summary):
             self._written()
         return summary
 
@@ -196,20 +211,24 @@ class ColBERTIndex:
     ) -> ingest.IngestSummary:
         """Encode and store documents (strings, :class:`Record` or ``{"id", "text", "metadata"}`` dicts).
 
-        Ids are UUIDv5 of the user id (or of the text): re-running writes no duplicates, and documents
-        already stored are skipped unless ``overwrite=True``, so an interrupted ingest resumes. Each point
-        holds the pooled float16 multivector, the first-stage vector, the BM25 vector and the payload; the
-        upload of one chunk overlaps the encoding of the next.
+        Ids are UUIDv5 of the user id (or of the text): re-running writes no duplicates. A document stored with
+        the same text and metadata is skipped unless ``overwrite=True`` (so an interrupted ingest resumes); a
+        changed text or metadata under a stored id replaces it. Each point holds the pooled float16
+        multivector, the first-stage vector, the BM25 vector and the payload; the upload of one chunk overlaps
+        the encoding of the next. Texts longer than the model reads are encoded whole by a model loaded with
+        ``truncation=False`` (sliding windows); otherwise ColBERT reads their first ``document_length`` tokens,
+        and the summary counts them and one :class:`~colbert_retrieval.errors.TruncationWarning` names the
+        first. To replace everything a source holds (an edited or deleted file), use :meth:`sync`.
 
         Args:
             documents: any iterable, read lazily (a generator of millions of documents works).
             batch_size: documents per forward pass.
             chunk_size: documents read, encoded and uploaded together.
-            overwrite: re-encode and replace documents already stored.
+            overwrite: re-encode and replace documents stored unchanged.
             show_progress_bar: show a tqdm bar of documents processed.
 
         Returns:
-            An :class:`IngestSummary` (documents, skipped, vectors, seconds, docs/s).
+            An :class:`IngestSummary` (documents, skipped, vectors, seconds, docs/s, truncated).
 
         Raises:
             InputTypeError, EmptyInputError: a bad document (the message gives its position); documents
@@ -224,6 +243,85 @@ class ColBERTIndex:
                 show_progress_bar=show_progress_bar,
             )
         )
+
+    def sync(
+        self,
+        source: str,
+        documents: Iterable[str | Record | Mapping[str, Any]],
+        *,
+        version: str | None = None,
+        atomic: bool = True,
+        overwrite: bool = False,
+        batch_size: int = 32,
+        show_progress_bar: bool = False,
+    ) -> SyncSummary:
+        """Make the stored documents of ``source`` exactly ``documents``: "these are the documents of S now".
+
+        A source is what documents came from (a file, a URL, a table); its name is stored in their metadata
+        (``source``, so ``filter={"source": ...}`` selects them). Nothing is encoded when the stored version
+        is ``version`` (default: a hash of the documents' ids, texts and metadata). Otherwise the new
+        documents are written and then every stored document of the source that is not among them is
+        deleted: an edited source keeps no old text, a shorter one no old tail, an empty one is removed.
+
+        With ``atomic=True`` (default) the source is replaced as one unit: the new version is written beside
+        the old (versioned point ids; ``get`` and ``delete`` by user id still find them) and the old is
+        deleted after it. If the process dies in between, the next ``sync`` of the source keeps the newest
+        complete version and deletes the rest: each source is fully old or fully new, never both or neither.
+        With ``atomic=False`` (a corpus whose records keep their own ids) only changed documents are encoded
+        again, each replaced by one upsert.
+
+        Args:
+            source: the source's name (a file path, a URL...).
+            documents: its documents now (read into memory once).
+            version: the source's version (e.g. ``colbert_retrieval.documents.file_version``); default: a hash
+                of the documents.
+            atomic: replace the source as one unit (True) or document by document (False).
+            overwrite: encode and write the documents even when their version is stored.
+            batch_size: documents per forward pass.
+            show_progress_bar: show a tqdm bar of documents encoded.
+
+        Returns:
+            A :class:`SyncSummary`: ``status`` (``unchanged``, ``added``, ``updated``, ``removed``), the ingest
+            of the new documents (with the texts the model cut, if any) and how many stored points were removed.
+
+        Raises:
+            InvalidArgumentError: an empty source name, or a document whose metadata names another source.
+
+        Examples:
+            >>> from colbert_retrieval import default_model
+            >>> index = ColBERTIndex(default_model(), "synced", store=":memory:")
+            >>> index.sync("notes.md", ["Scurvy comes from a lack of vitamin C.", "Limes prevent it."]).status
+            'added'
+            >>> index.sync("notes.md", ["Scurvy comes from a lack of vitamin C.", "Limes prevent it."]).status
+            'unchanged'
+            >>> summary = index.sync("notes.md", ["Scurvy comes from a lack of vitamin C."])
+            >>> summary.status, summary.removed, index.count()
+            ('updated', 2, 1)
+            >>> index.close()
+        """
+        return self._writing(
+            lambda: sync_source(
+                self._backend,
+                self._writer,
+                source,
+                documents,
+                version=version,
+                atomic=atomic,
+                overwrite=overwrite,
+                batch_size=batch_size,
+                show_progress_bar=show_progress_bar,
+            ),
+            changed=lambda summary: summary.status != "unchanged" or summary.removed > 0,
+        )
+
+    def sources(self) -> dict[str, str | None]:
+        """The stored sources (documents with a ``source`` metadata field) and their versions.
+
+        Returns:
+            Source name -> the version stored by :meth:`sync`, or None where its next ``sync`` has something to
+            do (documents added by :meth:`add`, or what an interrupted sync left behind).
+        """
+        return stored_sources(source_states(self._backend))
 
     def add_embeddings(
         self,
@@ -303,14 +401,33 @@ class ColBERTIndex:
     def _point_ids(self, ids: Iterable[str | int]) -> list[str]:
         return point_ids(ids, self.settings.id_scheme)
 
+    def _find(self, ids: Iterable[str | int], *, with_vectors: bool = False) -> list[StoredPoint]:
+        """Stored points by user id: by their point id, then (for the ids not found) by the payload's id.
+
+        The second look finds the documents of a source synced as one unit, whose point ids carry its version.
+        """
+        wanted = list(many(ids, "ids"))
+        found = self._backend.retrieve(self._point_ids(wanted), with_vectors=with_vectors)
+        seen = {to_hit(p).id for p in found}
+        missing = [i for i in wanted if i not in seen]
+        condition = _user_ids(missing)
+        if not condition.should:
+            return found
+        offset: str | None = None
+        while True:
+            page, offset = self._backend.scroll(offset, 256, with_vectors=with_vectors, filter=condition)
+            found += page
+            if offset is None:
+                return found
+
     def get(self, ids: Iterable[str | int]) -> list[SearchHit]:
         """Stored documents by user id (missing ids are left out)."""
-        return [to_hit(p) for p in self._backend.retrieve(self._point_ids(ids))]
+        return [to_hit(p) for p in self._find(ids)]
 
     def vectors(self, ids: Iterable[str | int]) -> dict[str | int, np.ndarray]:
         """The stored (pooled) ColBERT multivectors of documents by user id, as float32 ``(n, dim)`` arrays."""
         found = {}
-        for point in self._backend.retrieve(self._point_ids(ids), with_vectors=True):
+        for point in self._find(ids, with_vectors=True):
             hit = to_hit(point)
             found[hit.id] = np.asarray((point.vectors or {})[COLBERT_VECTOR], dtype=np.float32)
         return found
@@ -345,9 +462,10 @@ class ColBERTIndex:
             raise DocumentNotFoundError(msg)
         if text is not None:
             record = Record(text=text, id=id, metadata=dict(metadata if metadata is not None else current[0].metadata))
+            self.delete([id])  # a document of a synced source may be stored under a versioned point id
             self.add([record], overwrite=True)
         elif metadata is not None:
-            self._backend.set_payload(self._point_ids([id]), {METADATA_KEY: dict(metadata)})
+            self._backend.set_payload([p.id for p in self._find([id])], {METADATA_KEY: dict(metadata)})
 
     def delete(
         self,
@@ -360,7 +478,8 @@ class ColBERTIndex:
             msg = "delete() needs ids or a filter; to delete everything, call clear()."
             raise InvalidArgumentError(msg)
         if ids is not None:
-            self._backend.delete(self._point_ids(ids))
+            wanted = list(many(ids, "ids"))
+            self._backend.delete(sorted({*self._point_ids(wanted), *(p.id for p in self._find(wanted))}))
         else:
             self._backend.delete_where(require_condition(to_filter(filter)))
         self._searcher.refresh_count()
@@ -373,3 +492,10 @@ class ColBERTIndex:
     def count(self, filter: qm.Filter | Mapping[str, Any] | None = None) -> int:
         """Number of stored documents (matching ``filter``)."""
         return self._backend.count(to_filter(filter))
+
+
+def _user_ids(ids: Sequence[str | int]) -> qm.Filter:
+    """Points whose payload id is one of ``ids`` (Qdrant matches strings and integers separately)."""
+    # An integer outside int64 cannot be matched (nor stored as one): its point is found by its point id only.
+    groups = [[i for i in ids if isinstance(i, str)], [i for i in ids if isinstance(i, int) and -(2**63) <= i < 2**63]]
+    return qm.Filter(should=[qm.FieldCondition(key=ID_KEY, match=qm.MatchAny(any=group)) for group in groups if group])

@@ -1,12 +1,14 @@
 """The ingest pipeline: encode on the model's device, pool, cast to float16 there, upload in the background.
 
 Documents stream from any iterable in chunks (constant memory). Each chunk: deterministic point ids;
-ids already stored are skipped unless ``overwrite=True`` (so an interrupted ingest resumes where it
-stopped); texts are encoded in length-sorted batches and pooled; vectors are cast to float16 on the
-device before the copy back; a background thread uploads the previous chunk through a bounded queue,
-so uploading overlaps encoding. Transient server errors are retried inside the server backend; any other
-failure stops the ingest and is raised to the caller (everything uploaded before it stays, and a re-run
-skips it).
+documents stored with the same text and metadata are skipped unless ``overwrite=True`` (so an interrupted
+ingest resumes where it stopped, and a changed text under a stored id is replaced, never skipped); texts are
+encoded in length-sorted batches and pooled; vectors are cast to float16 on the device before the copy back;
+a background thread uploads the previous chunk through a bounded queue, so uploading overlaps encoding.
+Transient server errors are retried inside the server backend; any other failure stops the ingest and is
+raised to the caller (everything uploaded before it stays, and a re-run skips it). Texts longer than the model
+reads are counted and named (:class:`IngestSummary`, one :class:`~colbert_retrieval.errors.TruncationWarning`
+per call).
 
 Examples:
     >>> list(chunked(range(5), 2))
@@ -18,29 +20,73 @@ from __future__ import annotations
 import math
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
 import torch
 
+from colbert_retrieval.documents import Record, same_content
+from colbert_retrieval.errors import TruncationWarning
 from colbert_retrieval.pooling import pool_embeddings_hierarchical
 
-__all__ = ["IngestSummary", "Uploader", "chunked", "fit_to_limit", "to_skip"]
+__all__ = [
+    "IngestSummary",
+    "SyncTag",
+    "Truncated",
+    "Uploader",
+    "chunked",
+    "fit_to_limit",
+    "unchanged",
+    "warn_truncated",
+]
+
+#: How many ids of over-long documents a summary and its warning name.
+NAMED_IDS = 5
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
+class Truncated:
+    """Documents longer than the model reads: how many, the first ids, and the model's limit in tokens.
+
+    Examples:
+        >>> (Truncated(1, ("a",), 256) + Truncated(2, ("b", "c"), 256)).ids
+        ('a', 'b', 'c')
+    """
+
+    count: int = 0
+    ids: tuple[str, ...] = ()
+    limit: int = 0
+
+    def __add__(self, other: Truncated) -> Truncated:
+        return Truncated(self.count + other.count, (self.ids + other.ids)[:NAMED_IDS], self.limit or other.limit)
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def __str__(self) -> str:
+        return f"{self.count} longer than the model reads ({self.limit} tokens; first: {', '.join(self.ids)})"
+
+
+@dataclass(frozen=True)
 class IngestSummary:
-    """What an ingest did."""
+    """What an ingest did: documents written, skipped (stored unchanged), vectors, time; texts cut, if any.
+
+    ``truncated`` counts the documents longer than the model reads (``document_length`` tokens): ColBERT encoded
+    their first ``truncated.limit`` tokens and BM25 all their text. A model loaded with ``truncation=False``
+    encodes them whole (sliding windows), so it never counts any.
+    """
 
     documents: int
     skipped: int
     vectors: int
     seconds: float
     repooled: int = 0
+    truncated: Truncated = Truncated()
 
     @property
     def docs_per_second(self) -> float:
@@ -48,10 +94,46 @@ class IngestSummary:
         return self.documents / self.seconds if self.seconds > 0 else 0.0
 
     def __str__(self) -> str:
-        return (
-            f"{self.documents} documents written ({self.skipped} already stored), {self.vectors} vectors, "
+        text = (
+            f"{self.documents} documents written ({self.skipped} unchanged, skipped), {self.vectors} vectors, "
             f"{self.seconds:.1f} s, {self.docs_per_second:.1f} docs/s"
         )
+        return text + (f"; {self.truncated.count} cut to {self.truncated.limit} tokens" if self.truncated else "")
+
+
+def warn_truncated(truncated: Truncated, stacklevel: int = 3) -> None:
+    """One :class:`TruncationWarning` for a call that cut documents (nothing when none was cut)."""
+    if truncated:
+        warnings.warn(
+            f"{truncated} were cut to their first {truncated.limit} tokens for ColBERT (BM25 indexes all their "
+            "text). Split them into chunks (colbert_retrieval.documents.Chunker, or `colbert-retrieval index` on "
+            "the files), or load the model with truncation=False to encode them whole in sliding windows.",
+            TruncationWarning,
+            stacklevel=stacklevel,
+        )
+
+
+@dataclass(frozen=True)
+class SyncTag:
+    """What a synced document's payload records of its source's version (``ColBERTIndex.sync``).
+
+    ``atomic`` sources are written as a new version beside the old one (versioned point ids), then the old
+    version is deleted; ``size`` lets a later sync tell a complete version from one a crash cut short.
+
+    Examples:
+        >>> SyncTag("docs/a.md", "v1", 3, True, 7).payload()
+        {'version': 'v1', 'size': 3, 'atomic': True, 'time': 7}
+    """
+
+    source: str
+    version: str
+    size: int
+    atomic: bool
+    time: int
+
+    def payload(self) -> dict[str, Any]:
+        """The payload value (under ``SYNC_KEY``)."""
+        return {"version": self.version, "size": self.size, "atomic": self.atomic, "time": self.time}
 
 
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -66,14 +148,18 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-def to_skip(backend: Any, ids: list[str], overwrite: bool) -> set[str]:
-    """The ids a resumable write skips: those the backend already stores (none with ``overwrite``).
+def unchanged(backend: Any, records: Mapping[str, Record], overwrite: bool) -> set[str]:
+    """The point ids a resumable write skips: stored with the same text, id and metadata (none with ``overwrite``).
+
+    A stored id whose text or metadata changed is not skipped: the write replaces it.
 
     Examples:
-        >>> to_skip(None, ["a"], overwrite=True)
+        >>> unchanged(None, {"p": Record("a")}, overwrite=True)
         set()
     """
-    return set() if overwrite else backend.existing(ids)
+    if overwrite or not records:
+        return set()
+    return {p.id for p in backend.retrieve(list(records)) if p.id in records and same_content(p.payload, records[p.id])}
 
 
 class Uploader:

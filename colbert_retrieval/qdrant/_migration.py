@@ -124,8 +124,7 @@ def migrate(
         while True:
             page, offset = source.scroll(offset, batch_size, with_vectors=True)
             if page:
-                ids = [p.id for p in page]
-                present = ingest.to_skip(target, ids, overwrite)
+                present = ingest.unchanged(target, {p.id: from_payload(p.payload) for p in page}, overwrite)
                 todo = [_point(p, derived) for p in page if p.id not in present]
                 if todo:
                     target.upsert(todo)

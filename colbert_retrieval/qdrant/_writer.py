@@ -2,12 +2,12 @@
 
 :class:`DocumentWriter` is composed into :class:`~colbert_retrieval.qdrant.ColBERTIndex`; it owns nothing but
 the path from documents to :class:`~colbert_retrieval.qdrant.backends.PointData`, and uses only the model's
-public ``encode``.
+public ``encode`` (and ``models.overlong_documents`` to count the texts the model cuts).
 
 Examples:
     >>> from colbert_retrieval.qdrant._writer import DocumentWriter
     >>> sorted(name for name in vars(DocumentWriter) if not name.startswith("_"))
-    ['add', 'add_embeddings', 'add_points', 'points']
+    ['add', 'add_embeddings', 'add_points', 'point_id', 'points']
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import logging
 import time
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,8 +24,9 @@ import torch
 from tqdm.auto import tqdm
 
 from colbert_retrieval._inputs import many
-from colbert_retrieval.documents import Record, point_id, section_of, to_payload, to_record
+from colbert_retrieval.documents import SYNC_KEY, Record, from_payload, point_id, section_of, to_payload, to_record
 from colbert_retrieval.errors import DimensionMismatchError
+from colbert_retrieval.models import overlong_documents
 from colbert_retrieval.qdrant import _ingest as ingest
 from colbert_retrieval.qdrant._derived import DerivedVectors
 from colbert_retrieval.qdrant._schema import IndexSettings, max_vectors_per_point
@@ -33,9 +35,22 @@ from colbert_retrieval.qdrant.backends import Backend, PointData
 if TYPE_CHECKING:
     from colbert_retrieval.models import ColBERT
 
-__all__ = ["DocumentWriter", "PointEncoder"]
+__all__ = ["DocumentWriter", "EncodedPoints", "PointEncoder"]
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EncodedPoints:
+    """Points of encoded records, how many were pooled further to fit Qdrant, and the records the model cut.
+
+    ``cut`` holds the positions (in the records and points) of the documents longer than the model reads.
+    """
+
+    points: list[PointData]
+    repooled: int
+    truncated: ingest.Truncated
+    cut: tuple[int, ...] = ()
 
 
 class PointEncoder:
@@ -54,26 +69,56 @@ class PointEncoder:
         self._settings = settings
         self._derived = DerivedVectors(settings)
 
-    def encode(self, records: Sequence[Record], batch_size: int = 32) -> tuple[list[PointData], int]:
+    @property
+    def document_length(self) -> int:
+        """Tokens the model reads of a document (markers included)."""
+        return self._model.document_length
+
+    def encode(
+        self, records: Sequence[Record], batch_size: int = 32, tag: ingest.SyncTag | None = None
+    ) -> EncodedPoints:
         """Encode and pool the records' texts (length-sorted batches) and build their points.
 
+        Args:
+            records: the documents.
+            batch_size: texts per forward pass.
+            tag: the source version of synced records (versioned point ids for an atomic source; payload).
+
         Returns:
-            The points, and how many multivectors were pooled further to fit Qdrant's size limit.
+            The points, how many multivectors were pooled further to fit Qdrant's size limit, and the records
+            longer than the model reads (counted, their ids named).
         """
+        texts = [r.text for r in records]
+        cut = overlong_documents(self._model, texts)
+        truncated = ingest.Truncated(
+            len(cut),
+            tuple(str(records[i].id) if records[i].id is not None else repr(texts[i][:40]) for i in cut)[
+                : ingest.NAMED_IDS
+            ],
+            self._model.document_length,
+        )
         embeddings = self._model.encode(
-            [r.text for r in records],
+            texts,
             is_query=False,
             pool_factor=self._settings.pool_factor,
             batch_size=batch_size,
             convert_to_tensor=True,
             show_progress_bar=False,
         )
-        return self.points(records, embeddings)
+        points, repooled = self.points(records, embeddings, tag)
+        return EncodedPoints(points, repooled, truncated, tuple(cut))
 
-    def points(self, records: Sequence[Record], embeddings: Sequence[torch.Tensor]) -> tuple[list[PointData], int]:
+    def point_id(self, record: Record, version: str | None = None) -> str:
+        """A record's point id in this collection (``version``: of a record of an atomic synced source)."""
+        return point_id(record, self._settings.id_scheme, version)
+
+    def points(
+        self, records: Sequence[Record], embeddings: Sequence[torch.Tensor], tag: ingest.SyncTag | None = None
+    ) -> tuple[list[PointData], int]:
         """Points for encoded documents (float16 multivector, first-stage and BM25 vectors, payload).
 
-        Multivectors over Qdrant's size limit are pooled further; the second value counts them.
+        Multivectors over Qdrant's size limit are pooled further; the second value counts them. A ``tag`` is
+        stored in each payload (``SYNC_KEY``) and versions the point ids of an atomic source.
         """
         limit = max_vectors_per_point(self._settings.dim)
         fitted = [ingest.fit_to_limit(e, limit) for e in embeddings]
@@ -82,8 +127,9 @@ class PointEncoder:
         first = self._derived.first_stage(arrays, is_query=False)
         titles = [section_of(r) for r in records]
         sparse = self._derived.sparse([r.text for r in records], is_query=False, titles=titles)
+        extra = {SYNC_KEY: tag.payload()} if tag is not None else {}
         points = [
-            PointData(point_id(record, self._settings.id_scheme), array, fs, bm25, to_payload(record))
+            PointData(self.point_id(record, _versioned(tag)), array, fs, bm25, {**to_payload(record), **extra})
             for record, array, fs, bm25 in zip(records, arrays, first, sparse)
         ]
         return points, repooled
@@ -111,6 +157,10 @@ class DocumentWriter:
     def points(self, records: Sequence[Record], embeddings: Sequence[torch.Tensor]) -> tuple[list[PointData], int]:
         """Points for encoded documents (see :meth:`PointEncoder.points`)."""
         return self._encoder.points(records, embeddings)
+
+    def point_id(self, record: Record, version: str | None = None) -> str:
+        """A record's point id (see :meth:`PointEncoder.point_id`)."""
+        return self._encoder.point_id(record, version)
 
     def _upload(self, points: list[PointData]) -> None:
         self._backend.upsert(points)
@@ -147,15 +197,16 @@ class DocumentWriter:
     def add_points(self, points: Iterable[PointData], *, overwrite: bool = False) -> ingest.IngestSummary:
         """Store points built elsewhere (e.g. Parquet shards of the Ray pipeline); stored ids are skipped.
 
-        Points stream in chunks of 256; each chunk skips ids already stored (unless ``overwrite``) and is
-        upserted with retries, so a re-run after an interruption writes only what is missing.
+        Points stream in chunks of 256; each chunk skips points stored with the same text, id and metadata
+        (unless ``overwrite``) and is upserted with retries, so a re-run after an interruption writes only what
+        is missing or changed.
         """
         start = time.perf_counter()
         written = skipped = vectors = 0
         for chunk in ingest.chunked(points, 256):
             for point in chunk:
                 self._check_dim(point.colbert.shape, f"Point {point.id}", "build it with the collection's model")
-            existing = ingest.to_skip(self._backend, [p.id for p in chunk], overwrite)
+            existing = ingest.unchanged(self._backend, {p.id: from_payload(p.payload) for p in chunk}, overwrite)
             todo = [p for p in chunk if p.id not in existing]
             skipped += len(chunk) - len(todo)
             if todo:
@@ -172,11 +223,13 @@ class DocumentWriter:
         chunk_size: int = 256,
         overwrite: bool = False,
         show_progress_bar: bool = False,
+        tag: ingest.SyncTag | None = None,
     ) -> ingest.IngestSummary:
-        """Encode and store documents (see ``ColBERTIndex.add``)."""
+        """Encode and store documents (see ``ColBERTIndex.add``); ``tag``: the source version of a sync."""
         many(documents, "add() documents")
         start = time.perf_counter()
         written = skipped = vectors = repooled = 0
+        truncated = ingest.Truncated(limit=self._encoder.document_length)
         uploader = ingest.Uploader(self._upload)
         bar = tqdm(desc="Indexing", unit="doc", disable=not show_progress_bar)
         position = 0
@@ -186,16 +239,17 @@ class DocumentWriter:
                 for item in chunk:
                     record = to_record(item, position)
                     position += 1
-                    records[point_id(record, self._settings.id_scheme)] = record
-                existing = ingest.to_skip(self._backend, list(records), overwrite)
+                    records[self._encoder.point_id(record, _versioned(tag))] = record
+                existing = ingest.unchanged(self._backend, records, overwrite)
                 todo = [record for i, record in records.items() if i not in existing]
                 skipped += len(chunk) - len(todo)
                 if todo:
-                    points, changed = self._encoder.encode(todo, batch_size)
-                    repooled += changed
-                    uploader.submit(points)
-                    written += len(points)
-                    vectors += sum(len(p.colbert) for p in points)
+                    encoded = self._encoder.encode(todo, batch_size, tag)
+                    repooled += encoded.repooled
+                    truncated += encoded.truncated
+                    uploader.submit(encoded.points)
+                    written += len(encoded.points)
+                    vectors += sum(len(p.colbert) for p in encoded.points)
                 bar.update(len(chunk))
         finally:
             bar.close()
@@ -207,6 +261,12 @@ class DocumentWriter:
                 f"{self._settings.dim}) and were pooled further to fit; split very long documents into chunks.",
                 stacklevel=3,
             )
-        summary = ingest.IngestSummary(written, skipped, vectors, time.perf_counter() - start, repooled)
+        ingest.warn_truncated(truncated, stacklevel=4)
+        summary = ingest.IngestSummary(written, skipped, vectors, time.perf_counter() - start, repooled, truncated)
         logger.info("Ingest finished: %s", summary)
         return summary
+
+
+def _versioned(tag: ingest.SyncTag | None) -> str | None:
+    """The version in a synced record's point id: its source's, where the source is replaced as one unit."""
+    return tag.version if tag is not None and tag.atomic else None

@@ -75,17 +75,16 @@ FROZEN = {
         "Storage",
         "StoragePreset",
         "Store",
+        "SyncSummary",
         "migrate",
     ],
     "colbert_retrieval.qdrant.backends": [
         "Backend",
         "Candidates",
-        "DEFAULT_PATH",
         "EdgeBackend",
         "PointData",
         "QueryPlan",
         "ServerBackend",
-        "Store",
         "StoredPoint",
         "make_backend",
         "open_collection",
@@ -150,6 +149,7 @@ FROZEN = {
         "StoreFormatError",
         "StoreLockedError",
         "StoreUnavailableError",
+        "TruncationWarning",
     ],
 }
 TRAINING = {

@@ -101,7 +101,8 @@ def test_index_a_folder_of_mixed_files(tmp_path: Path, capsys: pytest.CaptureFix
     store = str(tmp_path / "store")
     assert main(["index", str(folder), "--path", store]) == 0
     captured = capsys.readouterr()
-    assert "Skipped 2 file(s):" in captured.out and "broken.pdf: " in captured.out and "photo.png" in captured.out
+    assert "Skipped 1 damaged file(s)" in captured.out and "broken.pdf: " in captured.out
+    assert "1 files of formats not read: 1 .png" in captured.out
     assert captured.err.count("skipped ") == 1 and "broken.pdf" in captured.err  # one line for the damaged file
     assert ".hidden.md" not in captured.out
     assert main(["search", "cholesterol statins", "--path", store, "-k", "1", "--json"]) == 0

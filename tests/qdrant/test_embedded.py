@@ -83,7 +83,8 @@ def test_sigkill_during_ingest_loses_and_duplicates_nothing(
         if offset is None:
             break
     assert sorted(ids) == sorted(f"d{i}" for i in range(stored))  # every acknowledged chunk, in order, once
-    resumed = [{"id": f"d{i}", "text": f"study {i}"} for i in range(stored + 50)]
+    words = ["vitamin", "scurvy", "paris", "river", "heart", "diet", "study", "blood"]
+    resumed = [{"id": f"d{i}", "text": words[i % 8] + " study " + str(i)} for i in range(stored + 50)]
     summary = index.add(resumed, chunk_size=64)
     assert (summary.skipped, summary.documents) == (stored, 50) and index.count() == stored + 50
     index.close()

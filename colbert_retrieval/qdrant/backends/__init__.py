@@ -22,19 +22,21 @@ from colbert_retrieval.qdrant.backends._base import (
     open_collection,
 )
 from colbert_retrieval.qdrant.backends._edge import EdgeBackend
-from colbert_retrieval.qdrant.backends._factory import DEFAULT_PATH, Store, make_backend
+from colbert_retrieval.qdrant.backends._factory import make_backend
 from colbert_retrieval.qdrant.backends._server import ServerBackend
 
 __all__ = [
-    "DEFAULT_PATH",
     "Backend",
     "Candidates",
     "EdgeBackend",
     "PointData",
     "QueryPlan",
     "ServerBackend",
-    "Store",
     "StoredPoint",
     "make_backend",
     "open_collection",
 ]
+
+# Public from colbert_retrieval.qdrant (one public name each); here for the index's own modules.
+from colbert_retrieval.qdrant.backends._factory import DEFAULT_PATH as DEFAULT_PATH  # noqa: E402
+from colbert_retrieval.qdrant.backends._factory import Store as Store  # noqa: E402
