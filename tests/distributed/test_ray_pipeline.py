@@ -20,6 +20,8 @@ from qdrant_client import QdrantClient
 
 from colbert_retrieval.distributed import QdrantTarget, index_with_ray, load_shards, read_shard_settings
 from colbert_retrieval.documents import Record, point_id
+from colbert_retrieval.errors import TruncationWarning
+from colbert_retrieval.models import overlong_documents
 from colbert_retrieval.qdrant import ColBERTIndex, Schema
 from colbert_retrieval.testing import SharedLocalClient
 from conftest import documents
@@ -33,8 +35,11 @@ def expected_ids(n: int = 300) -> set[str]:
 
 def test_parquet_shards_then_bulk_load_match_single_process_ingest(tiny_colbert, corpus_jsonl, tmp_path: Path):
     shards = tmp_path / "shards"
-    summary = index_with_ray(corpus_jsonl, shards, model=tiny_colbert, num_workers=2, rows_per_call=64)
+    with pytest.warns(TruncationWarning, match="longer than the model reads"):
+        summary = index_with_ray(corpus_jsonl, shards, model=tiny_colbert, num_workers=2, rows_per_call=64)
     assert (summary.documents, summary.skipped) == (300, 0)
+    texts = [f"{d['title']} {d['text']}".strip() for d in documents()]
+    assert summary.truncated.count == len(overlong_documents(tiny_colbert, texts)) > 0  # counted, never silent
     settings = read_shard_settings(shards)
     with ColBERTIndex(
         tiny_colbert, "docs", store=str(tmp_path / "store"), schema=Schema(pool_factor=settings.pool_factor)
@@ -62,8 +67,11 @@ def test_parquet_shards_then_bulk_load_match_single_process_ingest(tiny_colbert,
 def test_driver_writes_into_an_embedded_index(tiny_colbert, corpus_jsonl, tmp_path: Path):
     with ColBERTIndex(tiny_colbert, "docs", store=str(tmp_path / "store")) as index:
         index.add([{"id": "d0", "text": "note 0 vitamin c and scurvy number 0"}])
-        summary = index_with_ray(corpus_jsonl, index, num_workers=2, rows_per_call=64)
+        with pytest.warns(TruncationWarning):
+            summary = index_with_ray(corpus_jsonl, index, num_workers=2, rows_per_call=64)
         assert (summary.documents, summary.skipped) == (299, 1)
+        texts = [f"{d['title']} {d['text']}".strip() for d in documents()[1:]]
+        assert summary.truncated.count == len(overlong_documents(tiny_colbert, texts)) > 0
         assert index.count() == 300
         stored = index.backend.retrieve([point_id(Record(text="x", id="d7"))])[0].payload
         assert stored == {"id": "d7", "text": "note 7 weather in the alps number 7" + " word" * 7, "metadata": {}}
@@ -127,7 +135,7 @@ def test_cli_index_ray_to_parquet_then_load(corpus_jsonl, tmp_path: Path, capsys
     assert main(["load", shards, "--path", store]) == 0
     assert "40 documents written" in capsys.readouterr().out
     assert main(["load", shards, "--path", store]) == 0  # resumable: nothing left to write
-    assert "0 documents written (40 already stored)" in capsys.readouterr().out
+    assert "0 documents written (40 unchanged, skipped)" in capsys.readouterr().out
     assert main(["search", "vitamin c and scurvy number 4", "--path", store, "-k", "1", "--json"]) == 0
     assert '"id": "d4"' in capsys.readouterr().out
 
