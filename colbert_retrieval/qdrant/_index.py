@@ -234,7 +234,7 @@ class ColBERTIndex:
             InputTypeError, EmptyInputError: a bad document (the message gives its position); documents
                 are checked a chunk at a time, so the chunks before its chunk are stored, its chunk is not.
         """
-        return self._writing(
+        summary = self._writing(
             lambda: self._writer.add(
                 documents,
                 batch_size=batch_size,
@@ -243,6 +243,8 @@ class ColBERTIndex:
                 show_progress_bar=show_progress_bar,
             )
         )
+        ingest.warn_truncated(summary.truncated)
+        return summary
 
     def sync(
         self,
@@ -299,7 +301,7 @@ class ColBERTIndex:
             ('updated', 2, 1)
             >>> index.close()
         """
-        return self._writing(
+        summary = self._writing(
             lambda: sync_source(
                 self._backend,
                 self._writer,
@@ -313,6 +315,8 @@ class ColBERTIndex:
             ),
             changed=lambda summary: summary.status != "unchanged" or summary.removed > 0,
         )
+        ingest.warn_truncated(summary.written.truncated)
+        return summary
 
     def sources(self) -> dict[str, str | None]:
         """The stored sources (documents with a ``source`` metadata field) and their versions.

@@ -102,7 +102,10 @@ class IngestSummary:
 
 
 def warn_truncated(truncated: Truncated, stacklevel: int = 3) -> None:
-    """One :class:`TruncationWarning` for a call that cut documents (nothing when none was cut)."""
+    """One :class:`TruncationWarning` for a call that cut documents (nothing when none was cut).
+
+    ``stacklevel`` 3 points at the caller of the public method that calls this.
+    """
     if truncated:
         warnings.warn(
             f"{truncated} were cut to their first {truncated.limit} tokens for ColBERT (BM25 indexes all their "

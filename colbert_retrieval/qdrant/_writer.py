@@ -261,7 +261,6 @@ class DocumentWriter:
                 f"{self._settings.dim}) and were pooled further to fit; split very long documents into chunks.",
                 stacklevel=3,
             )
-        ingest.warn_truncated(truncated, stacklevel=4)
         summary = ingest.IngestSummary(written, skipped, vectors, time.perf_counter() - start, repooled, truncated)
         logger.info("Ingest finished: %s", summary)
         return summary

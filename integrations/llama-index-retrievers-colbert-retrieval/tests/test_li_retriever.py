@@ -26,6 +26,7 @@ from llama_index.retrievers.colbert_retrieval import (
     to_qdrant_filter,
 )
 
+from colbert_retrieval.errors import TruncationWarning
 from colbert_retrieval.qdrant import ColBERTIndex
 from colbert_retrieval.testing import SAMPLE_QUERY, SAMPLE_TEXTS, shared_model
 
@@ -150,3 +151,11 @@ def test_search_modes(index: ColBERTIndex, mode: str) -> None:
     expected = [h.id for h in index.search(QUERY, k=3, config={"mode": mode})]
     results = ColBERTRetriever(index, similarity_top_k=3, mode=mode).retrieve(QUERY)
     assert [r.node.node_id for r in results] == expected
+
+
+def test_the_pipeline_writer_warns_about_nodes_longer_than_the_model_reads() -> None:
+    index = ColBERTIndex(MODEL, "long", store=":memory:")
+    long = "Lemons and limes were carried on long voyages to prevent scurvy. " * 60  # ~780 tokens
+    with pytest.warns(TruncationWarning, match=r"1 longer than the model reads \(256 tokens; first: n-long\)"):
+        ColBERTIndexWriter(index=index)([TextNode(text=long, id_="n-long"), TextNode(text="short", id_="n-short")])
+    assert index.count() == 2
