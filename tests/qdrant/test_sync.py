@@ -9,7 +9,6 @@ import pytest
 
 from colbert_retrieval.errors import InvalidArgumentError, TruncationWarning
 from colbert_retrieval.qdrant import ColBERTIndex
-
 from tests.qdrant.conftest import OpenIndex
 
 

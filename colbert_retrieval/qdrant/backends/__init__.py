@@ -38,5 +38,5 @@ __all__ = [
 ]
 
 # Public from colbert_retrieval.qdrant (one public name each); here for the index's own modules.
-from colbert_retrieval.qdrant.backends._factory import DEFAULT_PATH as DEFAULT_PATH  # noqa: E402
-from colbert_retrieval.qdrant.backends._factory import Store as Store  # noqa: E402
+from colbert_retrieval.qdrant.backends._factory import DEFAULT_PATH as DEFAULT_PATH
+from colbert_retrieval.qdrant.backends._factory import Store as Store

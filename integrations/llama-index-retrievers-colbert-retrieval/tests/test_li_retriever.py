@@ -27,6 +27,7 @@ from llama_index.retrievers.colbert_retrieval import (
 )
 
 from colbert_retrieval.errors import TruncationWarning
+from colbert_retrieval.pooling import compile_cpu_kernels
 from colbert_retrieval.qdrant import ColBERTIndex
 from colbert_retrieval.testing import SAMPLE_QUERY, SAMPLE_TEXTS, shared_model
 
@@ -155,6 +156,9 @@ def test_search_modes(index: ColBERTIndex, mode: str) -> None:
 
 def test_the_pipeline_writer_warns_about_nodes_longer_than_the_model_reads() -> None:
     index = ColBERTIndex(MODEL, "long", store=":memory:")
+    # numba compiles the pooling kernels in a background thread under warnings.catch_warnings, which is not
+    # thread-safe: a warning raised meanwhile lands in numba's record. Have them ready before asserting one.
+    compile_cpu_kernels()
     long = "Lemons and limes were carried on long voyages to prevent scurvy. " * 60  # ~780 tokens
     with pytest.warns(TruncationWarning, match=r"1 longer than the model reads \(256 tokens; first: n-long\)"):
         ColBERTIndexWriter(index=index)([TextNode(text=long, id_="n-long"), TextNode(text="short", id_="n-short")])

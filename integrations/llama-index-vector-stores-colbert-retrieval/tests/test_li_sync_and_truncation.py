@@ -18,6 +18,7 @@ from llama_index.core.vector_stores.types import VectorStoreQuery
 from llama_index.vector_stores.colbert_retrieval import NO_EMBEDDING, ColBERTVectorStore
 
 from colbert_retrieval.errors import TruncationWarning
+from colbert_retrieval.pooling import compile_cpu_kernels
 from colbert_retrieval.testing import shared_model
 
 MODEL = shared_model()
@@ -31,6 +32,9 @@ def _texts(store: ColBERTVectorStore) -> list[str]:
 
 def test_add_warns_about_nodes_longer_than_the_model_reads() -> None:
     store = ColBERTVectorStore(model=MODEL, location=":memory:", collection_name="long")
+    # numba compiles the pooling kernels in a background thread under warnings.catch_warnings, which is not
+    # thread-safe: a warning raised meanwhile lands in numba's record. Have them ready before asserting one.
+    compile_cpu_kernels()
     with pytest.warns(TruncationWarning, match=r"1 longer than the model reads \(256 tokens; first: n-long\)"):
         store.add([TextNode(text=LONG, id_="n-long"), TextNode(text="short", id_="n-short")])
 

@@ -10,6 +10,7 @@ from langchain_core.indexing import InMemoryRecordManager, index
 from lc_shared import TEXTS, shared_model
 
 from colbert_retrieval.errors import TruncationWarning
+from colbert_retrieval.pooling import compile_cpu_kernels
 from colbert_retrieval.qdrant import ColBERTIndex
 
 LONG = "Lemons and limes were carried on long voyages to prevent scurvy. " * 60  # ~780 tokens
@@ -21,6 +22,9 @@ def _store() -> ColBERTVectorStore:
 
 def test_add_texts_and_add_documents_warn_about_texts_longer_than_the_model_reads() -> None:
     store = _store()
+    # numba compiles the pooling kernels in a background thread under warnings.catch_warnings, which is not
+    # thread-safe: a warning raised meanwhile lands in numba's record. Have them ready before asserting one.
+    compile_cpu_kernels()
     with pytest.warns(TruncationWarning, match=r"1 longer than the model reads \(256 tokens; first: long-1\)"):
         store.add_texts([LONG, "short"], ids=["long-1", "short-1"])
     with pytest.warns(TruncationWarning, match="first: long-2"):
