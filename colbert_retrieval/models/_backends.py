@@ -4,8 +4,11 @@ Only the transformer's forward pass (``input_ids``, ``attention_mask``[, ``token
 ``last_hidden_state``) is exported; the ColBERT head, markers, ``[MASK]`` expansion, skiplist, normalisation
 and pooling are the same torch modules on every backend. Exports are written once and reused: into
 ``backend_options["export_dir"]`` when given, else under ``$COLBERT_RETRIEVAL_CACHE`` (default
-``~/.cache/colbert_retrieval``) in a folder named by a hash of the transformer's weights, so a fine-tuned
-model never reuses a stale export. File names follow sentence-transformers' layout (``onnx/model.onnx``,
+``~/.cache/colbert_retrieval``) in a folder named by a hash of the transformer's weights and of what else the
+export depends on (the tokenizer's input names, the opset, the torch version), so a fine-tuned model or a
+tokenizer with other inputs never reuses a stale export. A runtime is fed exactly the inputs its graph
+declares: an exporter drops an input the network does not use (DeBERTa-v2/v3 ignore ``token_type_ids``).
+File names follow sentence-transformers' layout (``onnx/model.onnx``,
 ``onnx/model_qint8_dynamic.onnx``, ``openvino/openvino_model.xml``, ``openvino/openvino_model_qint8_*.xml``).
 
 int8: ONNX Runtime's dynamic quantisation (int8 weights, activations quantised per batch; no calibration);
@@ -41,6 +44,8 @@ from colbert_retrieval.errors import InvalidArgumentError
 __all__ = ["BackendRuntime", "load_runtime", "export_fingerprint"]
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+#: The ONNX opset of the exports (part of the export folder's key).
+OPSET = 17
 _OPTIONS = {"export_dir", "calibration_texts", "provider", "threads"}
 
 
@@ -93,11 +98,31 @@ class BackendRuntime:
         return features
 
 
-def _export_dir(model: nn.Module, options: dict[str, Any]) -> Path:
+def export_key(names: Sequence[str]) -> str:
+    """A short hash of what an export depends on besides the weights: input names, opset, exporter version.
+
+    Examples:
+        >>> export_key(["input_ids", "attention_mask"]) == export_key(["input_ids", "attention_mask"])
+        True
+        >>> export_key(["input_ids", "attention_mask"]) == export_key(["input_ids", "attention_mask", "token_type_ids"])
+        False
+    """
+    return hashlib.sha256(f"{','.join(names)}|opset{OPSET}|torch{torch.__version__}".encode()).hexdigest()[:8]
+
+
+def _export_dir(model: nn.Module, names: Sequence[str], options: dict[str, Any]) -> Path:
     if options.get("export_dir"):
         return Path(options["export_dir"])
     root = Path(os.environ.get("COLBERT_RETRIEVAL_CACHE", Path.home() / ".cache" / "colbert_retrieval"))
-    return root / "exports" / export_fingerprint(model)
+    return root / "exports" / f"{export_fingerprint(model)}-{export_key(names)}"
+
+
+def _declared(declared: Sequence[str], names: Sequence[str], path: Path) -> list[str]:
+    """The graph's inputs, in its order; an input the tokenizer does not give means a stale or foreign export."""
+    if missing := [name for name in declared if name not in names]:
+        msg = f"The export {path} needs inputs {missing} that the tokenizer does not give ({list(names)})."
+        raise RuntimeError(msg)
+    return list(declared)
 
 
 def _examples(names: Sequence[str]) -> tuple[Tensor, ...]:
@@ -143,7 +168,7 @@ def _onnx_runtime(
                 input_names=list(names),
                 output_names=["last_hidden_state"],
                 dynamic_axes=axes,
-                opset_version=17,
+                opset_version=OPSET,
                 dynamo=False,
             )
 
@@ -164,7 +189,8 @@ def _onnx_runtime(
     settings.log_severity_level = 3
     provider = options.get("provider") or "CPUExecutionProvider"
     session = ort.InferenceSession(str(path), settings, providers=[provider])
-    return BackendRuntime(lambda arrays: session.run(None, dict(zip(names, arrays)))[0], names, path)
+    declared = _declared([graph_input.name for graph_input in session.get_inputs()], names, path)
+    return BackendRuntime(lambda arrays: session.run(None, dict(zip(declared, arrays)))[0], declared, path)
 
 
 def _openvino_runtime(
@@ -247,7 +273,7 @@ def load_runtime(
     if unknown := set(options) - _OPTIONS:
         raise InvalidArgumentError(f"Unknown backend_options {sorted(unknown)}; use some of {sorted(_OPTIONS)}.")
     names = [name for name in _INPUTS if name in input_names]
-    folder = _export_dir(model, options)
+    folder = _export_dir(model, names, options)
     if backend == "onnx":
         return _onnx_runtime(model, names, folder, precision, options)
     return _openvino_runtime(model, names, folder, precision, options, calibrate)

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import threading
+import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -931,6 +932,7 @@ class ColBERT(MultiVectorEncoder):
         self.inference_precision = inference_precision
         self.backend_options = dict(backend_options or {})
         self._runtimes: dict[tuple[str, str, int | None], tuple[BackendRuntime, tuple[int, ...]]] = {}
+        self._runtime_failures: dict[str, str] = {}  # optional short-call runtime -> why it fell back to torch
         if backend != "torch":  # export (or find the export) now, so a missing extra fails at load
             self._backend_runtime(backend, self.resolved_inference_precision("cpu").precision)
 
@@ -943,6 +945,7 @@ class ColBERT(MultiVectorEncoder):
     def short_inputs(self, value: ShortInputs | dict[str, Any] | str | None) -> None:
         self._short_inputs = ShortInputs.of(value)
         self._weights_moved = False  # assigning it again exports trained weights for the short path
+        self._runtime_failures = {}  # ... and tries a runtime that failed again
         runtimes = getattr(self, "_runtimes", {})
         self._runtimes = {key: opened for key, opened in runtimes.items() if key[2] is None}
 
@@ -985,8 +988,13 @@ class ColBERT(MultiVectorEncoder):
         choice = self.resolved_inference_precision(device)
         dtype = next(self.parameters()).dtype
         short = resolve_short_path(self._short_inputs, self.backend, choice, device, dtype)
-        if short is not None and short.runtime not in ("torch", self.backend) and self._short_weights_moved(short):
-            precision = choice.precision if choice.precision != "int8" else "float32"
+        if short is None or short.runtime in ("torch", self.backend):
+            return short
+        precision = choice.precision if choice.precision != "int8" else "float32"
+        failure = getattr(self, "_runtime_failures", {}).get(short.runtime)
+        if failure is not None:
+            return ShortPath("torch", precision, short.threads, short.max_tokens, f"{short.runtime} failed: {failure}")
+        if self._short_weights_moved(short):
             return ShortPath("torch", precision, short.threads, short.max_tokens, "weights changed since the export")
         return short
 
@@ -1061,7 +1069,21 @@ class ColBERT(MultiVectorEncoder):
         # The budget covers torch's modules too (the head around another runtime: measured 16 vs 22 ms p50 per
         # query beside two busy torch processes with and without it).
         with thread_budget(short.threads):
-            return self._forward_on(features, task, normalize, short.runtime, short.precision, short.threads)
+            if short.runtime == "torch" or short.runtime == self.backend:
+                return self._forward_on(features, task, normalize, short.runtime, short.precision, short.threads)
+            try:  # an optional fast runtime: its export, session or call failing must not fail the call
+                return self._forward_on(dict(features), task, normalize, short.runtime, short.precision, short.threads)
+            except Exception as error:
+                self._runtime_failures[short.runtime] = f"{type(error).__name__}: {str(error).strip()[:300]}"
+                warnings.warn(
+                    f"Short calls of this model ran on {short.runtime} and it failed "
+                    f"({self._runtime_failures[short.runtime]}); they run on torch from now on (model."
+                    "resolved_short_path() says why). Assign model.short_inputs again to retry.",
+                    RuntimeWarning,
+                    stacklevel=4,
+                )
+            fallback = self.resolved_short_path(features["input_ids"].device) or short  # torch, with the reason
+            return self._forward_on(features, task, normalize, "torch", fallback.precision, fallback.threads)
 
     def _forward_on(
         self,
