@@ -106,3 +106,36 @@ def test_a_failing_fast_runtime_falls_back_to_torch_with_one_warning(
     _close(again, queries, 0)
     short = model.resolved_short_path("cpu")
     assert short.runtime == "torch" and "onnx failed: RuntimeError: simulated" in short.reason
+
+
+def test_an_export_made_for_other_tokenizer_inputs_is_not_reused(tmp_path: Path) -> None:
+    """The export cache is keyed by the inputs too; a foreign export given by hand falls back, never crashes."""
+    import os
+
+    folder = build("bert", tmp_path / "bert")
+    cache = Path(os.environ["COLBERT_RETRIEVAL_CACHE"]) / "exports"
+    with_types = _load(folder)
+    with_types.encode(QUERIES, is_query=True)  # exported with input_ids, token_type_ids, attention_mask
+    without = _load(folder)
+    without.load_state_dict(with_types.state_dict())
+    without.tokenizer.model_input_names = ["input_ids", "attention_mask"]
+    before = set(cache.iterdir())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        queries = without.encode(QUERIES, is_query=True)
+    assert len(set(cache.iterdir()) - before) == 1  # a second export, not the first one reused
+    assert without.resolved_short_path("cpu").runtime == "onnx"
+    _close(queries, with_types.encode(QUERIES, is_query=True), 1e-5)
+    import onnx
+
+    def inputs(export: Path) -> list[str]:
+        return [i.name for i in onnx.load(str(export / "onnx" / "model.onnx"), load_external_data=False).graph.input]
+
+    three = next(p for p in before if (p / "onnx" / "model.onnx").exists() and "token_type_ids" in inputs(p))
+    foreign = _load(folder, backend_options={"export_dir": str(three)})  # an export for other inputs, by hand
+    foreign.load_state_dict(with_types.state_dict())
+    foreign.tokenizer.model_input_names = ["input_ids", "attention_mask"]
+    with pytest.warns(RuntimeWarning, match=r"needs inputs \['token_type_ids'\]"):
+        fallback = foreign.encode(QUERIES, is_query=True)
+    assert foreign.resolved_short_path("cpu").runtime == "torch"
+    _close(fallback, queries, 1e-5)
