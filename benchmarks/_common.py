@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import platform
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -91,9 +94,30 @@ def bar_plot(path: Path, labels: Sequence[str], values: Sequence[float], title: 
     plt.close(figure)
 
 
-def write_result(name: str, markdown: str) -> Path:
-    """Write a Markdown result file under docs/benchmarks/ and return its path."""
+#: The provenance line every result file ends with (tests/test_benchmark_stamps.py reads it back).
+STAMP = "*Written by `{command}` at commit `{commit}`{dirty} on {date}, {machine}.*"
+
+
+def stamp(command: str | None = None) -> str:
+    """The provenance line of a result: the exact command, the commit it ran at, the date and the machine."""
+    root = Path(__file__).resolve().parents[1]
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", "colbert_retrieval", "benchmarks")
+    return STAMP.format(
+        command=command or "python " + " ".join([os.path.relpath(sys.argv[0], root), *sys.argv[1:]]),
+        commit=git("rev-parse", "--short=10", "HEAD"),
+        dirty=" (with uncommitted changes to the code)" if changed else "",
+        date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
+        machine=machine(),
+    )
+
+
+def write_result(name: str, markdown: str, command: str | None = None) -> Path:
+    """Write a Markdown result file under docs/benchmarks/, ending with its :func:`stamp`; return its path."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.md"
-    path.write_text(markdown + "\n")
+    path.write_text(markdown + "\n\n" + stamp(command) + "\n")
     return path
