@@ -142,8 +142,6 @@ def main() -> None:
         print(name, rows[-1], flush=True)
     markdown = "\n".join(
         [
-            "# The main job's questions: our docs and docs nobody here wrote",
-            "",
             f"Machine: {machine()}. Each folder indexed as the README's main job does (`colbert-retrieval index`, "
             "today's defaults: the offline default model, hybrid search, top 5); questions from "
             "`benchmarks/data/docs_questions.jsonl` (ours) and `benchmarks/data/external_docs_questions.jsonl` "
