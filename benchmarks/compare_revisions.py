@@ -2,9 +2,10 @@
 
     python benchmarks/compare_revisions.py --base 5b36a0e [--rounds 3]
 
-Checks the base revision out into a temporary git worktree and times the same workloads with each tree's
-``colbert_retrieval`` (the same virtual environment), in alternating processes, keeping the best time of
-each side; prints and writes the ratios (``now / base``, above 1 is faster now) to
+Checks the base revision out twice into temporary git worktrees and times the same workloads with each
+tree's ``colbert_retrieval`` (the same virtual environment), in alternating processes (base, base again,
+now), keeping the best time of each side; prints and writes the ratios (``now / base``, above 1 is faster
+now) beside the A/A spread of the base against itself, and calls a ratio inside that spread no difference, to
 docs/benchmarks/revisions.md. Workloads: Ward pooling of 512 documents x 180 tokens x 128-d
 (pool_factor 2), MaxSim of 32 queries x 32 tokens against 2,000 documents x 180 tokens, and encoding 256
 documents of about 180 tokens with the default model (pool_factor 2), in float32 and in bfloat16, and
@@ -94,29 +95,42 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=[], help="workloads to time (default: all)")
     parser.add_argument("--output", default="revisions", help="result name under docs/benchmarks/")
     args = parser.parse_args()
+    sides = ("base", "base again", "now")  # an A/A pair: the same revision twice shows the noise
+    runs: dict[str, dict[str, list[float]]] = {side: {} for side in sides}
     with tempfile.TemporaryDirectory(prefix="colbert-base-") as tmp:
-        base_tree = Path(tmp) / "base"
-        subprocess.run(["git", "worktree", "add", "--detach", str(base_tree), args.base], cwd=ROOT, check=True)
+        trees = {"base": Path(tmp) / "base", "base again": Path(tmp) / "again", "now": ROOT}
+        for side in ("base", "base again"):
+            subprocess.run(["git", "worktree", "add", "--detach", str(trees[side]), args.base], cwd=ROOT, check=True)
         try:
-            best: dict[str, dict[str, float]] = {"base": {}, "now": {}}
             for _ in range(args.rounds):
-                for side, tree in (("base", base_tree), ("now", ROOT)):
-                    for name, seconds in timings(tree, args.only).items():
-                        best[side][name] = min(seconds, best[side].get(name, float("inf")))
+                for side in sides:
+                    for name, seconds in timings(trees[side], args.only).items():
+                        runs[side].setdefault(name, []).append(seconds)
         finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(base_tree)], cwd=ROOT, check=False)
-    rows = [
-        [
-            name,
-            f"{best['base'][name] * 1000:,.1f}",
-            f"{best['now'][name] * 1000:,.1f}",
-            f"{best['base'][name] / best['now'][name]:.3f}x",
-        ]
-        for name in best["now"]
-    ]
+            for side in ("base", "base again"):
+                subprocess.run(["git", "worktree", "remove", "--force", str(trees[side])], cwd=ROOT, check=False)
+    rows = []
+    for name in runs["now"]:
+        base, again, now = (runs[side][name] for side in sides)
+        ratio = min(base) / min(now)
+        aa = [b / a for b, a in zip(base, again)] + [min(base) / min(again)]
+        spread = max(abs(x - 1) for x in aa)
+        verdict = "no difference" if abs(ratio - 1) <= spread else ("faster now" if ratio > 1 else "slower now")
+        rows.append(
+            [
+                name,
+                f"{min(base) * 1000:,.1f}",
+                f"{min(now) * 1000:,.1f}",
+                f"{ratio:.3f}x",
+                f"{min(aa):.3f}x - {max(aa):.3f}x",
+                verdict,
+            ]
+        )
     markdown = (
-        f"Machine: {machine()}. Base revision `{args.base}` against the working tree, alternating processes, best of "
-        f"{args.rounds} x 3 runs per side.\n\n" + table(["workload", f"{args.base} ms", "now ms", "now vs base"], rows)
+        f"Machine: {machine()}. Base revision `{args.base}` against the working tree, alternating processes "
+        f"(base, base again, now), best of {args.rounds} x 3 runs per side. The A/A column times the base "
+        "revision against itself (per round and best of all): a ratio inside that spread is no difference.\n\n"
+        + table(["workload", f"{args.base} ms", "now ms", "now vs base", "A/A (base vs base)", "verdict"], rows)
     )
     print(markdown)
     write_result(args.output, markdown)
