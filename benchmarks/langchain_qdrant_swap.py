@@ -3,9 +3,9 @@
     pip install -e "integrations/langchain-colbert-retrieval[test]"   # brings langchain-qdrant
     python benchmarks/langchain_qdrant_swap.py
 
-The forty calls and the comparison rule live in the adapter's tests
-(``integrations/langchain-colbert-retrieval/tests/qdrant_swap.py``), which also hold the bar (at least 36
-of 40). This script writes the side-by-side table to docs/benchmarks/langchain-qdrant-swap.md.
+The calls and the comparison rule live in the adapter's tests
+(``integrations/langchain-colbert-retrieval/tests/qdrant_swap.py``), which also hold the bar. This script
+writes the side-by-side table, with its count, to docs/benchmarks/langchain-qdrant-swap.md.
 """
 
 from __future__ import annotations

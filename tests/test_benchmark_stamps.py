@@ -22,7 +22,6 @@ UNSTAMPED = {
     "fine-tuning",
     "fine-tuning-heldout",
     "fusion-sweep",
-    "langchain-qdrant-swap",
     "maxsim",
     "pooling",
     "precision",
