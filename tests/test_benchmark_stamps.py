@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-STAMP = re.compile(r"^\*Written by `python (benchmarks/\w+\.py)[^`]*` at commit `([0-9a-f]{7,40})`.* on (\d{4}-\d\d-\d\d), ")
+STAMP = re.compile(
+    r"^\*Written by `python (benchmarks/\w+\.py)[^`]*` at commit `([0-9a-f]{7,40})`.* on (\d{4}-\d\d-\d\d), "
+)
 
 #: Result files written before the stamp existed. Each leaves this list when its script runs again; a file
 #: that is not here must carry a stamp (the list only shrinks).

@@ -273,11 +273,11 @@ def _cmd_index(args: argparse.Namespace) -> int:
         raise EmptyInputError(msg)
     print(f"Indexed into {args.collection!r}: {report}; {total} chunks stored.")
     if report.truncated:
+        limit = report.truncated.limit
         print(
-            f"{report.truncated} record(s) are longer than the model reads ({report.limit} tokens; first: "
-            f"{', '.join(report.truncated_ids[:5])}): ColBERT encodes their first {report.limit} tokens, BM25 all "
-            "their text. Split them, or index with a model loaded with truncation=False (sliding windows over "
-            "the whole text)."
+            f"{report.truncated.count} record(s) are longer than the model reads ({limit} tokens; first: "
+            f"{', '.join(report.truncated.ids)}): ColBERT encodes their first {limit} tokens, BM25 all their text. "
+            "Split them, or index with a model loaded with truncation=False (sliding windows over the whole text)."
         )
     if report.failed:
         print(f"Skipped {len(report.failed)} damaged file(s) (what was stored for them stays):")

@@ -3,7 +3,8 @@
 Each file is a source of :meth:`~colbert_retrieval.qdrant.ColBERTIndex.sync` whose version is
 :func:`~colbert_retrieval.documents.file_version` (its bytes and how it is chunked): an unchanged file is not
 read, a changed one is replaced as one unit (a ``.jsonl`` corpus record by record, keeping its ids), and a file
-that disappeared from the given paths is removed (unless ``keep_missing``). Damaged files are named one by one
+that disappeared from the given paths is removed (unless ``keep_missing``). The chunks of all changed files are
+encoded in one ingest. Damaged files are named one by one
 and keep what was stored for them; files of formats that are not read are counted by suffix.
 
 Examples:
@@ -21,11 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tqdm.auto import tqdm
-
 from colbert_retrieval.documents import file_version, read_records
 from colbert_retrieval.errors import InputFormatError, TruncationWarning
-from colbert_retrieval.qdrant import ColBERTIndex
+from colbert_retrieval.qdrant import ColBERTIndex, SyncSummary, Truncated
 
 __all__ = ["FilesReport", "formats_line", "sync_files"]
 
@@ -42,10 +41,16 @@ class FilesReport:
     written: int = 0
     deleted: int = 0
     vectors: int = 0
-    truncated: int = 0
-    truncated_ids: list[str] = field(default_factory=list)
-    limit: int = 0
-    seconds: float = 0.0
+    truncated: Truncated = field(default_factory=Truncated)
+
+    def add(self, summary: SyncSummary) -> None:
+        """Count a sync's sources and ingest."""
+        for name, result in summary.sources.items():
+            getattr(self, result.status).append(name)
+            self.deleted += result.removed
+        self.written += summary.ingest.documents
+        self.vectors += summary.ingest.vectors
+        self.truncated += summary.ingest.truncated
 
     def __str__(self) -> str:
         return (
@@ -80,6 +85,9 @@ def sync_files(
 ) -> FilesReport:
     """Sync ``files`` into ``index`` (one source each) and remove stored files under ``roots`` that are gone.
 
+    Files are read only when their version differs from the stored one; the chunks of every changed file are
+    encoded in one ingest (one per ``.jsonl`` corpus, synced record by record).
+
     Args:
         index: the index.
         files: the files found under ``roots`` (``documents.iter_files``).
@@ -88,17 +96,18 @@ def sync_files(
         keep_missing: keep what is stored for files no longer under ``roots``.
         overwrite: encode every file again, changed or not.
         batch_size: chunks per forward pass.
-        show_progress_bar: a bar over the files.
+        show_progress_bar: a bar over the chunks encoded.
     """
-    report = FilesReport(limit=index.model.document_length)
+    report = FilesReport(truncated=Truncated(limit=index.model.document_length))
     stored = index.sources()
-    present = {str(path) for path in files}
-    bar = tqdm(files, desc="Indexing", unit="file", disable=not show_progress_bar or len(files) < 2)
-    for path in bar:
+    chunked: dict[str, list[Any]] = {}
+    corpora: dict[str, list[Any]] = {}
+    versions: dict[str, str] = {}
+    for path in files:
         source = str(path)
         corpus = path.suffix == ".jsonl"  # records keep their ids: synced record by record
-        version = file_version(path, None if corpus else chunker)
-        if not overwrite and stored.get(source) == version:
+        versions[source] = file_version(path, None if corpus else chunker)
+        if not overwrite and stored.get(source) == versions[source]:
             report.unchanged.append(source)
             continue
         try:  # a damaged file writes nothing (and keeps what was stored for it)
@@ -107,23 +116,23 @@ def sync_files(
             print(f"skipped {path}: {error}", file=sys.stderr)
             report.failed.append((source, str(error)))
             continue
-        with warnings.catch_warnings():  # counted here, reported once for the whole run
-            warnings.simplefilter("ignore", TruncationWarning)
-            summary = index.sync(
-                source, records, version=version, atomic=not corpus, overwrite=overwrite, batch_size=batch_size
-            )
-        {"unchanged": report.unchanged, "added": report.added}.get(summary.status, report.updated).append(source)
-        report.written += summary.written.documents
-        report.vectors += summary.written.vectors
-        report.deleted += summary.removed
-        report.seconds += summary.written.seconds
-        report.truncated += summary.written.truncated.count
-        report.truncated_ids += summary.written.truncated.ids
+        (corpora if corpus else chunked)[source] = records
     if not keep_missing:
-        roots = [Path(root) for root in roots]
-        for source in stored:
-            if source not in present and _under(source, roots):
-                report.deleted += index.count({"source": source})
-                index.delete(filter={"source": source})
-                report.removed.append(source)
+        present = {str(path) for path in files}
+        below = [Path(root) for root in roots]
+        chunked.update({source: [] for source in stored if source not in present and _under(source, below)})
+    with warnings.catch_warnings():  # counted in the report, printed once by the command
+        warnings.simplefilter("ignore", TruncationWarning)
+        for sources, atomic in ((chunked, True), *(({name: records}, False) for name, records in corpora.items())):
+            if sources:
+                report.add(
+                    index.sync(
+                        sources,
+                        versions=versions,
+                        atomic=atomic,
+                        overwrite=overwrite,
+                        batch_size=batch_size,
+                        show_progress_bar=show_progress_bar,
+                    )
+                )
     return report

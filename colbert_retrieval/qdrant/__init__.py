@@ -27,7 +27,7 @@ from colbert_retrieval.qdrant._schema import IndexSettings, Schema
 from colbert_retrieval.qdrant._search import SearchConfig, SearchMode
 from colbert_retrieval.qdrant._searcher import SCORE_SCALES, SearchHit
 from colbert_retrieval.qdrant._storage import Storage, StoragePreset
-from colbert_retrieval.qdrant._sync import SyncSummary
+from colbert_retrieval.qdrant._sync import SourceSync, SyncSummary
 from colbert_retrieval.qdrant.backends import DEFAULT_PATH, Store
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "SearchConfig",
     "SearchHit",
     "SearchMode",
+    "SourceSync",
     "Storage",
     "StoragePreset",
     "Store",

@@ -42,7 +42,7 @@ from colbert_retrieval.qdrant._schema import COLBERT_VECTOR, Schema, settings_fo
 from colbert_retrieval.qdrant._search import SearchConfig
 from colbert_retrieval.qdrant._searcher import Queries, Searcher, SearchHit, call_config, to_hit
 from colbert_retrieval.qdrant._storage import Storage, StoragePreset
-from colbert_retrieval.qdrant._sync import SyncSummary, source_states, stored_sources, sync_source
+from colbert_retrieval.qdrant._sync import SyncSummary, source_states, stored_sources, sync_sources
 from colbert_retrieval.qdrant._writer import DocumentWriter
 from colbert_retrieval.qdrant.backends import (
     Backend,
@@ -248,24 +248,24 @@ class ColBERTIndex:
 
     def sync(
         self,
-        source: str,
-        documents: Iterable[str | Record | Mapping[str, Any]],
+        sources: Mapping[str, Iterable[str | Record | Mapping[str, Any]]],
         *,
-        version: str | None = None,
+        versions: Mapping[str, str] | None = None,
         atomic: bool = True,
         overwrite: bool = False,
         batch_size: int = 32,
         show_progress_bar: bool = False,
     ) -> SyncSummary:
-        """Make the stored documents of ``source`` exactly ``documents``: "these are the documents of S now".
+        """Make the stored documents of each source exactly the given ones: "these are the documents of S now".
 
         A source is what documents came from (a file, a URL, a table); its name is stored in their metadata
-        (``source``, so ``filter={"source": ...}`` selects them). Nothing is encoded when the stored version
-        is ``version`` (default: a hash of the documents' ids, texts and metadata). Otherwise the new
-        documents are written and then every stored document of the source that is not among them is
-        deleted: an edited source keeps no old text, a shorter one no old tail, an empty one is removed.
+        (``source``, so ``filter={"source": ...}`` selects them). Nothing is encoded for a source whose stored
+        version is its version (``versions``; default: a hash of its documents' ids, texts and metadata).
+        Otherwise its new documents are written and then every stored document of it that is not among them
+        is deleted: an edited source keeps no old text, a shorter one no old tail, and a source given no
+        documents is removed. The new documents of all changed sources are encoded in one ingest.
 
-        With ``atomic=True`` (default) the source is replaced as one unit: the new version is written beside
+        With ``atomic=True`` (default) each source is replaced as one unit: the new version is written beside
         the old (versioned point ids; ``get`` and ``delete`` by user id still find them) and the old is
         deleted after it. If the process dies in between, the next ``sync`` of the source keeps the newest
         complete version and deletes the rest: each source is fully old or fully new, never both or neither.
@@ -273,49 +273,50 @@ class ColBERTIndex:
         again, each replaced by one upsert.
 
         Args:
-            source: the source's name (a file path, a URL...).
-            documents: its documents now (read into memory once).
-            version: the source's version (e.g. ``colbert_retrieval.documents.file_version``); default: a hash
-                of the documents.
-            atomic: replace the source as one unit (True) or document by document (False).
+            sources: source name (a file path, a URL...) -> its documents now (read into memory once).
+            versions: source name -> its version (e.g. ``colbert_retrieval.documents.file_version``); a source
+                not named here is versioned by a hash of its documents.
+            atomic: replace each source as one unit (True) or document by document (False).
             overwrite: encode and write the documents even when their version is stored.
             batch_size: documents per forward pass.
             show_progress_bar: show a tqdm bar of documents encoded.
 
         Returns:
-            A :class:`SyncSummary`: ``status`` (``unchanged``, ``added``, ``updated``, ``removed``), the ingest
-            of the new documents (with the texts the model cut, if any) and how many stored points were removed.
+            A :class:`SyncSummary`: per source its status (``unchanged``, ``added``, ``updated``, ``removed``),
+            documents written and points removed, and the ingest of the new documents (with the texts the
+            model cut, if any).
 
         Raises:
-            InvalidArgumentError: an empty source name, or a document whose metadata names another source.
+            InvalidArgumentError: ``sources`` is not a mapping, a source name is empty, or a document's metadata
+                names another source.
 
         Examples:
             >>> from colbert_retrieval import default_model
             >>> index = ColBERTIndex(default_model(), "synced", store=":memory:")
-            >>> index.sync("notes.md", ["Scurvy comes from a lack of vitamin C.", "Limes prevent it."]).status
-            'added'
-            >>> index.sync("notes.md", ["Scurvy comes from a lack of vitamin C.", "Limes prevent it."]).status
-            'unchanged'
-            >>> summary = index.sync("notes.md", ["Scurvy comes from a lack of vitamin C."])
-            >>> summary.status, summary.removed, index.count()
-            ('updated', 2, 1)
+            >>> print(index.sync({"notes.md": ["Scurvy comes from a lack of vitamin C.", "Limes prevent it."]}))
+            sources: 0 unchanged, 0 updated, 1 added, 0 removed; 2 documents written, 0 removed
+            >>> print(index.sync({"notes.md": ["Scurvy comes from a lack of vitamin C.", "Limes prevent it."]}))
+            sources: 1 unchanged, 0 updated, 0 added, 0 removed; 0 documents written, 0 removed
+            >>> str(index.sync({"notes.md": ["Scurvy comes from a lack of vitamin C."]}).sources["notes.md"])
+            'updated (1 written, 2 removed)'
+            >>> index.count()
+            1
             >>> index.close()
         """
         summary = self._writing(
-            lambda: sync_source(
+            lambda: sync_sources(
                 self._backend,
                 self._writer,
-                source,
-                documents,
-                version=version,
+                sources,
+                versions=versions,
                 atomic=atomic,
                 overwrite=overwrite,
                 batch_size=batch_size,
                 show_progress_bar=show_progress_bar,
             ),
-            changed=lambda summary: summary.status != "unchanged" or summary.removed > 0,
+            changed=lambda summary: summary.ingest.documents > 0 or summary.removed > 0,
         )
-        ingest.warn_truncated(summary.written.truncated)
+        ingest.warn_truncated(summary.ingest.truncated)
         return summary
 
     def sources(self) -> dict[str, str | None]:

@@ -1,7 +1,8 @@
 """Sync: "these are the documents of source S now", so re-indexing never serves stale, deleted or half-new text.
 
-A source is what its documents came from (a file's path; metadata ``source``). :func:`sync_source` makes the
-stored documents of one source exactly the given ones, and writes nothing when its version is already stored:
+A source is what its documents came from (a file's path; metadata ``source``). :func:`sync_sources` makes the
+stored documents of each given source exactly the given ones, and writes nothing for a source whose version is
+already stored:
 
 * **atomic** (the default; a file's chunks): the new version is written beside the old one under versioned
   point ids, and the old version is deleted only once the new one is complete. A crash leaves the old version
@@ -26,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,12 +40,13 @@ from colbert_retrieval.qdrant.backends import Backend
 
 __all__ = [
     "SourceState",
+    "SourceSync",
     "SyncStatus",
     "SyncSummary",
     "records_version",
     "source_states",
     "stored_sources",
-    "sync_source",
+    "sync_sources",
 ]
 
 #: The payload field that names a document's source.
@@ -56,30 +58,53 @@ SyncStatus = str  # "unchanged" | "added" | "updated" | "removed"
 
 
 @dataclass(frozen=True)
-class SyncSummary:
-    """What :meth:`ColBERTIndex.sync` did to one source.
+class SourceSync:
+    """What a sync did to one source.
 
     Attributes:
-        source: the source.
         status: ``"unchanged"`` (its version was stored: nothing encoded), ``"added"`` (nothing was stored for
             it), ``"updated"`` (another version was stored) or ``"removed"`` (it has no documents now).
-        version: the version now stored.
-        written: the ingest of the new version's documents (all zero when unchanged).
+        version: the version now stored (None once removed).
+        written: documents encoded and written.
         removed: stored points deleted: the old version, documents no longer in the source, or what an
             interrupted sync left behind.
     """
 
-    source: str
     status: SyncStatus
     version: str | None
-    written: ingest.IngestSummary
+    written: int = 0
     removed: int = 0
 
     def __str__(self) -> str:
-        text = f"{self.source}: {self.status}"
-        if self.status != "unchanged":
-            text += f" ({self.written.documents} written, {self.removed} removed)"
-        return text
+        return self.status + (
+            "" if self.status == "unchanged" else f" ({self.written} written, {self.removed} removed)"
+        )
+
+
+@dataclass(frozen=True)
+class SyncSummary:
+    """What :meth:`ColBERTIndex.sync` did: per source (:class:`SourceSync`), and the ingest of all of them.
+
+    Attributes:
+        sources: source name -> what happened to it.
+        ingest: the one ingest that wrote every new or changed document (with the texts the model cut).
+    """
+
+    sources: dict[str, SourceSync]
+    ingest: ingest.IngestSummary
+
+    def count(self, status: SyncStatus) -> int:
+        """How many sources ended with ``status``."""
+        return sum(result.status == status for result in self.sources.values())
+
+    @property
+    def removed(self) -> int:
+        """Stored points deleted, all sources together."""
+        return sum(result.removed for result in self.sources.values())
+
+    def __str__(self) -> str:
+        counts = ", ".join(f"{self.count(status)} {status}" for status in ("unchanged", "updated", "added", "removed"))
+        return f"sources: {counts}; {self.ingest.documents} documents written, {self.removed} removed"
 
 
 @dataclass
@@ -145,11 +170,19 @@ def _source_filter(source: str | None = None) -> qm.Filter:
     return qm.Filter(must=[qm.FieldCondition(key=SOURCE_FIELD, match=qm.MatchValue(value=source))])
 
 
-def source_states(backend: Backend, source: str | None = None, page_size: int = 512) -> dict[str, SourceState]:
-    """The stored points of every source (or of one), read page by page in one scroll."""
+def source_states(
+    backend: Backend, sources: Sequence[str] | None = None, page_size: int = 512
+) -> dict[str, SourceState]:
+    """The stored points of every source (or of these), read page by page in one scroll."""
     states: dict[str, SourceState] = {}
     offset: str | None = None
-    condition = _source_filter(source)
+    if sources is not None and not sources:
+        return states
+    condition = (
+        _source_filter()
+        if sources is None
+        else qm.Filter(must=[qm.FieldCondition(key=SOURCE_FIELD, match=qm.MatchAny(any=list(sources)))])
+    )
     while True:
         points, offset = backend.scroll(offset, page_size, filter=condition)
         for point in points:
@@ -173,53 +206,77 @@ def _with_source(item: Any, position: int, source: str) -> Record:
     return Record(text=record.text, id=record.id, metadata={**record.metadata, SOURCE_KEY: source})
 
 
-def sync_source(
+def sync_sources(
     backend: Backend,
     writer: Any,
-    source: str,
-    documents: Iterable[Any],
+    sources: Mapping[str, Iterable[Any]],
     *,
-    version: str | None = None,
+    versions: Mapping[str, str] | None = None,
     atomic: bool = True,
     overwrite: bool = False,
     batch_size: int = 32,
     show_progress_bar: bool = False,
 ) -> SyncSummary:
-    """Make the stored documents of ``source`` exactly ``documents`` (see ``ColBERTIndex.sync``)."""
-    if not isinstance(source, str) or not source:
-        msg = f"source must be a non-empty string (a file path, a URL, a table name), got {source!r}."
+    """Make the stored documents of each source exactly the given ones (see ``ColBERTIndex.sync``).
+
+    One ingest writes the new documents of every changed source (full batches, one upload queue); then each
+    source's old points are deleted, one source at a time.
+    """
+    if not isinstance(sources, Mapping):
+        msg = f"sync() takes a mapping of source name -> documents, got {type(sources).__name__}: {{name: documents}}."
         raise InvalidArgumentError(msg)
-    records = [_with_source(item, position, source) for position, item in enumerate(documents)]
-    version = version or records_version(records)
-    state = source_states(backend, source).get(source, SourceState())
-    nothing = ingest.IngestSummary(0, 0, 0, 0.0)
-    if not records:
-        backend.delete_where(_source_filter(source))
-        return SyncSummary(source, "removed" if state.points else "unchanged", None, nothing, len(state.points))
-    if state.current() == version and not overwrite:
-        # Leftovers of an interrupted atomic sync (an older or a partial version): the complete one stays.
-        stale = [point for point, (_, tag) in state.points.items() if not tag or tag.get("version") != version]
-        if stale:
-            backend.delete(stale)
-        return SyncSummary(source, "unchanged", version, nothing, len(stale))
-    keep = {writer.point_id(record, version if atomic else None) for record in records}
-    tag = ingest.SyncTag(source, version, len(keep), atomic, time.time_ns())
-    written = writer.add(
-        records, batch_size=batch_size, overwrite=overwrite, show_progress_bar=show_progress_bar, tag=tag
+    for name in sources:
+        if not isinstance(name, str) or not name:
+            msg = f"A source name must be a non-empty string (a file path, a URL, a table name), got {name!r}."
+            raise InvalidArgumentError(msg)
+    given = {name: [_with_source(item, n, name) for n, item in enumerate(docs)] for name, docs in sources.items()}
+    chosen = {name: (versions or {}).get(name) or records_version(records) for name, records in given.items()}
+    states = source_states(backend, list(given))
+    results: dict[str, SourceSync] = {}
+    tags: dict[str, ingest.SyncTag] = {}
+    keep: dict[str, set[str]] = {}
+    now = time.time_ns()
+    for name, records in given.items():
+        state = states.get(name, SourceState())
+        if not records:
+            if state.points:
+                backend.delete_where(_source_filter(name))
+            results[name] = SourceSync("removed" if state.points else "unchanged", None, 0, len(state.points))
+        elif state.current() == chosen[name] and not overwrite:
+            # Leftovers of an interrupted atomic sync (an older or a partial version): the complete one stays.
+            stale = [point for point, (_, tag) in state.points.items() if not tag or tag.get("version") != chosen[name]]
+            if stale:
+                backend.delete(stale)
+            results[name] = SourceSync("unchanged", chosen[name], 0, len(stale))
+        else:
+            keep[name] = {writer.point_id(record, chosen[name] if atomic else None) for record in records}
+            tags[name] = ingest.SyncTag(name, chosen[name], len(keep[name]), atomic, now)
+    written_ids: set[str] = set()
+    summary = writer.add(
+        [record for name in tags for record in given[name]],
+        batch_size=batch_size,
+        overwrite=overwrite,
+        show_progress_bar=show_progress_bar,
+        tags=tags,
+        written_ids=written_ids,
     )
-    stale = [point for point in state.points if point not in keep]
-    if atomic:  # one delete: every point of the source that is not of the new version
-        backend.delete_where(
-            qm.Filter(
-                must=[qm.FieldCondition(key=SOURCE_FIELD, match=qm.MatchValue(value=source))],
-                must_not=[qm.FieldCondition(key=VERSION_FIELD, match=qm.MatchValue(value=version))],
+    for name, tag in tags.items():  # the new versions are complete: now the old ones go
+        state = states.get(name, SourceState())
+        stale = [point for point in state.points if point not in keep[name]]
+        if atomic:  # one delete: every point of the source that is not of the new version
+            backend.delete_where(
+                qm.Filter(
+                    must=[qm.FieldCondition(key=SOURCE_FIELD, match=qm.MatchValue(value=name))],
+                    must_not=[qm.FieldCondition(key=VERSION_FIELD, match=qm.MatchValue(value=tag.version))],
+                )
             )
-        )
-    else:
-        if stale:
-            backend.delete(stale)
-        backend.set_payload(sorted(keep), {SYNC_KEY: tag.payload()})  # the unchanged (skipped) documents too
-    return SyncSummary(source, "updated" if state.points else "added", version, written, len(stale))
+        else:
+            if stale:
+                backend.delete(stale)
+            backend.set_payload(sorted(keep[name]), {SYNC_KEY: tag.payload()})  # the unchanged documents too
+        status = "updated" if state.points else "added"
+        results[name] = SourceSync(status, tag.version, len(keep[name] & written_ids), len(stale))
+    return SyncSummary({name: results[name] for name in given}, summary)
 
 
 def stored_sources(states: Mapping[str, SourceState]) -> dict[str, str | None]:

@@ -24,7 +24,16 @@ import torch
 from tqdm.auto import tqdm
 
 from colbert_retrieval._inputs import many
-from colbert_retrieval.documents import SYNC_KEY, Record, from_payload, point_id, section_of, to_payload, to_record
+from colbert_retrieval.documents import (
+    SOURCE_KEY,
+    SYNC_KEY,
+    Record,
+    from_payload,
+    point_id,
+    section_of,
+    to_payload,
+    to_record,
+)
 from colbert_retrieval.errors import DimensionMismatchError
 from colbert_retrieval.models import overlong_documents
 from colbert_retrieval.qdrant import _ingest as ingest
@@ -75,14 +84,15 @@ class PointEncoder:
         return self._model.document_length
 
     def encode(
-        self, records: Sequence[Record], batch_size: int = 32, tag: ingest.SyncTag | None = None
+        self, records: Sequence[Record], batch_size: int = 32, tags: Mapping[str, ingest.SyncTag] | None = None
     ) -> EncodedPoints:
         """Encode and pool the records' texts (length-sorted batches) and build their points.
 
         Args:
             records: the documents.
             batch_size: texts per forward pass.
-            tag: the source version of synced records (versioned point ids for an atomic source; payload).
+            tags: the source versions of synced records, by source (versioned point ids for an atomic source;
+                stored in the payload).
 
         Returns:
             The points, how many multivectors were pooled further to fit Qdrant's size limit, and the records
@@ -105,7 +115,7 @@ class PointEncoder:
             convert_to_tensor=True,
             show_progress_bar=False,
         )
-        points, repooled = self.points(records, embeddings, tag)
+        points, repooled = self.points(records, embeddings, tags)
         return EncodedPoints(points, repooled, truncated, tuple(cut))
 
     def point_id(self, record: Record, version: str | None = None) -> str:
@@ -113,12 +123,15 @@ class PointEncoder:
         return point_id(record, self._settings.id_scheme, version)
 
     def points(
-        self, records: Sequence[Record], embeddings: Sequence[torch.Tensor], tag: ingest.SyncTag | None = None
+        self,
+        records: Sequence[Record],
+        embeddings: Sequence[torch.Tensor],
+        tags: Mapping[str, ingest.SyncTag] | None = None,
     ) -> tuple[list[PointData], int]:
         """Points for encoded documents (float16 multivector, first-stage and BM25 vectors, payload).
 
         Multivectors over Qdrant's size limit are pooled further; the second value counts them. A ``tag`` is
-        stored in each payload (``SYNC_KEY``) and versions the point ids of an atomic source.
+        stored in each payload (``SYNC_KEY``) and versions the point ids of an atomic source (``tags``: by source).
         """
         limit = max_vectors_per_point(self._settings.dim)
         fitted = [ingest.fit_to_limit(e, limit) for e in embeddings]
@@ -127,11 +140,11 @@ class PointEncoder:
         first = self._derived.first_stage(arrays, is_query=False)
         titles = [section_of(r) for r in records]
         sparse = self._derived.sparse([r.text for r in records], is_query=False, titles=titles)
-        extra = {SYNC_KEY: tag.payload()} if tag is not None else {}
-        points = [
-            PointData(self.point_id(record, _versioned(tag)), array, fs, bm25, {**to_payload(record), **extra})
-            for record, array, fs, bm25 in zip(records, arrays, first, sparse)
-        ]
+        points = []
+        for record, array, fs, bm25 in zip(records, arrays, first, sparse):
+            tag = tag_of(record, tags)
+            payload = {**to_payload(record), **({SYNC_KEY: tag.payload()} if tag is not None else {})}
+            points.append(PointData(self.point_id(record, _versioned(tag)), array, fs, bm25, payload))
         return points, repooled
 
 
@@ -223,9 +236,13 @@ class DocumentWriter:
         chunk_size: int = 256,
         overwrite: bool = False,
         show_progress_bar: bool = False,
-        tag: ingest.SyncTag | None = None,
+        tags: Mapping[str, ingest.SyncTag] | None = None,
+        written_ids: set[str] | None = None,
     ) -> ingest.IngestSummary:
-        """Encode and store documents (see ``ColBERTIndex.add``); ``tag``: the source version of a sync."""
+        """Encode and store documents (see ``ColBERTIndex.add``).
+
+        ``tags``: the source versions of a sync, by source; ``written_ids`` collects the point ids written.
+        """
         many(documents, "add() documents")
         start = time.perf_counter()
         written = skipped = vectors = repooled = 0
@@ -239,12 +256,14 @@ class DocumentWriter:
                 for item in chunk:
                     record = to_record(item, position)
                     position += 1
-                    records[self._encoder.point_id(record, _versioned(tag))] = record
+                    records[self._encoder.point_id(record, _versioned(tag_of(record, tags)))] = record
                 existing = ingest.unchanged(self._backend, records, overwrite)
                 todo = [record for i, record in records.items() if i not in existing]
                 skipped += len(chunk) - len(todo)
                 if todo:
-                    encoded = self._encoder.encode(todo, batch_size, tag)
+                    encoded = self._encoder.encode(todo, batch_size, tags)
+                    if written_ids is not None:
+                        written_ids.update(point.id for point in encoded.points)
                     repooled += encoded.repooled
                     truncated += encoded.truncated
                     uploader.submit(encoded.points)
@@ -264,6 +283,11 @@ class DocumentWriter:
         summary = ingest.IngestSummary(written, skipped, vectors, time.perf_counter() - start, repooled, truncated)
         logger.info("Ingest finished: %s", summary)
         return summary
+
+
+def tag_of(record: Record, tags: Mapping[str, ingest.SyncTag] | None) -> ingest.SyncTag | None:
+    """The sync tag of a record's source (None outside a sync)."""
+    return tags.get(record.metadata.get(SOURCE_KEY)) if tags else None
 
 
 def _versioned(tag: ingest.SyncTag | None) -> str | None:

@@ -72,6 +72,7 @@ FROZEN = {
         "SearchConfig",
         "SearchHit",
         "SearchMode",
+        "SourceSync",
         "Storage",
         "StoragePreset",
         "Store",
@@ -87,7 +88,6 @@ FROZEN = {
         "ServerBackend",
         "StoredPoint",
         "make_backend",
-        "open_collection",
     ],
     "colbert_retrieval.documents": [
         "ID_KEY",

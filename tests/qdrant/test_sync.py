@@ -8,7 +8,7 @@ import warnings
 import pytest
 
 from colbert_retrieval.errors import InvalidArgumentError, TruncationWarning
-from colbert_retrieval.qdrant import ColBERTIndex
+from colbert_retrieval.qdrant import ColBERTIndex, SourceSync
 from tests.qdrant.conftest import OpenIndex
 
 
@@ -30,24 +30,29 @@ def _encoded(index: ColBERTIndex, monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_sync_adds_skips_replaces_and_removes(index: ColBERTIndex, monkeypatch: pytest.MonkeyPatch) -> None:
-    first = index.sync("a.md", ["scurvy is a disease.", "a lack of vitamin c.", "the old tail."])
-    assert (first.status, first.written.documents, first.removed) == ("added", 3, 0)
-    index.sync("b.md", ["paris is in france."])
+    old = ["scurvy is a disease.", "a lack of vitamin c.", "the old tail."]
+    first = index.sync({"a.md": old, "b.md": ["paris is in france."]})
+    assert (first.count("added"), first.ingest.documents, first.removed) == (2, 4, 0)
+    assert str(first.sources["a.md"]) == "added (3 written, 0 removed)"
     encoded = _encoded(index, monkeypatch)
-    again = index.sync("a.md", ["scurvy is a disease.", "a lack of vitamin c.", "the old tail."])
-    assert (again.status, again.written.documents, encoded) == ("unchanged", 0, [])
-    shorter = index.sync("a.md", ["scurvy is a disease of sailors."])
-    assert (shorter.status, shorter.written.documents, shorter.removed) == ("updated", 1, 3)
+    again = index.sync({"a.md": old})
+    assert (again.sources["a.md"].status, again.ingest.documents, encoded) == ("unchanged", 0, [])
+    shorter = index.sync({"a.md": ["scurvy is a disease of sailors."], "c.md": ["statins lower cholesterol."]})
+    assert shorter.sources["a.md"] == SourceSync("updated", shorter.sources["a.md"].version, 1, 3)
+    assert shorter.sources["c.md"].status == "added" and shorter.ingest.documents == 2
+    assert len(encoded) == 2  # both sources' new documents, in one ingest
     assert _texts(index, "a.md") == ["scurvy is a disease of sailors."]  # no old chunk, no old tail
-    assert [h.metadata["source"] for h in index.search("scurvy disease", k=10)] == ["a.md", "b.md"]
-    gone = index.sync("b.md", [])
-    assert (gone.status, gone.removed, index.count()) == ("removed", 1, 1)
-    assert index.sources() == {"a.md": shorter.version}
+    served = {h.text for h in index.search("scurvy disease tail", k=10, config={"mode": "exact"})}
+    assert served == {"scurvy is a disease of sailors.", "statins lower cholesterol.", "paris is in france."}
+    gone = index.sync({"b.md": []})
+    assert (gone.sources["b.md"].status, gone.removed, index.count()) == ("removed", 1, 2)
+    assert str(gone) == "sources: 0 unchanged, 0 updated, 0 added, 1 removed; 0 documents written, 1 removed"
+    assert index.sources() == {"a.md": shorter.sources["a.md"].version, "c.md": shorter.sources["c.md"].version}
 
 
 def test_a_user_id_of_a_synced_source_is_still_found(index: ColBERTIndex) -> None:
-    index.sync("notes", [{"id": "n1", "text": "scurvy is a disease."}, {"id": 7, "text": "paris is in france."}])
-    index.sync("notes", [{"id": "n1", "text": "a lack of vitamin c."}, {"id": 7, "text": "paris is in france."}])
+    index.sync({"notes": [{"id": "n1", "text": "scurvy is a disease."}, {"id": 7, "text": "paris is in france."}]})
+    index.sync({"notes": [{"id": "n1", "text": "a lack of vitamin c."}, {"id": 7, "text": "paris is in france."}]})
     assert {h.id: h.text for h in index.get(["n1", 7])} == {"n1": "a lack of vitamin c.", 7: "paris is in france."}
     assert set(index.vectors(["n1"])) == {"n1"}
     index.update("n1", metadata={"lang": "en"})
@@ -60,19 +65,15 @@ def test_document_by_document_sync_keeps_ids_and_encodes_only_changes(
     index: ColBERTIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     corpus = [{"id": f"d{i}", "text": f"scurvy study {i}"} for i in range(4)]
-    assert index.sync("corpus.jsonl", corpus, atomic=False).status == "added"
+    assert index.sync({"corpus.jsonl": corpus}, atomic=False).sources["corpus.jsonl"].status == "added"
     encoded = _encoded(index, monkeypatch)
     changed = [*corpus[:2], {"id": "d2", "text": "paris is in france."}]  # d2 edited, d3 gone
-    summary = index.sync("corpus.jsonl", changed, atomic=False)
-    assert (summary.status, summary.written.documents, summary.written.skipped, summary.removed) == (
-        "updated",
-        1,
-        2,
-        1,
-    )
+    summary = index.sync({"corpus.jsonl": changed}, atomic=False)
+    result = summary.sources["corpus.jsonl"]
+    assert (result.status, result.written, summary.ingest.skipped, result.removed) == ("updated", 1, 2, 1)
     assert encoded == ["paris is in france."]
     assert index.get(["d2"])[0].text == "paris is in france." and index.get(["d3"]) == []
-    assert index.sync("corpus.jsonl", changed, atomic=False).status == "unchanged"
+    assert index.sync({"corpus.jsonl": changed}, atomic=False).sources["corpus.jsonl"].status == "unchanged"
 
 
 def test_add_replaces_a_changed_text_under_a_stored_id(index: ColBERTIndex) -> None:
@@ -92,8 +93,7 @@ def test_a_crash_mid_sync_leaves_each_source_fully_old_or_fully_new(
     index = open_index()
     old = ["scurvy is a disease.", "a lack of vitamin c.", "the old tail."]
     new = ["scurvy is a disease of sailors.", "limes prevent it."]
-    index.sync("a.md", old)
-    index.sync("b.md", ["paris is in france."])
+    index.sync({"a.md": old, "b.md": ["paris is in france."]})
     calls = {"n": 0}
     real = getattr(index.backend, crash_at)
 
@@ -105,14 +105,14 @@ def test_a_crash_mid_sync_leaves_each_source_fully_old_or_fully_new(
 
     monkeypatch.setattr(index.backend, crash_at, crash)
     with pytest.raises(OSError, match="killed"):
-        index.sync("a.md", new, show_progress_bar=False)
+        index.sync({"a.md": new})
     monkeypatch.undo()
     # Until the next sync, the complete old version is still whole (a search may also see the new one).
     assert set(old) <= set(_texts(index, "a.md"))
     index.close()
     index = open_index()  # restart
     assert index.sources()["a.md"] is None  # something to finish
-    assert index.sync("a.md", new).status in ("unchanged", "updated")
+    assert index.sync({"a.md": new}).sources["a.md"].status in ("unchanged", "updated")
     assert _texts(index, "a.md") == sorted(new) and _texts(index, "b.md") == ["paris is in france."]
     assert index.sources()["a.md"] is not None
 
@@ -121,20 +121,22 @@ def test_a_source_restored_to_its_old_version_after_a_crash_keeps_only_it(
     index: ColBERTIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old = ["scurvy is a disease.", "the old tail."]
-    index.sync("a.md", old)
+    index.sync({"a.md": old})
     monkeypatch.setattr(index.backend, "delete_where", lambda *a, **k: (_ for _ in ()).throw(OSError("killed")))
     with pytest.raises(OSError):
-        index.sync("a.md", ["scurvy is a disease of sailors."])
+        index.sync({"a.md": ["scurvy is a disease of sailors."]})
     monkeypatch.undo()
-    summary = index.sync("a.md", old)  # the file was reverted before the restart
+    summary = index.sync({"a.md": old})  # the file was reverted before the restart
     assert _texts(index, "a.md") == sorted(old) and summary.removed == 1
 
 
 def test_sync_refuses_a_document_of_another_source(index: ColBERTIndex) -> None:
     with pytest.raises(InvalidArgumentError, match="source"):
-        index.sync("a.md", [{"text": "scurvy", "metadata": {"source": "b.md"}}])
+        index.sync({"a.md": [{"text": "scurvy", "metadata": {"source": "b.md"}}]})
     with pytest.raises(InvalidArgumentError, match="source"):
-        index.sync("", ["scurvy"])
+        index.sync({"": ["scurvy"]})
+    with pytest.raises(InvalidArgumentError, match="mapping"):
+        index.sync(["scurvy"])  # type: ignore[arg-type]
 
 
 def test_over_long_texts_are_counted_and_named_once_per_call(index: ColBERTIndex) -> None:

@@ -19,7 +19,6 @@ from colbert_retrieval.qdrant.backends._base import (
     PointData,
     QueryPlan,
     StoredPoint,
-    open_collection,
 )
 from colbert_retrieval.qdrant.backends._edge import EdgeBackend
 from colbert_retrieval.qdrant.backends._factory import make_backend
@@ -34,9 +33,9 @@ __all__ = [
     "ServerBackend",
     "StoredPoint",
     "make_backend",
-    "open_collection",
 ]
 
-# Public from colbert_retrieval.qdrant (one public name each); here for the index's own modules.
+# For the index's own modules (Store and DEFAULT_PATH are public from colbert_retrieval.qdrant: one name each).
+from colbert_retrieval.qdrant.backends._base import open_collection as open_collection
 from colbert_retrieval.qdrant.backends._factory import DEFAULT_PATH as DEFAULT_PATH
 from colbert_retrieval.qdrant.backends._factory import Store as Store
