@@ -83,3 +83,15 @@ def test_cli_commands_in_the_docs_run_as_written(tmp_path: Path, monkeypatch, ca
         ]
         assert main(argv) == 0, command
     capsys.readouterr()
+
+
+def test_the_readme_states_pylate_parity_as_the_parity_script_prints_it() -> None:
+    """``benchmarks/pylate_parity.py compare`` prints this sentence when it holds; the README makes it as written."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("pylate_parity", ROOT / "benchmarks" / "pylate_parity.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert script.SENTENCE in readme and script.BOUND == 1e-5
