@@ -35,7 +35,7 @@ from sentence_transformers.multi_vector_encoder import MultiVectorEncoderTrainer
 
 from colbert_retrieval.errors import InvalidArgumentError
 from colbert_retrieval.evaluation import BeirDataset, load_beir, retrieval_metrics
-from colbert_retrieval.models import cpu_has_native_bf16, load_model
+from colbert_retrieval.models import cpu_has_native_bf16, load_model, overlong_documents
 from colbert_retrieval.training._beir import BeirEvaluator, exact_maxsim_runs
 from colbert_retrieval.training._collator import ColBERTCollator
 from colbert_retrieval.training._losses import Contrastive
@@ -266,6 +266,17 @@ def fine_tune(config: FineTuneConfig) -> FineTuneReport:
     reported = {name: load_beir(config.data, name) for name in names}
     if heldout is not None:
         reported[HELDOUT] = heldout
+    cut = overlong_documents(model, list(train.corpus.values()))
+    if cut:  # evaluation and mining read what the model reads: say how much of the corpus that cuts
+        logger.warning(
+            "%d of %d corpus documents are longer than the model reads (%d tokens): evaluation and mining see "
+            "their first %d tokens, training their first %d.",
+            len(cut),
+            len(train.corpus),
+            model.document_length,
+            model.document_length,
+            config.train_document_length,
+        )
     before, corpus_vectors = _split_metrics(model, train, reported, config.batch_size_eval)
     logger.info("before training: %s", before)
 
@@ -319,6 +330,7 @@ def fine_tune(config: FineTuneConfig) -> FineTuneReport:
             "bf16": bf16,
             "rows": len(rows),
             "device": str(device),
+            "corpus_documents_cut": len(cut),
         },
     )
     (output / "training_report.json").write_text(report.to_json(), encoding="utf8")

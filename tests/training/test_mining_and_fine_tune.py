@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import datasets
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from colbert_retrieval import ColBERT
 from colbert_retrieval.cli import main
 from colbert_retrieval.errors import InvalidArgumentError
+from colbert_retrieval.models import overlong_documents
 from colbert_retrieval.training import FineTuneConfig, fine_tune, mine_hard_negatives
 from tests.training.conftest import CORPUS, QRELS, QUERIES
 
@@ -65,7 +67,10 @@ def test_fine_tune_saves_the_best_checkpoint_with_a_card_and_resumes(tiny_bert_d
     card = (output / "README.md").read_text()
     assert "| dev | ndcg@10 |" in card and "Eval curve" in card and "learning_rate" in card
     assert json.loads((output / "training_report.json").read_text())["steps"] == report.steps
-    ColBERT(str(output), device="cpu")  # the saved model loads
+    saved = ColBERT(str(output), device="cpu")  # the saved model loads
+    corpus = [json.loads(line) for line in (Path(beir_dir) / "corpus.jsonl").read_text().splitlines() if line]
+    texts = [" ".join(part for part in (d.get("title"), d["text"]) if part) for d in corpus]
+    assert report.settings["corpus_documents_cut"] == len(overlong_documents(saved, texts))  # counted, not silent
     assert (output / "mined").is_dir()
     again = fine_tune(config)  # resumes: the mined data and the last checkpoint are reused
     assert again.steps == report.steps
