@@ -102,8 +102,8 @@ def main() -> None:
         for side in ("base", "base again"):
             subprocess.run(["git", "worktree", "add", "--detach", str(trees[side]), args.base], cwd=ROOT, check=True)
         try:
-            for _ in range(args.rounds):
-                for side in sides:
+            for round_ in range(args.rounds):
+                for side in sides[round_ % 3 :] + sides[: round_ % 3]:  # each side leads a round in turn
                     for name, seconds in timings(trees[side], args.only).items():
                         runs[side].setdefault(name, []).append(seconds)
         finally:

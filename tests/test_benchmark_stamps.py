@@ -36,7 +36,6 @@ UNSTAMPED = {
     "revisions-encoding",
     "revisions-index",
     "revisions-index-encoding",
-    "revisions-load",
     "search-under-load",
     "single-vector",
     "st-multivector-tests",
