@@ -16,14 +16,11 @@ import inspect
 import json
 import logging
 import os
-import threading
-import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
 
 import torch
 from sentence_transformers import MultiVectorEncoder
-from sentence_transformers.base.modules import Normalize, Transformer
 from sentence_transformers.base.modules.dense import Dense
 from sentence_transformers.multi_vector_encoder.modules import BaseTokenPooling
 from sentence_transformers.util import load_file_path
@@ -33,9 +30,9 @@ from tqdm.auto import tqdm
 from colbert_retrieval import pooling, scores
 from colbert_retrieval._inputs import is_nested, positive_int, texts_or_raise
 from colbert_retrieval.errors import InvalidArgumentError, ModelNotAvailableError
-from colbert_retrieval.models._backends import BackendRuntime, load_runtime
 from colbert_retrieval.models._call import resolve_call
 from colbert_retrieval.models._checkpoint import SimilarityName, warn_random_head
+from colbert_retrieval.models._encoder_runtime import EncoderRuntime
 from colbert_retrieval.models._encoding import (
     EncodeOptions,
     WindowedEncoder,
@@ -44,28 +41,15 @@ from colbert_retrieval.models._encoding import (
     prefetch_batches,
     to_device,
 )
-from colbert_retrieval.models._explanation import Explanation, TokenMatch
+from colbert_retrieval.models._explanation import Explanation, explain
 from colbert_retrieval.models._quantization import Precision
-from colbert_retrieval.models._runtime import (
-    PrecisionChoice,
-    check_runtime_options,
-    forward_precision,
-    resolve_inference_precision,
-)
+from colbert_retrieval.models._runtime import PrecisionChoice, check_runtime_options
 from colbert_retrieval.models._settings import ColBERTSettings, apply_settings, mask_of, transformer_of
-from colbert_retrieval.models._short_inputs import (
-    ShortInputs,
-    ShortPath,
-    optimizer_steps,
-    resolve_short_path,
-    thread_budget,
-)
+from colbert_retrieval.models._short_inputs import ShortInputs, ShortPath
 
 __all__ = ["ColBERT"]
 
 logger = logging.getLogger(__name__)
-#: Held while a runtime is exported or opened (rare; a model-level lock would not survive deepcopy/pickle).
-_RUNTIME_LOCK = threading.Lock()
 
 
 class ColBERT(MultiVectorEncoder):
@@ -167,6 +151,9 @@ class ColBERT(MultiVectorEncoder):
         short_inputs: ShortInputs | dict[str, Any] | None = None,
     ) -> None:
         pooling.compile_cpu_kernels(wait=False)  # load the kernels in the background (a cold cache: a detached compile)
+        check_runtime_options(backend, inference_precision)
+        # First, before the modules move: the runtime tracks placements (.to) from the base class's set-up on.
+        self.runtime = EncoderRuntime(short_inputs)
         self._fresh_head = False
         user_prompts = dict(prompts or {})
         try:
@@ -221,27 +208,20 @@ class ColBERT(MultiVectorEncoder):
         self.window_stride = window_stride
         if device is not None:
             self.to(device)
-        self._setup_runtime(backend, inference_precision, backend_options)
-        self.short_inputs = short_inputs
+        self.backend = backend
+        self.inference_precision = inference_precision
+        self.backend_options = dict(backend_options or {})
+        if backend != "torch":  # export (or find the export) now, so a missing extra fails at load
+            self.runtime.transformer(self, backend, self.resolved_inference_precision("cpu").precision)
 
     # ----------------------------------------------------------------- forward pass
     def _apply(self, fn: Any, recurse: bool = True) -> ColBERT:
-        self._placement_epoch = getattr(self, "_placement_epoch", 0) + 1  # .to / .cuda / .half: check again
+        self.runtime.moved()  # .to / .cuda / .half: check the device and list the parameters again
         return super()._apply(fn, recurse)
 
     def _resolve_inference_device(self, device: str | torch.device | None) -> torch.device:
-        """sentence-transformers' resolution, its walk over every tensor done once per device and layout.
-
-        The walk (are all parameters and buffers on the device?) costs more than tokenising a query; it runs
-        again after the model moves or casts (``_apply``), when modules are added, or for another device.
-        """
-        stamp = (None if device is None else str(device), getattr(self, "_placement_epoch", 0), len(self._modules))
-        checked = getattr(self, "_placement_checked", None)
-        if checked is not None and checked[0] == stamp:
-            return checked[1]
-        resolved = super()._resolve_inference_device(device)
-        self._placement_checked = (stamp, resolved)
-        return resolved
+        """sentence-transformers' resolution, its walk over every tensor done once per device and placement."""
+        return self.runtime.inference_device(self, device, super()._resolve_inference_device)
 
     def _inference(
         self,
@@ -289,7 +269,7 @@ class ColBERT(MultiVectorEncoder):
         short = self.resolved_short_path(device)
         for batch, features in prepared:
             with torch.inference_mode():
-                features = self._forward(features, task, normalize_embeddings, self._short_for(features, short))
+                features = self._forward(features, task, normalize_embeddings, EncoderRuntime.is_short(features, short))
             masks = features["attention_mask"].bool()
             for row, index in enumerate(batch):
                 results[index] = features["token_embeddings"][row][masks[row]]
@@ -297,7 +277,7 @@ class ColBERT(MultiVectorEncoder):
             encoder = WindowedEncoder(
                 tokenizer=self.tokenizer,
                 forward=lambda features: self._forward(
-                    features, "document", normalize_embeddings, self._short_for(features, short)
+                    features, "document", normalize_embeddings, EncoderRuntime.is_short(features, short)
                 ),
                 document_length=self.document_length,
                 stride=self.window_stride,
@@ -863,20 +843,6 @@ class ColBERT(MultiVectorEncoder):
             q, q_mask, d, d_mask = (t.to(device) for t in (q, q_mask, d, d_mask))
         return q, q_mask, d, d_mask, home
 
-    def _token_vectors(self, text: str, is_query: bool) -> tuple[list[str], list[int], Tensor, list[int]]:
-        """Tokens with vectors, their positions in the input ids, the unit vectors, and all input ids."""
-        task = "query" if is_query else "document"
-        prompt = self._text_prompt(is_query, None, None)
-        features = self.preprocess([text], prompt=prompt, task=task)
-        device = next(self.parameters()).device
-        features = {k: v.to(device) if isinstance(v, Tensor) else v for k, v in features.items()}
-        input_ids = features["input_ids"][0].tolist()
-        with torch.inference_mode():
-            out = self._forward(features, task, True, self._short_for(features, self.resolved_short_path(device)))
-        kept = out["attention_mask"][0].bool().nonzero().flatten().tolist()
-        tokens = self.tokenizer.convert_ids_to_tokens([input_ids[p] for p in kept])
-        return tokens, kept, out["token_embeddings"][0][kept].float(), input_ids
-
     def explain(self, query: str, document: str) -> Explanation:
         """Split the MaxSim score of ``document`` for ``query`` into per-query-token matches.
 
@@ -898,21 +864,7 @@ class ColBERT(MultiVectorEncoder):
             >>> explanation.to_text(color=False)
             'Scurvy: a [lack] [of] [vitamin] [C].'
         """
-        query, document = texts_or_raise([query, document])
-        q_tokens, _, q_vectors, _ = self._token_vectors(query, True)
-        d_tokens, kept, d_vectors, input_ids = self._token_vectors(document, False)
-        raw = self.tokenizer(
-            document, add_special_tokens=False, return_offsets_mapping=True, truncation=True, max_length=len(input_ids)
-        )
-        start = next((i for i in range(len(input_ids)) if input_ids[i : i + 1] == raw["input_ids"][:1]), 0)
-        offsets = raw["offset_mapping"]
-        spans = [tuple(offsets[p - start]) if 0 <= p - start < len(offsets) else None for p in kept]
-        similarities = q_vectors @ d_vectors.T
-        best, where = similarities.max(dim=1)
-        matches = [
-            TokenMatch(q_tokens[i], d_tokens[j], j, spans[j], float(best[i])) for i, j in enumerate(where.tolist())
-        ]
-        return Explanation(query, document, float(best.sum()), matches, d_tokens, spans)
+        return explain(self, query, document)
 
     @staticmethod
     def pool_embeddings_hierarchical(
@@ -926,56 +878,20 @@ class ColBERT(MultiVectorEncoder):
     inference_precision: str
     backend_options: dict[str, Any]
 
-    def _setup_runtime(self, backend: str, inference_precision: str, backend_options: dict[str, Any] | None) -> None:
-        check_runtime_options(backend, inference_precision)
-        self.backend = backend
-        self.inference_precision = inference_precision
-        self.backend_options = dict(backend_options or {})
-        self._runtimes: dict[tuple[str, str, int | None], tuple[BackendRuntime, tuple[int, ...]]] = {}
-        self._runtime_failures: dict[str, str] = {}  # optional short-call runtime -> why it fell back to torch
-        if backend != "torch":  # export (or find the export) now, so a missing extra fails at load
-            self._backend_runtime(backend, self.resolved_inference_precision("cpu").precision)
-
     @property
     def short_inputs(self) -> ShortInputs:
         """How short calls run on the CPU (assign a :class:`ShortInputs`, a dict of its fields, or None)."""
-        return self._short_inputs
+        return self.runtime.short_inputs
 
     @short_inputs.setter
     def short_inputs(self, value: ShortInputs | dict[str, Any] | str | None) -> None:
-        self._short_inputs = ShortInputs.of(value)
-        self._weights_moved = False  # assigning it again exports trained weights for the short path
-        self._runtime_failures = {}  # ... and tries a runtime that failed again
-        runtimes = getattr(self, "_runtimes", {})
-        self._runtimes = {key: opened for key, opened in runtimes.items() if key[2] is None}
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickle / deepcopy without the opened runtimes (sessions are not picklable; reopened on use)."""
-        state = super().__getstate__()
-        state["_runtimes"] = {}
-        state.pop("_placement_checked", None)
-        state.pop("_stamp_parameters", None)
-        return state
-
-    def _weights_stamp(self) -> tuple[int, int, int, int]:
-        """Changes when the transformer's weights change: replaced, written in place, or stepped by an optimiser.
-
-        Cheap enough for every short call: the optimiser steps taken in this process (optimisers may write
-        without moving the tensors' version counters), the parameters' count, addresses and version counters.
-        """
-        network = transformer_of(self).model
-        key = (getattr(self, "_placement_epoch", 0), id(network))
-        cached = getattr(self, "_stamp_parameters", None)
-        if cached is None or cached[0] != key:  # listing them walks every module: once per placement
-            cached = self._stamp_parameters = (key, list(network.parameters()))
-        parameters = cached[1]
-        versions = sum(p._version for p in parameters)
-        return optimizer_steps(), len(parameters), sum(p.data_ptr() for p in parameters), versions
+        self.runtime.short_inputs = value
 
     def resolved_short_path(self, device: str | torch.device | None = None) -> ShortPath | None:
         """The runtime, precision and thread budget of short calls on ``device`` (None: the model's), or None.
 
         None means short calls take the same path as long ones (``short_inputs`` runtime ``"off"``, or a GPU).
+        A short runtime that failed, or whose weights changed since its export, shows as ``torch`` with the reason.
 
         Examples:
             >>> from colbert_retrieval import ColBERT
@@ -984,30 +900,7 @@ class ColBERT(MultiVectorEncoder):
             >>> str(model.resolved_short_path("cpu")).split(",")[1]
             ' 1 thread'
         """
-        device = device if device is not None else self.device
-        choice = self.resolved_inference_precision(device)
-        dtype = next(self.parameters()).dtype
-        short = resolve_short_path(self._short_inputs, self.backend, choice, device, dtype)
-        if short is None or short.runtime in ("torch", self.backend):
-            return short
-        precision = choice.precision if choice.precision != "int8" else "float32"
-        failure = getattr(self, "_runtime_failures", {}).get(short.runtime)
-        if failure is not None:
-            return ShortPath("torch", precision, short.threads, short.max_tokens, f"{short.runtime} failed: {failure}")
-        if self._short_weights_moved(short):
-            return ShortPath("torch", precision, short.threads, short.max_tokens, "weights changed since the export")
-        return short
-
-    def _short_weights_moved(self, short: ShortPath) -> bool:
-        """Whether the weights changed since the short path's export (then it runs on torch, not re-exported).
-
-        Re-exporting after every change would write a new export per evaluation while training; assigning
-        ``model.short_inputs`` again (or reloading the model) exports the new weights.
-        """
-        if not self._weights_moved:
-            opened = self._runtimes.get((short.runtime, short.precision, short.threads))
-            self._weights_moved = opened is not None and opened[1] != self._weights_stamp()
-        return self._weights_moved
+        return self.runtime.short_path(self, device)
 
     def resolved_inference_precision(self, device: str | torch.device | None = None) -> PrecisionChoice:
         """The precision the forward pass takes on ``device`` (None: the model's) and why.
@@ -1019,9 +912,7 @@ class ColBERT(MultiVectorEncoder):
             >>> str(model.resolved_inference_precision())
             'float32 (explicit)'
         """
-        device = device if device is not None else self.device
-        dtype = next(self.parameters()).dtype
-        return resolve_inference_precision(self.inference_precision, self.backend, device, dtype)
+        return self.runtime.precision(self, device)
 
     def extra_repr(self) -> str:
         """``backend`` and the resolved inference precision, shown first in ``repr(model)``."""
@@ -1031,92 +922,11 @@ class ColBERT(MultiVectorEncoder):
             f"short_inputs={str(short) if short else 'off'!r}"
         )
 
-    @staticmethod
-    def _short_for(features: dict[str, Any], short: ShortPath | None) -> ShortPath | None:
-        """``short`` where this batch (rows x padded length) is a short call, else None."""
-        return short if short is not None and features["input_ids"].numel() <= short.max_tokens else None
-
-    def _backend_runtime(self, backend: str, precision: str, threads: int | None = None) -> BackendRuntime:
-        """The exported transformer on ``backend`` in ``precision`` (``threads``: None, the backend options')."""
-        key = (backend, precision, threads)
-        checked = threads is None or backend == self.backend  # else resolved_short_path checks (falls back)
-        opened = self._runtimes.get(key)
-        if opened is not None and (not checked or opened[1] == self._weights_stamp()):
-            return opened[0]
-        with _RUNTIME_LOCK:  # concurrent first calls export and open it once; changed weights: export again
-            opened = self._runtimes.get(key)
-            stamp = self._weights_stamp()
-            if opened is None or (checked and opened[1] != stamp):
-                transformer = transformer_of(self)
-
-                def calibrate(texts: list[str]) -> list[dict[str, Any]]:
-                    return [
-                        self.preprocess(texts[i : i + 16], prompt="", task="document") for i in range(0, len(texts), 16)
-                    ]
-
-                names = self.tokenizer.model_input_names
-                options = self.backend_options if threads is None else {**self.backend_options, "threads": threads}
-                runtime = load_runtime(transformer.model, names, backend, precision, options, calibrate)
-                self._runtimes[key] = (runtime, stamp)
-        return self._runtimes[key][0]
-
     def _forward(
         self, features: dict[str, Any], task: str, normalize: bool, short: ShortPath | None = None
     ) -> dict[str, Any]:
-        """The modules over tokenised ``features``; a ``short`` call takes its own runtime and thread budget."""
-        if short is None:
-            return self._forward_on(features, task, normalize, self.backend, None, None)
-        # The budget covers torch's modules too (the head around another runtime: measured 16 vs 22 ms p50 per
-        # query beside two busy torch processes with and without it).
-        with thread_budget(short.threads):
-            if short.runtime == "torch" or short.runtime == self.backend:
-                return self._forward_on(features, task, normalize, short.runtime, short.precision, short.threads)
-            try:  # an optional fast runtime: its export, session or call failing must not fail the call
-                return self._forward_on(dict(features), task, normalize, short.runtime, short.precision, short.threads)
-            except Exception as error:
-                self._runtime_failures[short.runtime] = f"{type(error).__name__}: {str(error).strip()[:300]}"
-                warnings.warn(
-                    f"Short calls of this model ran on {short.runtime} and it failed "
-                    f"({self._runtime_failures[short.runtime]}); they run on torch from now on (model."
-                    "resolved_short_path() says why). Assign model.short_inputs again to retry.",
-                    RuntimeWarning,
-                    stacklevel=4,
-                )
-            fallback = self.resolved_short_path(features["input_ids"].device) or short  # torch, with the reason
-            return self._forward_on(features, task, normalize, "torch", fallback.precision, fallback.threads)
-
-    def _forward_on(
-        self,
-        features: dict[str, Any],
-        task: str,
-        normalize: bool,
-        backend: str,
-        precision: str | None,
-        threads: int | None,
-    ) -> dict[str, Any]:
-        device = features["input_ids"].device
-        if precision is not None:  # a short call's, already resolved
-            choice = PrecisionChoice(precision, "short inputs")
-        else:
-            choice = self.resolved_inference_precision(device)
-        if normalize and backend == "torch" and choice.precision == "float32":
-            return self(features, task=task)
-        with forward_precision(choice if backend == "torch" else PrecisionChoice("float32", ""), device):
-            for module in self:
-                if isinstance(module, Normalize):
-                    if not normalize:  # every module but the token-level Normalize
-                        continue
-                    features["token_embeddings"] = features["token_embeddings"].float()
-                    with torch.autocast(device.type, enabled=False):
-                        features = module(features)
-                    continue
-                if isinstance(module, Transformer) and backend != "torch":
-                    features = self._backend_runtime(backend, choice.precision, threads)(features)
-                    continue
-                wants_task = "task" in getattr(module, "forward_kwargs", set())
-                features = module(features, task=task) if wants_task else module(features)
-        features["token_embeddings"] = features["token_embeddings"].float()
-        return features
+        """The modules over tokenised ``features`` (see :meth:`EncoderRuntime.forward`)."""
+        return self.runtime.forward(self, features, task, normalize, short)
 
 
 def _training_dtype(queries: Tensor, documents: Tensor) -> torch.dtype | None:

@@ -1,8 +1,8 @@
 """Why a document matched: for each query token, the document token it matched and its share of the score.
 
 A late-interaction score is a sum over query tokens of each one's best similarity with a document token
-(MaxSim), so it splits exactly into per-token contributions. ``ColBERT.explain(query, document)`` builds an
-:class:`Explanation`; :meth:`Explanation.to_text` highlights the matched spans for a terminal
+(MaxSim), so it splits exactly into per-token contributions. :func:`explain` (``ColBERT.explain(query,
+document)``) builds an :class:`Explanation`; :meth:`Explanation.to_text` highlights the matched spans for a terminal
 (``colbert-retrieval search --explain``) and :meth:`Explanation.to_html` renders them for notebooks and docs.
 
 Examples:
@@ -16,8 +16,18 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["Explanation", "TokenMatch"]
+import torch
+from torch import Tensor
+
+from colbert_retrieval._inputs import texts_or_raise
+from colbert_retrieval.models._encoder_runtime import EncoderRuntime
+
+#: The model these functions take: a ``colbert_retrieval.ColBERT`` (not imported: it imports this module).
+ColBERT = Any
+
+__all__ = ["Explanation", "TokenMatch", "explain"]
 
 _BOLD, _RESET = "\033[1;33m", "\033[0m"
 
@@ -133,3 +143,43 @@ class Explanation:
 
     def _repr_html_(self) -> str:
         return self.to_html()
+
+
+def _token_vectors(model: ColBERT, text: str, is_query: bool) -> tuple[list[str], list[int], Tensor, list[int]]:
+    """Tokens with vectors, their positions in the input ids, the unit vectors, and all input ids."""
+    task = "query" if is_query else "document"
+    features = model.preprocess([text], prompt=model._text_prompt(is_query, None, None), task=task)
+    device = next(model.parameters()).device
+    features = {k: v.to(device) if isinstance(v, Tensor) else v for k, v in features.items()}
+    input_ids = features["input_ids"][0].tolist()
+    with torch.inference_mode():
+        short = EncoderRuntime.is_short(features, model.resolved_short_path(device))
+        out = model.runtime.forward(model, features, task, True, short)
+    kept = out["attention_mask"][0].bool().nonzero().flatten().tolist()
+    tokens = model.tokenizer.convert_ids_to_tokens([input_ids[p] for p in kept])
+    return tokens, kept, out["token_embeddings"][0][kept].float(), input_ids
+
+
+def explain(model: ColBERT, query: str, document: str) -> Explanation:
+    """Split the MaxSim score of ``document`` for ``query`` into per-query-token matches (``ColBERT.explain``).
+
+    The document's first ``document_length`` tokens are explained, without pooling (one vector per token).
+
+    Examples:
+        >>> from colbert_retrieval import default_model
+        >>> explain(default_model(), "vitamin C deficiency", "Scurvy: a lack of vitamin C.").to_text(color=False)
+        'Scurvy: a [lack] [of] [vitamin] [C].'
+    """
+    query, document = texts_or_raise([query, document])
+    q_tokens, _, q_vectors, _ = _token_vectors(model, query, True)
+    d_tokens, kept, d_vectors, input_ids = _token_vectors(model, document, False)
+    raw = model.tokenizer(
+        document, add_special_tokens=False, return_offsets_mapping=True, truncation=True, max_length=len(input_ids)
+    )
+    start = next((i for i in range(len(input_ids)) if input_ids[i : i + 1] == raw["input_ids"][:1]), 0)
+    offsets = raw["offset_mapping"]
+    spans = [tuple(offsets[p - start]) if 0 <= p - start < len(offsets) else None for p in kept]
+    similarities = q_vectors @ d_vectors.T
+    best, where = similarities.max(dim=1)
+    matches = [TokenMatch(q_tokens[i], d_tokens[j], j, spans[j], float(best[i])) for i, j in enumerate(where.tolist())]
+    return Explanation(query, document, float(best.sum()), matches, d_tokens, spans)

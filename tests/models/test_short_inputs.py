@@ -98,13 +98,13 @@ def test_short_and_long_paths_give_the_same_vectors(fp32_model: ColBERT) -> None
 
 def test_only_calls_up_to_max_tokens_take_the_short_path(fp32_model: ColBERT, monkeypatch) -> None:
     seen: list[int | None] = []
-    original = fp32_model._backend_runtime
+    original = fp32_model.runtime.transformer
 
-    def spy(backend: str, precision: str, threads: int | None = None):
+    def spy(model: ColBERT, backend: str, precision: str, threads: int | None = None):
         seen.append(threads)
-        return original(backend, precision, threads)
+        return original(model, backend, precision, threads)
 
-    monkeypatch.setattr(fp32_model, "_backend_runtime", spy)
+    monkeypatch.setattr(fp32_model.runtime, "transformer", spy)
     fp32_model.short_inputs = {"max_tokens": 64}
     try:
         fp32_model.encode(QUERIES[:2], is_query=True)  # 2 x 32 tokens: short
