@@ -1,9 +1,10 @@
 """Tiny in-process replicas of the encoder families users bring, each with its family's tokenizer class.
 
-Every replica has one 16-d layer and a 30-word vocabulary, built with the tokenizers model its family uses
-(WordPiece for BERT and DistilBERT, byte-level BPE for RoBERTa, ModernBERT and GPT-2, Unigram for XLM-RoBERTa and
-DeBERTa-v2) and wrapped in the family's transformers tokenizer class, so the inputs it gives are the real ones
-(BERT and DeBERTa-v2 add ``token_type_ids``; DeBERTa-v2's network ignores them: ``type_vocab_size=0``).
+Every replica has one 16-d layer and the test vocabulary (``tests.conftest.WORDS``), built with the
+tokenizers model its family uses (WordPiece for BERT and DistilBERT, byte-level BPE for RoBERTa, ModernBERT and
+GPT-2, Unigram for XLM-RoBERTa and DeBERTa-v2) and wrapped in the family's transformers tokenizer class, so the
+inputs it gives are the real ones (BERT and DeBERTa-v2 add ``token_type_ids``; DeBERTa-v2's network ignores them:
+``type_vocab_size=0``).
 """
 
 from __future__ import annotations
@@ -15,35 +16,8 @@ from typing import Any
 import torch
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
-WORDS = [
-    "the",
-    "a",
-    "of",
-    "and",
-    "to",
-    "in",
-    "is",
-    "was",
-    "for",
-    "on",
-    "with",
-    "vitamin",
-    "scurvy",
-    "disease",
-    "lack",
-    "paris",
-    "france",
-    "capital",
-    "river",
-    "heart",
-    "cholesterol",
-    "statins",
-    "diet",
-    "study",
-    "blood",
-    "what",
-    "causes",
-]
+from tests.conftest import WORDS
+
 ANGLE = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")  # cls, pad, sep, unk, mask
 SQUARE = ("[CLS]", "[PAD]", "[SEP]", "[UNK]", "[MASK]")
 
