@@ -100,13 +100,8 @@ class PointEncoder:
         """
         texts = [r.text for r in records]
         cut = overlong_documents(self._model, texts)
-        truncated = ingest.Truncated(
-            len(cut),
-            tuple(str(records[i].id) if records[i].id is not None else repr(texts[i][:40]) for i in cut)[
-                : ingest.NAMED_IDS
-            ],
-            self._model.document_length,
-        )
+        named = [str(records[i].id) if records[i].id is not None else repr(texts[i][:40]) for i in cut]
+        truncated = ingest.Truncated(len(cut), tuple(named[: ingest.NAMED_IDS]), self._model.document_length)
         embeddings = self._model.encode(
             texts,
             is_query=False,
