@@ -32,6 +32,7 @@ def index_from_args(args: argparse.Namespace) -> int:
         collection=args.collection,
         parquet=args.parquet,
         path=args.path,
+        location=args.location,
         url=args.url,
         model=args.model,
         model_kwargs={"backend": args.backend, "inference_precision": args.inference_precision},
@@ -74,13 +75,15 @@ def ray_index_command(
     storage: str | None,
     cluster: Mapping[str, Any] | None = None,
     write_ordering: str | None = None,
+    location: str | None = None,
     **pipeline: Any,
 ) -> IngestSummary:
     """Index JSONL / Parquet / BEIR ``paths`` on Ray into Parquet shards, a server (workers write) or an embedded store.
 
     ``pipeline`` holds :func:`~colbert_retrieval.distributed.index_with_ray` arguments (``num_workers``,
     ``num_gpus``, ``address``, ``batch_size``, ``overwrite``, ``pool_factor``, ``first_stage``); ``cluster``
-    and ``write_ordering`` apply to a server target.
+    and ``write_ordering`` apply to a server target; ``path`` or ``location`` (``":memory:"``) name an embedded
+    one.
     """
     if parquet:
         return index_with_ray(list(paths), parquet, model=model, model_kwargs=model_kwargs, **pipeline)
@@ -92,7 +95,8 @@ def ray_index_command(
     first_stage = pipeline.pop("first_stage", "muvera")
     driver_model = load_model(model, **dict(model_kwargs))
     schema = Schema(pool_factor=pool_factor, first_stage=first_stage)
-    with ColBERTIndex(driver_model, collection, store=Store(path=path), schema=schema, storage=storage) as index:
+    store = Store.from_client_arguments(path=path, location=location)
+    with ColBERTIndex(driver_model, collection, store=store, schema=schema, storage=storage) as index:
         return index_with_ray(list(paths), index, model=model, model_kwargs=model_kwargs, **pipeline)
 
 

@@ -33,3 +33,21 @@ def test_cluster_options_reach_the_target(monkeypatch: pytest.MonkeyPatch) -> No
     assert (seen["num_workers"], seen["num_gpus"], seen["storage"]) == (4, 1.0, "small")
     # only the variable's name travels to the workers, never the key
     assert b"s3cret-key" not in pickle.dumps(target) and "s3cret-key" not in repr(target)
+
+
+def test_an_in_memory_embedded_target_writes_nothing_to_disk(
+    monkeypatch: pytest.MonkeyPatch, tmp_path, tiny_bert_dir
+) -> None:
+    """`index --ray --location :memory:` kept `--location` out and wrote ./colbert_index (#36)."""
+    seen = {}
+
+    def fake(paths, target, **kwargs):
+        seen.update(target=target, store=target.store)
+        return "summary"
+
+    monkeypatch.setattr(commands, "index_with_ray", fake)
+    monkeypatch.chdir(tmp_path)
+    argv = ["index", "corpus.jsonl", "--ray", "--location", ":memory:", "--model", str(tiny_bert_dir)]
+    assert commands.index_from_args(build_parser().parse_args(argv)) == 0
+    assert seen["store"].path == ":memory:" and seen["store"].embedded
+    assert list(tmp_path.iterdir()) == []  # no ./colbert_index
