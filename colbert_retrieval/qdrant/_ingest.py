@@ -118,17 +118,16 @@ def warn_truncated(truncated: Truncated, stacklevel: int = 3) -> None:
 
 @dataclass(frozen=True)
 class SyncTag:
-    """What a synced document's payload records of its source's version (``ColBERTIndex.sync``).
+    """What a synced document's payload records of its source's version (``ColBERTIndex.sync``; keyed by source).
 
     ``atomic`` sources are written as a new version beside the old one (versioned point ids), then the old
     version is deleted; ``size`` lets a later sync tell a complete version from one a crash cut short.
 
     Examples:
-        >>> SyncTag("docs/a.md", "v1", 3, True, 7).payload()
+        >>> SyncTag("v1", 3, True, 7).payload()
         {'version': 'v1', 'size': 3, 'atomic': True, 'time': 7}
     """
 
-    source: str
     version: str
     size: int
     atomic: bool

@@ -16,8 +16,8 @@ Every synced point carries its source's version in its payload (``SYNC_KEY``: ve
 
 Examples:
     >>> state = SourceState()
-    >>> state.add("p1", None, {"version": "v1", "size": 2, "atomic": True, "time": 1})
-    >>> state.add("p2", None, {"version": "v1", "size": 2, "atomic": True, "time": 1})
+    >>> state.add("p1", {"version": "v1", "size": 2, "atomic": True, "time": 1})
+    >>> state.add("p2", {"version": "v1", "size": 2, "atomic": True, "time": 1})
     >>> state.current(), state.settled()
     ('v1', True)
 """
@@ -109,18 +109,18 @@ class SyncSummary:
 
 @dataclass
 class SourceState:
-    """The stored points of one source: per point id its user id and its sync record (None: written by ``add``)."""
+    """The stored points of one source: per point id its sync record (None: written by ``add``)."""
 
-    points: dict[str, tuple[Any, dict[str, Any] | None]] = field(default_factory=dict)
+    points: dict[str, dict[str, Any] | None] = field(default_factory=dict)
 
-    def add(self, point: str, user_id: Any, tag: dict[str, Any] | None) -> None:
+    def add(self, point: str, tag: dict[str, Any] | None) -> None:
         """Record one stored point."""
-        self.points[point] = (user_id, tag if isinstance(tag, dict) else None)
+        self.points[point] = tag if isinstance(tag, dict) else None
 
     def versions(self) -> dict[str | None, list[dict[str, Any] | None]]:
         """The stored versions, each with the sync records of its points."""
         found: dict[str | None, list[dict[str, Any] | None]] = {}
-        for _, tag in self.points.values():
+        for tag in self.points.values():
             found.setdefault(tag.get("version") if tag else None, []).append(tag)
         return found
 
@@ -189,7 +189,7 @@ def source_states(
             name = (point.payload.get(METADATA_KEY) or {}).get(SOURCE_KEY)
             if isinstance(name, str):
                 state = states.setdefault(name, SourceState())
-                state.add(point.id, point.payload.get("id"), point.payload.get(SYNC_KEY))
+                state.add(point.id, point.payload.get(SYNC_KEY))
         if offset is None:
             return states
 
@@ -244,21 +244,25 @@ def sync_sources(
             results[name] = SourceSync("removed" if state.points else "unchanged", None, 0, len(state.points))
         elif state.current() == chosen[name] and not overwrite:
             # Leftovers of an interrupted atomic sync (an older or a partial version): the complete one stays.
-            stale = [point for point, (_, tag) in state.points.items() if not tag or tag.get("version") != chosen[name]]
+            stale = [point for point, tag in state.points.items() if not tag or tag.get("version") != chosen[name]]
             if stale:
                 backend.delete(stale)
             results[name] = SourceSync("unchanged", chosen[name], 0, len(stale))
         else:
             keep[name] = {writer.point_id(record, chosen[name] if atomic else None) for record in records}
-            tags[name] = ingest.SyncTag(name, chosen[name], len(keep[name]), atomic, now)
+            tags[name] = ingest.SyncTag(chosen[name], len(keep[name]), atomic, now)
     written_ids: set[str] = set()
-    summary = writer.add(
-        [record for name in tags for record in given[name]],
-        batch_size=batch_size,
-        overwrite=overwrite,
-        show_progress_bar=show_progress_bar,
-        tags=tags,
-        written_ids=written_ids,
+    summary = (  # nothing changed: no ingest (no upload thread, no progress bar)
+        writer.add(
+            [record for name in tags for record in given[name]],
+            batch_size=batch_size,
+            overwrite=overwrite,
+            show_progress_bar=show_progress_bar,
+            tags=tags,
+            written_ids=written_ids,
+        )
+        if tags
+        else ingest.IngestSummary(0, 0, 0, 0.0)
     )
     for name, tag in tags.items():  # the new versions are complete: now the old ones go
         state = states.get(name, SourceState())
