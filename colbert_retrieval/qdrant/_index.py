@@ -461,16 +461,20 @@ class ColBERTIndex:
         Raises:
             DocumentNotFoundError: no document has this id (a ``KeyError``).
         """
-        current = self.get([id])
-        if not current:
+        found = self._find([id])
+        if not found:
             msg = f"No document with id {id!r} in collection {self.collection!r}."
             raise DocumentNotFoundError(msg)
         if text is not None:
-            record = Record(text=text, id=id, metadata=dict(metadata if metadata is not None else current[0].metadata))
-            self.delete([id])  # a document of a synced source may be stored under a versioned point id
-            self.add([record], overwrite=True)
+            kept = metadata if metadata is not None else to_hit(found[0]).metadata
+            self.add([Record(text=text, id=id, metadata=dict(kept))], overwrite=True)
+            # A document of a synced source was stored under a versioned point id: the new one replaces it.
+            stable = set(self._point_ids([id]))
+            if versioned := [p.id for p in found if p.id not in stable]:
+                self._backend.delete(versioned)
+                self._searcher.refresh_count()
         elif metadata is not None:
-            self._backend.set_payload([p.id for p in self._find([id])], {METADATA_KEY: dict(metadata)})
+            self._backend.set_payload([p.id for p in found], {METADATA_KEY: dict(metadata)})
 
     def delete(
         self,

@@ -57,6 +57,9 @@ def test_a_user_id_of_a_synced_source_is_still_found(index: ColBERTIndex) -> Non
     assert set(index.vectors(["n1"])) == {"n1"}
     index.update("n1", metadata={"lang": "en"})
     assert index.get(["n1"])[0].metadata == {"lang": "en"}
+    index.update("n1", text="statins lower cholesterol.")  # replaces the versioned point, keeps the metadata
+    assert [(h.text, h.metadata) for h in index.get(["n1"])] == [("statins lower cholesterol.", {"lang": "en"})]
+    assert index.count() == 2
     index.delete(["n1"])
     assert index.get(["n1"]) == [] and index.count() == 1
 
