@@ -54,6 +54,25 @@ def _short_inputs(device: torch.device) -> str:
     )
 
 
+def _bulk_encoding(device: torch.device) -> str:
+    """What bulk document calls (an ingest) run on with the default setting here, or what would be faster."""
+    from colbert_retrieval.models import bulk_unavailable, resolve_inference_precision
+
+    default = resolve_inference_precision("auto", "torch", device)
+    if device.type != "cpu":
+        return f"torch {default}"
+    if (why := bulk_unavailable()) is not None:
+        return (
+            f"torch {default}: OpenVINO int8 would be faster (about 1.9x this path and 3.3x float32 on NFCorpus "
+            f"documents, docs/benchmarks/encode.md) but {why}"
+        )
+    return (
+        "OpenVINO int8, calibrated on the first call of 128+ documents and kept only where its MaxSim rankings "
+        f"agree with float32's (else torch {default}); model.resolved_bulk_path() says what a model decided; "
+        "inference_precision='float32' or 'bfloat16' keeps torch"
+    )
+
+
 def describe() -> dict[str, Any]:
     """Device, precision, kernels and stores this process will use, and why."""
     from colbert_retrieval.models import resolve_inference_precision
@@ -82,6 +101,7 @@ def describe() -> dict[str, Any]:
         "encoding_precision": f"{resolve_inference_precision('auto', 'torch', device)}; override with "
         "ColBERT(..., inference_precision=...)",
         "short_inputs": _short_inputs(device),
+        "bulk_encoding": _bulk_encoding(device),
         "backends": {
             "torch": torch.__version__,
             "onnx (onnxruntime)": _version("onnxruntime") or missing.format("onnx"),

@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 # For the sibling packages of colbert_retrieval (not public API: not in __all__, may change without notice).
+from colbert_retrieval.models._bulk import bulk_unavailable as bulk_unavailable
 from colbert_retrieval.models._default import head_weights_fingerprint as head_weights_fingerprint
 from colbert_retrieval.models._default import quiet_loading as quiet_loading
 from colbert_retrieval.models._lengths import overlong_documents as overlong_documents

