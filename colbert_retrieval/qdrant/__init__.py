@@ -1,7 +1,8 @@
 """The index: ColBERT documents in Qdrant (extra: ``pip install "colbert-retrieval[qdrant]"``).
 
 Rule: storage is reached only through a backend (:mod:`.backends`: Qdrant's engine in-process, or a Qdrant
-server); what is stored and how it is searched (:mod:`.schema`, :mod:`.search`) is the same for both.
+server), chosen by the store's address (:class:`Store`); what is stored and how it is searched (:class:`Schema`,
+:class:`Storage`, :class:`SearchConfig`) is the same for both.
 
 Examples:
     >>> from colbert_retrieval.qdrant import ColBERTIndex

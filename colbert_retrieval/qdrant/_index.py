@@ -40,7 +40,7 @@ from colbert_retrieval.qdrant._client_view import EmbeddedClient
 from colbert_retrieval.qdrant._filters import require_condition, to_filter
 from colbert_retrieval.qdrant._schema import COLBERT_VECTOR, Schema, settings_for
 from colbert_retrieval.qdrant._search import SearchConfig
-from colbert_retrieval.qdrant._searcher import Queries, Searcher, SearchHit, call_config, to_hit
+from colbert_retrieval.qdrant._searcher import Queries, Searcher, SearchHit, to_hit
 from colbert_retrieval.qdrant._storage import Storage, StoragePreset
 from colbert_retrieval.qdrant._sync import SyncSummary, source_states, stored_sources, sync_sources
 from colbert_retrieval.qdrant._writer import DocumentWriter
@@ -108,12 +108,8 @@ class ColBERTIndex:
         self.store = Store.of(store)
         schema = schema or Schema()
         options, search_defaults = Storage.of(storage).resolve()
-        base = SearchConfig(**search_defaults)
-        if isinstance(search, SearchConfig):  # the preset's rescoring unless this config sets its own
-            base = search.override(**{k: v for k, v in search_defaults.items() if getattr(search, k) is None})
-        elif search is not None:
-            base = call_config(base, search)[0]
-        self.search_config = base
+        # The preset's rescoring unless the config sets its own (SearchConfig.of: the rule of every call too).
+        self.search_config = SearchConfig.of(search, SearchConfig(**search_defaults))
         self._backend = make_backend(collection, self.store)
         try:
             self.settings = open_collection(

@@ -56,7 +56,8 @@ BM25_VECTOR = "bm25"
 SETTINGS_KEY = "colbert_retrieval"
 #: Qdrant rejects a multivector of this many floats or more.
 MAX_MULTIVECTOR_FLOATS = 1_048_576
-#: 1: 0.1.0 (no BM25 vector); 2: BM25 sparse vector added.
+#: 1: 0.1.0 (no BM25 vector); 2: BM25 sparse vector added; 3: type-preserving point ids, the full encoding and a
+#: fingerprint of the projection head recorded (older collections keep their id scheme).
 SCHEMA_VERSION = 3
 
 

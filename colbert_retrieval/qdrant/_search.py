@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from colbert_retrieval.errors import InvalidArgumentError
+from colbert_retrieval.errors import InputTypeError, InvalidArgumentError
 from colbert_retrieval.qdrant._bm25 import SparseVector
 from colbert_retrieval.qdrant._schema import BM25_VECTOR, COLBERT_VECTOR, FIRST_STAGE_VECTOR
 from colbert_retrieval.qdrant.backends import Candidates, QueryPlan
@@ -115,6 +115,54 @@ class SearchConfig:
     def override(self, **changes: Any) -> SearchConfig:
         """A copy with the given (non-None) values replaced."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @classmethod
+    def of(cls, value: SearchConfig | Mapping[str, Any] | None, base: SearchConfig | None = None) -> SearchConfig:
+        """The settings ``value`` gives over ``base`` (None: the defaults): the one rule, everywhere.
+
+        A mapping overrides the fields it names; a :class:`SearchConfig` overrides every field it sets, and the
+        fields it leaves None (``mode``, the rescoring of a storage preset) keep ``base``'s. The constructor of
+        an index, each search call and every framework adapter apply it the same way.
+
+        Raises:
+            InvalidArgumentError: a mapping with a key that is not a field.
+            InputTypeError: anything else than a SearchConfig, a mapping or None.
+
+        Examples:
+            >>> base = SearchConfig(rescore_oversampling=4.0, prefetch_limit=400)
+            >>> SearchConfig.of({"mode": "exact"}, base).prefetch_limit
+            400
+            >>> SearchConfig.of(SearchConfig(mode="exact"), base).rescore_oversampling
+            4.0
+        """
+        base = base if base is not None else cls()
+        if value is None:
+            return base
+        if isinstance(value, SearchConfig):
+            return base.override(**{name: getattr(value, name) for name in cls.__dataclass_fields__})
+        if isinstance(value, Mapping):
+            if unknown := sorted(set(value) - set(cls.__dataclass_fields__)):
+                msg = f"Unknown search settings {unknown}; SearchConfig takes {sorted(cls.__dataclass_fields__)}."
+                raise InvalidArgumentError(msg)
+            return base.override(**value)
+        msg = f"config must be a SearchConfig or a dict of its fields, got {type(value).__name__}."
+        raise InputTypeError(msg)
+
+    @staticmethod
+    def with_mode(
+        value: SearchConfig | Mapping[str, Any] | None, mode: str | SearchMode | None
+    ) -> SearchConfig | Mapping[str, Any] | None:
+        """``value`` with its mode set to ``mode`` (None: unchanged), of the same kind (what adapters pass on).
+
+        Examples:
+            >>> SearchConfig.with_mode({"prefetch_limit": 50}, "exact")
+            {'prefetch_limit': 50, 'mode': 'exact'}
+        """
+        if mode is None:
+            return value
+        if isinstance(value, SearchConfig):
+            return value.override(mode=mode)
+        return {**dict(value or {}), "mode": mode}
 
 
 def plans_for(

@@ -326,20 +326,7 @@ def _one_or_many(queries: Queries) -> tuple[bool, list[Any]]:
 def call_config(
     defaults: SearchConfig, config: SearchConfig | Mapping[str, Any] | None
 ) -> tuple[SearchConfig, SearchMode | None]:
-    """The config of one call, and the mode it names explicitly (None: the index's default).
-
-    A :class:`SearchConfig` replaces the index's; a mapping overrides some of its fields.
-    """
-    if config is None:
-        return defaults, None
-    if isinstance(config, SearchConfig):
-        return config, config.mode
-    if isinstance(config, Mapping):
-        unknown = sorted(set(config) - set(SearchConfig.__dataclass_fields__))
-        if unknown:
-            msg = f"Unknown search settings {unknown}; SearchConfig takes {sorted(SearchConfig.__dataclass_fields__)}."
-            raise InvalidArgumentError(msg)
-        chosen = defaults.override(**config)
-        return chosen, chosen.mode if config.get("mode") is not None else None
-    msg = f"config must be a SearchConfig or a dict of its fields, got {type(config).__name__}."
-    raise InputTypeError(msg)
+    """The config of one call (:meth:`SearchConfig.of` over the index's), and the mode it names (None: the index's)."""
+    chosen = SearchConfig.of(config, defaults)
+    named = config.mode if isinstance(config, SearchConfig) else (config or {}).get("mode")
+    return chosen, chosen.mode if named is not None else None

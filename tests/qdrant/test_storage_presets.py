@@ -105,3 +105,28 @@ def test_cli_storage_preset_builds_a_small_collection(tmp_path, capsys) -> None:
     capsys.readouterr()
     assert main(["search", "vitamin C deficiency", "--path", store, "--storage", "small", "-k", "1", "--json"]) == 0
     assert '"id": "s"' in capsys.readouterr().out
+
+
+def test_one_rule_for_a_search_config_in_the_constructor_and_every_call(open_index: OpenIndex, monkeypatch) -> None:
+    """A SearchConfig's unset (None) fields keep the index's: the preset's rescoring survives a per-call config."""
+    from colbert_retrieval.qdrant import SearchConfig, _searcher
+
+    index = open_index("small", storage="small", search=SearchConfig(prefetch_limit=40))
+    index.add([{"id": i, "text": t} for i, t in enumerate(TEXTS)])
+    preset = index.search_config
+    assert preset.prefetch_limit == 40  # the constructor: the given field over the preset's
+    assert preset.rescore_oversampling is not None and preset.first_stage_oversampling == 8.0  # the preset's kept
+    chosen: list[SearchConfig] = []
+    real = _searcher.call_config
+    monkeypatch.setattr(_searcher, "call_config", lambda d, c: chosen.append(real(d, c)[0]) or real(d, c))
+    as_config = index.search("vitamin scurvy", k=3, config=SearchConfig(mode="colbert", prefetch_limit=40))
+    as_dict = index.search("vitamin scurvy", k=3, config={"mode": "colbert"})
+    # a dict overrides what it names; a SearchConfig every field it sets (prefetch_limit's default included),
+    # and its None fields (the rescoring) keep the index's, as in the constructor
+    assert chosen[1] == preset.override(mode="colbert")
+    assert chosen[0] == SearchConfig(mode="colbert", prefetch_limit=40).override(
+        rescore_oversampling=preset.rescore_oversampling, first_stage_oversampling=preset.first_stage_oversampling
+    )
+    assert chosen[0] == chosen[1]  # here the two name the same settings (the adapters' tests compare hits)
+    assert len(as_config) == len(as_dict) == 3
+    assert index.search_config == preset  # a call changes nothing

@@ -1,9 +1,10 @@
 """Storage backends of the index. Rule: the index talks to storage only through :class:`Backend`.
 
-* :class:`EdgeBackend`: Qdrant's engine in-process (``qdrant-edge-py``), the default for ``path=`` and
-  ``location=":memory:"``;
-* :class:`ServerBackend`: a Qdrant server, Qdrant Cloud or cluster (``url=``, or any ``QdrantClient``);
-* :func:`make_backend`: which of the two a store address means.
+* :class:`EdgeBackend`: Qdrant's engine in-process (``qdrant-edge-py``), for a folder (``store="path"``, the
+  default) and ``store=":memory:"``;
+* :class:`ServerBackend`: a Qdrant server, Qdrant Cloud or cluster (``store="http://..."``, ``Store(url=...)``,
+  or any ``QdrantClient``);
+* :func:`make_backend`: which of the two a store address (``Store``) means.
 
 Examples:
     >>> from colbert_retrieval.qdrant.backends import EdgeBackend, ServerBackend

@@ -1,8 +1,8 @@
 """The storage interface of :class:`~colbert_retrieval.qdrant.ColBERTIndex` and its neutral data types.
 
 The index (ingest, search modes, fusion, migration) talks to storage only through :class:`Backend`; each
-implementation translates these types into one engine's calls: :mod:`.edge` (Qdrant's engine in-process,
-``qdrant-edge-py``) and :mod:`.server` (a Qdrant server or cluster through ``qdrant-client``). Filters are
+implementation translates these types into one engine's calls: ``_edge.py`` (Qdrant's engine in-process,
+``qdrant-edge-py``) and ``_server.py`` (a Qdrant server or cluster through ``qdrant-client``). Filters are
 given as ``qdrant_client.models.Filter`` (the public filter type of the library) and translated by the
 embedded backend.
 

@@ -150,7 +150,9 @@ def vector_search_options(kwargs: dict[str, Any]) -> dict[str, Any]:
         InvalidArgumentError: an argument the index cannot honour, or a BM25 option (there is no query text).
     """
     options = search_options(kwargs, None)
-    if lexical := sorted({"bm25_limit", "bm25_weight"} & set(options)):
+    defaults = SearchConfig()  # a whole SearchConfig names every field: only a changed BM25 setting is refused
+    changed = {name for name, value in options.items() if value != getattr(defaults, name, None)}
+    if lexical := sorted({"bm25_limit", "bm25_weight"} & changed):
         msg = f"{lexical} need the query text (BM25); search by text to use them."
         raise InvalidArgumentError(msg)
     return options

@@ -73,7 +73,7 @@ class ColBERTRetriever(BaseRetriever):
     def _search(self, query: str, k: int | None, filter: Any) -> list[Document]:
         config = self.config
         if self.mode is not None:
-            config = {**(vars(config) if isinstance(config, SearchConfig) else dict(config or {})), "mode": self.mode}
+            config = SearchConfig.with_mode(config, self.mode)
         hits = self.index.search(
             query,
             k=k if k is not None else self.k,

@@ -185,7 +185,14 @@ class ColBERTVectorStore(VectorStore):
         return results
 
     def similarity_search_with_score(
-        self, query: str, k: int = 4, filter: Any = None, **kwargs: Any
+        self,
+        query: str,
+        k: int = 4,
+        filter: Any = None,
+        search_params: Any = None,
+        offset: int = 0,
+        score_threshold: float | None = None,
+        **kwargs: Any,
     ) -> list[tuple[Document, float]]:
         """Documents most similar to the query with their scores (higher is better; on ``score_scale``).
 
@@ -193,23 +200,40 @@ class ColBERTVectorStore(VectorStore):
             query: the query text.
             k: number of documents.
             filter: a dict of metadata conditions or a Qdrant ``Filter``.
-            kwargs: ``offset`` (skip the first hits, for paging), ``score_threshold`` (keep scores at or above
-                it, on ``score_scale``), ``search_params`` (a Qdrant ``SearchParams``: ``exact``, ``hnsw_ef``),
-                ``config`` (a ``SearchConfig`` or a dict of its fields) or its fields by name (``mode``:
+            search_params: a Qdrant ``SearchParams`` (``exact``, ``hnsw_ef``), as langchain-qdrant takes it.
+            offset: skip the first hits (paging).
+            score_threshold: keep scores at or above it (on ``score_scale``).
+            kwargs: ``config`` (a ``SearchConfig`` or a dict of its fields) or its fields by name (``mode``:
                 ``hybrid``, ``colbert``, ``exact``, default ``retrieval_mode``; ``prefetch_limit``, ...).
         """
-        offset = int(kwargs.pop("offset", 0) or 0)
-        score_threshold = kwargs.pop("score_threshold", None)
-        options = search_options(kwargs, self.retrieval_mode)
+        offset = int(offset or 0)
+        options = search_options({**kwargs, "search_params": search_params}, self.retrieval_mode)
         hits = self._index.search(query, k=k + offset, filter=filter, config=options)
         return self._ranked(hits, offset, score_threshold)
 
-    def similarity_search(self, query: str, k: int = 4, filter: Any = None, **kwargs: Any) -> list[Document]:
-        """Documents most similar to the query (MaxSim)."""
-        return [doc for doc, _ in self.similarity_search_with_score(query, k, filter, **kwargs)]
+    def similarity_search(
+        self,
+        query: str,
+        k: int = 4,
+        filter: Any = None,
+        search_params: Any = None,
+        offset: int = 0,
+        score_threshold: float | None = None,
+        **kwargs: Any,
+    ) -> list[Document]:
+        """Documents most similar to the query (MaxSim; arguments of :meth:`similarity_search_with_score`)."""
+        scored = self.similarity_search_with_score(query, k, filter, search_params, offset, score_threshold, **kwargs)
+        return [doc for doc, _ in scored]
 
     def similarity_search_with_score_by_vector(
-        self, embedding: Any, k: int = 4, filter: Any = None, **kwargs: Any
+        self,
+        embedding: Any,
+        k: int = 4,
+        filter: Any = None,
+        search_params: Any = None,
+        offset: int = 0,
+        score_threshold: float | None = None,
+        **kwargs: Any,
     ) -> list[tuple[Document, float]]:
         """Documents nearest to query vectors, with scores.
 
@@ -219,15 +243,16 @@ class ColBERTVectorStore(VectorStore):
                 alone, approximate).
             k: number of documents.
             filter: a dict of metadata conditions or a Qdrant ``Filter``.
-            kwargs: ``offset``, ``score_threshold``, ``search_params``, ``config`` or its fields (``mode``:
-                ``colbert`` or ``exact``; ``prefetch_limit``, ``hnsw_ef``).
+            search_params: a Qdrant ``SearchParams`` (``exact``, ``hnsw_ef``).
+            offset: skip the first hits (paging).
+            score_threshold: keep scores at or above it (on ``score_scale``).
+            kwargs: ``config`` or its fields (``mode``: ``colbert`` or ``exact``; ``prefetch_limit``, ``hnsw_ef``).
 
         Raises:
             DimensionMismatchError: the vectors fit neither form (the message gives both shapes).
         """
-        offset = int(kwargs.pop("offset", 0) or 0)
-        score_threshold = kwargs.pop("score_threshold", None)
-        options = vector_search_options(kwargs)
+        offset = int(offset or 0)
+        options = vector_search_options({**kwargs, "search_params": search_params})
         hits = self._index.search([embedding], k=k + offset, filter=filter, config=options)[0]
         return self._ranked(hits, offset, score_threshold)
 

@@ -163,3 +163,20 @@ def test_the_pipeline_writer_warns_about_nodes_longer_than_the_model_reads() -> 
     with pytest.warns(TruncationWarning, match=r"1 longer than the model reads \(256 tokens; first: n-long\)"):
         ColBERTIndexWriter(index=index)([TextNode(text=long, id_="n-long"), TextNode(text="short", id_="n-short")])
     assert index.count() == 2
+
+
+def test_a_retriever_rescores_the_same_with_and_without_mode_on_a_small_collection(monkeypatch) -> None:
+    """One SearchConfig rule: the preset's rescoring is kept whether or not the retriever names a mode."""
+    from colbert_retrieval.qdrant import SearchConfig, _searcher
+
+    index = ColBERTIndex(MODEL, "small", store=":memory:", storage="small", search={"mode": "colbert"})
+    add_nodes(index, make_nodes())
+    chosen: list[SearchConfig] = []
+    real = _searcher.call_config
+    monkeypatch.setattr(_searcher, "call_config", lambda d, c: chosen.append(real(d, c)[0]) or real(d, c))
+    config = SearchConfig(prefetch_limit=50)
+    without = ColBERTRetriever(index, similarity_top_k=3, config=config).retrieve(QUERY)
+    named = ColBERTRetriever(index, similarity_top_k=3, config=config, mode="colbert").retrieve(QUERY)
+    assert chosen[0] == chosen[1] and chosen[0].rescore_oversampling == index.search_config.rescore_oversampling
+    assert chosen[0].rescore_oversampling is not None
+    assert [(r.node.node_id, r.score) for r in without] == [(r.node.node_id, r.score) for r in named]

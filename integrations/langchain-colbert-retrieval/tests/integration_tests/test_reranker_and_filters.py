@@ -129,3 +129,52 @@ def test_mmr_uses_maxsim_between_stored_documents() -> None:
         store.max_marginal_relevance_search_by_vector([0.0], k=2)
     with pytest.raises(ValueError, match="lambda_mult"):
         store.max_marginal_relevance_search(QUERY, lambda_mult=2.0)
+
+
+def test_a_retriever_rescores_the_same_with_and_without_mode_on_a_small_collection(monkeypatch) -> None:
+    """One SearchConfig rule: the preset's rescoring is kept whether or not the retriever names a mode."""
+    from colbert_retrieval.qdrant import SearchConfig, _searcher
+
+    index = ColBERTIndex(shared_model(), "small", store=":memory:", storage="small", search={"mode": "colbert"})
+    index.add([{"id": i, "text": t} for i, t in enumerate(TEXTS)])
+    chosen: list[SearchConfig] = []
+    real = _searcher.call_config
+    monkeypatch.setattr(_searcher, "call_config", lambda d, c: chosen.append(real(d, c)[0]) or real(d, c))
+    config = SearchConfig(prefetch_limit=50)
+    without = ColBERTRetriever(index=index, k=3, config=config).invoke(QUERY)
+    named = ColBERTRetriever(index=index, k=3, config=config, mode="colbert").invoke(QUERY)
+    assert chosen[0] == chosen[1] and chosen[0].rescore_oversampling == index.search_config.rescore_oversampling
+    assert chosen[0].rescore_oversampling is not None
+    assert [(d.page_content, d.metadata["score"]) for d in without] == [
+        (d.page_content, d.metadata["score"]) for d in named
+    ]
+
+
+@pytest.mark.parametrize(
+    "method", ["similarity_search", "similarity_search_with_score", "similarity_search_with_score_by_vector"]
+)
+def test_search_methods_name_langchain_qdrants_arguments_in_its_order(method: str) -> None:
+    import inspect
+
+    from langchain_qdrant import QdrantVectorStore
+
+    ours = list(inspect.signature(getattr(ColBERTVectorStore, method)).parameters)
+    theirs = list(inspect.signature(getattr(QdrantVectorStore, method)).parameters)
+    named = ["filter", "search_params", "offset", "score_threshold"]
+    assert [p for p in ours if p in named] == [p for p in theirs if p in named] == named
+
+
+def test_offset_and_score_threshold_by_name_and_position() -> None:
+    index = ColBERTIndex(shared_model(), "paging", store=":memory:")
+    index.add([{"id": i, "text": t} for i, t in enumerate(TEXTS)])
+    store = ColBERTVectorStore(index)
+    everything = store.similarity_search_with_score(QUERY, k=5)
+
+    def texts(results: list) -> list[str]:
+        return [(item[0] if isinstance(item, tuple) else item).page_content for item in results]
+
+    assert texts(store.similarity_search_with_score(QUERY, k=2, offset=1)) == texts(everything[1:3])
+    assert texts(store.similarity_search(QUERY, 2, None, None, 1)) == texts(everything[1:3])
+    threshold = everything[1][1] - 1e-6
+    kept = store.similarity_search_with_score(QUERY, k=5, score_threshold=threshold)
+    assert texts(kept) == texts([item for item in everything if item[1] >= threshold])

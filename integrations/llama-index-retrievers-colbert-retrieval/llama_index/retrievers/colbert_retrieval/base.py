@@ -70,7 +70,7 @@ class ColBERTRetriever(BaseRetriever):
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         config = self.config
         if self.mode is not None:
-            config = {**(vars(config) if isinstance(config, SearchConfig) else dict(config or {})), "mode": self.mode}
+            config = SearchConfig.with_mode(config, self.mode)
         hits = self._index.search(
             query_bundle.query_str, k=self.similarity_top_k, filter=to_qdrant_filter(self.filters), config=config
         )
