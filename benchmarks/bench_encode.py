@@ -8,7 +8,7 @@ fp32 in input order (naive), fp32 (0.1's default), bf16 autocast (0.2's default 
 ``inference_precision="auto"`` (the default: the bulk path, OpenVINO static int8 calibrated on 64 of the first
 call's documents and checked against float32 rankings; models._bulk), ONNX Runtime fp32 / dynamic int8,
 OpenVINO fp32 / bf16 / int8 weight compression / static int8 (calibrated on 300 corpus documents outside the
-timed ones). ``--pylate-python`` runs PyLate
+timed ones), and an A/A row (the fp32 baseline timed again: the noise). ``--pylate-python`` runs PyLate
 1.6's ``encode`` of the same saved model on the same documents in its own environment (PyLate pins
 sentence-transformers 5, see pylate_parity.py). ``--quality`` adds NFCorpus test nDCG@10 per path (whole
 corpus encoded by that path, queries too, exact MaxSim). On a GPU, adds fp32 and bf16 rows with batch 256.
@@ -38,6 +38,7 @@ NAIVE = "fp32, input order (naive)"
 FP32 = "fp32, length-sorted (0.1 default)"
 AUTO = "auto (the default): OpenVINO int8 calibrated and checked on the first call's documents"
 BF16 = "torch bf16 autocast (0.2's default)"
+A_A = "fp32, length-sorted, timed again (A/A: the noise of this run)"
 
 PYLATE_WORKER = r"""
 import json, sys, time
@@ -145,9 +146,10 @@ def main() -> None:
     models = {name: build() for name, build in builders.items()}
     runs: dict[str, Callable[[], object]] = {NAIVE: lambda: encode(models[FP32], docs, sort=False)}
     runs.update({name: (lambda m=model: encode(m, docs)) for name, model in models.items()})
+    runs[A_A] = lambda: encode(models[FP32], docs)  # the baseline again, last in each round
     pylate = pylate_rate(args.pylate_python, docs) if args.pylate_python else None  # fails early, not after
-    # One warm-up call each (the exports were built when the models loaded), then 2 interleaved rounds.
-    rates = {name: rate for name, rate, _ in throughputs(runs, len(docs), repeat=2)}
+    # One warm-up call each (the exports were built when the models loaded), then 3 interleaved rounds.
+    rates = {name: rate for name, rate, _ in throughputs(runs, len(docs), repeat=3)}
     print(rates, flush=True)
     if pylate:
         rates[f"PyLate 1.6 encode (reference; own venv: {pylate[1]})"] = pylate[0]
@@ -175,7 +177,8 @@ def main() -> None:
     header = (
         f"Machine: {machine()}; CPU paths on {torch.get_num_threads()} threads. Default model (MiniLM-L6, "
         f"128-d), the first {len(docs)} NFCorpus documents ({tokens:.0f} tokens on average, truncated at 256), "
-        f"pool_factor {POOL_FACTOR}, batch 32 on CPU; best of 2 interleaved rounds after a warm-up.\n\n"
+        f"pool_factor {POOL_FACTOR}, batch 32 on CPU; best of 3 interleaved rounds after a warm-up; the A/A row "
+        "times the fp32 baseline again (a ratio within its distance from 1.00x is no difference).\n\n"
     )
     headers = ["path", "docs/s", "vs fp32 (0.1 default)"] + (["NFCorpus nDCG@10 (vs fp32)"] if quality else [])
     markdown = header + table(headers, rows)

@@ -27,7 +27,6 @@ UNSTAMPED = {
     "maxsim",
     "pooling",
     "precision",
-    "pylate-tests",
     "qdrant-engine",
     "qdrant-nfcorpus",
     "qdrant-scale",
@@ -38,7 +37,6 @@ UNSTAMPED = {
     "revisions-index-encoding",
     "search-under-load",
     "single-vector",
-    "st-multivector-tests",
     "storage-presets",
     "stress-embedded",
 }
