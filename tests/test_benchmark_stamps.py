@@ -19,7 +19,6 @@ STAMP = re.compile(
 UNSTAMPED = {
     "cold-start",
     "docs-chunking",
-    "encode",
     "engine-fusion",
     "fine-tuning",
     "fine-tuning-heldout",

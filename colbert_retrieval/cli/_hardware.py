@@ -63,7 +63,7 @@ def _bulk_encoding(device: torch.device) -> str:
         return f"torch {default}"
     if (why := bulk_unavailable()) is not None:
         return (
-            f"torch {default}: OpenVINO int8 would be faster (about 1.9x this path and 3.3x float32 on NFCorpus "
+            f"torch {default}: OpenVINO int8 would be faster (about 1.7x bf16 autocast and 3.5x float32 on NFCorpus "
             f"documents, docs/benchmarks/encode.md) but {why}"
         )
     return (

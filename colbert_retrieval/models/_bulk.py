@@ -1,8 +1,8 @@
 """Bulk document encoding on the fastest safe CPU path: OpenVINO static int8, checked on the user's documents.
 
 Ingest time is what a CPU user pays. On the developers' CPU (AVX-512 BF16, 2 cores) OpenVINO's statically
-quantised int8 transformer encodes NFCorpus documents about 3.3x faster than torch float32 (bf16 autocast:
-1.7x), with nDCG@10 within 0.002 (docs/benchmarks/encode.md). Static quantisation needs activation ranges
+quantised int8 transformer encodes NFCorpus documents about 3.5x faster than torch float32 (bf16 autocast:
+2.0x), with nDCG@10 within 0.002 (docs/benchmarks/encode.md). Static quantisation needs activation ranges
 from real inputs, and an int8 model is only as good as the documents it was calibrated on, so with
 ``inference_precision="auto"`` (the default) a model on the CPU decides once, at its first document call of at
 least :data:`MIN_TEXTS` texts (an ingest):
