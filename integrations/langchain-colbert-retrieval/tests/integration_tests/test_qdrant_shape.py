@@ -117,3 +117,9 @@ def test_search_by_vector_token_vectors_rank_like_the_text_first_stage_vectors_a
         store.similarity_search_by_vector([0.1] * 32, k=1)
     with pytest.raises(InvalidArgumentError, match="BM25"):
         store.similarity_search_by_vector(tokens, k=1, bm25_weight=0.5)
+    # a whole SearchConfig names every field: only a BM25 setting it changes is refused
+    from colbert_retrieval.qdrant import SearchConfig
+
+    assert store.similarity_search_with_score_by_vector(tokens, k=3, config=SearchConfig(mode="colbert")) == by_text
+    with pytest.raises(InvalidArgumentError, match="BM25"):
+        store.similarity_search_by_vector(tokens, k=1, config=SearchConfig(bm25_limit=5))
