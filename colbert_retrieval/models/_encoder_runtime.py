@@ -67,6 +67,26 @@ _OPENING = threading.RLock()
 RuntimeKey = tuple[str, str, "int | None"]
 
 
+def _cause(error: Exception) -> str:
+    """An optional runtime's failure as users read it: its type and the start of its message."""
+    return f"{type(error).__name__}: {str(error).strip()[:300]}"
+
+
+def _stays_on_torch(default: str, reason: str) -> BulkPath:
+    """The default bulk path, said once: a warning naming why the int8 one was not kept."""
+    warnings.warn(f"Bulk document encoding stays on torch {default}: {reason}.", RuntimeWarning, stacklevel=7)
+    return BulkPath("torch", default, reason)
+
+
+def _calibration(model: ColBERT) -> Callable[[list[str]], list[dict[str, Any]]]:
+    """Turns calibration texts into tokenised document batches of 16 (what an int8 export calibrates on)."""
+
+    def batches(texts: list[str]) -> list[dict[str, Any]]:
+        return [model.preprocess(texts[i : i + 16], prompt="", task="document") for i in range(0, len(texts), 16)]
+
+    return batches
+
+
 class EncoderRuntime:
     """How one model's forward passes run: short-call settings, opened exports, fallbacks, placement caches.
 
@@ -214,9 +234,7 @@ class EncoderRuntime:
         if self._bulk is None:
             when = f"auto: calibrated and checked at the first call of {MIN_TEXTS}+ documents"
             return BulkPath("openvino", "int8", when)
-        if self._bulk.runtime != "torch" and (
-            self._bulk_engine is None or self._bulk_engine[1] != self.weights_stamp(model)
-        ):
+        if self._bulk.runtime != "torch" and not self._bulk_engine_current(model):
             return BulkPath("torch", default.precision, "weights changed since the int8 export")
         return self._bulk
 
@@ -233,9 +251,11 @@ class EncoderRuntime:
             with _OPENING:
                 if self._bulk is None:
                     self._bulk = self._decide_bulk(model, texts)
-        if self._bulk.runtime == "torch" or self._bulk_engine is None:
-            return None
-        return self._bulk if self._bulk_engine[1] == self.weights_stamp(model) else None
+        return self._bulk if self._bulk.runtime != "torch" and self._bulk_engine_current(model) else None
+
+    def _bulk_engine_current(self, model: ColBERT) -> bool:
+        """Whether the checked int8 runtime is open and the weights are still those it was exported from."""
+        return self._bulk_engine is not None and self._bulk_engine[1] == self.weights_stamp(model)
 
     def _decide_bulk(self, model: ColBERT, texts: list[str]) -> BulkPath:
         default = self.precision(model, "cpu").precision
@@ -249,35 +269,29 @@ class EncoderRuntime:
             engine = self._open_calibrated(model, [texts[i] for i in calibration])
             verdict = self._check(model, engine, checked)
         except Exception as error:  # an optional fast path: never a crash
-            reason = f"openvino int8 failed: {type(error).__name__}: {str(error).strip()[:300]}"
-            warnings.warn(f"Bulk document encoding stays on torch {default}: {reason}.", RuntimeWarning, stacklevel=6)
-            return BulkPath("torch", default, reason)
+            return _stays_on_torch(default, f"openvino int8 failed: {_cause(error)}")
         if not verdict.passes:
-            reason = f"int8 rankings disagreed with float32 on this call's documents ({verdict})"
-            warnings.warn(f"Bulk document encoding stays on torch {default}: {reason}.", RuntimeWarning, stacklevel=6)
-            return BulkPath("torch", default, reason)
+            disagreed = f"int8 rankings disagreed with float32 on this call's documents ({verdict})"
+            return _stays_on_torch(default, disagreed)
         self._bulk_engine = (engine, stamp)
         return BulkPath("openvino", "int8", f"auto: calibrated and checked on the first documents ({verdict})")
 
     def _open_calibrated(self, model: ColBERT, texts: list[str]) -> BackendRuntime:
         """OpenVINO's static int8 transformer calibrated on ``texts`` (an existing calibrated export is reused)."""
-
-        def calibrate(batch: list[str]) -> list[dict[str, Any]]:
-            return [model.preprocess(batch[i : i + 16], prompt="", task="document") for i in range(0, len(batch), 16)]
-
         names = model.tokenizer.model_input_names
         network = transformer_of(model).model
-        return load_runtime(network, names, "openvino", "int8", {"calibration_texts": texts}, calibrate, "auto")
+        options = {"calibration_texts": texts}
+        return load_runtime(network, names, "openvino", "int8", options, _calibration(model), "auto")
 
     def _check(self, model: ColBERT, engine: BackendRuntime, texts: list[str]) -> Agreement:
         """MaxSim rankings of ``texts`` under float32 torch and ``engine``, for pseudo-queries drawn from them."""
         queries = model.encode(pseudo_queries(texts), is_query=True, convert_to_tensor=True)
         padded_queries, query_mask = scores.pad_embeddings(list(queries))
+        features = model.preprocess(texts, prompt="", task="document")
         matrices = []
         for backend, precision, opened in (("torch", "float32", None), ("openvino", "int8", engine)):
-            features = model.preprocess(texts, prompt="", task="document")
-            with torch.inference_mode():
-                out = self._forward_on(model, features, "document", True, backend, precision, None, opened)
+            with torch.inference_mode():  # each path gets its own dict: the modules write into it
+                out = self._forward_on(model, dict(features), "document", True, backend, precision, None, opened)
             masks = out["attention_mask"].bool()
             documents = [out["token_embeddings"][row][masks[row]] for row in range(len(texts))]
             padded, mask = scores.pad_embeddings(documents)
@@ -301,16 +315,10 @@ class EncoderRuntime:
             opened = self._opened.get(key)
             stamp = self.weights_stamp(model)
             if opened is None or (checked and opened[1] != stamp):
-
-                def calibrate(texts: list[str]) -> list[dict[str, Any]]:
-                    return [
-                        model.preprocess(texts[i : i + 16], prompt="", task="document")
-                        for i in range(0, len(texts), 16)
-                    ]
-
                 names = model.tokenizer.model_input_names
                 options = model.backend_options if threads is None else {**model.backend_options, "threads": threads}
-                runtime = load_runtime(transformer_of(model).model, names, backend, precision, options, calibrate)
+                network = transformer_of(model).model
+                runtime = load_runtime(network, names, backend, precision, options, _calibration(model))
                 self._opened[key] = (runtime, stamp)
         return self._opened[key][0]
 
@@ -336,7 +344,7 @@ class EncoderRuntime:
                     )
                 except Exception as error:
                     default = self.precision(model, features["input_ids"].device).precision
-                    reason = f"openvino int8 failed: {type(error).__name__}: {str(error).strip()[:300]}"
+                    reason = f"openvino int8 failed: {_cause(error)}"
                     self._bulk, self._bulk_engine = BulkPath("torch", default, reason), None
                     warnings.warn(
                         f"Bulk document encoding moves to torch {default}: {reason}.", RuntimeWarning, stacklevel=5
@@ -352,7 +360,7 @@ class EncoderRuntime:
                     model, dict(features), task, normalize, short.runtime, short.precision, short.threads
                 )
             except Exception as error:
-                self._failures[short.runtime] = f"{type(error).__name__}: {str(error).strip()[:300]}"
+                self._failures[short.runtime] = _cause(error)
                 warnings.warn(
                     f"Short calls of this model ran on {short.runtime} and it failed "
                     f"({self._failures[short.runtime]}); they run on torch from now on (model."
