@@ -37,6 +37,7 @@ from colbert_retrieval.errors import DocumentNotFoundError, InputTypeError, Inva
 from colbert_retrieval.models import ColBERT
 from colbert_retrieval.qdrant import _ingest as ingest
 from colbert_retrieval.qdrant._client_view import EmbeddedClient
+from colbert_retrieval.qdrant._derived import DerivedVectors
 from colbert_retrieval.qdrant._filters import require_condition, to_filter
 from colbert_retrieval.qdrant._schema import COLBERT_VECTOR, Schema, settings_for
 from colbert_retrieval.qdrant._search import SearchConfig
@@ -119,14 +120,15 @@ class ColBERTIndex:
                 create=create,
                 pool_factor_given=schema.pool_factor is not None,
             )
-            self._searcher = Searcher(self._backend, model, self.settings, collection)
+            derived = DerivedVectors(self.settings)  # one per index: ingest and search derive vectors alike
+            self._searcher = Searcher(self._backend, model, self.settings, collection, derived)
             self._searcher.refresh_count()
         except BaseException:
             self._backend.close()
             raise
         # Closed at exit even if the caller forgets (no interpreter-shutdown noise from the client).
         self._closer = weakref.finalize(self, self._backend.close)
-        self._writer = DocumentWriter(self._backend, model, self.settings)
+        self._writer = DocumentWriter(self._backend, model, self.settings, derived)
 
     # ------------------------------------------------------------------ properties
     @property

@@ -148,15 +148,18 @@ class Searcher:
         model: the encoder (its public ``encode`` only).
         settings: the collection's settings (first stage, BM25).
         collection: the collection name (for messages).
+        derived: the collection's first-stage and BM25 vectors (the index's one object, shared with its writer).
     """
 
-    def __init__(self, backend: Backend, model: ColBERT, settings: IndexSettings, collection: str) -> None:
+    def __init__(
+        self, backend: Backend, model: ColBERT, settings: IndexSettings, collection: str, derived: DerivedVectors
+    ) -> None:
         self._backend = backend
         self._model = model
         self._settings = settings
         self._collection = collection
         self._count: tuple[float, int] | None = None
-        self._derived = DerivedVectors(settings)
+        self._derived = derived
 
     def refresh_count(self) -> None:
         """Read the document count now (after the index's own writes and deletes)."""

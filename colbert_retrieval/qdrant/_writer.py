@@ -71,12 +71,14 @@ class PointEncoder:
     Args:
         model: the encoder.
         settings: the collection's settings (pooling, first stage, BM25, id scheme).
+        derived: the collection's first-stage and BM25 vectors (None: built from ``settings``; an index passes
+            its one object, shared with its searcher).
     """
 
-    def __init__(self, model: ColBERT, settings: IndexSettings) -> None:
+    def __init__(self, model: ColBERT, settings: IndexSettings, derived: DerivedVectors | None = None) -> None:
         self._model = model
         self._settings = settings
-        self._derived = DerivedVectors(settings)
+        self._derived = derived or DerivedVectors(settings)
 
     @property
     def document_length(self) -> int:
@@ -150,17 +152,13 @@ class DocumentWriter:
         backend: where points go.
         model: the encoder.
         settings: the collection's settings (pooling, first stage, BM25).
+        derived: the collection's first-stage and BM25 vectors (the index's one object).
     """
 
-    def __init__(
-        self,
-        backend: Backend,
-        model: ColBERT,
-        settings: IndexSettings,
-    ) -> None:
+    def __init__(self, backend: Backend, model: ColBERT, settings: IndexSettings, derived: DerivedVectors) -> None:
         self._backend = backend
         self._settings = settings
-        self._encoder = PointEncoder(model, settings)
+        self._encoder = PointEncoder(model, settings, derived)
 
     def points(self, records: Sequence[Record], embeddings: Sequence[torch.Tensor]) -> tuple[list[PointData], int]:
         """Points for encoded documents (see :meth:`PointEncoder.points`)."""

@@ -65,13 +65,16 @@ def test_rerank_ignores_a_quantized_copy_unless_told_to_oversample() -> None:
     candidates = (Candidates("first_stage", np.ones(4), 10),)
     plain = QueryPlan("colbert", np.ones((2, 4)), 5, candidates)
     oversampled = QueryPlan("colbert", np.ones((2, 4)), 5, candidates, oversampling=3.0)
-    for final in (edge._final_params, server._final_params):
-        assert final(plain).quantization.ignore is True
-        params = final(oversampled).quantization
+    for translate in (edge._params, server._params):  # the decision is the plan's; each engine's type says the same
+        assert translate(plain.params()).quantization.ignore is True
+        params = translate(oversampled.params()).quantization
         assert (params.rescore, params.oversampling) == (True, 3.0)
-        assert final(QueryPlan("bm25", np.ones(4), 5)) is None  # no candidates: the engine's own search
+        assert translate(QueryPlan("bm25", np.ones(4), 5).params()) is None  # no candidates: the engine's own search
+        assert translate(QueryPlan("colbert", np.ones((2, 4)), 5, exact=True).params()).exact is True
     first = Candidates("first_stage", np.ones(4), 10, rescore=True, oversampling=8.0)
     assert edge.EdgeBackend._prefetch(None, first, None).params.quantization.oversampling == 8.0
+    assert server._prefetch(first, None).params.quantization.oversampling == 8.0
+    assert Candidates("first_stage", np.ones(4), 10).params() is None  # the engine's defaults
 
 
 @pytest.mark.parametrize("preset", ["balanced", "small"])

@@ -24,7 +24,7 @@ from colbert_retrieval.errors import CollectionNotFoundError, IndexMismatchError
 from colbert_retrieval.qdrant._bm25 import SparseVector
 from colbert_retrieval.qdrant._schema import IndexSettings, StorageOptions, check_compatible
 
-__all__ = ["Backend", "Candidates", "PointData", "QueryPlan", "StoredPoint", "open_collection"]
+__all__ = ["Backend", "Candidates", "PointData", "QueryPlan", "StageParams", "StoredPoint", "open_collection"]
 
 #: A query vector: a multivector (``colbert``), a dense vector (``first_stage``) or a sparse one (``bm25``).
 QueryVector = np.ndarray | SparseVector | list
@@ -63,6 +63,25 @@ class StoredPoint:
 
 
 @dataclass(frozen=True)
+class StageParams:
+    """The engine parameters of one search stage, decided once here; each backend only maps them to its types.
+
+    ``exact`` scores every point; ``hnsw_ef`` widens the HNSW beam; ``quantization`` holds the set fields of
+    Qdrant's ``QuantizationSearchParams`` (``ignore``, ``rescore``, ``oversampling``), empty for none.
+
+    Examples:
+        >>> Candidates("first_stage", [1.0], 10, rescore=False).params()
+        StageParams(exact=False, hnsw_ef=None, quantization=(('rescore', False),))
+        >>> QueryPlan("colbert", [[1.0]], 3, candidates=(Candidates("bm25", [1.0], 10),)).params().quantization
+        (('ignore', True),)
+    """
+
+    exact: bool = False
+    hnsw_ef: int | None = None
+    quantization: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
 class Candidates:
     """A candidate source of a two-stage query: the ``limit`` best points for ``vector`` on ``using``.
 
@@ -78,6 +97,19 @@ class Candidates:
     rescore: bool = True
     hnsw_ef: int | None = None
     oversampling: float | None = None
+
+    def params(self) -> StageParams | None:
+        """Exact, or the beam and how a quantized copy is read (None: the engine's defaults)."""
+        if self.exact:
+            return StageParams(exact=True)
+        if self.rescore and self.hnsw_ef is None and self.oversampling is None:
+            return None
+        quantization = {"rescore": self.rescore, "oversampling": self.oversampling}
+        return StageParams(hnsw_ef=self.hnsw_ef, quantization=_set(quantization))
+
+
+def _set(fields: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple((name, value) for name, value in fields.items() if value is not None)
 
 
 @dataclass(frozen=True)
@@ -98,6 +130,16 @@ class QueryPlan:
     with_payload: bool = True
     exact: bool = False
     oversampling: float | None = None
+
+    def params(self) -> StageParams | None:
+        """Exact, or how a rerank of candidates reads a quantized copy: ignore it, or oversample and rescore."""
+        if self.exact:
+            return StageParams(exact=True)
+        if not self.candidates:
+            return None
+        if self.oversampling is None:
+            return StageParams(quantization=(("ignore", True),))
+        return StageParams(quantization=(("rescore", True), ("oversampling", self.oversampling)))
 
 
 class Backend(Protocol):

@@ -47,7 +47,7 @@ from colbert_retrieval.qdrant._schema import (
     StorageOptions,
 )
 from colbert_retrieval.qdrant._storage import quantization_config
-from colbert_retrieval.qdrant.backends._base import Candidates, PointData, QueryPlan, StoredPoint
+from colbert_retrieval.qdrant.backends._base import Candidates, PointData, QueryPlan, StageParams, StoredPoint
 from colbert_retrieval.qdrant.backends._edge_filters import to_edge_filter
 from colbert_retrieval.single_vector import FirstStage
 
@@ -131,19 +131,12 @@ def _scored(point: Any) -> StoredPoint:
     return StoredPoint(str(point.id), payload if payload is not None else {}, point.score)
 
 
-def _exact() -> qe.SearchParams:
-    return qe.SearchParams(exact=True)
-
-
-def _final_params(plan: QueryPlan) -> qe.SearchParams | None:
-    """Exact search, or how a rerank of candidates treats a quantized copy (ignore it, or oversample + rescore)."""
-    if plan.exact:
-        return _exact()
-    if not plan.candidates:
+def _params(params: StageParams | None) -> qe.SearchParams | None:
+    """The neutral stage parameters as the engine's type."""
+    if params is None:
         return None
-    if plan.oversampling is None:
-        return qe.SearchParams(quantization=qe.QuantizationSearchParams(ignore=True))
-    return qe.SearchParams(quantization=qe.QuantizationSearchParams(rescore=True, oversampling=plan.oversampling))
+    quantization = qe.QuantizationSearchParams(**dict(params.quantization)) if params.quantization else None
+    return qe.SearchParams(exact=params.exact, hnsw_ef=params.hnsw_ef, quantization=quantization)
 
 
 class EdgeBackend:
@@ -339,16 +332,8 @@ class EdgeBackend:
         return [StoredPoint.from_native(p) for p in points]
 
     def _prefetch(self, source: Candidates, edge_filter: Any) -> qe.Prefetch:
-        if source.exact:
-            params = _exact()
-        elif not source.rescore or source.hnsw_ef is not None or source.oversampling is not None:
-            quantization = qe.QuantizationSearchParams(rescore=source.rescore, oversampling=source.oversampling)
-            params = qe.SearchParams(hnsw_ef=source.hnsw_ef, quantization=quantization)
-        else:
-            params = None
-        return qe.Prefetch(
-            limit=source.limit, query=_query(source.using, source.vector), filter=edge_filter, params=params
-        )
+        query = _query(source.using, source.vector)
+        return qe.Prefetch(limit=source.limit, query=query, filter=edge_filter, params=_params(source.params()))
 
     def _request(self, plan: QueryPlan) -> qe.QueryRequest:
         edge_filter = to_edge_filter(plan.filter)
@@ -357,7 +342,7 @@ class EdgeBackend:
             query=_query(plan.using, plan.vector),
             prefetches=[self._prefetch(c, edge_filter) for c in plan.candidates] or None,
             filter=edge_filter,
-            params=_final_params(plan),
+            params=_params(plan.params()),
             with_payload=plan.with_payload,
         )
 

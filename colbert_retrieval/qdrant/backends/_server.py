@@ -35,7 +35,7 @@ from colbert_retrieval.qdrant._schema import (
     StorageOptions,
 )
 from colbert_retrieval.qdrant._storage import quantization_config
-from colbert_retrieval.qdrant.backends._base import Candidates, PointData, QueryPlan, StoredPoint
+from colbert_retrieval.qdrant.backends._base import Candidates, PointData, QueryPlan, StageParams, StoredPoint
 from colbert_retrieval.single_vector import FirstStage
 
 __all__ = ["ServerBackend", "is_transient", "sparse_config", "vectors_config", "with_retries"]
@@ -121,28 +121,22 @@ def _vector(value: Any) -> Any:
     return value.tolist() if isinstance(value, np.ndarray) else value
 
 
-def _prefetch(source: Candidates, query_filter: qm.Filter | None) -> qm.Prefetch:
-    if source.exact:
-        params = qm.SearchParams(exact=True)
-    elif not source.rescore or source.hnsw_ef is not None or source.oversampling is not None:
-        quantization = qm.QuantizationSearchParams(rescore=source.rescore, oversampling=source.oversampling)
-        params = qm.SearchParams(hnsw_ef=source.hnsw_ef, quantization=quantization)
-    else:
-        params = None
-    return qm.Prefetch(
-        query=_vector(source.vector), using=source.using, limit=source.limit, filter=query_filter, params=params
-    )
-
-
-def _final_params(plan: QueryPlan) -> qm.SearchParams | None:
-    """Exact search, or how a rerank of candidates treats a quantized copy (ignore it, or oversample + rescore)."""
-    if plan.exact:
-        return qm.SearchParams(exact=True)
-    if not plan.candidates:
+def _params(params: StageParams | None) -> qm.SearchParams | None:
+    """The neutral stage parameters as qdrant-client's type."""
+    if params is None:
         return None
-    if plan.oversampling is None:
-        return qm.SearchParams(quantization=qm.QuantizationSearchParams(ignore=True))
-    return qm.SearchParams(quantization=qm.QuantizationSearchParams(rescore=True, oversampling=plan.oversampling))
+    quantization = qm.QuantizationSearchParams(**dict(params.quantization)) if params.quantization else None
+    return qm.SearchParams(exact=params.exact, hnsw_ef=params.hnsw_ef, quantization=quantization)
+
+
+def _prefetch(source: Candidates, query_filter: qm.Filter | None) -> qm.Prefetch:
+    return qm.Prefetch(
+        query=_vector(source.vector),
+        using=source.using,
+        limit=source.limit,
+        filter=query_filter,
+        params=_params(source.params()),
+    )
 
 
 def _request(plan: QueryPlan) -> qm.QueryRequest:
@@ -152,7 +146,7 @@ def _request(plan: QueryPlan) -> qm.QueryRequest:
         using=plan.using,
         limit=plan.limit,
         filter=plan.filter,
-        params=_final_params(plan),
+        params=_params(plan.params()),
         with_payload=plan.with_payload,
     )
 
