@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from colbert_retrieval.cli._values import schema_of, store_of
 from colbert_retrieval.errors import (
     CollectionNotFoundError,
     EmptyInputError,
@@ -187,17 +188,10 @@ def _model(args: argparse.Namespace) -> Any:
         return load_model(args.model, device=args.device, **runtime)
 
 
-def _store(path: str | None, location: str | None, url: str | None, key_variable: str = "QDRANT_API_KEY") -> Any:
-    """The store the options name (a server's API key is read from the environment, never from the command line)."""
-    from colbert_retrieval.qdrant import Store
-
-    return Store.from_client_arguments(path=path, location=location, url=url, api_key=os.environ.get(key_variable))
-
-
 def _index(args: argparse.Namespace, model: Any, *, schema: Any = None, search: Any = None, create: bool = True) -> Any:
     from colbert_retrieval.qdrant import ColBERTIndex
 
-    store = _store(args.path, args.location, args.url)
+    store = store_of(args)
     return ColBERTIndex(
         model, args.collection, store=store, schema=schema, storage=args.storage, search=search, create=create
     )
@@ -249,10 +243,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
     if not files:
         msg = f"No {', '.join(SUFFIXES)} files in {', '.join(args.paths)}; nothing to index."
         raise InputNotFoundError(msg)
-    from colbert_retrieval.qdrant import Schema
-
-    schema = Schema(pool_factor=args.pool_factor, first_stage=args.first_stage)
-    index = _index(args, _model(args), schema=schema)
+    index = _index(args, _model(args), schema=schema_of(args))
     with index:
         chunker = _chunker(index.model, args.chunk_tokens, args.overlap_tokens)
         report = sync_files(
@@ -353,10 +344,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from colbert_retrieval.evaluation import load_beir, retrieval_metrics
 
     data = load_beir(args.folder, args.split)
-    from colbert_retrieval.qdrant import Schema
-
-    schema = Schema(pool_factor=args.pool_factor, first_stage=args.first_stage)
-    index = _index(args, _model(args), schema=schema, search={"prefetch_limit": args.prefetch_limit})
+    search = {"prefetch_limit": args.prefetch_limit}
+    index = _index(args, _model(args), schema=schema_of(args), search=search)
     docs = ({"id": doc_id, "text": text} for doc_id, text in data.corpus.items())
     summary = index.add(docs, batch_size=args.batch_size, show_progress_bar=True)
     run: dict[str, list[str]] = {}
@@ -389,7 +378,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
             print(f"{key + ':':20} {value}")
         return 0
     _require_store(args)
-    backend = make_backend(args.collection, _store(args.path, args.location, args.url))
+    backend = make_backend(args.collection, store_of(args))
     try:
         if not backend.exists():
             raise CollectionNotFoundError(f"Collection {args.collection!r} does not exist in this store.")
@@ -414,10 +403,10 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     if args.from_local:
         source: Any = ServerBackend(QdrantClient(path=args.from_local), args.collection, owns_client=True)
     else:
-        source = make_backend(args.collection, _store(args.from_path, None, args.from_url))
+        source = make_backend(args.collection, store_of(args, "from_"))
     name = args.to_collection or args.collection
     try:
-        target = make_backend(name, _store(args.to_path, None, args.to_url, "QDRANT_TARGET_API_KEY"))
+        target = make_backend(name, store_of(args, "to_", "QDRANT_TARGET_API_KEY"))
         try:
             summary = migrate(
                 source, target, batch_size=args.batch_size, overwrite=args.overwrite, show_progress_bar=True

@@ -1,4 +1,6 @@
-"""The command-line options of the Ray pipeline; importing this needs no Ray (every CLI call builds the parser).
+"""The command-line options of the Ray pipeline and of a server store; importing this needs no Ray.
+
+Every CLI call builds the parser, so nothing here imports Ray or Qdrant.
 
 Examples:
     >>> import argparse
@@ -18,19 +20,25 @@ __all__ = ["add_load_command", "add_ray_options"]
 
 
 def add_ray_options(index: argparse.ArgumentParser, positive: Callable[[str], int]) -> None:
-    """The ``--ray`` options of ``colbert-retrieval index`` (parsing needs no Ray)."""
+    """The ``--ray`` and server options of ``colbert-retrieval index`` (parsing needs no Ray)."""
     group = index.add_argument_group("distributed (Ray Data; JSONL, Parquet or BEIR input)")
     group.add_argument("--ray", action="store_true", help="encode on a pool of Ray actors (extra [ray])")
     group.add_argument("--address", default=None, help="Ray cluster to join (default: a local Ray instance)")
     group.add_argument("--num-workers", type=positive, default=2, help="encoder actors (default 2)")
     group.add_argument("--num-gpus", type=float, default=0.0, help="GPUs per actor (default 0: CPU)")
     group.add_argument("--parquet", default=None, help="write Parquet shards here (then: colbert-retrieval load)")
-    group.add_argument("--shard-number", type=positive, default=None, help="shards of a new cluster collection")
-    group.add_argument("--replication-factor", type=positive, default=None, help="copies of each shard (cluster)")
-    group.add_argument(
+    server = index.add_argument_group("server or cluster (with --url; Store fields, with or without --ray)")
+    server.add_argument("--shard-number", type=positive, default=None, help="shards of a new cluster collection")
+    server.add_argument("--replication-factor", type=positive, default=None, help="copies of each shard (cluster)")
+    server.add_argument(
         "--write-consistency-factor", type=positive, default=None, help="replicas that confirm a write (cluster)"
     )
-    group.add_argument("--write-ordering", choices=["weak", "medium", "strong"], default=None)
+    server.add_argument(
+        "--write-ordering",
+        choices=["weak", "medium", "strong"],
+        default=None,
+        help="Qdrant's ordering guarantee for writes to replicated shards (default: the server's, weak)",
+    )
 
 
 def add_load_command(commands: Any, add_store_options: Callable[[argparse.ArgumentParser], None]) -> None:

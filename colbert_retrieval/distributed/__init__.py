@@ -7,7 +7,7 @@ imported on first use, so the command line can build its parser without importin
 
 Examples:
     >>> from colbert_retrieval.distributed import index_with_ray, QdrantTarget
-    >>> QdrantTarget("http://qdrant:6333", "docs").api_key_env
+    >>> QdrantTarget("http://qdrant:6333", "docs").store.api_key_env
     'QDRANT_API_KEY'
 """
 
@@ -29,7 +29,7 @@ __all__ = [
 _HOMES = {
     "EncoderActor": "encoder",
     "QdrantDatasink": "sink",
-    "QdrantTarget": "sink",
+    "QdrantTarget": "targets",
     "index_with_ray": "pipeline",
     "load_shards": "shards",
     "read_documents": "sources",

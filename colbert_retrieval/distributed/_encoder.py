@@ -45,7 +45,7 @@ class EncoderActor:
         model_kwargs: more ``load_model`` arguments (``backend``, ``inference_precision``, ...).
         batch_size: texts per forward pass.
         stored: ids to skip (a ``ray.ObjectRef`` of a set), or None.
-        target: a :class:`~colbert_retrieval.distributed._sink.QdrantTarget` asked which ids it already holds, or
+        target: a :class:`~colbert_retrieval.distributed.QdrantTarget` asked which ids it already holds, or
             None.
     """
 

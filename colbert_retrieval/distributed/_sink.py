@@ -1,23 +1,19 @@
-"""Writing straight into a Qdrant server or cluster from the Ray workers: a target and a Ray datasink.
+"""The Ray datasink of a server target: each write task upserts its blocks itself.
 
-:class:`QdrantTarget` says where (URL, collection, API key, shard key, write ordering, client options) and
-opens a :class:`~colbert_retrieval.qdrant.backends.ServerBackend` in whichever process needs one; it pickles
-without the API key's value when the key comes from an environment variable (``api_key_env``), so the key
-never enters Ray's object store or logs. :class:`QdrantDatasink` is the ``ray.data.Datasink``: each write task
-upserts its blocks in batches with retries on transient errors. Point ids are deterministic, so a block
-retried after a worker died overwrites the same points: nothing is duplicated.
+:class:`QdrantDatasink` is the ``ray.data.Datasink`` of a
+:class:`~colbert_retrieval.distributed.QdrantTarget`: each write task opens a backend on the target's server
+(the API key read from the environment on that node) and upserts its blocks in batches with retries on transient
+errors. Point ids are deterministic, so a block retried after a worker died overwrites the same points: nothing
+is duplicated.
 
 Examples:
-    >>> target = QdrantTarget("http://localhost:6333", "docs", write_ordering="strong")
-    >>> target.collection, target.write_ordering
-    ('docs', 'strong')
+    >>> QdrantDatasink.__mro__[1].__name__
+    'Datasink'
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 from ray.data import Datasink
@@ -25,69 +21,22 @@ from ray.data.block import BlockAccessor
 
 from colbert_retrieval.distributed._rows import to_points, truncated_rows
 from colbert_retrieval.qdrant import Truncated, chunked
-from colbert_retrieval.qdrant.backends import ServerBackend
 
-__all__ = ["QdrantDatasink", "QdrantTarget"]
-
-
-@dataclass(frozen=True)
-class QdrantTarget:
-    """A collection on a Qdrant server or cluster that Ray workers write to directly.
-
-    Args:
-        url: the server, Qdrant Cloud or cluster URL.
-        collection: the collection name.
-        api_key_env: name of the environment variable holding the API key on every node (default
-            ``QDRANT_API_KEY``; the key itself is never pickled).
-        shard_key_selector: shard key of the writes (custom sharding).
-        write_ordering: ``weak``, ``medium`` or ``strong`` (Qdrant's ``WriteOrdering``).
-        client_kwargs: more ``QdrantClient`` arguments (``timeout``, ``prefer_grpc``, ...).
-        cluster: settings of a new collection (``shard_number``, ``sharding_method``, ``replication_factor``,
-            ``write_consistency_factor``), used when the driver creates it.
-        connect: a picklable callable returning a ``QdrantClient``, used instead of ``url`` (tests use a
-            local-mode stand-in shared by processes).
-    """
-
-    url: str | None
-    collection: str
-    api_key_env: str = "QDRANT_API_KEY"
-    shard_key_selector: Any = None
-    write_ordering: str | None = None
-    client_kwargs: dict[str, Any] = field(default_factory=dict)
-    cluster: dict[str, Any] = field(default_factory=dict)
-    connect: Callable[[], Any] | None = None
-
-    def client(self) -> Any:
-        """A new client for this target (the API key read from the environment here)."""
-        if self.connect is not None:
-            return self.connect()
-        from qdrant_client import QdrantClient
-
-        return QdrantClient(url=self.url, api_key=os.environ.get(self.api_key_env), **self.client_kwargs)
-
-    def backend(self) -> ServerBackend:
-        """A backend on a new client (closed with the backend)."""
-        return ServerBackend(
-            self.client(),
-            self.collection,
-            shard_key_selector=self.shard_key_selector,
-            write_ordering=self.write_ordering,
-            owns_client=True,
-        )
+__all__ = ["QdrantDatasink"]
 
 
 class QdrantDatasink(Datasink):
     """A Ray datasink upserting encoded point rows into a :class:`QdrantTarget`.
 
     Args:
-        target: where to write.
+        target: where to write (a ``QdrantTarget``: anything with ``backend()``).
         dim: the collection's ColBERT dimension.
         write_batch_size: points per upsert request.
 
     After ``Dataset.write_datasink`` returns, :attr:`written` and :attr:`skipped` hold the totals.
     """
 
-    def __init__(self, target: QdrantTarget, dim: int, write_batch_size: int = 64) -> None:
+    def __init__(self, target: Any, dim: int, write_batch_size: int = 64) -> None:
         self.target = target
         self.dim = dim
         self.write_batch_size = write_batch_size

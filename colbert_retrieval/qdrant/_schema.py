@@ -234,6 +234,23 @@ class Schema:
             msg = f"datatype must be 'float16' or 'float32', got {self.datatype!r}."
             raise InvalidArgumentError(msg)
 
+    @classmethod
+    def of_settings(cls, settings: IndexSettings) -> Schema:
+        """The schema that builds a collection like one with these settings (a shard folder's, another store's).
+
+        Examples:
+            >>> Schema.of_settings(IndexSettings(model_name="m", dim=4, pool_factor=3, bm25={})).bm25
+            False
+        """
+        return cls(
+            pool_factor=settings.pool_factor,
+            first_stage=settings.first_stage,
+            datatype=settings.datatype,
+            muvera={k: v for k, v in settings.muvera.items() if k != "dim"} or None,
+            bm25=settings.bm25 or False,
+            model_name=settings.model_name,
+        )
+
 
 def settings_for(model: Any, schema: Schema) -> IndexSettings:
     """The settings a new collection gets for this model and schema."""

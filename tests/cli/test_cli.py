@@ -286,3 +286,39 @@ def test_index_names_corpus_records_longer_than_the_model_reads(
     out = capsys.readouterr().out
     assert "2 chunks written" in out  # a corpus is indexed as it is, never re-chunked
     assert "1 record(s) are longer than the model reads (256 tokens; first: long)" in out
+
+
+def test_every_choice_list_is_the_enum_it_names() -> None:
+    """A value added to an enum (a mode, a preset, a precision) is offered by the command line too (#36)."""
+    import argparse
+
+    from qdrant_client import models as qm
+
+    from colbert_retrieval.cli import build_parser
+    from colbert_retrieval.models._runtime import BACKENDS, INFERENCE_PRECISIONS
+    from colbert_retrieval.qdrant import SearchMode, StoragePreset
+    from colbert_retrieval.single_vector import FirstStage
+
+    names = {
+        "--storage": [p.value for p in StoragePreset],
+        "--backend": list(BACKENDS),
+        "--inference-precision": list(INFERENCE_PRECISIONS),
+        "--first-stage": [f.value for f in FirstStage],
+        "--mode": [m.value for m in SearchMode],
+        "--write-ordering": [o.value for o in qm.WriteOrdering],
+    }
+    seen: dict[str, int] = {}
+
+    def walk(parser: argparse.ArgumentParser) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    walk(sub)
+            elif action.choices is not None and action.option_strings:
+                option = action.option_strings[0]
+                assert option in names, f"{option} offers choices no test ties to an enum"
+                assert sorted(action.choices) == sorted(names[option]), option
+                seen[option] = seen.get(option, 0) + 1
+
+    walk(build_parser())
+    assert set(seen) == set(names)

@@ -28,8 +28,10 @@ def test_cluster_options_reach_the_target(monkeypatch: pytest.MonkeyPatch) -> No
     assert commands.index_from_args(args) == 0
     target = seen["target"]
     assert isinstance(target, QdrantTarget)
-    assert (target.url, target.collection, target.write_ordering) == ("http://qdrant:6333", "docs", "strong")
-    assert target.cluster == {"shard_number": 6, "replication_factor": 2}
+    store = target.store
+    assert (store.url, target.collection, store.write_ordering) == ("http://qdrant:6333", "docs", "strong")
+    assert (store.shard_number, store.replication_factor, store.write_consistency_factor) == (6, 2, None)
+    assert store.api_key is None and store.api_key_env == "QDRANT_API_KEY"
     assert (seen["num_workers"], seen["num_gpus"], seen["storage"]) == (4, 1.0, "small")
     # only the variable's name travels to the workers, never the key
     assert b"s3cret-key" not in pickle.dumps(target) and "s3cret-key" not in repr(target)

@@ -38,5 +38,6 @@ __all__ = [
 
 # For the index's own modules (Store and DEFAULT_PATH are public from colbert_retrieval.qdrant: one name each).
 from colbert_retrieval.qdrant.backends._base import open_collection as open_collection
+from colbert_retrieval.qdrant.backends._factory import API_KEY_VARIABLE as API_KEY_VARIABLE
 from colbert_retrieval.qdrant.backends._factory import DEFAULT_PATH as DEFAULT_PATH
 from colbert_retrieval.qdrant.backends._factory import Store as Store

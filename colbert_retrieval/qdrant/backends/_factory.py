@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from qdrant_client import QdrantClient
@@ -27,7 +27,7 @@ from colbert_retrieval.qdrant.backends._base import Backend
 from colbert_retrieval.qdrant.backends._edge import EdgeBackend
 from colbert_retrieval.qdrant.backends._server import ServerBackend
 
-__all__ = ["DEFAULT_PATH", "MEMORY", "Store", "make_backend"]
+__all__ = ["API_KEY_VARIABLE", "DEFAULT_PATH", "MEMORY", "Store", "make_backend"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_PATH = "colbert_index"
 #: The address of an embedded store in a temporary folder (removed on close).
 MEMORY = ":memory:"
+#: The environment variable the command line (and the Ray workers) read a server's API key from.
+API_KEY_VARIABLE = "QDRANT_API_KEY"
 _SCHEMES = ("http://", "https://", "grpc://", "grpcs://")
+_WRITE_ORDERINGS = ("weak", "medium", "strong")
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class Store:
         path: folder of the embedded store (Qdrant's engine in-process), or ``":memory:"`` for a temporary one.
         url: a Qdrant server, Qdrant Cloud or cluster URL.
         api_key: the server's API key (never logged; not in ``repr``).
+        api_key_env: the name of an environment variable holding the API key, read when a client opens (so a
+            store shipped to Ray workers carries the name, never the key); ``api_key`` wins when both are set.
         client: an existing ``QdrantClient`` (local mode works too); the index leaves it open on close.
         options: more ``QdrantClient`` arguments for ``url`` (``timeout``, ``prefer_grpc``, ...).
         shard_number: shards of a new collection (cluster).
@@ -56,10 +61,14 @@ class Store:
         replication_factor: copies of each shard of a new collection (cluster).
         write_consistency_factor: replicas that must confirm a write (cluster).
         shard_key_selector: shard key of writes and searches with custom sharding.
+        write_ordering: ``weak``, ``medium`` or ``strong``: Qdrant's ordering guarantee for writes to replicated
+            shards (None: the server's default, weak; the embedded engine writes in order anyway).
 
     Examples:
         >>> Store(url="https://xyz.cloud.qdrant.io", api_key="secret")
         Store(url='https://xyz.cloud.qdrant.io')
+        >>> Store(url="http://qdrant:6333", api_key_env="QDRANT_API_KEY", write_ordering="strong").write_ordering
+        'strong'
     """
 
     path: str | os.PathLike[str] | None = None
@@ -72,6 +81,8 @@ class Store:
     replication_factor: int | None = None
     write_consistency_factor: int | None = None
     shard_key_selector: Any = None
+    api_key_env: str | None = None
+    write_ordering: str | None = None
 
     def __post_init__(self) -> None:
         given = [name for name in ("path", "url", "client") if getattr(self, name) is not None]
@@ -84,13 +95,14 @@ class Store:
                 f"{'a client passed in' if self.client is not None else 'the embedded store'} does not take them."
             )
             raise InvalidArgumentError(msg)
+        if self.write_ordering is not None and str(self.write_ordering) not in _WRITE_ORDERINGS:
+            msg = f"write_ordering must be one of {', '.join(_WRITE_ORDERINGS)}, got {self.write_ordering!r}."
+            raise InvalidArgumentError(msg)
 
     def __repr__(self) -> str:
-        shown = {
-            name: getattr(self, name)
-            for name in ("path", "url", "client", "options", "shard_number", "sharding_method", "replication_factor")
-            if getattr(self, name)
-        }
+        names = ("path", "url", "client", "options", "shard_number", "sharding_method", "replication_factor")
+        names += ("write_consistency_factor", "shard_key_selector", "api_key_env", "write_ordering")
+        shown = {name: getattr(self, name) for name in names if getattr(self, name)}
         return f"Store({', '.join(f'{name}={value!r}' for name, value in shown.items())})"
 
     @property
@@ -159,6 +171,34 @@ class Store:
         names = ("shard_number", "sharding_method", "replication_factor", "write_consistency_factor")
         return {name: getattr(self, name) for name in names}
 
+    def key(self) -> str | None:
+        """The server's API key: ``api_key``, else the variable ``api_key_env`` names (the one place it is read)."""
+        if self.api_key is not None or self.api_key_env is None:
+            return self.api_key
+        return os.environ.get(self.api_key_env)
+
+    def open_client(self) -> QdrantClient:
+        """A new client for this store's server URL (the caller closes it)."""
+        if self.url is None:
+            msg = "open_client needs a server url; an embedded store or a client passed in has none to open."
+            raise InvalidArgumentError(msg)
+        return QdrantClient(url=self.url, api_key=self.key(), **dict(self.options))
+
+    def with_client(self, client: QdrantClient) -> Store:
+        """The same store reached through ``client`` (cluster, shard key and write ordering kept)."""
+        return replace(self, path=None, url=None, api_key=None, options={}, client=client)
+
+    def server_backend(self, client: QdrantClient, collection: str, *, owns_client: bool) -> ServerBackend:
+        """A server backend on ``client`` with this store's cluster settings, shard key and write ordering."""
+        return ServerBackend(
+            client,
+            collection,
+            shard_key_selector=self.shard_key_selector,
+            write_ordering=self.write_ordering,
+            owns_client=owns_client,
+            **self.cluster(),
+        )
+
 
 def make_backend(collection: str, store: Store) -> Backend:
     """The backend of one collection at this address.
@@ -168,13 +208,12 @@ def make_backend(collection: str, store: Store) -> Backend:
         'embedded'
     """
     if store.client is not None:
-        return ServerBackend(store.client, collection, shard_key_selector=store.shard_key_selector, **store.cluster())
+        return store.server_backend(store.client, collection, owns_client=False)
     if store.url is not None:
-        server = QdrantClient(url=store.url, api_key=store.api_key, **dict(store.options))
-        return ServerBackend(
-            server, collection, shard_key_selector=store.shard_key_selector, owns_client=True, **store.cluster()
-        )
+        return store.server_backend(store.open_client(), collection, owns_client=True)
     if store.shard_key_selector is not None or any(v is not None for v in store.cluster().values()):
         logger.info("Cluster settings are ignored by the embedded store (one shard per collection).")
+    if store.write_ordering is not None:
+        logger.info("write_ordering is ignored by the embedded store (one process writes, in order).")
     path = store.path if store.path is not None else DEFAULT_PATH
     return EdgeBackend(None if str(path) == MEMORY else path, collection)

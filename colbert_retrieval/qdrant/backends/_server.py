@@ -208,7 +208,7 @@ class ServerBackend:
         replication_factor: int | None = None,
         write_consistency_factor: int | None = None,
         shard_key_selector: Any = None,
-        write_ordering: str | qm.WriteOrderingType | None = None,
+        write_ordering: str | qm.WriteOrdering | None = None,
         owns_client: bool = False,
     ) -> None:
         self.client = client
@@ -223,7 +223,7 @@ class ServerBackend:
             "write_consistency_factor": write_consistency_factor,
         }
         self.shard_key_selector = shard_key_selector
-        self.write_ordering = qm.WriteOrdering(type=qm.WriteOrderingType(write_ordering)) if write_ordering else None
+        self.write_ordering = qm.WriteOrdering(write_ordering) if write_ordering else None
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """One client call, with transient errors retried and a missing collection named.
@@ -252,7 +252,8 @@ class ServerBackend:
             cause = error.source if isinstance(error, ResponseHandlingException) else error
             msg = (
                 f"Cannot reach the Qdrant server for collection {self.collection!r}: {cause}. Check the URL, "
-                "that the server is running, and the network (the API key is read from $QDRANT_API_KEY)."
+                "that the server is running, the network and the API key (Store(api_key=...) or "
+                "Store(api_key_env=...); the command line reads $QDRANT_API_KEY)."
             )
             raise StoreUnavailableError(msg) from error
 
