@@ -44,6 +44,7 @@ from colbert_retrieval.models._encoding import (
 )
 from colbert_retrieval.models._explanation import Explanation, explain
 from colbert_retrieval.models._quantization import Precision
+from colbert_retrieval.models._rank import rank_texts
 from colbert_retrieval.models._runtime import PrecisionChoice, check_runtime_options
 from colbert_retrieval.models._settings import ColBERTSettings, apply_settings, mask_of, transformer_of
 from colbert_retrieval.models._short_inputs import ShortInputs, ShortPath
@@ -869,6 +870,39 @@ class ColBERT(MultiVectorEncoder):
             'Scurvy: a [lack] [of] [vitamin] [C].'
         """
         return explain(self, query, document)
+
+    def rank(
+        self,
+        query: str,
+        documents: Sequence[str],
+        top_k: int | None = None,
+        return_documents: bool = False,
+        batch_size: int = 32,
+    ) -> list[dict[str, Any]]:
+        """Order candidate texts by their MaxSim score for ``query`` (sentence-transformers' ``CrossEncoder.rank``).
+
+        The rerankers of both framework adapters call this; nothing is stored.
+
+        Args:
+            query: one query text.
+            documents: the candidate texts.
+            top_k: keep the best ``top_k`` (None: all).
+            return_documents: add each text under ``"text"``.
+            batch_size: texts per forward pass.
+
+        Returns:
+            ``{"corpus_id": index into documents, "score": MaxSim}`` dicts, best first.
+
+        Raises:
+            InputTypeError: a query that is not one string, or documents that are not strings.
+
+        Examples:
+            >>> from colbert_retrieval import default_model
+            >>> ranked = default_model().rank("vitamin C", ["Paris is in France.", "A lack of vitamin C."], top_k=1)
+            >>> ranked[0]["corpus_id"]
+            1
+        """
+        return rank_texts(self, query, documents, top_k, return_documents, batch_size)
 
     @staticmethod
     def pool_embeddings_hierarchical(

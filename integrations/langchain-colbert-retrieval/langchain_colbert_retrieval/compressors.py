@@ -10,7 +10,7 @@ from langchain_core.callbacks import Callbacks
 from langchain_core.documents import BaseDocumentCompressor, Document
 from pydantic import ConfigDict, PrivateAttr
 
-from colbert_retrieval import ColBERT, load_model, scores
+from colbert_retrieval import ColBERT, load_model
 
 __all__ = ["RERANK_SCORE_KEY", "ColBERTRerank"]
 
@@ -69,20 +69,15 @@ class ColBERTRerank(BaseDocumentCompressor):
         self, documents: Sequence[Document], query: str, callbacks: Callbacks | None = None
     ) -> Sequence[Document]:
         """Documents reranked by MaxSim against the query, best first, at most ``top_n``."""
-        if not documents:
-            return []
-        query_vectors = self._encoder.encode(query, is_query=True)
-        document_vectors = self._encoder.encode(
-            [d.page_content for d in documents], is_query=False, batch_size=self.batch_size
-        )
-        ranked = scores.rerank([list(range(len(documents)))], [query_vectors], [document_vectors])[0]
+        texts = [d.page_content for d in documents]
+        ranked = self._encoder.rank(query, texts, top_k=self.top_n, batch_size=self.batch_size)
         return [
             Document(
-                page_content=documents[hit["id"]].page_content,
-                metadata={**documents[hit["id"]].metadata, RERANK_SCORE_KEY: hit["score"]},
-                id=documents[hit["id"]].id,
+                page_content=documents[hit["corpus_id"]].page_content,
+                metadata={**documents[hit["corpus_id"]].metadata, RERANK_SCORE_KEY: hit["score"]},
+                id=documents[hit["corpus_id"]].id,
             )
-            for hit in ranked[: self.top_n]
+            for hit in ranked
         ]
 
     async def acompress_documents(

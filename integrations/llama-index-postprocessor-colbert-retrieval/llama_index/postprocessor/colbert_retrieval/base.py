@@ -11,7 +11,7 @@ from llama_index.core.instrumentation.events.rerank import ReRankEndEvent, ReRan
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
 
-from colbert_retrieval import ColBERT, load_model, scores
+from colbert_retrieval import ColBERT, load_model
 from colbert_retrieval.errors import InvalidArgumentError
 
 __all__ = ["ColBERTRerank"]
@@ -96,12 +96,10 @@ class ColBERTRerank(BaseNodePostprocessor):
             EventPayload.TOP_K: self.top_n,
         }
         with self.callback_manager.event(CBEventType.RERANKING, payload=payload) as event:
-            query = self._encoder.encode(query_bundle.query_str, is_query=True)
             texts = [n.node.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes]
-            documents = self._encoder.encode(texts, is_query=False, batch_size=self.batch_size)
-            ranked = scores.rerank([list(range(len(nodes)))], [query], [documents])[0][: self.top_n]
+            ranked = self._encoder.rank(query_bundle.query_str, texts, top_k=self.top_n, batch_size=self.batch_size)
             reranked = []
-            for index, score in ((hit["id"], hit["score"]) for hit in ranked):
+            for index, score in ((hit["corpus_id"], hit["score"]) for hit in ranked):
                 node = nodes[index].node
                 if self.keep_retrieval_score:
                     node = node.model_copy(
