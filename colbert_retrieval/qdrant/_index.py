@@ -25,7 +25,7 @@ import asyncio
 import os
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import numpy as np
 from qdrant_client import QdrantClient
@@ -41,7 +41,7 @@ from colbert_retrieval.qdrant._derived import DerivedVectors
 from colbert_retrieval.qdrant._filters import require_condition, to_filter
 from colbert_retrieval.qdrant._schema import COLBERT_VECTOR, Schema, settings_for
 from colbert_retrieval.qdrant._search import SearchConfig
-from colbert_retrieval.qdrant._searcher import Queries, Searcher, SearchHit, to_hit
+from colbert_retrieval.qdrant._searcher import OneQuery, Queries, Searcher, SearchHit, to_hit
 from colbert_retrieval.qdrant._storage import Storage, StoragePreset
 from colbert_retrieval.qdrant._sync import SyncSummary, source_states, stored_sources, sync_sources
 from colbert_retrieval.qdrant._writer import DocumentWriter
@@ -129,6 +129,37 @@ class ColBERTIndex:
         # Closed at exit even if the caller forgets (no interpreter-shutdown noise from the client).
         self._closer = weakref.finalize(self, self._backend.close)
         self._writer = DocumentWriter(self._backend, model, self.settings, derived)
+
+    #: The constructor's own keyword arguments (:meth:`from_arguments` passes them through).
+    ARGUMENTS = ("store", "schema", "storage", "search", "create")
+
+    @classmethod
+    def from_arguments(cls, model: ColBERT, collection: str, **kwargs: Any) -> ColBERTIndex:
+        """An index from a framework's keywords: the constructor's own, or ``QdrantClient``'s for the store.
+
+        ``store``, ``schema``, ``storage``, ``search`` and ``create`` pass through; ``location``, ``url``,
+        ``path``, ``api_key``, ``host``, ``port``, ``prefer_grpc``, ``timeout``... (``QdrantClient``'s
+        arguments, as langchain-qdrant and LlamaIndex's Qdrant store take them) become the :class:`Store`
+        (:meth:`Store.from_client_arguments`). Both frameworks' adapters open their index here.
+
+        Raises:
+            InvalidArgumentError: both ``store=`` and client arguments, or client arguments an embedded store
+                cannot take.
+
+        Examples:
+            >>> from colbert_retrieval import default_model
+            >>> with ColBERTIndex.from_arguments(default_model(), "docs", location=":memory:") as index:
+            ...     index.store.embedded
+            True
+        """
+        own = {name: kwargs.pop(name) for name in cls.ARGUMENTS if name in kwargs}
+        where = {name: value for name, value in kwargs.items() if value is not None}
+        if where:
+            if own.get("store") is not None:
+                msg = f"Pass store= or QdrantClient arguments {sorted(where)}, not both."
+                raise InvalidArgumentError(msg)
+            own["store"] = Store.from_client_arguments(**where)
+        return cls(model, collection, **own)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -354,6 +385,26 @@ class ColBERTIndex:
         return self._writing(lambda: self._writer.add_points(points, overwrite=overwrite))
 
     # ------------------------------------------------------------------ search
+    @overload
+    def search(
+        self,
+        queries: str | OneQuery,
+        k: int = 10,
+        *,
+        filter: Filter = None,
+        config: SearchConfig | Mapping[str, Any] | None = None,
+    ) -> list[SearchHit]: ...
+
+    @overload
+    def search(
+        self,
+        queries: Sequence[str | OneQuery],
+        k: int = 10,
+        *,
+        filter: Filter = None,
+        config: SearchConfig | Mapping[str, Any] | None = None,
+    ) -> list[list[SearchHit]]: ...
+
     def search(
         self,
         queries: Queries,
@@ -361,7 +412,7 @@ class ColBERTIndex:
         *,
         filter: Filter = None,
         config: SearchConfig | Mapping[str, Any] | None = None,
-    ) -> Any:
+    ) -> list[SearchHit] | list[list[SearchHit]]:
         """Search one query or many, by text or by vectors (one batched call to the engine).
 
         Args:
@@ -385,6 +436,26 @@ class ColBERTIndex:
         """
         return self._searcher.run(queries, k, filter, self.search_config, config)
 
+    @overload
+    async def asearch(
+        self,
+        queries: str | OneQuery,
+        k: int = 10,
+        *,
+        filter: Filter = None,
+        config: SearchConfig | Mapping[str, Any] | None = None,
+    ) -> list[SearchHit]: ...
+
+    @overload
+    async def asearch(
+        self,
+        queries: Sequence[str | OneQuery],
+        k: int = 10,
+        *,
+        filter: Filter = None,
+        config: SearchConfig | Mapping[str, Any] | None = None,
+    ) -> list[list[SearchHit]]: ...
+
     async def asearch(
         self,
         queries: Queries,
@@ -392,7 +463,7 @@ class ColBERTIndex:
         *,
         filter: Filter = None,
         config: SearchConfig | Mapping[str, Any] | None = None,
-    ) -> Any:
+    ) -> list[SearchHit] | list[list[SearchHit]]:
         """:meth:`search` in a worker thread (encoding is CPU/GPU bound)."""
         return await asyncio.to_thread(self.search, queries, k, filter=filter, config=config)
 

@@ -47,19 +47,29 @@ class SearchMode(str, Enum):
     COLBERT = "colbert"
     HYBRID = "hybrid"
 
+    @classmethod
+    def of(cls, mode: SearchMode | str) -> SearchMode:
+        """A mode from its name, or :class:`InvalidArgumentError` naming the modes (the check of every entry point).
+
+        Examples:
+            >>> SearchMode.of("colbert")
+            <SearchMode.COLBERT: 'colbert'>
+        """
+        try:
+            return cls(mode)
+        except ValueError:
+            msg = f"Unknown search mode {mode!r}; use one of: {', '.join(m.value for m in cls)}."
+            raise InvalidArgumentError(msg) from None
+
 
 def parse_mode(mode: SearchMode | str) -> SearchMode:
-    """A :class:`SearchMode` from its name, or :class:`InvalidArgumentError` naming the modes.
+    """:meth:`SearchMode.of` (the name the index's modules use).
 
     Examples:
         >>> parse_mode("colbert")
         <SearchMode.COLBERT: 'colbert'>
     """
-    try:
-        return SearchMode(mode)
-    except ValueError:
-        msg = f"Unknown search mode {mode!r}; use one of: {', '.join(m.value for m in SearchMode)}."
-        raise InvalidArgumentError(msg) from None
+    return SearchMode.of(mode)
 
 
 @dataclass(frozen=True)

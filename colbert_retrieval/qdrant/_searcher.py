@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "COUNT_TTL",
     "SCORE_SCALES",
+    "OneQuery",
     "Queries",
     "SearchHit",
     "Searcher",
@@ -47,6 +48,8 @@ __all__ = [
 #: Seconds a document count is trusted (the index's own writes refresh it at once; this bounds other writers').
 COUNT_TTL = 60.0
 
+#: One query: a text, or its vectors (a NumPy array or a torch tensor).
+OneQuery = Any
 #: What ``ColBERTIndex.search`` takes: one query text, one query's vectors, or a list of either.
 Queries = Any
 
@@ -76,6 +79,22 @@ class SearchHit:
     point_id: str = ""
     scores: dict[str, float] = field(default_factory=dict)
 
+    @staticmethod
+    def check_scale(scale: str) -> str:
+        """``scale`` if it is one of :data:`SCORE_SCALES` (every adapter's ``score_scale=`` is checked here).
+
+        Raises:
+            InvalidArgumentError: another scale.
+
+        Examples:
+            >>> SearchHit.check_scale("raw")
+            'raw'
+        """
+        if scale not in SCORE_SCALES:
+            msg = f"Unknown score_scale {scale!r}; use one of {SCORE_SCALES}."
+            raise InvalidArgumentError(msg)
+        return scale
+
     def score_on(self, scale: str) -> float:
         """The score on a scale: ``"cosine"`` (mean MaxSim per query token) or ``"raw"`` (the ranking score).
 
@@ -86,10 +105,7 @@ class SearchHit:
         Raises:
             InvalidArgumentError: another scale.
         """
-        if scale not in SCORE_SCALES:
-            msg = f"Unknown score scale {scale!r}; use one of {SCORE_SCALES}."
-            raise InvalidArgumentError(msg)
-        if scale == "cosine" and "mean_maxsim" in self.scores:
+        if self.check_scale(scale) == "cosine" and "mean_maxsim" in self.scores:
             return float(self.scores["mean_maxsim"])
         return float(self.score or 0.0)
 

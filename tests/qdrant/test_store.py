@@ -90,3 +90,14 @@ def test_a_migrate_target_reads_its_own_variable(monkeypatch: pytest.MonkeyPatch
     assert store_of(args, "from_").key() == "source-key"
     assert store_of(args, "to_", "QDRANT_TARGET_API_KEY").key() == "target-key"
     assert np.array_equal([store_of(args, "to_").url], ["http://b:6333"])
+
+
+def test_from_arguments_splits_the_index_arguments_from_the_client_ones(tiny_colbert) -> None:
+    """Both frameworks' adapters open their index here (one split of the index's and QdrantClient's keywords)."""
+    with ColBERTIndex.from_arguments(tiny_colbert, "docs", location=":memory:", storage="small", url=None) as index:
+        assert index.store.embedded and index.store.path == ":memory:"
+        assert index.search_config.first_stage_oversampling == 8.0  # the small preset reached the constructor
+    with pytest.raises(InvalidArgumentError, match="not both"):
+        ColBERTIndex.from_arguments(tiny_colbert, "docs", store=":memory:", url="http://localhost:6333")
+    with pytest.raises(InvalidArgumentError, match="embedded store takes path= only"):
+        ColBERTIndex.from_arguments(tiny_colbert, "docs", path=":memory:", timeout=5)

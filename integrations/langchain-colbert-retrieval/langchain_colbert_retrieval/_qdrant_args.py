@@ -18,10 +18,9 @@ from typing import Any
 from langchain_core.documents import Document
 
 from colbert_retrieval.errors import InvalidArgumentError
-from colbert_retrieval.qdrant import SearchConfig, SearchHit, Store
+from colbert_retrieval.qdrant import SearchConfig, SearchHit
 
 __all__ = [
-    "index_arguments",
     "one_collection",
     "search_mode",
     "search_options",
@@ -33,32 +32,6 @@ __all__ = [
 _MODES = {"dense": "colbert", "hybrid": "hybrid", "colbert": "colbert", "exact": "exact"}
 #: Search settings taken per call: the fields of the index's SearchConfig (not a copy of them).
 _OWN = {field.name for field in fields(SearchConfig)}
-#: ColBERTIndex's own arguments; everything else is QdrantClient's vocabulary for where the store is.
-_INDEX = {"store", "schema", "storage", "search", "create"}
-
-
-def index_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """``ColBERTIndex`` arguments from a langchain-qdrant call's keywords.
-
-    ``store=``, ``schema=``, ``storage=``, ``search=`` and ``create=`` pass through; ``location``, ``url``,
-    ``path``, ``api_key``, ``host``, ``port``, ``prefer_grpc``, ``timeout``... (``QdrantClient``'s own arguments,
-    as langchain-qdrant takes them) become the :class:`~colbert_retrieval.qdrant.Store`.
-
-    Examples:
-        >>> index_arguments({"location": ":memory:"})["store"].embedded
-        True
-
-    Raises:
-        InvalidArgumentError: both ``store=`` and client arguments, or client arguments an embedded store
-            cannot take.
-    """
-    own = {name: kwargs.pop(name) for name in list(kwargs) if name in _INDEX}
-    if kwargs:
-        if "store" in own:
-            msg = f"Pass store= or QdrantClient arguments {sorted(kwargs)}, not both."
-            raise InvalidArgumentError(msg)
-        own["store"] = Store.from_client_arguments(**kwargs)
-    return own
 
 
 def one_collection(collection: str | None, collection_name: str | None) -> str:

@@ -10,7 +10,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from colbert_retrieval.qdrant import ColBERTIndex, SearchConfig
+from colbert_retrieval.qdrant import ColBERTIndex, SearchConfig, SearchHit, SearchMode
 from langchain_colbert_retrieval._qdrant_args import to_document
 
 __all__ = ["SCORE_KEY", "ColBERTRetriever"]
@@ -69,6 +69,12 @@ class ColBERTRetriever(BaseRetriever):
     score_scale: str = "cosine"
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Check the mode and the score scale now, not at the first query."""
+        if self.mode is not None:
+            SearchMode.of(self.mode)
+        SearchHit.check_scale(self.score_scale)
 
     def _search(self, query: str, k: int | None, filter: Any) -> list[Document]:
         config = self.config

@@ -14,10 +14,9 @@ from langchain_core.vectorstores import VectorStore
 from colbert_retrieval import load_model
 from colbert_retrieval.documents import Record
 from colbert_retrieval.errors import InputTypeError, InvalidArgumentError
-from colbert_retrieval.qdrant import SCORE_SCALES, ColBERTIndex, SearchHit
+from colbert_retrieval.qdrant import ColBERTIndex, SearchHit
 from colbert_retrieval.scores import maximal_marginal_relevance
 from langchain_colbert_retrieval._qdrant_args import (
-    index_arguments,
     one_collection,
     search_mode,
     search_options,
@@ -100,9 +99,7 @@ class ColBERTVectorStore(VectorStore):
         qdrant_metadata: bool = True,
         score_scale: str = "cosine",
     ) -> None:
-        if score_scale not in SCORE_SCALES:
-            msg = f"Unknown score_scale {score_scale!r}; use one of {SCORE_SCALES}."
-            raise InvalidArgumentError(msg)
+        SearchHit.check_scale(score_scale)
         if index is not None and not isinstance(index, ColBERTIndex):
             client, index = index, None  # langchain-qdrant's first positional argument is the client
         if index is None:
@@ -392,7 +389,7 @@ class ColBERTVectorStore(VectorStore):
             msg = "ColBERTVectorStore needs ColBERT vectors: pass a ColBERTEmbeddings, a model or an index."
             raise InputTypeError(msg)
         encoder = embedding.encoder if isinstance(embedding, ColBERTEmbeddings) else load_model(model)
-        return ColBERTIndex(encoder, collection, **index_arguments(kwargs))
+        return ColBERTIndex.from_arguments(encoder, collection, **kwargs)
 
     @classmethod
     def from_existing_collection(

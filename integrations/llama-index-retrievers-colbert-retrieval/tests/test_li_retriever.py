@@ -180,3 +180,13 @@ def test_a_retriever_rescores_the_same_with_and_without_mode_on_a_small_collecti
     assert chosen[0] == chosen[1] and chosen[0].rescore_oversampling == index.search_config.rescore_oversampling
     assert chosen[0].rescore_oversampling is not None
     assert [(r.node.node_id, r.score) for r in without] == [(r.node.node_id, r.score) for r in named]
+
+
+def test_a_retriever_checks_its_mode_and_score_scale_when_built(index: ColBERTIndex) -> None:
+    """The same core checks as the vector store's, at construction rather than at the first query (#36)."""
+    from colbert_retrieval.errors import InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError, match="Unknown search mode 'dense'"):
+        ColBERTRetriever(index, mode="dense")
+    with pytest.raises(InvalidArgumentError, match="Unknown score_scale 'probability'"):
+        ColBERTRetriever(index, score_scale="probability")

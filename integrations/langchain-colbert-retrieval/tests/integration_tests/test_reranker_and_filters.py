@@ -178,3 +178,15 @@ def test_offset_and_score_threshold_by_name_and_position() -> None:
     threshold = everything[1][1] - 1e-6
     kept = store.similarity_search_with_score(QUERY, k=5, score_threshold=threshold)
     assert texts(kept) == texts([item for item in everything if item[1] >= threshold])
+
+
+def test_a_retriever_checks_its_mode_and_score_scale_when_built() -> None:
+    """The same core checks as the vector store's, at construction rather than at the first query (#36)."""
+    from colbert_retrieval.testing import shared_model
+
+    # pydantic wraps the core's InvalidArgumentError (a ValueError) in its ValidationError (a ValueError too)
+    with ColBERTIndex(shared_model(), "checks", store=":memory:") as index:
+        with pytest.raises(ValueError, match="Unknown search mode 'dense'"):
+            ColBERTRetriever(index=index, mode="dense")
+        with pytest.raises(ValueError, match="Unknown score_scale 'probability'"):
+            ColBERTRetriever(index=index, score_scale="probability")

@@ -13,7 +13,7 @@ from llama_index.core.vector_stores.types import MetadataFilters
 from llama_index.retrievers.colbert_retrieval.filters import to_qdrant_filter
 from llama_index.retrievers.colbert_retrieval.ingest import node_from_payload
 
-from colbert_retrieval.qdrant import ColBERTIndex, SearchConfig
+from colbert_retrieval.qdrant import ColBERTIndex, SearchConfig, SearchHit, SearchMode
 
 __all__ = ["ColBERTRetriever"]
 
@@ -57,7 +57,8 @@ class ColBERTRetriever(BaseRetriever):
         self._index = index
         self.similarity_top_k = similarity_top_k
         self.filters = filters
-        self.mode = mode
+        self.mode = None if mode is None else SearchMode.of(mode).value
+        SearchHit.check_scale(score_scale)
         self.config = config
         self.score_scale = score_scale
         super().__init__(callback_manager=callback_manager, **kwargs)

@@ -30,7 +30,7 @@ from qdrant_client import models as qm
 from colbert_retrieval import load_model
 from colbert_retrieval.documents import ID_KEY, METADATA_KEY
 from colbert_retrieval.errors import InvalidArgumentError
-from colbert_retrieval.qdrant import SCORE_SCALES, ColBERTIndex, Store
+from colbert_retrieval.qdrant import ColBERTIndex, SearchHit, SearchMode
 
 __all__ = ["NO_EMBEDDING", "ColBERTVectorStore"]
 
@@ -38,8 +38,6 @@ __all__ = ["NO_EMBEDDING", "ColBERTVectorStore"]
 #: encodes every node with ColBERT itself, so a real embedding model would run for nothing.
 NO_EMBEDDING = MockEmbedding(embed_dim=1)
 
-#: ColBERTIndex's own arguments (the rest of ``index_kwargs`` says where the store is).
-_INDEX_ARGUMENTS = ("store", "schema", "storage", "search", "create")
 _MODES = {
     VectorStoreQueryMode.DEFAULT: "colbert",
     VectorStoreQueryMode.HYBRID: "hybrid",
@@ -112,18 +110,11 @@ class ColBERTVectorStore(BasePydanticVectorStore):
         score_scale: str = "cosine",
         **index_kwargs: Any,
     ) -> None:
-        if mode not in ("colbert", "exact", "hybrid"):
-            raise InvalidArgumentError(f"Unknown mode {mode!r}; use 'colbert', 'exact' or 'hybrid'.")
-        if score_scale not in SCORE_SCALES:
-            raise InvalidArgumentError(f"Unknown score_scale {score_scale!r}; use one of {SCORE_SCALES}.")
+        mode = SearchMode.of(mode).value
+        SearchHit.check_scale(score_scale)
         if index is None:
-            own = {name: index_kwargs.pop(name) for name in _INDEX_ARGUMENTS if name in index_kwargs}
-            where = {"path": path, "location": location, "url": url, "api_key": api_key, **index_kwargs}
-            if "store" not in own:
-                own["store"] = Store.from_client_arguments(**{k: v for k, v in where.items() if v is not None})
-            elif any(v is not None for v in where.values()):
-                raise InvalidArgumentError("Pass store= or path/location/url/QdrantClient arguments, not both.")
-            index = ColBERTIndex(load_model(model), collection_name, **own)
+            where = {"path": path, "location": location, "url": url, "api_key": api_key}
+            index = ColBERTIndex.from_arguments(load_model(model), collection_name, **where, **index_kwargs)
         super().__init__(collection_name=index.collection, mode=mode, score_scale=score_scale)
         self._index = index
 
