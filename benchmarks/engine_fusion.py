@@ -31,8 +31,8 @@ from colbert_retrieval import default_model
 from colbert_retrieval.evaluation import load_beir, ndcg_at_k
 from colbert_retrieval.qdrant import ColBERTIndex, Schema, SearchConfig
 from colbert_retrieval.qdrant._bm25 import BM25Encoder
+from colbert_retrieval.qdrant._plans import SearchMode, fuse, plans_for
 from colbert_retrieval.qdrant._schema import BM25_VECTOR, COLBERT_VECTOR, FIRST_STAGE_VECTOR
-from colbert_retrieval.qdrant._search import SearchMode, fuse, plans_for
 from colbert_retrieval.qdrant.backends import Candidates, QueryPlan
 from colbert_retrieval.qdrant.backends._edge import _final_params, _query
 from colbert_retrieval.single_vector import muvera_query

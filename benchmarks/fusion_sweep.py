@@ -5,7 +5,7 @@
 For every dev query it computes once: exact MaxSim to every document (torch), BM25 to every document (the
 engine's BM25 with IDF, through the embedded store) and the MUVERA first-stage score of every document. Then
 it replays hybrid search for several candidate sizes and fusion functions in numpy and prints nDCG@10,
-so the fusion in ``colbert_retrieval.qdrant._search`` is chosen by measurement. Needs the document vectors
+so the fusion in ``colbert_retrieval.qdrant._plans`` is chosen by measurement. Needs the document vectors
 cached by ``qdrant_engine.py``.
 """
 

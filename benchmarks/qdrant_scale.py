@@ -27,8 +27,8 @@ from qdrant_client import QdrantClient
 
 from colbert_retrieval.qdrant import IndexSettings, SearchConfig, SearchMode
 from colbert_retrieval.qdrant._derived import DerivedVectors
+from colbert_retrieval.qdrant._plans import plans_for
 from colbert_retrieval.qdrant._schema import StorageOptions
-from colbert_retrieval.qdrant._search import plans_for
 from colbert_retrieval.qdrant._writer import DocumentWriter
 from colbert_retrieval.qdrant.backends import EdgeBackend, ServerBackend
 

@@ -38,10 +38,10 @@ from colbert_retrieval.models._bulk import bulk_unavailable as bulk_unavailable
 from colbert_retrieval.models._default import head_weights_fingerprint as head_weights_fingerprint
 from colbert_retrieval.models._default import quiet_loading as quiet_loading
 from colbert_retrieval.models._lengths import overlong_documents as overlong_documents
-from colbert_retrieval.models._runtime import (
+from colbert_retrieval.models._precision import (
     cpu_has_native_bf16 as cpu_has_native_bf16,
 )
-from colbert_retrieval.models._runtime import (
+from colbert_retrieval.models._precision import (
     resolve_inference_precision as resolve_inference_precision,
 )
 from colbert_retrieval.models._short_inputs import resolve_short_path as resolve_short_path

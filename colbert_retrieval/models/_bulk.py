@@ -10,7 +10,7 @@ least :data:`MIN_TEXTS` texts (an ingest):
 1. **Calibrate** OpenVINO's int8 model (NNCF post-training quantisation) on up to :data:`CALIBRATION_TEXTS`
    of that call's documents, spread over the call (32, 64 and 128 documents gave the same agreement on
    NFCorpus; 64 takes about 11 s for the default model on 2 cores). The export is written once per weights
-   (see :mod:`colbert_retrieval.models._backends`) and reused by later processes: the first ingest of a model
+   (see :mod:`colbert_retrieval.models._exported_runtimes`) and reused by later processes: the first ingest of a model
    on a machine pays about 15 s once, later ones only the check (about 2.5 s).
 2. **Check** it on up to :data:`CHECK_TEXTS` other documents of the call: each is encoded in float32 torch
    and in int8; pseudo-queries (a span of words from each checked document) rank the checked documents by

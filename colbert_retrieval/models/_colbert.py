@@ -43,9 +43,9 @@ from colbert_retrieval.models._encoding import (
     to_device,
 )
 from colbert_retrieval.models._explanation import Explanation, explain
+from colbert_retrieval.models._precision import PrecisionChoice, check_runtime_options
 from colbert_retrieval.models._quantization import Precision
 from colbert_retrieval.models._rank import rank_texts
-from colbert_retrieval.models._runtime import PrecisionChoice, check_runtime_options
 from colbert_retrieval.models._settings import ColBERTSettings, apply_settings, mask_of, transformer_of
 from colbert_retrieval.models._short_inputs import ShortInputs, ShortPath
 

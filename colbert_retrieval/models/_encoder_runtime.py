@@ -33,7 +33,6 @@ import torch
 from sentence_transformers.base.modules import Normalize, Transformer
 
 from colbert_retrieval import scores
-from colbert_retrieval.models._backends import BackendRuntime, load_runtime
 from colbert_retrieval.models._bulk import (
     CALIBRATION_TEXTS,
     CHECK_TEXTS,
@@ -45,7 +44,8 @@ from colbert_retrieval.models._bulk import (
     pseudo_queries,
     spread,
 )
-from colbert_retrieval.models._runtime import PrecisionChoice, forward_precision, resolve_inference_precision
+from colbert_retrieval.models._exported_runtimes import BackendRuntime, load_runtime
+from colbert_retrieval.models._precision import PrecisionChoice, forward_precision, resolve_inference_precision
 from colbert_retrieval.models._settings import transformer_of
 from colbert_retrieval.models._short_inputs import (
     ShortInputs,

@@ -14,26 +14,26 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from colbert_retrieval import scores
 from colbert_retrieval.errors import InputTypeError, InvalidArgumentError
-
-if TYPE_CHECKING:
-    from colbert_retrieval.models._colbert import ColBERT
 
 __all__ = ["rank_texts"]
 
 
 def rank_texts(
-    model: ColBERT,
+    model: Any,
     query: str,
     documents: Sequence[str],
     top_k: int | None = None,
     return_documents: bool = False,
     batch_size: int = 32,
 ) -> list[dict[str, Any]]:
-    """The documents' indices and MaxSim scores for ``query``, best first (see :meth:`ColBERT.rank`)."""
+    """The documents' indices and MaxSim scores for ``query``, best first (see :meth:`ColBERT.rank`).
+
+    ``model`` is a ``ColBERT`` (only its public ``encode`` is called, so this module imports no model class).
+    """
     if not isinstance(query, str):
         msg = f"rank takes one query string, got {type(query).__name__}; call it once per query."
         raise InputTypeError(msg)

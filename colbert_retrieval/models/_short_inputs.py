@@ -16,7 +16,7 @@ thread, so concurrent searches in one process each use their own core and share 
 model will do with it, shown by ``colbert-retrieval info --hardware`` and ``model.resolved_short_path()``.
 
 Examples:
-    >>> from colbert_retrieval.models._runtime import PrecisionChoice
+    >>> from colbert_retrieval.models._precision import PrecisionChoice
     >>> settings = ShortInputs(runtime="torch", threads=1)
     >>> str(resolve_short_path(settings, "torch", PrecisionChoice("float32", "explicit"), "cpu"))
     'torch float32, 1 thread, calls up to 256 tokens (runtime=torch)'
@@ -37,7 +37,7 @@ import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from colbert_retrieval.errors import InvalidArgumentError
-from colbert_retrieval.models._runtime import SUPPORTED_PRECISIONS, PrecisionChoice
+from colbert_retrieval.models._precision import SUPPORTED_PRECISIONS, PrecisionChoice
 
 __all__ = [
     "ENVIRONMENT",
@@ -151,7 +151,7 @@ def resolve_short_path(
         None where short calls take the long path: ``runtime="off"`` or a device other than the CPU.
 
     Examples:
-        >>> from colbert_retrieval.models._runtime import PrecisionChoice
+        >>> from colbert_retrieval.models._precision import PrecisionChoice
         >>> resolve_short_path(ShortInputs(), "torch", PrecisionChoice("float32", "explicit"), "cuda") is None
         True
     """

@@ -22,13 +22,13 @@ except ImportError as error:  # pragma: no cover - exercised by tests with the m
     raise missing_extra("qdrant", package) from error
 
 from colbert_retrieval.qdrant._index import ColBERTIndex
-from colbert_retrieval.qdrant._ingest import IngestSummary
 from colbert_retrieval.qdrant._migration import MigrationSummary, migrate
+from colbert_retrieval.qdrant._plans import SearchConfig, SearchMode
 from colbert_retrieval.qdrant._schema import IndexSettings, Schema
-from colbert_retrieval.qdrant._search import SearchConfig, SearchMode
 from colbert_retrieval.qdrant._searcher import SCORE_SCALES, SearchHit
 from colbert_retrieval.qdrant._storage import Storage, StoragePreset
 from colbert_retrieval.qdrant._sync import SourceSync, SyncSummary
+from colbert_retrieval.qdrant._writer_steps import IngestSummary
 from colbert_retrieval.qdrant.backends import DEFAULT_PATH, Store
 
 __all__ = [
@@ -52,10 +52,6 @@ __all__ = [
 
 # For the sibling packages of colbert_retrieval (not public API: not in __all__, may change without notice).
 from colbert_retrieval.qdrant._bm25 import SparseVector as SparseVector
-from colbert_retrieval.qdrant._ingest import NAMED_IDS as NAMED_IDS
-from colbert_retrieval.qdrant._ingest import Truncated as Truncated
-from colbert_retrieval.qdrant._ingest import chunked as chunked
-from colbert_retrieval.qdrant._ingest import warn_truncated as warn_truncated
 from colbert_retrieval.qdrant._schema import (
     check_compatible as check_compatible,
 )
@@ -66,3 +62,7 @@ from colbert_retrieval.qdrant._schema import (
     settings_for as settings_for,
 )
 from colbert_retrieval.qdrant._writer import PointEncoder as PointEncoder
+from colbert_retrieval.qdrant._writer_steps import NAMED_IDS as NAMED_IDS
+from colbert_retrieval.qdrant._writer_steps import Truncated as Truncated
+from colbert_retrieval.qdrant._writer_steps import chunked as chunked
+from colbert_retrieval.qdrant._writer_steps import warn_truncated as warn_truncated

@@ -2,7 +2,7 @@
 
 The index composes a storage :class:`~colbert_retrieval.qdrant.backends.Backend` (Qdrant's engine in-process
 by default, or a Qdrant server), a :class:`~colbert_retrieval.qdrant._writer.DocumentWriter` (ingest) and a
-:class:`~colbert_retrieval.qdrant._searcher.Searcher` (the modes of :mod:`colbert_retrieval.qdrant._search`).
+:class:`~colbert_retrieval.qdrant._searcher.Searcher` (the modes of :mod:`colbert_retrieval.qdrant._plans`).
 It is built from value objects: where it lives (:class:`Store`), what it stores (:class:`Schema`), how
 (:class:`Storage`) and how it searches (:class:`SearchConfig`); one ``search`` takes texts or vectors.
 
@@ -35,12 +35,12 @@ from colbert_retrieval._inputs import many, positive_int
 from colbert_retrieval.documents import ID_KEY, METADATA_KEY, Record, point_ids
 from colbert_retrieval.errors import DocumentNotFoundError, InputTypeError, InvalidArgumentError
 from colbert_retrieval.models import ColBERT
-from colbert_retrieval.qdrant import _ingest as ingest
+from colbert_retrieval.qdrant import _writer_steps as ingest
 from colbert_retrieval.qdrant._client_view import EmbeddedClient
 from colbert_retrieval.qdrant._derived import DerivedVectors
 from colbert_retrieval.qdrant._filters import require_condition, to_filter
+from colbert_retrieval.qdrant._plans import SearchConfig
 from colbert_retrieval.qdrant._schema import COLBERT_VECTOR, Schema, settings_for
-from colbert_retrieval.qdrant._search import SearchConfig
 from colbert_retrieval.qdrant._searcher import OneQuery, Queries, Searcher, SearchHit, to_hit
 from colbert_retrieval.qdrant._storage import Storage, StoragePreset
 from colbert_retrieval.qdrant._sync import SyncSummary, source_states, stored_sources, sync_sources

@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 
 from colbert_retrieval.documents import from_payload, section_of
 from colbert_retrieval.errors import CollectionNotFoundError, IndexMismatchError
-from colbert_retrieval.qdrant import _ingest as ingest
+from colbert_retrieval.qdrant import _writer_steps as ingest
 from colbert_retrieval.qdrant._bm25 import BM25Config, SparseVector
 from colbert_retrieval.qdrant._derived import DerivedVectors
 from colbert_retrieval.qdrant._schema import (

@@ -1,7 +1,7 @@
 """Running a search, the whole request: validate, mode, config, filter, plan, one engine call, fusion, hits.
 
 :class:`Searcher` is composed into :class:`~colbert_retrieval.qdrant.ColBERTIndex`, whose ``search`` hands it
-the request as given; what the modes mean and how scores are fused is in :mod:`colbert_retrieval.qdrant._search`.
+the request as given; what the modes mean and how scores are fused is in :mod:`colbert_retrieval.qdrant._plans`.
 A search on a server makes at most two round trips: the batched query, and (hybrid) one read of the payloads
 of the fused top ``k``. The document count that picks exact candidates on small collections is read when the
 index opens and after its own writes, and again when it is older than ``COUNT_TTL`` (other writers).
@@ -26,8 +26,8 @@ from colbert_retrieval.documents import from_payload
 from colbert_retrieval.errors import DimensionMismatchError, IndexMismatchError, InputTypeError, InvalidArgumentError
 from colbert_retrieval.qdrant._derived import DerivedVectors
 from colbert_retrieval.qdrant._filters import to_filter
+from colbert_retrieval.qdrant._plans import SearchConfig, SearchMode, fuse, plans_for
 from colbert_retrieval.qdrant._schema import FIRST_STAGE_VECTOR, IndexSettings
-from colbert_retrieval.qdrant._search import SearchConfig, SearchMode, fuse, plans_for
 from colbert_retrieval.qdrant.backends import Backend, QueryPlan, StoredPoint
 
 if TYPE_CHECKING:

@@ -35,7 +35,7 @@ from qdrant_client import models as qm
 
 from colbert_retrieval.documents import METADATA_KEY, SOURCE_KEY, SYNC_KEY, Record, to_record
 from colbert_retrieval.errors import InvalidArgumentError
-from colbert_retrieval.qdrant import _ingest as ingest
+from colbert_retrieval.qdrant import _writer_steps as ingest
 from colbert_retrieval.qdrant.backends import Backend
 
 __all__ = [

@@ -36,7 +36,7 @@ from colbert_retrieval.documents import (
 )
 from colbert_retrieval.errors import DimensionMismatchError
 from colbert_retrieval.models import overlong_documents
-from colbert_retrieval.qdrant import _ingest as ingest
+from colbert_retrieval.qdrant import _writer_steps as ingest
 from colbert_retrieval.qdrant._derived import DerivedVectors
 from colbert_retrieval.qdrant._schema import IndexSettings, max_vectors_per_point
 from colbert_retrieval.qdrant.backends import Backend, PointData

@@ -295,7 +295,7 @@ def test_every_choice_list_is_the_enum_it_names() -> None:
     from qdrant_client import models as qm
 
     from colbert_retrieval.cli import build_parser
-    from colbert_retrieval.models._runtime import BACKENDS, INFERENCE_PRECISIONS
+    from colbert_retrieval.models._precision import BACKENDS, INFERENCE_PRECISIONS
     from colbert_retrieval.qdrant import SearchMode, StoragePreset
     from colbert_retrieval.single_vector import FirstStage
 

@@ -87,7 +87,7 @@ def test_save_load_round_trip_and_one_training_step(family: tuple[str, Path], tm
 def test_a_failing_fast_runtime_falls_back_to_torch_with_one_warning(
     family: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from colbert_retrieval.models import _backends
+    from colbert_retrieval.models import _exported_runtimes
 
     name, folder = family
     model = _load(folder)
@@ -97,7 +97,7 @@ def test_a_failing_fast_runtime_falls_back_to_torch_with_one_warning(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("simulated ONNX Runtime failure")
 
-    monkeypatch.setattr(_backends, "_onnx_runtime", broken)
+    monkeypatch.setattr(_exported_runtimes, "_onnx_runtime", broken)
     with pytest.warns(RuntimeWarning, match="simulated ONNX Runtime failure") as caught:
         queries = model.encode(QUERIES, is_query=True)
         again = model.encode(QUERIES, is_query=True)

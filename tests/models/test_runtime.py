@@ -11,8 +11,8 @@ import torch
 
 from colbert_retrieval import ColBERT, default_model, load_model
 from colbert_retrieval.errors import InputTypeError, InvalidArgumentError
-from colbert_retrieval.models import _runtime
-from colbert_retrieval.models._backends import _INPUTS, export_fingerprint, export_key
+from colbert_retrieval.models import _precision
+from colbert_retrieval.models._exported_runtimes import _INPUTS, export_fingerprint, export_key
 from colbert_retrieval.testing import SAMPLE_QUERY, SAMPLE_TEXTS
 
 DOCS = [*SAMPLE_TEXTS, "Vitamin C deficiency, scurvy: bleeding gums; fatigue (and more)!"]
@@ -57,15 +57,15 @@ def check_like_torch(model: ColBERT, reference: dict[str, list[np.ndarray]], mea
 # ----------------------------------------------------------------------------- choosing the precision
 @pytest.mark.parametrize("native", [True, False])
 def test_auto_picks_bf16_autocast_only_on_cpus_with_native_bf16(monkeypatch, native: bool) -> None:
-    monkeypatch.setattr(_runtime, "cpu_has_native_bf16", lambda: native)
-    choice = _runtime.resolve_inference_precision("auto", "torch", "cpu")
+    monkeypatch.setattr(_precision, "cpu_has_native_bf16", lambda: native)
+    choice = _precision.resolve_inference_precision("auto", "torch", "cpu")
     assert choice.precision == ("bfloat16" if native else "float32") and choice.reason.startswith("auto")
-    assert _runtime.resolve_inference_precision("auto", "torch", "cuda").precision == "float32"  # GPU as before
-    assert _runtime.resolve_inference_precision("auto", "onnx", "cpu").precision == "float32"
-    assert _runtime.resolve_inference_precision("float32", "torch", "cpu") == _runtime.PrecisionChoice(
+    assert _precision.resolve_inference_precision("auto", "torch", "cuda").precision == "float32"  # GPU as before
+    assert _precision.resolve_inference_precision("auto", "onnx", "cpu").precision == "float32"
+    assert _precision.resolve_inference_precision("float32", "torch", "cpu") == _precision.PrecisionChoice(
         "float32", "explicit"
     )
-    cast = _runtime.resolve_inference_precision("auto", "torch", "cpu", torch.bfloat16)
+    cast = _precision.resolve_inference_precision("auto", "torch", "cpu", torch.bfloat16)
     assert cast.precision == "bfloat16" and "dtype" in cast.reason
 
 
@@ -86,7 +86,7 @@ def test_impossible_runtime_options_are_refused_before_loading(backend: str, pre
 def test_the_choice_is_in_the_repr_and_can_be_changed(fp32: ColBERT) -> None:
     assert "backend='torch', inference_precision='float32 (explicit)'" in repr(fp32)
     model = default_model(device="cpu")
-    expected = "bfloat16" if _runtime.cpu_has_native_bf16() else "float32"
+    expected = "bfloat16" if _precision.cpu_has_native_bf16() else "float32"
     assert model.resolved_inference_precision().precision == expected
     assert f"inference_precision='{expected} (auto:" in repr(model)
 

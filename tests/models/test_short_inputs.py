@@ -13,7 +13,7 @@ import torch
 from colbert_retrieval import ColBERT
 from colbert_retrieval.errors import InvalidArgumentError
 from colbert_retrieval.models import ShortInputs, ShortPath
-from colbert_retrieval.models._runtime import PrecisionChoice
+from colbert_retrieval.models._precision import PrecisionChoice
 from colbert_retrieval.models._short_inputs import ENVIRONMENT, resolve_short_path, thread_budget
 
 QUERIES = ["what causes scurvy", "statins and heart disease", "paris is in france", "vitamin c deficiency"]

@@ -26,7 +26,7 @@ from colbert_retrieval.errors import (
 from colbert_retrieval.qdrant import ColBERTIndex, Schema
 from colbert_retrieval.qdrant import _writer as writer_module
 from colbert_retrieval.qdrant._filters import to_filter
-from colbert_retrieval.qdrant._search import fuse
+from colbert_retrieval.qdrant._plans import fuse
 from tests.qdrant.conftest import DOCS, OpenIndex
 
 

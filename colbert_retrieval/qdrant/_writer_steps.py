@@ -1,4 +1,4 @@
-"""The ingest pipeline: encode on the model's device, pool, cast to float16 there, upload in the background.
+"""The writer's steps (:mod:`._writer` runs them): chunks, the upload thread, repooling, the float16 cast, the summary.
 
 Documents stream from any iterable in chunks (constant memory). Each chunk: deterministic point ids;
 documents stored with the same text and metadata are skipped unless ``overwrite=True`` (so an interrupted
