@@ -64,8 +64,9 @@ def main() -> None:
         "sets it. The constructor call creates langchain-qdrant's collection first (its vector size is the "
         "embedding's); ColBERTVectorStore creates its own.\n\n"
         f"Differences and why:\n\n{differences}\n\n"
-        "Not among the calls: the payload keeps the text under `text` (langchain-qdrant: `page_content`), so "
-        "`content_payload_key` / `metadata_payload_key` are not accepted (an error, not ignored); "
+        "Not among the calls: the payload keeps the text under `text` unless `content_payload_key` names "
+        "another key (langchain-qdrant's default is `page_content`: pass it to keep its layout); "
+        "`content_payload_key` / `metadata_payload_key` are honoured and kept with the collection; "
         "`sparse_embedding=` is not needed (BM25 is computed by the collection); `consistency=` / "
         "`hybrid_fusion=` are refused.\n\n" + table(["call", "", "QdrantVectorStore", "ColBERTVectorStore"], rows)
     )

@@ -225,7 +225,11 @@ class ShardTarget:
         wanted = settings_for(model, schema)
         if (self.folder / SETTINGS_FILE).is_file():
             settings = read_shard_settings(self.folder)
-            check_compatible(settings, wanted, str(self.folder), pool_factor_given=schema.pool_factor is not None)
+            given = {
+                "pool_factor_given": schema.pool_factor is not None,
+                "payload_keys_given": schema.named_payload_keys(),
+            }
+            check_compatible(settings, wanted, str(self.folder), **given)
         else:
             write_shard_settings(self.folder, wanted)
             settings = wanted

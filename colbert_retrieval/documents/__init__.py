@@ -39,10 +39,12 @@ from colbert_retrieval.documents._chunking import iter_files as iter_files
 from colbert_retrieval.documents._chunking import json_record as json_record
 from colbert_retrieval.documents._readers import read_pages as read_pages
 from colbert_retrieval.documents._records import ID_SCHEME as ID_SCHEME
+from colbert_retrieval.documents._records import PAYLOAD_KEYS as PAYLOAD_KEYS
 from colbert_retrieval.documents._records import SECTION_KEY as SECTION_KEY
 from colbert_retrieval.documents._records import SOURCE_KEY as SOURCE_KEY
 from colbert_retrieval.documents._records import SYNC_KEY as SYNC_KEY
 from colbert_retrieval.documents._records import TEXT_KEY as TEXT_KEY
+from colbert_retrieval.documents._records import PayloadKeys as PayloadKeys
 from colbert_retrieval.documents._records import from_payload as from_payload
 from colbert_retrieval.documents._records import same_content as same_content
 from colbert_retrieval.documents._records import section_of as section_of

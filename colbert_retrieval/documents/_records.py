@@ -19,17 +19,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from colbert_retrieval._inputs import check_unicode, many
-from colbert_retrieval.errors import EmptyInputError, InputTypeError
+from colbert_retrieval.errors import EmptyInputError, InputTypeError, InvalidArgumentError
 
 __all__ = [
     "ID_KEY",
     "ID_NAMESPACE",
     "ID_SCHEME",
     "METADATA_KEY",
+    "PAYLOAD_KEYS",
     "SECTION_KEY",
     "SOURCE_KEY",
     "SYNC_KEY",
     "TEXT_KEY",
+    "PayloadKeys",
     "Record",
     "check_id",
     "check_metadata",
@@ -215,7 +217,56 @@ def section_of(record: Record) -> str | None:
     return section if isinstance(section, str) and section.strip() else None
 
 
-def same_content(payload: Mapping[str, Any] | None, record: Record) -> bool:
+@dataclass(frozen=True)
+class PayloadKeys:
+    """Where a point's payload keeps the document's text and metadata (the user's id is always under ``id``).
+
+    The defaults are colbert-retrieval's (``text``, ``metadata``); a collection can name others, as
+    langchain-qdrant's ``content_payload_key`` / ``metadata_payload_key`` do (``page_content``, ``metadata``).
+    Filters on a metadata field address ``<metadata key>.<field>``.
+
+    Examples:
+        >>> keys = PayloadKeys(text="page_content")
+        >>> keys.payload(Record("hi", id=3))
+        {'page_content': 'hi', 'id': 3, 'metadata': {}}
+        >>> keys.record({"page_content": "hi", "id": 3}).text, keys.field("lang")
+        ('hi', 'metadata.lang')
+    """
+
+    text: str = TEXT_KEY
+    metadata: str = METADATA_KEY
+
+    def __post_init__(self) -> None:
+        for name in ("text", "metadata"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value or "." in value or value == ID_KEY:
+                msg = f"The {name} payload key must be a non-empty name without '.', not {ID_KEY!r}; got {value!r}."
+                raise InvalidArgumentError(msg)
+        if self.text == self.metadata:
+            msg = f"The text and metadata payload keys must differ, got {self.text!r} for both."
+            raise InvalidArgumentError(msg)
+
+    def payload(self, record: Record) -> dict[str, Any]:
+        """The payload stored with a document's point."""
+        return {self.text: record.text, ID_KEY: record.id, self.metadata: record.metadata}
+
+    def record(self, payload: Mapping[str, Any] | None) -> Record:
+        """The document stored in a payload (the inverse of :meth:`payload`)."""
+        payload = payload or {}
+        return Record(
+            text=payload.get(self.text, ""), id=payload.get(ID_KEY), metadata=dict(payload.get(self.metadata) or {})
+        )
+
+    def field(self, name: str) -> str:
+        """The payload path of a metadata field (``metadata.<name>``)."""
+        return f"{self.metadata}.{name}"
+
+
+#: colbert-retrieval's own payload keys (``text``, ``id``, ``metadata``).
+PAYLOAD_KEYS = PayloadKeys()
+
+
+def same_content(payload: Mapping[str, Any] | None, record: Record, keys: PayloadKeys = PAYLOAD_KEYS) -> bool:
     """Whether a stored payload holds this record's text, id and metadata (so it need not be encoded again).
 
     Examples:
@@ -224,28 +275,25 @@ def same_content(payload: Mapping[str, Any] | None, record: Record) -> bool:
         >>> same_content(to_payload(Record("hi", id=3)), Record("hello", id=3))
         False
     """
-    stored = from_payload(payload)
+    stored = keys.record(payload)
     return (stored.text, stored.id, stored.metadata) == (record.text, record.id, record.metadata)
 
 
-def to_payload(record: Record) -> dict[str, Any]:
-    """The payload stored with a document's point.
+def to_payload(record: Record, keys: PayloadKeys = PAYLOAD_KEYS) -> dict[str, Any]:
+    """The payload stored with a document's point (see :class:`PayloadKeys`).
 
     Examples:
         >>> to_payload(Record(text="hi", id=3))
         {'text': 'hi', 'id': 3, 'metadata': {}}
     """
-    return {TEXT_KEY: record.text, ID_KEY: record.id, METADATA_KEY: record.metadata}
+    return keys.payload(record)
 
 
-def from_payload(payload: Mapping[str, Any] | None) -> Record:
+def from_payload(payload: Mapping[str, Any] | None, keys: PayloadKeys = PAYLOAD_KEYS) -> Record:
     """The document stored in a payload (the inverse of :func:`to_payload`).
 
     Examples:
         >>> from_payload({"text": "hi", "id": 3, "metadata": {"a": 1}})
         Record(text='hi', id=3, metadata={'a': 1})
     """
-    payload = payload or {}
-    return Record(
-        text=payload.get(TEXT_KEY, ""), id=payload.get(ID_KEY), metadata=dict(payload.get(METADATA_KEY) or {})
-    )
+    return keys.record(payload)

@@ -20,23 +20,23 @@ from typing import Any
 
 from qdrant_client import models as qm
 
-from colbert_retrieval.documents import ID_KEY, METADATA_KEY, TEXT_KEY
+from colbert_retrieval.documents import ID_KEY, PAYLOAD_KEYS, PayloadKeys
 from colbert_retrieval.errors import InvalidArgumentError
 
-__all__ = ["METADATA_PREFIX", "require_condition", "to_filter"]
-
-METADATA_PREFIX = METADATA_KEY + "."
+__all__ = ["require_condition", "to_filter"]
 _RANGE_KEYS = {"gt", "gte", "lt", "lte"}
 
 
 _FIELD = re.compile(r"[\w-]+(\.[\w-]+)*")
 
 
-def _key(name: str) -> str:
+def _key(name: str, keys: PayloadKeys) -> str:
     if not isinstance(name, str) or not _FIELD.fullmatch(name):
         msg = f"Filter field {name!r} is not a field name: use letters, digits, '_' or '-', nested with '.'."
         raise InvalidArgumentError(msg)
-    return name if name.startswith(METADATA_PREFIX) or name in (TEXT_KEY, ID_KEY) else METADATA_PREFIX + name
+    if name.startswith(keys.metadata + ".") or name in (keys.text, ID_KEY):
+        return name
+    return keys.field(name)
 
 
 def _match(value: Any) -> qm.Match:
@@ -63,8 +63,11 @@ def _any_of(values: Any) -> list[Any]:
     return items
 
 
-def to_filter(spec: qm.Filter | Mapping[str, Any] | None) -> qm.Filter | None:
+def to_filter(spec: qm.Filter | Mapping[str, Any] | None, keys: PayloadKeys = PAYLOAD_KEYS) -> qm.Filter | None:
     """Translate a simple dict filter into a Qdrant ``Filter`` (a ``Filter`` or None passes through).
+
+    A field names a metadata field (``<metadata key>.<field>`` in the payload, see ``keys``), or the text or the
+    id.
 
     Raises:
         InvalidArgumentError: not a dict or Filter, an unknown operator (the message lists the supported
@@ -78,7 +81,7 @@ def to_filter(spec: qm.Filter | Mapping[str, Any] | None) -> qm.Filter | None:
     must: list[qm.Condition] = []
     must_not: list[qm.Condition] = []
     for name, value in spec.items():
-        key = _key(name)
+        key = _key(name, keys)
         if isinstance(value, Mapping):
             unknown = set(value) - _RANGE_KEYS - {"ne", "nin", "in", "eq"}
             if unknown:

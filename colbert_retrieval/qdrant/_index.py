@@ -32,7 +32,7 @@ from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
 from colbert_retrieval._inputs import many, positive_int
-from colbert_retrieval.documents import ID_KEY, METADATA_KEY, Record, point_ids
+from colbert_retrieval.documents import ID_KEY, PayloadKeys, Record, point_ids
 from colbert_retrieval.errors import DocumentNotFoundError, InputTypeError, InvalidArgumentError
 from colbert_retrieval.models import ColBERT
 from colbert_retrieval.qdrant import _writer_steps as ingest
@@ -119,6 +119,7 @@ class ColBERTIndex:
                 options,
                 create=create,
                 pool_factor_given=schema.pool_factor is not None,
+                payload_keys_given=schema.named_payload_keys(),
             )
             derived = DerivedVectors(self.settings)  # one per index: ingest and search derive vectors alike
             self._searcher = Searcher(self._backend, model, self.settings, collection, derived)
@@ -162,6 +163,11 @@ class ColBERTIndex:
         return cls(model, collection, **own)
 
     # ------------------------------------------------------------------ properties
+    @property
+    def _keys(self) -> PayloadKeys:
+        """Where this collection's payload keeps the text and the metadata."""
+        return self.settings.payload_keys
+
     @property
     def backend(self) -> Backend:
         """The storage backend (read-only)."""
@@ -342,6 +348,7 @@ class ColBERTIndex:
                 overwrite=overwrite,
                 batch_size=batch_size,
                 show_progress_bar=show_progress_bar,
+                keys=self._keys,
             ),
             changed=lambda summary: summary.ingest.documents > 0 or summary.removed > 0,
         )
@@ -355,7 +362,7 @@ class ColBERTIndex:
             Source name -> the version stored by :meth:`sync`, or None where its next ``sync`` has something to
             do (documents added by :meth:`add`, or what an interrupted sync left behind).
         """
-        return stored_sources(source_states(self._backend))
+        return stored_sources(source_states(self._backend, keys=self._keys))
 
     def add_embeddings(
         self,
@@ -482,7 +489,7 @@ class ColBERTIndex:
         """
         wanted = list(many(ids, "ids"))
         found = self._backend.retrieve(self._point_ids(wanted), with_vectors=with_vectors)
-        seen = {to_hit(p).id for p in found}
+        seen = {to_hit(p, keys=self._keys).id for p in found}
         missing = [i for i in wanted if i not in seen]
         condition = _user_ids(missing)
         if not condition.should:
@@ -496,13 +503,13 @@ class ColBERTIndex:
 
     def get(self, ids: Iterable[str | int]) -> list[SearchHit]:
         """Stored documents by user id (missing ids are left out)."""
-        return [to_hit(p) for p in self._find(ids)]
+        return [to_hit(p, keys=self._keys) for p in self._find(ids)]
 
     def vectors(self, ids: Iterable[str | int]) -> dict[str | int, np.ndarray]:
         """The stored (pooled) ColBERT multivectors of documents by user id, as float32 ``(n, dim)`` arrays."""
         found = {}
         for point in self._find(ids, with_vectors=True):
-            hit = to_hit(point)
+            hit = to_hit(point, keys=self._keys)
             found[hit.id] = np.asarray((point.vectors or {})[COLBERT_VECTOR], dtype=np.float32)
         return found
 
@@ -516,11 +523,11 @@ class ColBERTIndex:
             page_size: documents read per call to the store.
         """
         positive_int(page_size, "page_size")
-        condition = to_filter(filter)
+        condition = to_filter(filter, self._keys)
         offset: str | None = None
         while True:
             points, offset = self._backend.scroll(offset, page_size, filter=condition)
-            yield from (to_hit(p) for p in points)
+            yield from (to_hit(p, keys=self._keys) for p in points)
             if offset is None:
                 return
 
@@ -535,7 +542,7 @@ class ColBERTIndex:
             msg = f"No document with id {id!r} in collection {self.collection!r}."
             raise DocumentNotFoundError(msg)
         if text is not None:
-            kept = metadata if metadata is not None else to_hit(found[0]).metadata
+            kept = metadata if metadata is not None else to_hit(found[0], keys=self._keys).metadata
             self.add([Record(text=text, id=id, metadata=dict(kept))], overwrite=True)
             # A document of a synced source was stored under a versioned point id: the new one replaces it.
             stable = set(self._point_ids([id]))
@@ -543,7 +550,7 @@ class ColBERTIndex:
                 self._backend.delete(versioned)
                 self._searcher.refresh_count()
         elif metadata is not None:
-            self._backend.set_payload([p.id for p in found], {METADATA_KEY: dict(metadata)})
+            self._backend.set_payload([p.id for p in found], {self._keys.metadata: dict(metadata)})
 
     def delete(
         self,
@@ -559,7 +566,7 @@ class ColBERTIndex:
             wanted = list(many(ids, "ids"))
             self._backend.delete(sorted({*self._point_ids(wanted), *(p.id for p in self._find(wanted))}))
         else:
-            self._backend.delete_where(require_condition(to_filter(filter)))
+            self._backend.delete_where(require_condition(to_filter(filter, self._keys)))
         self._searcher.refresh_count()
 
     def clear(self) -> None:
@@ -569,7 +576,7 @@ class ColBERTIndex:
 
     def count(self, filter: qm.Filter | Mapping[str, Any] | None = None) -> int:
         """Number of stored documents (matching ``filter``)."""
-        return self._backend.count(to_filter(filter))
+        return self._backend.count(to_filter(filter, self._keys))
 
 
 def _user_ids(ids: Sequence[str | int]) -> qm.Filter:

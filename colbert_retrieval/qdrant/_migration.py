@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from colbert_retrieval.documents import from_payload, section_of
+from colbert_retrieval.documents import PayloadKeys, from_payload, section_of
 from colbert_retrieval.errors import CollectionNotFoundError, IndexMismatchError
 from colbert_retrieval.qdrant import _writer_steps as ingest
 from colbert_retrieval.qdrant._bm25 import BM25Config, SparseVector
@@ -60,11 +60,11 @@ def _sparse(value: Any) -> SparseVector | None:
     return SparseVector(indices=[int(i) for i in value.indices], values=[float(v) for v in value.values])
 
 
-def _point(point: StoredPoint, derived: DerivedVectors) -> PointData:
+def _point(point: StoredPoint, derived: DerivedVectors, keys: PayloadKeys) -> PointData:
     vectors = point.vectors or {}
     sparse = _sparse(vectors.get(BM25_VECTOR))
     if sparse is None:  # a source without BM25 vectors: computed from the stored text
-        record = from_payload(point.payload)
+        record = from_payload(point.payload, keys)
         sparse = derived.sparse([record.text], is_query=False, titles=[section_of(record)])[0]
     return PointData(
         id=point.id,
@@ -124,8 +124,10 @@ def migrate(
         while True:
             page, offset = source.scroll(offset, batch_size, with_vectors=True)
             if page:
-                present = ingest.unchanged(target, {p.id: from_payload(p.payload) for p in page}, overwrite)
-                todo = [_point(p, derived) for p in page if p.id not in present]
+                keys = settings.payload_keys
+                page_records = {p.id: from_payload(p.payload, keys) for p in page}
+                present = ingest.unchanged(target, page_records, overwrite, keys)
+                todo = [_point(p, derived, keys) for p in page if p.id not in present]
                 if todo:
                     target.upsert(todo)
                 copied += len(todo)

@@ -28,7 +28,7 @@ from typing import Any
 
 from sentence_transformers.base.modules.dense import Dense
 
-from colbert_retrieval.documents import ID_SCHEME
+from colbert_retrieval.documents import ID_SCHEME, METADATA_KEY, TEXT_KEY, PayloadKeys
 from colbert_retrieval.errors import IndexMismatchError, InvalidArgumentError
 from colbert_retrieval.models import head_weights_fingerprint
 from colbert_retrieval.pooling import check_pool_factor
@@ -89,6 +89,13 @@ class IndexSettings:
     bm25: dict[str, Any] = field(default_factory=lambda: BM25Config().to_dict())
     schema_version: int = SCHEMA_VERSION
     id_scheme: int = ID_SCHEME
+    text_key: str = TEXT_KEY
+    metadata_key: str = METADATA_KEY
+
+    @property
+    def payload_keys(self) -> PayloadKeys:
+        """Where the payload keeps the text and the metadata (``text``, ``metadata`` unless the schema named others)."""
+        return PayloadKeys(self.text_key, self.metadata_key)
 
     @property
     def has_bm25(self) -> bool:
@@ -166,7 +173,12 @@ class StorageOptions:
 
 
 def check_compatible(
-    stored: IndexSettings, wanted: IndexSettings, collection: str, *, pool_factor_given: bool = True
+    stored: IndexSettings,
+    wanted: IndexSettings,
+    collection: str,
+    *,
+    pool_factor_given: bool = True,
+    payload_keys_given: tuple[str, ...] = ("text_key", "metadata_key"),
 ) -> None:
     """Raise if a collection was built with another model, encoding, dimension, first stage or pooling.
 
@@ -179,6 +191,7 @@ def check_compatible(
         IndexMismatchError: naming the differing setting and how to proceed.
     """
     names = ["model_name", "dim", "first_stage"] + (["pool_factor"] if pool_factor_given else [])
+    names += list(payload_keys_given)  # the payload keys a schema named (the rest: the stored ones)
     differences = [(name, getattr(stored, name), getattr(wanted, name)) for name in names]
     recorded = sorted(k for k in set(stored.encoding) & set(wanted.encoding) if not k.startswith("_"))
     aliases = wanted.encoding.get("_head_aliases", ())
@@ -209,6 +222,10 @@ class Schema:
         muvera: MUVERA parameters (``k_sim``, ``dim_proj``, ``repetitions``, ``seed``).
         bm25: BM25 parameters (``k``, ``b``, ``avg_len``, ``language``); False stores no BM25 vectors.
         model_name: the model name stored with the collection (default: the model's name or path).
+        text_key: the payload key of the document text (None: the stored one, or ``text``); langchain-qdrant's
+            ``content_payload_key``.
+        metadata_key: the payload key of the metadata (None: the stored one, or ``metadata``); filters on a
+            field address ``<metadata_key>.<field>``; langchain-qdrant's ``metadata_payload_key``.
 
     Examples:
         >>> Schema(pool_factor=1).first_stage
@@ -221,8 +238,11 @@ class Schema:
     muvera: Mapping[str, int] | None = None
     bm25: Mapping[str, Any] | bool | None = None
     model_name: str | None = None
+    text_key: str | None = None
+    metadata_key: str | None = None
 
     def __post_init__(self) -> None:
+        self.payload_keys()  # a bad key fails here
         if self.pool_factor is not None:
             check_pool_factor(self.pool_factor)
         try:
@@ -233,6 +253,17 @@ class Schema:
         if self.datatype not in ("float16", "float32"):
             msg = f"datatype must be 'float16' or 'float32', got {self.datatype!r}."
             raise InvalidArgumentError(msg)
+
+    def payload_keys(self) -> PayloadKeys:
+        """The keys a new collection gets (``text`` and ``metadata`` where the schema names none)."""
+        return PayloadKeys(
+            TEXT_KEY if self.text_key is None else self.text_key,
+            METADATA_KEY if self.metadata_key is None else self.metadata_key,
+        )
+
+    def named_payload_keys(self) -> tuple[str, ...]:
+        """The payload-key settings this schema names (an existing collection is checked against these only)."""
+        return tuple(name for name in ("text_key", "metadata_key") if getattr(self, name) is not None)
 
     @classmethod
     def of_settings(cls, settings: IndexSettings) -> Schema:
@@ -249,6 +280,8 @@ class Schema:
             muvera={k: v for k, v in settings.muvera.items() if k != "dim"} or None,
             bm25=settings.bm25 or False,
             model_name=settings.model_name,
+            text_key=settings.text_key,
+            metadata_key=settings.metadata_key,
         )
 
 
@@ -272,6 +305,8 @@ def settings_for(model: Any, schema: Schema) -> IndexSettings:
         muvera=muvera_config.to_dict() if muvera_config else {},
         encoding=encoding_settings(model),
         bm25=bm25_settings,
+        text_key=schema.payload_keys().text,
+        metadata_key=schema.payload_keys().metadata,
     )
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from colbert_retrieval._inputs import positive_int, texts_or_raise
-from colbert_retrieval.documents import from_payload
+from colbert_retrieval.documents import PAYLOAD_KEYS, PayloadKeys, from_payload
 from colbert_retrieval.errors import DimensionMismatchError, IndexMismatchError, InputTypeError, InvalidArgumentError
 from colbert_retrieval.qdrant._derived import DerivedVectors
 from colbert_retrieval.qdrant._filters import to_filter
@@ -110,9 +110,14 @@ class SearchHit:
         return float(self.score or 0.0)
 
 
-def to_hit(point: StoredPoint, score: float | None = None, scores: dict[str, float] | None = None) -> SearchHit:
-    """The hit for a stored point (its payload read back as a document)."""
-    record = from_payload(point.payload)
+def to_hit(
+    point: StoredPoint,
+    score: float | None = None,
+    scores: dict[str, float] | None = None,
+    keys: PayloadKeys = PAYLOAD_KEYS,
+) -> SearchHit:
+    """The hit for a stored point (its payload read back as a document, under the collection's ``keys``)."""
+    record = from_payload(point.payload, keys)
     return SearchHit(
         id=record.id,
         score=point.score if score is None else score,
@@ -206,7 +211,7 @@ class Searcher:
         positive_int(k, "k")
         one, batch = _one_or_many(queries)
         chosen, explicit = call_config(defaults, config)
-        condition = to_filter(filter)
+        condition = to_filter(filter, self._settings.payload_keys)
         if batch and all(isinstance(q, str) for q in batch):
             mode = self._mode(chosen.mode)
             hits = self._texts(texts_or_raise(batch), k, condition, mode, chosen)
@@ -259,7 +264,8 @@ class Searcher:
         ]
         ranked = iter(self._run(tokens, [None] * len(tokens), k, query_filter, mode, config) if tokens else [])
         found = iter(self._backend.query_batch(firsts) if firsts else [])
-        return [next(ranked) if query.ndim == 2 else [to_hit(p) for p in next(found)] for query in queries]
+        keys = self._settings.payload_keys
+        return [next(ranked) if query.ndim == 2 else [to_hit(p, keys=keys) for p in next(found)] for query in queries]
 
     def _run(
         self,
@@ -280,7 +286,7 @@ class Searcher:
         tokens = [max(len(m), 1) for m in multivectors]
         if mode is not SearchMode.HYBRID:
             return [
-                [to_hit(p, scores=_maxsim_parts(float(p.score or 0.0), n)) for p in points]
+                [to_hit(p, None, _maxsim_parts(float(p.score or 0.0), n), self._settings.payload_keys) for p in points]
                 for points, n in zip(results, tokens)
             ]
         return self._fused(per_query, results, k, config.bm25_weight, tokens)
@@ -309,7 +315,7 @@ class Searcher:
         stored = {p.id: p for p in self._backend.retrieve(wanted)} if wanted else {}
         return [
             [
-                to_hit(stored[i], score, {**_maxsim_parts(colbert, n), "bm25": lexical})
+                to_hit(stored[i], score, {**_maxsim_parts(colbert, n), "bm25": lexical}, self._settings.payload_keys)
                 for i, score, colbert, lexical in rows
                 if i in stored
             ]

@@ -33,7 +33,7 @@ from typing import Any
 
 from qdrant_client import models as qm
 
-from colbert_retrieval.documents import METADATA_KEY, SOURCE_KEY, SYNC_KEY, Record, to_record
+from colbert_retrieval.documents import PAYLOAD_KEYS, SOURCE_KEY, SYNC_KEY, PayloadKeys, Record, to_record
 from colbert_retrieval.errors import InvalidArgumentError
 from colbert_retrieval.qdrant import _writer_steps as ingest
 from colbert_retrieval.qdrant.backends import Backend
@@ -49,8 +49,13 @@ __all__ = [
     "sync_sources",
 ]
 
+
 #: The payload field that names a document's source.
-SOURCE_FIELD = f"{METADATA_KEY}.{SOURCE_KEY}"
+def _source_field(keys: PayloadKeys) -> str:
+    """The payload path of a point's source (``metadata.source`` under the default keys)."""
+    return keys.field(SOURCE_KEY)
+
+
 VERSION_FIELD = f"{SYNC_KEY}.version"
 
 #: What a sync did to a source.
@@ -164,14 +169,15 @@ def records_version(records: Iterable[Record]) -> str:
     return digest.hexdigest()
 
 
-def _source_filter(source: str | None = None) -> qm.Filter:
+def _source_filter(keys: PayloadKeys, source: str | None = None) -> qm.Filter:
+    field = _source_field(keys)
     if source is None:
-        return qm.Filter(must_not=[qm.IsEmptyCondition(is_empty=qm.PayloadField(key=SOURCE_FIELD))])
-    return qm.Filter(must=[qm.FieldCondition(key=SOURCE_FIELD, match=qm.MatchValue(value=source))])
+        return qm.Filter(must_not=[qm.IsEmptyCondition(is_empty=qm.PayloadField(key=field))])
+    return qm.Filter(must=[qm.FieldCondition(key=field, match=qm.MatchValue(value=source))])
 
 
 def source_states(
-    backend: Backend, sources: Sequence[str] | None = None, page_size: int = 512
+    backend: Backend, sources: Sequence[str] | None = None, page_size: int = 512, keys: PayloadKeys = PAYLOAD_KEYS
 ) -> dict[str, SourceState]:
     """The stored points of every source (or of these), read page by page in one scroll."""
     states: dict[str, SourceState] = {}
@@ -179,14 +185,14 @@ def source_states(
     if sources is not None and not sources:
         return states
     condition = (
-        _source_filter()
+        _source_filter(keys)
         if sources is None
-        else qm.Filter(must=[qm.FieldCondition(key=SOURCE_FIELD, match=qm.MatchAny(any=list(sources)))])
+        else qm.Filter(must=[qm.FieldCondition(key=_source_field(keys), match=qm.MatchAny(any=list(sources)))])
     )
     while True:
         points, offset = backend.scroll(offset, page_size, filter=condition)
         for point in points:
-            name = (point.payload.get(METADATA_KEY) or {}).get(SOURCE_KEY)
+            name = (point.payload.get(keys.metadata) or {}).get(SOURCE_KEY)
             if isinstance(name, str):
                 state = states.setdefault(name, SourceState())
                 state.add(point.id, point.payload.get(SYNC_KEY))
@@ -216,6 +222,7 @@ def sync_sources(
     overwrite: bool = False,
     batch_size: int = 32,
     show_progress_bar: bool = False,
+    keys: PayloadKeys = PAYLOAD_KEYS,
 ) -> SyncSummary:
     """Make the stored documents of each source exactly the given ones (see ``ColBERTIndex.sync``).
 
@@ -231,7 +238,7 @@ def sync_sources(
             raise InvalidArgumentError(msg)
     given = {name: [_with_source(item, n, name) for n, item in enumerate(docs)] for name, docs in sources.items()}
     chosen = {name: (versions or {}).get(name) or records_version(records) for name, records in given.items()}
-    states = source_states(backend, list(given))
+    states = source_states(backend, list(given), keys=keys)
     results: dict[str, SourceSync] = {}
     tags: dict[str, ingest.SyncTag] = {}
     keep: dict[str, set[str]] = {}
@@ -240,7 +247,7 @@ def sync_sources(
         state = states.get(name, SourceState())
         if not records:
             if state.points:
-                backend.delete_where(_source_filter(name))
+                backend.delete_where(_source_filter(keys, name))
             results[name] = SourceSync("removed" if state.points else "unchanged", None, 0, len(state.points))
         elif state.current() == chosen[name] and not overwrite:
             # Leftovers of an interrupted atomic sync (an older or a partial version): the complete one stays.
@@ -270,7 +277,7 @@ def sync_sources(
         if atomic:  # one delete: every point of the source that is not of the new version
             backend.delete_where(
                 qm.Filter(
-                    must=[qm.FieldCondition(key=SOURCE_FIELD, match=qm.MatchValue(value=name))],
+                    must=[qm.FieldCondition(key=_source_field(keys), match=qm.MatchValue(value=name))],
                     must_not=[qm.FieldCondition(key=VERSION_FIELD, match=qm.MatchValue(value=tag.version))],
                 )
             )

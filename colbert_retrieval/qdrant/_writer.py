@@ -140,7 +140,8 @@ class PointEncoder:
         points = []
         for record, array, fs, bm25 in zip(records, arrays, first, sparse):
             tag = tag_of(record, tags)
-            payload = {**to_payload(record), **({SYNC_KEY: tag.payload()} if tag is not None else {})}
+            stored = to_payload(record, self._settings.payload_keys)
+            payload = {**stored, **({SYNC_KEY: tag.payload()} if tag is not None else {})}
             points.append(PointData(self.point_id(record, _versioned(tag)), array, fs, bm25, payload))
         return points, repooled
 
@@ -212,7 +213,9 @@ class DocumentWriter:
         for chunk in ingest.chunked(points, 256):
             for point in chunk:
                 self._check_dim(point.colbert.shape, f"Point {point.id}", "build it with the collection's model")
-            existing = ingest.unchanged(self._backend, {p.id: from_payload(p.payload) for p in chunk}, overwrite)
+            keys = self._settings.payload_keys
+            records = {p.id: from_payload(p.payload, keys) for p in chunk}
+            existing = ingest.unchanged(self._backend, records, overwrite, keys)
             todo = [p for p in chunk if p.id not in existing]
             skipped += len(chunk) - len(todo)
             if todo:
@@ -250,7 +253,7 @@ class DocumentWriter:
                     record = to_record(item, position)
                     position += 1
                     records[self._encoder.point_id(record, _versioned(tag_of(record, tags)))] = record
-                existing = ingest.unchanged(self._backend, records, overwrite)
+                existing = ingest.unchanged(self._backend, records, overwrite, self._settings.payload_keys)
                 todo = [record for i, record in records.items() if i not in existing]
                 skipped += len(chunk) - len(todo)
                 if todo:

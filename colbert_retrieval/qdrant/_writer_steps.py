@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
-from colbert_retrieval.documents import Record, same_content
+from colbert_retrieval.documents import PAYLOAD_KEYS, PayloadKeys, Record, same_content
 from colbert_retrieval.errors import TruncationWarning
 from colbert_retrieval.pooling import pool_embeddings_hierarchical
 
@@ -150,7 +150,9 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-def unchanged(backend: Any, records: Mapping[str, Record], overwrite: bool) -> set[str]:
+def unchanged(
+    backend: Any, records: Mapping[str, Record], overwrite: bool, keys: PayloadKeys = PAYLOAD_KEYS
+) -> set[str]:
     """The point ids a resumable write skips: stored with the same text, id and metadata (none with ``overwrite``).
 
     A stored id whose text or metadata changed is not skipped: the write replaces it.
@@ -161,7 +163,8 @@ def unchanged(backend: Any, records: Mapping[str, Record], overwrite: bool) -> s
     """
     if overwrite or not records:
         return set()
-    return {p.id for p in backend.retrieve(list(records)) if p.id in records and same_content(p.payload, records[p.id])}
+    stored = backend.retrieve(list(records))
+    return {p.id for p in stored if p.id in records and same_content(p.payload, records[p.id], keys)}
 
 
 class Uploader:

@@ -222,6 +222,7 @@ def open_collection(
     *,
     create: bool,
     pool_factor_given: bool = True,
+    payload_keys_given: tuple[str, ...] = ("text_key", "metadata_key"),
 ) -> IndexSettings:
     """Open the backend's collection, creating it if allowed; its settings.
 
@@ -241,7 +242,9 @@ def open_collection(
                 "stored with it); use another collection name."
             )
             raise IndexMismatchError(msg)
-        check_compatible(stored, wanted, collection, pool_factor_given=pool_factor_given)
+        check_compatible(
+            stored, wanted, collection, pool_factor_given=pool_factor_given, payload_keys_given=payload_keys_given
+        )
         return stored
     if not create:
         msg = f"Collection {collection!r} does not exist; create it with create=True or index documents first."

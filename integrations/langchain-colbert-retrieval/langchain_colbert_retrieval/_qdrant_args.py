@@ -12,15 +12,17 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any
 
 from langchain_core.documents import Document
 
-from colbert_retrieval.errors import InvalidArgumentError
-from colbert_retrieval.qdrant import SearchConfig, SearchHit
+from colbert_retrieval.errors import IndexMismatchError, InvalidArgumentError
+from colbert_retrieval.qdrant import ColBERTIndex, Schema, SearchConfig, SearchHit
 
 __all__ = [
+    "check_payload_keys",
+    "with_payload_keys",
     "one_collection",
     "search_mode",
     "search_options",
@@ -32,6 +34,39 @@ __all__ = [
 _MODES = {"dense": "colbert", "hybrid": "hybrid", "colbert": "colbert", "exact": "exact"}
 #: Search settings taken per call: the fields of the index's SearchConfig (not a copy of them).
 _OWN = {field.name for field in fields(SearchConfig)}
+
+
+def with_payload_keys(
+    kwargs: dict[str, Any], content_payload_key: str | None, metadata_payload_key: str | None
+) -> dict[str, Any]:
+    """The index's keywords with langchain-qdrant's payload keys folded into its ``schema``.
+
+    Examples:
+        >>> with_payload_keys({}, "page_content", None)["schema"].text_key
+        'page_content'
+    """
+    if content_payload_key is None and metadata_payload_key is None:
+        return kwargs
+    schema = kwargs.get("schema") or Schema()
+    text_key = content_payload_key or schema.text_key
+    metadata_key = metadata_payload_key or schema.metadata_key
+    return {**kwargs, "schema": replace(schema, text_key=text_key, metadata_key=metadata_key)}
+
+
+def check_payload_keys(index: ColBERTIndex, content_payload_key: str | None, metadata_payload_key: str | None) -> None:
+    """Refuse payload keys an open index does not use (its collection's keys are fixed when it is created).
+
+    Raises:
+        IndexMismatchError: a key differs from the collection's.
+    """
+    stored = index.settings
+    for name, given, kept in (
+        ("content_payload_key", content_payload_key, stored.text_key),
+        ("metadata_payload_key", metadata_payload_key, stored.metadata_key),
+    ):
+        if given is not None and given != kept:
+            msg = f"Collection {index.collection!r} keeps {name}={kept!r}, not {given!r}; pass {kept!r} or none."
+            raise IndexMismatchError(msg)
 
 
 def one_collection(collection: str | None, collection_name: str | None) -> str:

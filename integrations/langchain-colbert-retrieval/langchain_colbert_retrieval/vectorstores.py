@@ -17,11 +17,13 @@ from colbert_retrieval.errors import InputTypeError, InvalidArgumentError
 from colbert_retrieval.qdrant import ColBERTIndex, SearchHit
 from colbert_retrieval.scores import maximal_marginal_relevance
 from langchain_colbert_retrieval._qdrant_args import (
+    check_payload_keys,
     one_collection,
     search_mode,
     search_options,
     to_document,
     vector_search_options,
+    with_payload_keys,
 )
 from langchain_colbert_retrieval.embeddings import ColBERTEmbeddings
 
@@ -50,6 +52,10 @@ class ColBERTVectorStore(VectorStore):
             per query token, at most 1, as langchain-qdrant's cosine scores, so a ported threshold filters alike;
             in hybrid mode too, while the order stays the fused one) or ``"raw"`` (the index's ranking score:
             MaxSim summed over query tokens, or the fused score in hybrid mode).
+        content_payload_key: the payload key of the text (langchain-qdrant's argument): a collection created
+            here keeps the text under it (None: ``text``); an existing collection's must match.
+        metadata_payload_key: the payload key of the metadata (None: ``metadata``); filters address
+            ``<key>.<field>``.
 
     Instantiate:
         .. code-block:: python
@@ -84,8 +90,8 @@ class ColBERTVectorStore(VectorStore):
     ``metadata["_collection_name"]``.
 
     Coming from langchain-qdrant: change the class and the embedding argument; what still differs and why
-    is listed in docs/benchmarks/langchain-qdrant-swap.md (the payload stores the text under ``text``,
-    BM25 is built in, empty queries are refused).
+    is listed in docs/benchmarks/langchain-qdrant-swap.md (the payload stores the text under ``text`` unless
+    ``content_payload_key`` names another key, BM25 is built in, empty queries are refused).
     """
 
     def __init__(
@@ -98,18 +104,22 @@ class ColBERTVectorStore(VectorStore):
         retrieval_mode: Any = None,
         qdrant_metadata: bool = True,
         score_scale: str = "cosine",
+        content_payload_key: str | None = None,
+        metadata_payload_key: str | None = None,
     ) -> None:
         SearchHit.check_scale(score_scale)
         if index is not None and not isinstance(index, ColBERTIndex):
             client, index = index, None  # langchain-qdrant's first positional argument is the client
+        keys = {"content_payload_key": content_payload_key, "metadata_payload_key": metadata_payload_key}
         if index is None:
             if client is None or collection_name is None:
                 msg = "ColBERTVectorStore needs an index, or client= and collection_name= (langchain-qdrant's form)."
                 raise InvalidArgumentError(msg)
-            index = self._open_index(embedding, None, collection_name, client=client)
+            index = self._open_index(embedding, None, collection_name, client=client, **keys)
         elif client is not None or collection_name not in (None, index.collection):
             msg = "Pass either an index or client=/collection_name=, not both."
             raise InvalidArgumentError(msg)
+        check_payload_keys(index, content_payload_key, metadata_payload_key)
         self._index = index
         self.retrieval_mode = search_mode(retrieval_mode)
         self.qdrant_metadata = qdrant_metadata
@@ -348,6 +358,8 @@ class ColBERTVectorStore(VectorStore):
         qdrant_metadata: bool = True,
         score_scale: str = "cosine",
         batch_size: int = 32,
+        content_payload_key: str | None = None,
+        metadata_payload_key: str | None = None,
         **kwargs: Any,
     ) -> ColBERTVectorStore:
         """Build a store (and its index) from texts (langchain-qdrant's ``from_texts``, same argument names).
@@ -370,13 +382,24 @@ class ColBERTVectorStore(VectorStore):
                 langchain-qdrant does (``Document.id`` is set either way).
             score_scale: ``"cosine"`` (default) or ``"raw"`` scores (see the class).
             batch_size: texts per encoding batch.
+            content_payload_key: the payload key of the text in a new collection (langchain-qdrant's argument;
+                None: ``text``, or the existing collection's); an existing collection's must match.
+            metadata_payload_key: the payload key of the metadata (None: ``metadata``, or the collection's).
             kwargs: where the store is, as langchain-qdrant takes it (``location``, ``path``, ``url``, ``api_key``,
                 ``prefer_grpc``, ``timeout``, ...), or ``ColBERTIndex``'s own ``store``, ``schema``, ``storage``,
                 ``search``.
         """
         if index is None:
-            index = cls._open_index(embedding, model, one_collection(collection, collection_name), **kwargs)
-        store = cls(index, retrieval_mode=retrieval_mode, qdrant_metadata=qdrant_metadata, score_scale=score_scale)
+            name = one_collection(collection, collection_name)
+            index = cls._open_index(embedding, model, name, content_payload_key, metadata_payload_key, **kwargs)
+        store = cls(
+            index,
+            retrieval_mode=retrieval_mode,
+            qdrant_metadata=qdrant_metadata,
+            score_scale=score_scale,
+            content_payload_key=content_payload_key,
+            metadata_payload_key=metadata_payload_key,
+        )
         if force_recreate:
             index.clear()
         if texts:
@@ -384,11 +407,19 @@ class ColBERTVectorStore(VectorStore):
         return store
 
     @staticmethod
-    def _open_index(embedding: Embeddings | None, model: Any, collection: str, **kwargs: Any) -> ColBERTIndex:
+    def _open_index(
+        embedding: Embeddings | None,
+        model: Any,
+        collection: str,
+        content_payload_key: str | None = None,
+        metadata_payload_key: str | None = None,
+        **kwargs: Any,
+    ) -> ColBERTIndex:
         if embedding is not None and not isinstance(embedding, ColBERTEmbeddings):
             msg = "ColBERTVectorStore needs ColBERT vectors: pass a ColBERTEmbeddings, a model or an index."
             raise InputTypeError(msg)
         encoder = embedding.encoder if isinstance(embedding, ColBERTEmbeddings) else load_model(model)
+        kwargs = with_payload_keys(kwargs, content_payload_key, metadata_payload_key)
         return ColBERTIndex.from_arguments(encoder, collection, **kwargs)
 
     @classmethod
@@ -401,6 +432,8 @@ class ColBERTVectorStore(VectorStore):
         model: Any = None,
         qdrant_metadata: bool = True,
         score_scale: str = "cosine",
+        content_payload_key: str | None = None,
+        metadata_payload_key: str | None = None,
         **kwargs: Any,
     ) -> ColBERTVectorStore:
         """A store over a collection that already exists (langchain-qdrant's constructor of that name).
@@ -412,6 +445,8 @@ class ColBERTVectorStore(VectorStore):
             model: a ``ColBERT``, a model name or path, or None for the offline default model.
             qdrant_metadata: add ``_id`` / ``_collection_name`` to returned metadata (see :meth:`from_texts`).
             score_scale: ``"cosine"`` (default) or ``"raw"`` scores (see the class).
+            content_payload_key: checked against the collection's payload key of the text (None: not checked).
+            metadata_payload_key: checked against the collection's payload key of the metadata.
             kwargs: where it is (``path``, ``location``, ``url``, ``api_key``, ... or ``store=``) and other
                 ``ColBERTIndex`` arguments.
 
@@ -419,8 +454,11 @@ class ColBERTVectorStore(VectorStore):
             CollectionNotFoundError: there is no such collection.
             IndexMismatchError: it was built with another model or encoding.
         """
-        index = cls._open_index(embedding, model, collection_name, create=False, **kwargs)
-        return cls(index, retrieval_mode=retrieval_mode, qdrant_metadata=qdrant_metadata, score_scale=score_scale)
+        keys = {"content_payload_key": content_payload_key, "metadata_payload_key": metadata_payload_key}
+        index = cls._open_index(embedding, model, collection_name, create=False, **keys, **kwargs)
+        return cls(
+            index, retrieval_mode=retrieval_mode, qdrant_metadata=qdrant_metadata, score_scale=score_scale, **keys
+        )
 
     @classmethod
     def from_documents(  # type: ignore[override]

@@ -100,3 +100,37 @@ def test_a_score_threshold_written_for_cosine_scores_filters_alike() -> None:
     search = {"search_type": "similarity_score_threshold", "search_kwargs": {"score_threshold": 0.6, "k": 7}}
     kept = {d.page_content for d in qdrant.as_retriever(**search).invoke(query)}  # relevance (cos + 1) / 2
     assert {d.page_content for d in ours.as_retriever(**search).invoke(query)} == kept and kept <= set(relevant)
+
+
+def test_payload_keys_are_honoured_and_kept_with_the_collection(tmp_path) -> None:
+    """langchain-qdrant's content_payload_key / metadata_payload_key were refused (#36): now the payload uses them."""
+    from colbert_retrieval.errors import IndexMismatchError
+
+    folder = str(tmp_path / "store")
+    store = ColBERTVectorStore.from_texts(
+        ["Scurvy is caused by a lack of vitamin C.", "Paris is in France."],
+        model=shared_model(),
+        metadatas=[{"lang": "en"}, {"lang": "fr"}],
+        ids=["a", "b"],
+        collection_name="keys",
+        path=folder,
+        content_payload_key="page_content",
+        metadata_payload_key="meta",
+    )
+    points, _ = store.index.backend.scroll(None, 10)
+    assert all({"page_content", "meta", "id"} <= set(p.payload) and "text" not in p.payload for p in points)
+    hits = store.similarity_search("vitamin C deficiency", k=2, filter={"lang": "en"})
+    assert [(d.id, d.page_content, d.metadata["lang"]) for d in hits] == [
+        ("a", "Scurvy is caused by a lack of vitamin C.", "en")
+    ]
+    store.index.close()
+    # reopened without naming them: the collection's keys; naming others is refused, not ignored
+    again = ColBERTVectorStore.from_existing_collection("keys", model=shared_model(), path=folder)
+    assert again.get_by_ids(["b"])[0].page_content == "Paris is in France."
+    with pytest.raises(IndexMismatchError, match="keeps metadata_payload_key='meta'"):
+        ColBERTVectorStore(again.index, metadata_payload_key="metadata")
+    again.index.close()
+    with pytest.raises(IndexMismatchError, match="text_key='page_content'"):
+        ColBERTVectorStore.from_existing_collection(
+            "keys", model=shared_model(), path=folder, content_payload_key="text"
+        )

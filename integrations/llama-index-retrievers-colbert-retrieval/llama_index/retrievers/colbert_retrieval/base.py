@@ -72,9 +72,8 @@ class ColBERTRetriever(BaseRetriever):
         config = self.config
         if self.mode is not None:
             config = SearchConfig.with_mode(config, self.mode)
-        hits = self._index.search(
-            query_bundle.query_str, k=self.similarity_top_k, filter=to_qdrant_filter(self.filters), config=config
-        )
+        condition = to_qdrant_filter(self.filters, self._index.settings.metadata_key)
+        hits = self._index.search(query_bundle.query_str, k=self.similarity_top_k, filter=condition, config=config)
         return [
             NodeWithScore(node=node_from_payload(hit.metadata), score=hit.score_on(self.score_scale)) for hit in hits
         ]

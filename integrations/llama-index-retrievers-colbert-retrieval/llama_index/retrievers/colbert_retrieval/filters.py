@@ -15,6 +15,7 @@ from __future__ import annotations
 from llama_index.core.vector_stores.types import FilterCondition, FilterOperator, MetadataFilter, MetadataFilters
 from qdrant_client import models as qm
 
+from colbert_retrieval.documents import METADATA_KEY
 from colbert_retrieval.errors import InvalidArgumentError
 
 __all__ = ["to_qdrant_filter"]
@@ -22,9 +23,9 @@ __all__ = ["to_qdrant_filter"]
 _RANGE = {FilterOperator.GT: "gt", FilterOperator.GTE: "gte", FilterOperator.LT: "lt", FilterOperator.LTE: "lte"}
 
 
-def _condition(item: MetadataFilter) -> tuple[qm.Condition, bool]:
+def _condition(item: MetadataFilter, metadata_key: str) -> tuple[qm.Condition, bool]:
     """A Qdrant condition for one filter, and whether it is negated."""
-    key = f"metadata.{item.key}"
+    key = f"{metadata_key}.{item.key}"
     operator = item.operator
     if operator == FilterOperator.EQ:
         return qm.FieldCondition(key=key, match=qm.MatchValue(value=item.value)), False
@@ -40,8 +41,10 @@ def _condition(item: MetadataFilter) -> tuple[qm.Condition, bool]:
     raise InvalidArgumentError(msg)
 
 
-def to_qdrant_filter(filters: MetadataFilters | None) -> qm.Filter | None:
+def to_qdrant_filter(filters: MetadataFilters | None, metadata_key: str = METADATA_KEY) -> qm.Filter | None:
     """The Qdrant filter for ``filters`` (None stays None).
+
+    ``metadata_key`` is the collection's payload key of the metadata (``index.settings.metadata_key``).
 
     Raises:
         ValueError: an unsupported operator or condition.
@@ -51,11 +54,11 @@ def to_qdrant_filter(filters: MetadataFilters | None) -> qm.Filter | None:
     positive: list[qm.Condition] = []
     for item in filters.filters:
         if isinstance(item, MetadataFilters):
-            nested = to_qdrant_filter(item)
+            nested = to_qdrant_filter(item, metadata_key)
             if nested is not None:
                 positive.append(nested)
             continue
-        condition, negated = _condition(item)
+        condition, negated = _condition(item, metadata_key)
         positive.append(qm.Filter(must_not=[condition]) if negated else condition)
     condition = filters.condition or FilterCondition.AND
     if condition == FilterCondition.AND:

@@ -28,7 +28,7 @@ from llama_index.retrievers.colbert_retrieval.ingest import node_from_payload
 from qdrant_client import models as qm
 
 from colbert_retrieval import load_model
-from colbert_retrieval.documents import ID_KEY, METADATA_KEY
+from colbert_retrieval.documents import ID_KEY, PayloadKeys
 from colbert_retrieval.errors import InvalidArgumentError
 from colbert_retrieval.qdrant import ColBERTIndex, SearchHit, SearchMode
 
@@ -124,6 +124,11 @@ class ColBERTVectorStore(BasePydanticVectorStore):
         return "ColBERTVectorStore"
 
     @property
+    def _keys(self) -> PayloadKeys:
+        """Where the collection's payload keeps the text and the metadata."""
+        return self._index.settings.payload_keys
+
+    @property
     def client(self) -> ColBERTIndex:
         """The ``ColBERTIndex`` behind the store."""
         return self._index
@@ -137,7 +142,7 @@ class ColBERTVectorStore(BasePydanticVectorStore):
 
     def delete(self, ref_doc_id: str, **delete_kwargs: Any) -> None:
         """Delete every node of the source document ``ref_doc_id``."""
-        self._index.delete(filter=qm.Filter(must=[_any_of(f"{METADATA_KEY}.ref_doc_id", [ref_doc_id])]))
+        self._index.delete(filter=qm.Filter(must=[_any_of(self._keys.field("ref_doc_id"), [ref_doc_id])]))
 
     def delete_nodes(
         self, node_ids: list[str] | None = None, filters: MetadataFilters | None = None, **delete_kwargs: Any
@@ -148,7 +153,8 @@ class ColBERTVectorStore(BasePydanticVectorStore):
         if node_ids is not None and filters is None:
             self._index.delete(ids=node_ids)
             return
-        condition = _combine(_any_of(ID_KEY, node_ids) if node_ids is not None else None, to_qdrant_filter(filters))
+        by_metadata = to_qdrant_filter(filters, self._keys.metadata)
+        condition = _combine(_any_of(ID_KEY, node_ids) if node_ids is not None else None, by_metadata)
         if condition is not None:
             self._index.delete(filter=condition)
 
@@ -162,7 +168,8 @@ class ColBERTVectorStore(BasePydanticVectorStore):
         if node_ids is not None and filters is None:
             hits = self._index.get(node_ids)
         else:
-            condition = _combine(_any_of(ID_KEY, node_ids) if node_ids else None, to_qdrant_filter(filters))
+            by_metadata = to_qdrant_filter(filters, self._keys.metadata)
+            condition = _combine(_any_of(ID_KEY, node_ids) if node_ids else None, by_metadata)
             hits = list(self._index.documents(filter=condition))
         return [node_from_payload(hit.metadata) for hit in hits]
 
@@ -177,9 +184,9 @@ class ColBERTVectorStore(BasePydanticVectorStore):
         mode = self.mode if query.mode == VectorStoreQueryMode.DEFAULT else _MODES[query.mode]
         k = query.hybrid_top_k if query.mode == VectorStoreQueryMode.HYBRID and query.hybrid_top_k else None
         condition = _combine(
-            to_qdrant_filter(query.filters),
+            to_qdrant_filter(query.filters, self._keys.metadata),
             _any_of(ID_KEY, query.node_ids) if query.node_ids else None,
-            _any_of(f"{METADATA_KEY}.ref_doc_id", query.doc_ids) if query.doc_ids else None,
+            _any_of(self._keys.field("ref_doc_id"), query.doc_ids) if query.doc_ids else None,
         )
         hits = self._index.search(
             query.query_str, k=k or query.similarity_top_k, filter=condition, config={"mode": mode}
