@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import io
 import os
 import platform
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import torch
@@ -121,3 +123,32 @@ def write_result(name: str, markdown: str, command: str | None = None) -> Path:
     path = RESULTS / f"{name}.md"
     path.write_text(markdown + "\n\n" + stamp(command) + "\n")
     return path
+
+
+class _Tee(io.TextIOBase):
+    """A text stream writing to two streams (the terminal and the captured result)."""
+
+    def __init__(self, *streams: io.TextIOBase) -> None:
+        self._streams = streams
+
+    def write(self, text: str) -> int:
+        for stream in self._streams:
+            stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        for stream in self._streams:
+            stream.flush()
+
+
+@contextlib.contextmanager
+def printed_result(name: str) -> Iterator[None]:
+    """What the block prints to stdout (it still shows) becomes docs/benchmarks/<name>.md, stamped.
+
+    For the scripts that print their Markdown table: they write their result file themselves, so no result is
+    ever a hand redirect without provenance. Nothing is written when the block raises.
+    """
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(_Tee(sys.stdout, buffer)):
+        yield
+    write_result(name, buffer.getvalue().rstrip())

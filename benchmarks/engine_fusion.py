@@ -1,6 +1,6 @@
 """Qdrant's in-engine fusion (DBSF, weighted RRF) against the client-side z-fusion of hybrid search, NFCorpus dev.
 
-    python benchmarks/engine_fusion.py ../shared/data/nfcorpus > docs/benchmarks/engine-fusion.md
+    python benchmarks/engine_fusion.py ../shared/data/nfcorpus
 
 Dev queries only (never test): this chooses how hybrid search fuses. Same index, same candidates for every
 fusion (MUVERA top ``prefetch_limit`` + BM25 top ``bm25_limit``, MaxSim over their union; BM25's own top list):
@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 import qdrant_edge as qe
-from _common import machine
+from _common import machine, printed_result
 
 from colbert_retrieval import default_model
 from colbert_retrieval.evaluation import load_beir, ndcg_at_k
@@ -153,4 +153,5 @@ def main(folder: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    with printed_result("engine-fusion"):
+        main(*sys.argv[1:])

@@ -16,6 +16,7 @@ import tempfile
 
 import numpy as np
 import torch
+from _common import printed_result
 from qdrant_engine import CACHE
 
 from colbert_retrieval import default_model, scores
@@ -98,4 +99,5 @@ def main(folder: str, split: str = "dev") -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    with printed_result("fusion-sweep"):
+        main(*sys.argv[1:])

@@ -1,6 +1,6 @@
 """The embedded engine on NFCorpus: search modes side by side with 0.1.0's local-mode exact search.
 
-    python benchmarks/qdrant_engine.py ../shared/data/nfcorpus > docs/benchmarks/qdrant-engine.md
+    python benchmarks/qdrant_engine.py ../shared/data/nfcorpus
 
 One run, one machine, default model, pool_factor 2, float16 vectors. Document vectors are encoded once
 (cached in benchmarks/results/, ignored by git) and written with ``add_embeddings``; ingest throughput is
@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from _common import machine
+from _common import machine, printed_result
 from qdrant_client import QdrantClient
 
 from colbert_retrieval import default_model
@@ -237,4 +237,5 @@ def main(folder: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    with printed_result("qdrant-engine"):
+        main(sys.argv[1])

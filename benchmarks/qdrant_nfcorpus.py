@@ -1,6 +1,6 @@
 """Qdrant measurements on NFCorpus with the offline default model (run by hand, CPU, embedded Qdrant).
 
-    python benchmarks/qdrant_nfcorpus.py ../shared/data/nfcorpus > docs/benchmarks/qdrant-nfcorpus.md
+    python benchmarks/qdrant_nfcorpus.py ../shared/data/nfcorpus
 
 Measures, in one run on one machine:
 1. encode-only docs/s (forward pass + pooling at pool_factor 2) vs the full ingest pipeline into an
@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 import torch
+from _common import printed_result
 
 from colbert_retrieval import default_model, scores
 from colbert_retrieval.evaluation import load_beir, ndcg_at_k, recall_at_k
@@ -173,4 +174,5 @@ def main(folder: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    with printed_result("qdrant-nfcorpus"):
+        main(sys.argv[1])

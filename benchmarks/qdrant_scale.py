@@ -1,6 +1,6 @@
 """The embedded engine at 10k-100k documents: latency, ingest rate, memory and disk per document.
 
-    python benchmarks/qdrant_scale.py > docs/benchmarks/qdrant-scale.md
+    python benchmarks/qdrant_scale.py
 
 Synthetic corpora of clustered 100 x 128-d float16 multivectors (each document mixes one of 500 topic
 vectors with word vectors from a 5,000-word vocabulary and noise, like pooled ColBERT vectors) with matching
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _common import RESULTS, machine
+from _common import RESULTS, machine, printed_result
 from qdrant_client import QdrantClient
 
 from colbert_retrieval.qdrant import IndexSettings, SearchConfig, SearchMode
@@ -178,4 +178,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with printed_result("qdrant-scale"):
+        main()

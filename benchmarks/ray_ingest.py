@@ -1,6 +1,6 @@
 """Ray Data ingest vs the single-process ``ColBERTIndex.add`` on this machine (run by hand, CPU, side by side).
 
-    python benchmarks/ray_ingest.py ../shared/data/nfcorpus [--documents 1500] > docs/benchmarks/ray-ingest.md
+    python benchmarks/ray_ingest.py ../shared/data/nfcorpus [--documents 1500]
 
 Both paths index the same NFCorpus documents with the default model (``pool_factor=2``, default precision):
 
@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 import ray
-from _common import machine, table
+from _common import machine, printed_result, table
 
 from colbert_retrieval import default_model
 from colbert_retrieval.distributed import index_with_ray
@@ -119,4 +119,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with printed_result("ray-ingest"):
+        main()

@@ -333,7 +333,9 @@ def main() -> None:
     out = HERE.parent / "docs" / "benchmarks"
     (out / "search-under-load.json").write_text(json.dumps(results, indent=1) + "\n")
     if not args.only:
-        (out / "search-under-load.md").write_text(report(trees, results, args) + "\n")
+        from _common import write_result  # imported here: the worker processes import nothing of it
+
+        write_result("search-under-load", report(trees, results, args))
         plot(results, out / "search-under-load.png")
 
 

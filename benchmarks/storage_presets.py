@@ -1,7 +1,6 @@
 """Storage presets on NFCorpus: nDCG@10, RAM and disk bytes per document (run by hand, CPU, embedded Qdrant).
 
-    python benchmarks/storage_presets.py ../shared/data/nfcorpus [--embeddings /tmp/nfc.pt] \
-        > docs/benchmarks/storage-presets.md
+    python benchmarks/storage_presets.py ../shared/data/nfcorpus [--embeddings /tmp/nfc.pt]
 
 One run, one machine: the corpus is encoded once (default model, ``pool_factor=2``) and stored with each preset
 (``ColBERTIndex.add_embeddings``), so the presets differ only in storage. Then:
@@ -28,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _common import machine, table
+from _common import machine, printed_result, table
 
 from colbert_retrieval import default_model
 from colbert_retrieval.evaluation import load_beir, ndcg_at_k
@@ -201,4 +200,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with printed_result("storage-presets"):
+        main()

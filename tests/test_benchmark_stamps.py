@@ -18,7 +18,6 @@ STAMP = re.compile(
 #: that is not here must carry a stamp (the list only shrinks).
 UNSTAMPED = {
     "cold-start",
-    "docs-chunking",
     "engine-fusion",
     "fine-tuning",
     "fine-tuning-heldout",
