@@ -40,6 +40,17 @@ def _positive(text: str) -> int:
     return value
 
 
+def _probability(text: str) -> float:
+    """An argparse type: a number between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a probability between 0 and 1, got {text!r}")
+    return value
+
+
 def _add_store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--collection", default="colbert", help="Qdrant collection (default: colbert)")
     where = parser.add_mutually_exclusive_group()
@@ -108,6 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE", help="metadata equality")
     _add_mode_option(search)
     search.add_argument("--json", action="store_true", help="print JSON lines")
+    search.add_argument(
+        "--min-relevance",
+        type=_probability,
+        default=None,
+        metavar="P",
+        help="keep hits whose calibrated relevance (probability of being relevant) is at least P, 0 to 1",
+    )
     search.add_argument(
         "--explain", action="store_true", help="highlight the document tokens each query token matched (MaxSim)"
     )
@@ -315,10 +333,13 @@ def _cmd_search(args: argparse.Namespace) -> int:
     _require_store(args)
     filters = _filters(args.filter)
     index = _index(args, _model(args), create=False)
-    hits = index.search(args.query, k=args.k, filter=filters or None, config={"mode": _mode(args)})
+    config = {"mode": _mode(args), "min_relevance": args.min_relevance}
+    hits = index.search(args.query, k=args.k, filter=filters or None, config=config)
     for rank, hit in enumerate(hits, start=1):
+        score = f"{hit.score:.2f}" + (f", relevance {hit.relevance:.2f}" if hit.relevance is not None else "")
         if args.json:
-            line = {"rank": rank, "id": hit.id, "score": hit.score, "text": hit.text, "metadata": hit.metadata}
+            line = {"rank": rank, "id": hit.id, "score": hit.score, "relevance": hit.relevance, "text": hit.text}
+            line["metadata"] = hit.metadata
             line.update(_where(hit.metadata))
             if args.explain:
                 line["matches"] = [vars(m) for m in index.model.explain(args.query, hit.text).matches]
@@ -327,13 +348,14 @@ def _cmd_search(args: argparse.Namespace) -> int:
             explanation = index.model.explain(args.query, hit.text)
             matched = ", ".join(f"{m.query_token}->{m.document_token} {m.score:.2f}" for m in explanation.matches)
             highlighted = explanation.to_text(color=sys.stdout.isatty(), encoded_only=True)
-            print(f"{rank}. [{hit.score:.2f}] {_place(hit)}\n   {highlighted}")
+            print(f"{rank}. [{score}] {_place(hit)}\n   {highlighted}")
             print(f"   MaxSim {explanation.score:.2f} = {matched}")
         else:
             snippet = hit.text if len(hit.text) <= 200 else hit.text[:197] + "..."
-            print(f"{rank}. [{hit.score:.2f}] {_place(hit)}\n   {snippet}")
+            print(f"{rank}. [{score}] {_place(hit)}\n   {snippet}")
     if not hits:
-        print("No results (is the collection empty?).")
+        reason = f"none reaches relevance {args.min_relevance}" if args.min_relevance is not None else ""
+        print(f"No results ({reason or 'is the collection empty?'}).")
     index.close()
     return 0
 

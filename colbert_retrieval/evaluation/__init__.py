@@ -13,6 +13,7 @@ Examples:
 from __future__ import annotations
 
 from colbert_retrieval.evaluation._beir import BeirDataset, load_beir
+from colbert_retrieval.evaluation._calibration import calibration
 from colbert_retrieval.evaluation._metrics import mrr_at_k, ndcg_at_k, recall_at_k
 
 # For the sibling packages of colbert_retrieval (not public API: not in __all__, may change without notice).
@@ -24,6 +25,7 @@ __all__ = [
     "ColBERTTripletEvaluator",
     "NanoBEIREvaluator",
     "PyLateInformationRetrievalEvaluator",
+    "calibration",
     "load_beir",
     "mrr_at_k",
     "ndcg_at_k",

@@ -46,6 +46,7 @@ from colbert_retrieval.models._explanation import Explanation, explain
 from colbert_retrieval.models._precision import PrecisionChoice, check_runtime_options
 from colbert_retrieval.models._quantization import Precision
 from colbert_retrieval.models._rank import rank_texts
+from colbert_retrieval.models._relevance import RELEVANCE_FILE, Relevance
 from colbert_retrieval.models._settings import ColBERTSettings, apply_settings, mask_of, transformer_of
 from colbert_retrieval.models._short_inputs import ShortInputs, ShortPath
 
@@ -204,6 +205,12 @@ class ColBERT(MultiVectorEncoder):
         if self._similarity_fn_name is None:
             self.similarity_fn_name = "maxsim"
         self.model_name_or_path = model_name_or_path
+        #: The relevance calibration saved with the model (``relevance.json``), or None: hits then carry none.
+        self.relevance: Relevance | None = None
+        if model_name_or_path is not None and modules is None:
+            where = {"token": token, "cache_folder": cache_folder, "revision": revision}
+            found = load_file_path(model_name_or_path, RELEVANCE_FILE, local_files_only=local_files_only, **where)
+            self.relevance = Relevance.read(found)
         # explicit argument > the value saved with the model (sentence-transformers >= 6.3 saves it) > None
         self.truncate_dim = truncate_dim if truncate_dim is not None else getattr(self, "truncate_dim", None)
         self.truncation = truncation
@@ -564,6 +571,15 @@ class ColBERT(MultiVectorEncoder):
 
     # ----------------------------------------------------------------- loading and saving (hooks)
     _fresh_head: bool
+
+    def save(self, path: str, *args: Any, **kwargs: Any) -> None:
+        """sentence-transformers' ``save``, plus the relevance calibration (``relevance.json``) when there is one.
+
+        ``save_pretrained`` calls this too.
+        """
+        super().save(path, *args, **kwargs)
+        if getattr(self, "relevance", None) is not None:
+            self.relevance.save(path)
 
     def _load_default_modules(self, model_name_or_path: str, *args: Any, **kwargs: Any) -> tuple[list, dict]:
         modules, module_kwargs = super()._load_default_modules(model_name_or_path, *args, **kwargs)

@@ -20,12 +20,14 @@ import string
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 
 from colbert_retrieval.errors import InvalidArgumentError
 from colbert_retrieval.models._colbert import ColBERT
+from colbert_retrieval.models._relevance import Relevance
 
 __all__ = [
     "DEFAULT_MODEL_NAME",
@@ -60,6 +62,8 @@ class DefaultModelConfig:
 #: query expansion (untrained expansion vectors swamp short queries), punctuation skiplist, 256-token documents.
 #: NFCorpus nDCG@10 0.3487 (0.3466 at pool_factor 2) at a third of the storage of the 384-d vectors (0.3576).
 SHIPPED = DefaultModelConfig(head="orthogonal", dim=128, document_length=256)
+#: The shipped model's relevance calibration (written by benchmarks/relevance_nfcorpus.py).
+DEFAULT_RELEVANCE = Path(__file__).with_name("default_relevance.json")
 #: Constructor arguments that also apply to the default model (how it runs, not what it computes).
 RUNTIME_OPTIONS = ("backend", "inference_precision", "backend_options")
 
@@ -209,4 +213,7 @@ def default_model(
         A new model instance.
     """
     runtime = {"backend": backend, "inference_precision": inference_precision, "backend_options": backend_options}
-    return build_minilm_colbert(SHIPPED, device=device, **runtime)
+    model = build_minilm_colbert(SHIPPED, device=device, **runtime)
+    # Fitted on NFCorpus train and dev queries only (benchmarks/relevance_nfcorpus.py; test is only reported).
+    model.relevance = Relevance.read(DEFAULT_RELEVANCE)
+    return model

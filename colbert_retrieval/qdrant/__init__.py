@@ -25,7 +25,7 @@ from colbert_retrieval.qdrant._index import ColBERTIndex
 from colbert_retrieval.qdrant._migration import MigrationSummary, migrate
 from colbert_retrieval.qdrant._plans import SearchConfig, SearchMode
 from colbert_retrieval.qdrant._schema import IndexSettings, Schema
-from colbert_retrieval.qdrant._searcher import SCORE_SCALES, SearchHit
+from colbert_retrieval.qdrant._searcher import SearchHit
 from colbert_retrieval.qdrant._storage import Storage, StoragePreset
 from colbert_retrieval.qdrant._sync import SourceSync, SyncSummary
 from colbert_retrieval.qdrant._writer_steps import IngestSummary
@@ -33,7 +33,6 @@ from colbert_retrieval.qdrant.backends import DEFAULT_PATH, Store
 
 __all__ = [
     "DEFAULT_PATH",
-    "SCORE_SCALES",
     "ColBERTIndex",
     "IndexSettings",
     "IngestSummary",
@@ -61,6 +60,7 @@ from colbert_retrieval.qdrant._schema import (
 from colbert_retrieval.qdrant._schema import (
     settings_for as settings_for,
 )
+from colbert_retrieval.qdrant._searcher import SCORE_SCALES as SCORE_SCALES
 from colbert_retrieval.qdrant._writer import PointEncoder as PointEncoder
 from colbert_retrieval.qdrant._writer_steps import NAMED_IDS as NAMED_IDS
 from colbert_retrieval.qdrant._writer_steps import Truncated as Truncated

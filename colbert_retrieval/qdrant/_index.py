@@ -34,12 +34,13 @@ from qdrant_client import models as qm
 from colbert_retrieval._inputs import many, positive_int
 from colbert_retrieval.documents import ID_KEY, PayloadKeys, Record, point_ids
 from colbert_retrieval.errors import DocumentNotFoundError, InputTypeError, InvalidArgumentError
-from colbert_retrieval.models import ColBERT
+from colbert_retrieval.models import ColBERT, Relevance
 from colbert_retrieval.qdrant import _writer_steps as ingest
 from colbert_retrieval.qdrant._client_view import EmbeddedClient
 from colbert_retrieval.qdrant._derived import DerivedVectors
 from colbert_retrieval.qdrant._filters import require_condition, to_filter
 from colbert_retrieval.qdrant._plans import SearchConfig
+from colbert_retrieval.qdrant._relevance import fit_relevance
 from colbert_retrieval.qdrant._schema import COLBERT_VECTOR, Schema, settings_for
 from colbert_retrieval.qdrant._searcher import OneQuery, Queries, Searcher, SearchHit, to_hit
 from colbert_retrieval.qdrant._storage import Storage, StoragePreset
@@ -354,6 +355,33 @@ class ColBERTIndex:
         )
         ingest.warn_truncated(summary.ingest.truncated)
         return summary
+
+    def fit_relevance(
+        self,
+        queries: Mapping[str, str],
+        qrels: Mapping[str, Mapping[str, int]],
+        *,
+        k: int = 10,
+        mode: str | None = None,
+    ) -> Relevance:
+        """Fit the model's relevance calibration on judged queries, set it on the model, and return it.
+
+        Each judged query's top ``k`` hits (the default search, or ``mode``) are labelled by ``qrels`` (a hit is
+        relevant when judged above 0) and a logistic map from their scores to ``P(relevant)`` is fitted; from
+        then on hits carry ``relevance`` and searches take ``min_relevance``. Fit on training queries only;
+        ``model.save(folder)`` keeps it (``relevance.json``).
+
+        Args:
+            queries: query id -> text (held-out training queries).
+            qrels: query id -> document id -> grade (BEIR's ``qrels``; ``load_beir`` reads them).
+            k: hits per query (the depth users read and threshold).
+            mode: the search mode (None: the index's default).
+
+        Raises:
+            InvalidArgumentError: no judged query, or hits of one label only.
+        """
+        self._model.relevance = fit_relevance(self, queries, qrels, k=k, mode=mode)
+        return self._model.relevance
 
     def sources(self) -> dict[str, str | None]:
         """The stored sources (documents with a ``source`` metadata field) and their versions.

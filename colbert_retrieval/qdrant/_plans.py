@@ -90,6 +90,9 @@ class SearchConfig:
         first_stage_oversampling: with a binary first stage (storage preset ``small``): take
             ``prefetch_limit x first_stage_oversampling`` candidates by the binary vectors and keep the best
             ``prefetch_limit`` by the float32 originals (on disk). None: the quantized first stage alone.
+        min_relevance: keep only hits whose calibrated relevance (``SearchHit.relevance``, the probability that
+            the hit is relevant, from the model's :class:`~colbert_retrieval.models.Relevance`) is at least this
+            (between 0 and 1). None: no threshold. A model without a calibration raises instead of guessing.
     """
 
     mode: SearchMode | None = None
@@ -100,6 +103,7 @@ class SearchConfig:
     hnsw_ef: int | None = None
     rescore_oversampling: float | None = None
     first_stage_oversampling: float | None = None
+    min_relevance: float | None = None
 
     def __post_init__(self) -> None:
         if self.mode is not None and not isinstance(self.mode, SearchMode):
@@ -118,6 +122,11 @@ class SearchConfig:
             if over is not None and (isinstance(over, bool) or not isinstance(over, (int, float)) or over < 1):
                 msg = f"{name} must be a number >= 1 or None, got {over!r}."
                 raise InvalidArgumentError(msg)
+        least = self.min_relevance
+        number = isinstance(least, (int, float)) and not isinstance(least, bool)
+        if least is not None and not (number and 0 <= least <= 1):
+            msg = f"min_relevance must be a probability between 0 and 1 or None, got {least!r}."
+            raise InvalidArgumentError(msg)
         if not 0.0 <= float(self.bm25_weight) <= 1.0:
             msg = f"bm25_weight must be between 0 and 1, got {self.bm25_weight!r}."
             raise InvalidArgumentError(msg)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,6 +24,7 @@ import numpy as np
 from colbert_retrieval._inputs import positive_int, texts_or_raise
 from colbert_retrieval.documents import PAYLOAD_KEYS, PayloadKeys, from_payload
 from colbert_retrieval.errors import DimensionMismatchError, IndexMismatchError, InputTypeError, InvalidArgumentError
+from colbert_retrieval.models import Relevance, relevance_features
 from colbert_retrieval.qdrant._derived import DerivedVectors
 from colbert_retrieval.qdrant._filters import to_filter
 from colbert_retrieval.qdrant._plans import SearchConfig, SearchMode, fuse, plans_for
@@ -55,7 +56,7 @@ Queries = Any
 
 
 #: The scales a hit's score can be read on (:meth:`SearchHit.score_on`).
-SCORE_SCALES = ("cosine", "raw")
+SCORE_SCALES = ("cosine", "raw", "relevance")
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class SearchHit:
     ``score`` is what the hits are ranked by: MaxSim (a sum over the query's tokens), or the fused score in
     hybrid mode. ``scores`` holds its parts: ``maxsim``, ``mean_maxsim`` (MaxSim divided by the query's token
     count: sentence-transformers' ``meanmaxsim``, on the cosine scale, at most 1) and, in hybrid mode, ``bm25``.
+    ``relevance`` is the probability that the hit is relevant, from the model's calibration
+    (:class:`~colbert_retrieval.models.Relevance`; None for a model without one, and for ``get``).
 
     Examples:
         >>> hit = SearchHit(id=1, score=9.6, text="x", scores={"maxsim": 9.6, "mean_maxsim": 0.3})
@@ -78,6 +81,7 @@ class SearchHit:
     metadata: dict[str, Any] = field(default_factory=dict)
     point_id: str = ""
     scores: dict[str, float] = field(default_factory=dict)
+    relevance: float | None = None
 
     @staticmethod
     def check_scale(scale: str) -> str:
@@ -96,16 +100,30 @@ class SearchHit:
         return scale
 
     def score_on(self, scale: str) -> float:
-        """The score on a scale: ``"cosine"`` (mean MaxSim per query token) or ``"raw"`` (the ranking score).
+        """The score on a scale: ``"cosine"``, ``"raw"`` or ``"relevance"``.
 
-        The cosine scale is what a single-vector cosine store gives, so thresholds port from langchain-qdrant.
+        ``"cosine"``: mean MaxSim per query token; ``"raw"``: the ranking score; ``"relevance"``: the calibrated
+        probability that the hit is relevant. The cosine scale is what a single-vector cosine store gives, so
+        thresholds port from langchain-qdrant.
+        The relevance scale means the same across queries and corpora (what a threshold should be set on).
 
-        A first-stage-only search (a single query vector) has no MaxSim: both scales give its raw score.
+        A first-stage-only search (a single query vector) has no MaxSim: the cosine and raw scales give its raw
+        score, and it has no relevance.
 
         Raises:
-            InvalidArgumentError: another scale.
+            InvalidArgumentError: another scale, or ``"relevance"`` for a hit without one (a model without a
+                calibration, or a first-stage-only search).
         """
-        if self.check_scale(scale) == "cosine" and "mean_maxsim" in self.scores:
+        scale = self.check_scale(scale)
+        if scale == "relevance":
+            if self.relevance is None:
+                msg = (
+                    "This hit has no relevance: its model has no relevance calibration (fit one with "
+                    "colbert_retrieval.evaluation.fit_relevance, or use score_scale='cosine')."
+                )
+                raise InvalidArgumentError(msg)
+            return self.relevance
+        if scale == "cosine" and "mean_maxsim" in self.scores:
             return float(self.scores["mean_maxsim"])
         return float(self.score or 0.0)
 
@@ -285,11 +303,13 @@ class Searcher:
         results = self._backend.query_batch([plan for plans in per_query for plan in plans])
         tokens = [max(len(m), 1) for m in multivectors]
         if mode is not SearchMode.HYBRID:
-            return [
+            hits = [
                 [to_hit(p, None, _maxsim_parts(float(p.score or 0.0), n), self._settings.payload_keys) for p in points]
                 for points, n in zip(results, tokens)
             ]
-        return self._fused(per_query, results, k, config.bm25_weight, tokens)
+        else:
+            hits = self._fused(per_query, results, k, config.bm25_weight, tokens)
+        return with_relevance(hits, tokens, self._model.relevance, config.min_relevance)
 
     def _fused(
         self,
@@ -321,6 +341,31 @@ class Searcher:
             ]
             for rows, n in zip(ranked, tokens)
         ]
+
+
+def with_relevance(
+    hits: list[list[SearchHit]], tokens: Sequence[int], calibration: Relevance | None, least: float | None
+) -> list[list[SearchHit]]:
+    """Each query's hits with their calibrated relevance, those below ``least`` left out (best first still).
+
+    Raises:
+        InvalidArgumentError: a threshold for a model without a calibration (nothing is guessed).
+    """
+    if calibration is None:
+        if least is not None:
+            msg = (
+                "min_relevance needs a model with a relevance calibration (model.relevance is None); fit one with "
+                "colbert_retrieval.evaluation.fit_relevance, or filter on scores instead."
+            )
+            raise InvalidArgumentError(msg)
+        return hits
+    kept = []
+    for query_hits, n in zip(hits, tokens):
+        cosine = [h.scores.get("mean_maxsim", 0.0) for h in query_hits]
+        chances = calibration.probabilities(relevance_features(cosine, max(cosine, default=0.0), n))
+        scored = [replace(h, relevance=round(float(p), 6)) for h, p in zip(query_hits, chances)]
+        kept.append([h for h in scored if least is None or h.relevance >= least])
+    return kept
 
 
 def _maxsim_parts(maxsim: float, query_tokens: int) -> dict[str, float]:
