@@ -34,7 +34,7 @@ from colbert_retrieval.qdrant._bm25 import BM25Encoder
 from colbert_retrieval.qdrant._plans import SearchMode, fuse, plans_for
 from colbert_retrieval.qdrant._schema import BM25_VECTOR, COLBERT_VECTOR, FIRST_STAGE_VECTOR
 from colbert_retrieval.qdrant.backends import Candidates, QueryPlan
-from colbert_retrieval.qdrant.backends._edge import _final_params, _query
+from colbert_retrieval.qdrant.backends._edge import _params, _query
 from colbert_retrieval.single_vector import muvera_query
 
 
@@ -55,7 +55,7 @@ def prefetches(multivector: np.ndarray, first: np.ndarray, sparse: Any, config: 
             limit=total,
             query=_query(COLBERT_VECTOR, multivector),
             prefetches=candidates,
-            params=_final_params(plan),
+            params=_params(plan.params()),
         )
     )
     if len(sparse):
@@ -97,7 +97,7 @@ def main(folder: str) -> None:
                         prefetches=[
                             qe.Prefetch(limit=config.prefetch_limit, query=_query(FIRST_STAGE_VECTOR, first[qid]))
                         ],
-                        params=_final_params(plan),
+                        params=_params(plan.params()),
                         with_payload=True,
                     )
                 start = time.perf_counter()

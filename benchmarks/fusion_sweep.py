@@ -46,7 +46,7 @@ def main(folder: str, split: str = "dev") -> None:
         index = ColBERTIndex(model, "sweep", store=tmp, schema=Schema(pool_factor=2))
         index.add_embeddings([{"id": i, "text": data.corpus[i]} for i in doc_ids], vectors)
         muvera = index.settings.muvera_config()
-        bm25 = BM25Encoder(index.settings.bm25_config())
+        encoder = BM25Encoder(index.settings.bm25_config())
         fs_docs = np.stack([muvera_document(v.float().numpy(), muvera) for v in vectors])
         d, mask = scores.pad_embeddings([v.float() for v in vectors])
         position = {i: n for n, i in enumerate(doc_ids)}
@@ -54,7 +54,7 @@ def main(folder: str, split: str = "dev") -> None:
         for qid, text in data.queries.items():
             q = model.encode(text, is_query=True)
             maxsim = scores.colbert_scores(torch.from_numpy(q)[None], d, None, mask)[0].numpy()
-            sparse = bm25.embed_queries([text])[0]
+            sparse = encoder.embed_queries([text])[0]
             bm25 = np.zeros(len(doc_ids))
             if len(sparse):
                 hits = index.backend.query_batch([QueryPlan("bm25", sparse, len(doc_ids), with_payload=True)])[0]

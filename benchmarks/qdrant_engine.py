@@ -70,16 +70,16 @@ def document_vectors(model, texts):
 
 
 def quality(index, data, **kwargs) -> tuple[float, float]:
-    run = {qid: [str(h.id) for h in index.search(text, k=100, **kwargs)] for qid, text in data.queries.items()}
+    run = {qid: [str(h.id) for h in index.search(text, k=100, config=kwargs)] for qid, text in data.queries.items()}
     return ndcg_at_k(data.qrels, run, 10), recall_at_k(data.qrels, run, 100)
 
 
 def latency(index, texts, **kwargs) -> np.ndarray:
-    index.search(texts[0], k=10, **kwargs)
+    index.search(texts[0], k=10, config=kwargs)
     times = []
     for text in texts:
         start = time.perf_counter()
-        index.search(text, k=10, **kwargs)
+        index.search(text, k=10, config=kwargs)
         times.append(time.perf_counter() - start)
     return np.array(times) * 1000
 

@@ -82,7 +82,7 @@ def disk_mb(path: Path) -> float:
 
 
 def fill(backend, settings: IndexSettings, size: int, chunk: int = 5000) -> float:
-    writer = DocumentWriter(backend, model=None, settings=settings)  # type: ignore[arg-type]
+    writer = DocumentWriter(backend, None, settings, DerivedVectors(settings))  # type: ignore[arg-type]
     start = time.perf_counter()
     for offset in range(0, size, chunk):
         docs, vectors = documents(offset, min(chunk, size - offset))

@@ -43,8 +43,8 @@ def main() -> None:
     args = parser.parse_args()
     model = default_model()
     with tempfile.TemporaryDirectory() as tmp:
-        where = {"path": tmp} if args.backend == "embedded" else {"client": QdrantClient(location=":memory:")}
-        index = ColBERTIndex(model, "stress", **where)
+        store = tmp if args.backend == "embedded" else QdrantClient(location=":memory:")
+        index = ColBERTIndex(model, "stress", store=store)
         reference = [
             {"id": f"ref{i}", "text": f"A note on {TOPICS[i % 5]}, number {i}.", "metadata": {"group": "ref"}}
             for i in range(300)

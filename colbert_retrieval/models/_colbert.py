@@ -907,7 +907,8 @@ class ColBERT(MultiVectorEncoder):
             batch_size: texts per forward pass.
 
         Returns:
-            ``{"corpus_id": index into documents, "score": MaxSim}`` dicts, best first.
+            ``{"corpus_id": index into documents, "score": MaxSim}`` dicts, best first; with ``"relevance"``
+            (the calibrated probability of being relevant) when the model has a calibration.
 
         Raises:
             InputTypeError: a query that is not one string, or documents that are not strings.

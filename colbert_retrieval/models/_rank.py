@@ -2,7 +2,8 @@
 
 One function for every reranker built on the encoder (LangChain's ``ColBERTRerank``, LlamaIndex's
 ``ColBERTRerank``, users' own): encode the query and the texts (length-sorted batches), score each text by
-MaxSim, order best first. The shape of the result is sentence-transformers' ``CrossEncoder.rank``.
+MaxSim, order best first. The shape of the result is sentence-transformers' ``CrossEncoder.rank``; a model with
+a relevance calibration adds each text's ``relevance`` (computed as for a search's hits).
 
 Examples:
     >>> from colbert_retrieval import default_model
@@ -18,6 +19,7 @@ from typing import Any
 
 from colbert_retrieval import scores
 from colbert_retrieval.errors import InputTypeError, InvalidArgumentError
+from colbert_retrieval.models._relevance import relevance_features
 
 __all__ = ["rank_texts"]
 
@@ -49,6 +51,13 @@ def rank_texts(
     document_vectors = model.encode(list(documents), is_query=False, batch_size=batch_size)
     ranked = scores.rerank([list(range(len(documents)))], [query_vectors], [document_vectors])[0][:top_k]
     hits: list[dict[str, Any]] = [{"corpus_id": int(hit["id"]), "score": float(hit["score"])} for hit in ranked]
+    calibration = getattr(model, "relevance", None)
+    if calibration is not None and hits:  # the same features as a search's hits: MaxSim per query token
+        tokens = max(len(query_vectors), 1)
+        cosine = [hit["score"] / tokens for hit in hits]
+        chances = calibration.probabilities(relevance_features(cosine, max(cosine), tokens))
+        for hit, chance in zip(hits, chances):
+            hit["relevance"] = round(float(chance), 6)
     if return_documents:
         for hit in hits:
             hit["text"] = documents[hit["corpus_id"]]

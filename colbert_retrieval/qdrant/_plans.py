@@ -177,11 +177,27 @@ class SearchConfig:
             >>> SearchConfig.with_mode({"prefetch_limit": 50}, "exact")
             {'prefetch_limit': 50, 'mode': 'exact'}
         """
-        if mode is None:
+        return SearchConfig.with_fields(value, mode=mode)
+
+    @staticmethod
+    def with_fields(
+        value: SearchConfig | Mapping[str, Any] | None, **fields: Any
+    ) -> SearchConfig | Mapping[str, Any] | None:
+        """``value`` with these fields set (None values: unchanged), of the same kind (what adapters pass on).
+
+        A dict stays a dict and a ``SearchConfig`` a ``SearchConfig``, so the index applies its one rule
+        (:meth:`of`) to what the caller gave.
+
+        Examples:
+            >>> SearchConfig.with_fields(None, min_relevance=0.5, mode=None)
+            {'min_relevance': 0.5}
+        """
+        changes = {name: given for name, given in fields.items() if given is not None}
+        if not changes:
             return value
         if isinstance(value, SearchConfig):
-            return value.override(mode=mode)
-        return {**dict(value or {}), "mode": mode}
+            return value.override(**changes)
+        return {**dict(value or {}), **changes}
 
 
 def plans_for(

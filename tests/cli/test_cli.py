@@ -322,3 +322,26 @@ def test_every_choice_list_is_the_enum_it_names() -> None:
 
     walk(build_parser())
     assert set(seen) == set(names)
+
+
+def test_search_min_relevance_keeps_the_index_s_hits(corpus: Path, tmp_path: Path, capsys) -> None:
+    """`search --min-relevance P` = index.search(config={"min_relevance": P}); lines and JSON carry it (#37)."""
+    from colbert_retrieval import default_model
+    from colbert_retrieval.qdrant import ColBERTIndex
+
+    store = str(tmp_path / "store")
+    assert main(["index", str(corpus), "--path", store]) == 0
+    capsys.readouterr()
+    query = "How do I move from embedded Qdrant to a server?"
+    assert main(["search", query, "--path", store, "-k", "5", "--json"]) == 0
+    every = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert all(0.0 <= h["relevance"] <= 1.0 for h in every)
+    least = sorted(h["relevance"] for h in every)[len(every) // 2]
+    assert main(["search", query, "--path", store, "-k", "5", "--json", "--min-relevance", str(least)]) == 0
+    kept = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    with ColBERTIndex(default_model(), "colbert", store=store, create=False) as index:
+        expected = index.search(query, k=5, config={"min_relevance": least})
+    assert [h["id"] for h in kept] == [h.id for h in expected] and kept
+    assert main(["search", query, "--path", store, "--min-relevance", "1"]) == 0
+    assert "No results (none reaches relevance 1.0)." in capsys.readouterr().out  # a probability below 1
+    assert main(["search", query, "--path", store, "--min-relevance", "2"]) == 2  # a usage error: not a probability

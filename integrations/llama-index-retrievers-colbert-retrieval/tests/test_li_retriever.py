@@ -190,3 +190,14 @@ def test_a_retriever_checks_its_mode_and_score_scale_when_built(index: ColBERTIn
         ColBERTRetriever(index, mode="dense")
     with pytest.raises(InvalidArgumentError, match="Unknown score_scale 'probability'"):
         ColBERTRetriever(index, score_scale="probability")
+
+
+@pytest.mark.parametrize("least", [0.2, 0.5, 0.8])
+def test_similarity_cutoff_on_the_relevance_scale_is_the_index_threshold(index: ColBERTIndex, least: float) -> None:
+    """ColBERTRetriever(score_scale='relevance', similarity_cutoff=) = index.search(min_relevance=) (#37)."""
+    assert MODEL.relevance is not None, "the offline default ships a relevance calibration"
+    expected = index.search(QUERY, k=len(TEXTS), config={"min_relevance": least})
+    retriever = ColBERTRetriever(index, similarity_top_k=len(TEXTS), score_scale="relevance", similarity_cutoff=least)
+    found = retriever.retrieve(QUERY)
+    assert [n.node.node_id for n in found] == [h.id for h in expected]
+    assert [n.score for n in found] == [h.relevance for h in expected]

@@ -190,3 +190,19 @@ def test_a_retriever_checks_its_mode_and_score_scale_when_built() -> None:
             ColBERTRetriever(index=index, mode="dense")
         with pytest.raises(ValueError, match="Unknown score_scale 'probability'"):
             ColBERTRetriever(index=index, score_scale="probability")
+
+
+@pytest.mark.parametrize("least", [0.2, 0.5, 0.8])
+def test_one_relevance_threshold_keeps_the_same_hits_as_the_index(least: float) -> None:
+    """score_scale='relevance' + score_threshold (store) and the retriever = index.search(min_relevance=) (#37)."""
+    model = shared_model()
+    assert model.relevance is not None, "the offline default ships a relevance calibration"
+    store = ColBERTVectorStore.from_documents(documents(), model=model, location=":memory:", score_scale="relevance")
+    expected = store.index.search(QUERY, k=len(TEXTS), config={"min_relevance": least})
+    found = store.similarity_search_with_score(QUERY, k=len(TEXTS), score_threshold=least)
+    assert [d.id for d, _ in found] == [str(h.id) for h in expected]
+    assert [s for _, s in found] == [h.relevance for h in expected]
+    retriever = ColBERTRetriever(index=store.index, k=len(TEXTS), score_scale="relevance")
+    scored = [(d.id, d.metadata["score"]) for d in retriever.invoke(QUERY)]
+    assert [i for i, s in scored if s >= least] == [str(h.id) for h in expected]
+    store.index.close()

@@ -28,8 +28,11 @@ class ColBERTRetriever(BaseRetriever):
         mode: ``"hybrid"``, ``"colbert"`` (first stage + MaxSim) or ``"exact"``; None: the index's default.
         config: more search settings, passed to ``ColBERTIndex.search`` as they are (a ``SearchConfig`` or a
             dict of its fields); ``mode`` wins over its mode.
-        score_scale: ``"cosine"`` (default: mean MaxSim per query token, at most 1) or ``"raw"`` (the index's
-            ranking score) for ``NodeWithScore.score``.
+        score_scale: ``"cosine"`` (default: mean MaxSim per query token, at most 1), ``"raw"`` (the index's
+            ranking score) or ``"relevance"`` (the calibrated probability of being relevant, for a model with a
+            relevance calibration) for ``NodeWithScore.score``.
+        similarity_cutoff: keep nodes whose score (on ``score_scale``) is at least this (LlamaIndex's name, as in
+            ``SimilarityPostprocessor``); on the relevance scale it is the index's ``min_relevance``.
         callback_manager: LlamaIndex callbacks.
 
     Examples:
@@ -51,6 +54,7 @@ class ColBERTRetriever(BaseRetriever):
         mode: str | None = None,
         config: SearchConfig | Mapping[str, Any] | None = None,
         score_scale: str = "cosine",
+        similarity_cutoff: float | None = None,
         callback_manager: CallbackManager | None = None,
         **kwargs: Any,
     ) -> None:
@@ -61,6 +65,7 @@ class ColBERTRetriever(BaseRetriever):
         SearchHit.check_scale(score_scale)
         self.config = config
         self.score_scale = score_scale
+        self.similarity_cutoff = similarity_cutoff
         super().__init__(callback_manager=callback_manager, **kwargs)
 
     @property
@@ -72,10 +77,16 @@ class ColBERTRetriever(BaseRetriever):
         config = self.config
         if self.mode is not None:
             config = SearchConfig.with_mode(config, self.mode)
+        if self.score_scale == "relevance":  # the index filters: the same hits as index.search(min_relevance=)
+            config = SearchConfig.with_fields(config, min_relevance=self.similarity_cutoff)
         condition = to_qdrant_filter(self.filters, self._index.settings.metadata_key)
         hits = self._index.search(query_bundle.query_str, k=self.similarity_top_k, filter=condition, config=config)
+        scored = [(hit, hit.score_on(self.score_scale)) for hit in hits]
+        cutoff = self.similarity_cutoff
         return [
-            NodeWithScore(node=node_from_payload(hit.metadata), score=hit.score_on(self.score_scale)) for hit in hits
+            NodeWithScore(node=node_from_payload(hit.metadata), score=score)
+            for hit, score in scored
+            if cutoff is None or score >= cutoff
         ]
 
     async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
