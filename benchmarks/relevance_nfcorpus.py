@@ -15,7 +15,8 @@
    corpora.
 
 ``--write-default`` also writes the fitted calibration to ``colbert_retrieval/models/default_relevance.json``
-(what ``default_model()`` ships). Writes docs/benchmarks/relevance.md.
+(what ``default_model()`` ships). Writes docs/benchmarks/relevance.md and relevance.png (the reliability curve,
+shown by the page that includes the table).
 """
 
 from __future__ import annotations
@@ -146,7 +147,6 @@ def main() -> None:
         + "\n\nShare of relevant hits among those a threshold keeps (NFCorpus test; Starlette's docs, relevant = "
         "the hit overlaps an answering section):\n\n"
         + table(["min_relevance", "NFCorpus test", "Starlette docs"], shares)
-        + "\n\n![Reliability](relevance.png)"
     )
     fitted_with_metrics = type(fitted)(
         fitted.coefficients,

@@ -344,4 +344,6 @@ def test_search_min_relevance_keeps_the_index_s_hits(corpus: Path, tmp_path: Pat
     assert [h["id"] for h in kept] == [h.id for h in expected] and kept
     assert main(["search", query, "--path", store, "--min-relevance", "1"]) == 0
     assert "No results (none reaches relevance 1.0)." in capsys.readouterr().out  # a probability below 1
-    assert main(["search", query, "--path", store, "--min-relevance", "2"]) == 2  # a usage error: not a probability
+    with pytest.raises(SystemExit) as exit_info:  # a usage error: not a probability
+        main(["search", query, "--path", store, "--min-relevance", "2"])
+    assert exit_info.value.code == 2 and "expected a probability between 0 and 1" in capsys.readouterr().err
