@@ -22,11 +22,8 @@ UNSTAMPED = {
     "fine-tuning",
     "fine-tuning-heldout",
     "fusion-sweep",
-    "maxsim",
     "pooling",
-    "precision",
     "qdrant-engine",
-    "qdrant-nfcorpus",
     "qdrant-scale",
     "ray-ingest",
     "revisions",
@@ -34,8 +31,6 @@ UNSTAMPED = {
     "revisions-index",
     "revisions-index-encoding",
     "search-under-load",
-    "single-vector",
-    "storage-presets",
     "stress-embedded",
 }
 

@@ -25,7 +25,7 @@ candidate from disk).
 Examples:
     >>> options, search = storage_preset("small")
     >>> options.on_disk, options.first_stage_quantization, search["rescore_oversampling"]
-    (True, 'binary', 2.0)
+    (True, 'binary', 4.0)
     >>> storage_preset("fast")[0].quantization is None
     True
 """
@@ -55,7 +55,9 @@ class StoragePreset(str, Enum):
 #: How many times ``k`` quantized-MaxSim candidates are rescored with the originals, and (``small``) how many
 #: times ``prefetch_limit`` binary first-stage candidates are rescored with theirs. Chosen on NFCorpus *dev*
 #: (smallest factor within 0.002 nDCG@10 of rescoring every candidate; benchmarks/storage_presets.py).
-_OVERSAMPLING = {StoragePreset.BALANCED: 1.0, StoragePreset.SMALL: 2.0}
+#: Chosen on NFCorpus dev by benchmarks/storage_presets.py (the smallest factor within 0.002 nDCG@10 of
+#: rescoring every candidate): docs/benchmarks/storage-presets.md.
+_OVERSAMPLING = {StoragePreset.BALANCED: 1.0, StoragePreset.SMALL: 4.0}
 _FIRST_STAGE_OVERSAMPLING = {StoragePreset.SMALL: 8.0}
 
 
