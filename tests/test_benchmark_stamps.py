@@ -22,7 +22,6 @@ UNSTAMPED = {
     "fine-tuning",
     "fine-tuning-heldout",
     "fusion-sweep",
-    "pooling",
     "qdrant-engine",
     "qdrant-scale",
     "ray-ingest",
