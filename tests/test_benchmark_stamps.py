@@ -25,10 +25,6 @@ UNSTAMPED = {
     "qdrant-engine",
     "qdrant-scale",
     "ray-ingest",
-    "revisions",
-    "revisions-encoding",
-    "revisions-index",
-    "revisions-index-encoding",
     "search-under-load",
     "stress-embedded",
 }
