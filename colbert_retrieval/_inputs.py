@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from colbert_retrieval.errors import EmptyInputError, InputFormatError, InputTyp
 
 __all__ = [
     "check_unicode",
+    "member",
     "is_nested",
     "json_object",
     "many",
@@ -26,6 +27,26 @@ __all__ = [
     "read_text_file",
     "texts_or_raise",
 ]
+
+E = TypeVar("E")
+
+
+def member(kind: type[E], value: Any, what: str) -> E:
+    """The member of the enum ``kind`` named ``value``, or :class:`InvalidArgumentError` listing the names.
+
+    Examples:
+        >>> import enum
+        >>> class Color(str, enum.Enum):
+        ...     RED = "red"
+        >>> member(Color, "red", "color")
+        <Color.RED: 'red'>
+    """
+    try:
+        return kind(value)
+    except ValueError:
+        names = ", ".join(str(m.value) for m in kind)  # type: ignore[attr-defined]
+        msg = f"Unknown {what} {value!r}; use one of: {names}."
+        raise InvalidArgumentError(msg) from None
 
 
 def positive_int(value: Any, name: str, note: str = "", *, minimum: int = 1) -> int:

@@ -25,7 +25,7 @@ from enum import Enum
 
 import numpy as np
 
-from colbert_retrieval.errors import InvalidArgumentError
+from colbert_retrieval._inputs import member
 
 __all__ = ["Precision", "quantize"]
 
@@ -47,12 +47,7 @@ class Precision(str, Enum):
             >>> Precision.parse("int8")
             <Precision.INT8: 'int8'>
         """
-        try:
-            return cls(value)
-        except ValueError:
-            allowed = ", ".join(p.value for p in cls)
-            msg = f"Unknown precision {value!r}; use one of: {allowed}."
-            raise InvalidArgumentError(msg) from None
+        return member(cls, value, "precision")
 
 
 def _ranges(stacked: np.ndarray, unit_norm: bool) -> tuple[np.ndarray, np.ndarray]:

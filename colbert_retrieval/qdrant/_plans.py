@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from colbert_retrieval._inputs import member
 from colbert_retrieval.errors import InputTypeError, InvalidArgumentError
 from colbert_retrieval.qdrant._bm25 import SparseVector
 from colbert_retrieval.qdrant._schema import BM25_VECTOR, COLBERT_VECTOR, FIRST_STAGE_VECTOR
@@ -55,11 +56,7 @@ class SearchMode(str, Enum):
             >>> SearchMode.of("colbert")
             <SearchMode.COLBERT: 'colbert'>
         """
-        try:
-            return cls(mode)
-        except ValueError:
-            msg = f"Unknown search mode {mode!r}; use one of: {', '.join(m.value for m in cls)}."
-            raise InvalidArgumentError(msg) from None
+        return member(cls, mode, "search mode")
 
 
 def parse_mode(mode: SearchMode | str) -> SearchMode:
