@@ -18,15 +18,11 @@ STAMP = re.compile(
 #: that is not here must carry a stamp (the list only shrinks).
 UNSTAMPED = {
     "cold-start",
-    "engine-fusion",
     "fine-tuning",
     "fine-tuning-heldout",
-    "fusion-sweep",
-    "qdrant-engine",
     "qdrant-scale",
     "ray-ingest",
     "search-under-load",
-    "stress-embedded",
 }
 
 
