@@ -45,5 +45,5 @@ from colbert_retrieval.models._precision import (
     resolve_inference_precision as resolve_inference_precision,
 )
 from colbert_retrieval.models._relevance import Relevance as Relevance
-from colbert_retrieval.models._relevance import relevance_features as relevance_features
+from colbert_retrieval.models._relevance import query_features as query_features
 from colbert_retrieval.models._short_inputs import resolve_short_path as resolve_short_path

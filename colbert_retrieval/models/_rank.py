@@ -19,7 +19,6 @@ from typing import Any
 
 from colbert_retrieval import scores
 from colbert_retrieval.errors import InputTypeError, InvalidArgumentError
-from colbert_retrieval.models._relevance import relevance_features
 
 __all__ = ["rank_texts"]
 
@@ -54,8 +53,7 @@ def rank_texts(
     calibration = getattr(model, "relevance", None)
     if calibration is not None and hits:  # the same features as a search's hits: MaxSim per query token
         tokens = max(len(query_vectors), 1)
-        cosine = [hit["score"] / tokens for hit in hits]
-        chances = calibration.probabilities(relevance_features(cosine, max(cosine), tokens))
+        chances = calibration.of_query([hit["score"] / tokens for hit in hits], tokens)
         for hit, chance in zip(hits, chances):
             hit["relevance"] = round(float(chance), 6)
     if return_documents:

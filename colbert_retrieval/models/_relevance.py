@@ -33,7 +33,7 @@ import numpy as np
 
 from colbert_retrieval.errors import InvalidArgumentError
 
-__all__ = ["FEATURES", "RELEVANCE_FILE", "Relevance", "logistic_fit", "relevance_features"]
+__all__ = ["FEATURES", "RELEVANCE_FILE", "Relevance", "logistic_fit", "query_features", "relevance_features"]
 
 #: The file beside a saved model's weights.
 RELEVANCE_FILE = "relevance.json"
@@ -53,6 +53,16 @@ def relevance_features(
     scores = np.asarray(mean_maxsim, dtype=np.float64)
     tokens = np.full_like(scores, math.log(max(int(query_tokens), 1)))
     return np.stack([scores, top_mean_maxsim - scores, tokens], axis=1) if len(scores) else np.zeros((0, 3))
+
+
+def query_features(mean_maxsim: Sequence[float], query_tokens: int) -> np.ndarray:
+    """The feature rows of one query's hits, measured against the best of them (what fitting and search both use).
+
+    Examples:
+        >>> query_features([0.5, 0.7], 8).round(3).tolist()
+        [[0.5, 0.2, 2.079], [0.7, 0.0, 2.079]]
+    """
+    return relevance_features(mean_maxsim, max(mean_maxsim, default=0.0), query_tokens)
 
 
 @dataclass(frozen=True)
@@ -102,6 +112,10 @@ class Relevance:
         """``P(relevant)`` for feature rows (:func:`relevance_features`)."""
         logits = self.intercept + np.asarray(features, dtype=np.float64) @ np.asarray(self.coefficients)
         return 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50)))
+
+    def of_query(self, mean_maxsim: Sequence[float], query_tokens: int) -> np.ndarray:
+        """``P(relevant)`` of each of one query's hits, from their MaxSim per query token (cosine scale)."""
+        return self.probabilities(query_features(mean_maxsim, query_tokens))
 
     def probability(self, mean_maxsim: float, top_mean_maxsim: float, query_tokens: int) -> float:
         """``P(relevant)`` of one hit."""

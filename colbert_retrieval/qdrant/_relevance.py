@@ -1,7 +1,7 @@
 """Fitting a model's relevance calibration on an index: judged queries in, a :class:`Relevance` out.
 
 The examples are what users threshold: each held-out query's top ``k`` hits of the index's default search, with
-the features the searcher computes for them (:func:`~colbert_retrieval.models.relevance_features`) and a 0/1
+the features the searcher computes for them (:func:`~colbert_retrieval.models._relevance.query_features`) and a 0/1
 label from the judgments (a hit is relevant when its id is judged above 0). Fit on training queries only; judge
 the result on queries it never saw (``colbert_retrieval.evaluation.calibration``).
 
@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from colbert_retrieval.errors import InvalidArgumentError
-from colbert_retrieval.models import Relevance, relevance_features
+from colbert_retrieval.models import Relevance, query_features
 
 __all__ = ["fit_relevance", "relevance_examples"]
 
@@ -64,7 +64,7 @@ def relevance_examples(
             cosine = [h.scores.get("mean_maxsim", 0.0) for h in hits]
             maxsim = hits[0].scores.get("maxsim", 0.0)
             tokens = round(maxsim / cosine[0]) if cosine[0] else 1
-            rows.append(relevance_features(cosine, max(cosine), tokens))
+            rows.append(query_features(cosine, tokens))
             labels.extend(1.0 if qrels[qid].get(str(h.id), 0) > 0 else 0.0 for h in hits)
     return np.vstack(rows) if rows else np.zeros((0, 3)), np.asarray(labels)
 

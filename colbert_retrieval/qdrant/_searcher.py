@@ -24,7 +24,7 @@ import numpy as np
 from colbert_retrieval._inputs import positive_int, texts_or_raise
 from colbert_retrieval.documents import PAYLOAD_KEYS, PayloadKeys, from_payload
 from colbert_retrieval.errors import DimensionMismatchError, IndexMismatchError, InputTypeError, InvalidArgumentError
-from colbert_retrieval.models import Relevance, relevance_features
+from colbert_retrieval.models import Relevance
 from colbert_retrieval.qdrant._derived import DerivedVectors
 from colbert_retrieval.qdrant._filters import to_filter
 from colbert_retrieval.qdrant._plans import SearchConfig, SearchMode, fuse, plans_for
@@ -361,8 +361,7 @@ def with_relevance(
         return hits
     kept = []
     for query_hits, n in zip(hits, tokens):
-        cosine = [h.scores.get("mean_maxsim", 0.0) for h in query_hits]
-        chances = calibration.probabilities(relevance_features(cosine, max(cosine, default=0.0), n))
+        chances = calibration.of_query([h.scores.get("mean_maxsim", 0.0) for h in query_hits], n)
         scored = [replace(h, relevance=round(float(p), 6)) for h, p in zip(query_hits, chances)]
         kept.append([h for h in scored if least is None or h.relevance >= least])
     return kept
