@@ -28,6 +28,10 @@ from colbert_retrieval.errors import (
 
 __all__ = ["build_parser", "main"]
 
+#: ``colbert_retrieval.training``'s selection rules (named here: the parser is built without the train extra;
+#: a test ties the two).
+TRAINING_SELECTIONS = ("retrain", "checkpoint")
+
 
 def _positive(text: str) -> int:
     """An argparse type: an integer >= 1 (argparse turns the error into a usage line and exit status 2)."""
@@ -145,7 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--hardware", action="store_true", help="device, precision, kernels and stores in use")
 
     train = commands.add_parser(
-        "train", help="fine-tune on a BEIR folder: mine hard negatives, train, keep the best eval checkpoint"
+        "train",
+        help="fine-tune on a BEIR folder: mine hard negatives, choose the schedule on held-out training queries, "
+        "train on all of them",
     )
     train.add_argument("folder", help="BEIR folder (corpus.jsonl, queries.jsonl, qrels/<split>.tsv)")
     train.add_argument("--output", required=True, help="folder for the model, its card and the checkpoints")
@@ -153,8 +159,18 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--eval-split",
         default="auto",
-        help="split that selects the checkpoint (default auto: dev if the folder has it, else a seeded 10%% of the "
-        "training queries held out of training; 'none': the last checkpoint)",
+        help="split that selects (default auto: a seeded 10%% of the training queries, held out to choose the "
+        "schedule; with --selection checkpoint, dev if the folder has it; 'none': train to the end, keep that)",
+    )
+    train.add_argument(
+        "--selection",
+        choices=TRAINING_SELECTIONS,
+        default="retrain",
+        help="retrain (default): choose the schedule on the eval split, then train on every training query for "
+        "it; checkpoint: keep the best checkpoint on the eval split (the rule before 0.3)",
+    )
+    train.add_argument(
+        "--no-relevance", action="store_true", help="do not fit the relevance calibration on the eval split"
     )
     train.add_argument("--test-split", default=None, help="split reported before/after (never used to decide)")
     train.add_argument("--model", default=None, help="model to fine-tune (default: the offline default model)")
@@ -450,6 +466,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         model=args.model,
         split=args.split,
         eval_split=None if args.eval_split.lower() == "none" else args.eval_split,
+        selection=args.selection,
+        fit_relevance=not args.no_relevance,
         test_split=args.test_split,
         passes=args.passes,
         batch_size=args.batch_size,
@@ -465,6 +483,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     summary["eval_split"] = report.settings["eval_split"]
     if report.settings["heldout_queries"]:
         summary["heldout_queries"] = len(report.settings["heldout_queries"])
+    if report.selection:
+        summary["chosen"] = report.selection["reason"]
+    summary["relevance"] = report.relevance
     print(json.dumps({**summary, "steps": report.steps, "minutes": round(report.wall_seconds / 60, 1)}, indent=2))
     return 0
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-__all__ = ["mrr_at_k", "ndcg_at_k", "recall_at_k", "retrieval_metrics"]
+__all__ = ["mrr_at_k", "ndcg_at_k", "ndcg_per_query", "recall_at_k", "retrieval_metrics"]
 
 Qrels = Mapping[str, Mapping[str, int]]
 Run = Mapping[str, Sequence[str]]
@@ -28,6 +28,32 @@ Run = Mapping[str, Sequence[str]]
 
 def _judged(qrels: Qrels) -> list[str]:
     return [q for q, docs in qrels.items() if any(r > 0 for r in docs.values())]
+
+
+def ndcg_per_query(qrels: Qrels, run: Run, k: int = 10) -> dict[str, float]:
+    """nDCG@k of each judged query (what paired comparisons of two runs need).
+
+    Args:
+        qrels: query id -> document id -> graded relevance.
+        run: query id -> ranked document ids (best first).
+        k: cut-off.
+
+    Returns:
+        Query id -> nDCG@k, for every query with a relevant judgment (0 where the run has none).
+
+    Examples:
+        >>> ndcg_per_query({"q": {"a": 1}, "r": {"b": 1}}, {"q": ["a"], "r": ["x"]})
+        {'q': 1.0, 'r': 0.0}
+    """
+    values = {}
+    for query in _judged(qrels):
+        judgments = qrels[query]
+        ranked = list(run.get(query, []))[:k]
+        dcg = sum(max(judgments.get(doc, 0), 0) / math.log2(rank + 2) for rank, doc in enumerate(ranked))
+        ideal = sorted((r for r in judgments.values() if r > 0), reverse=True)[:k]
+        idcg = sum(r / math.log2(rank + 2) for rank, r in enumerate(ideal))
+        values[query] = dcg / idcg if idcg > 0 else 0.0
+    return values
 
 
 def ndcg_at_k(qrels: Qrels, run: Run, k: int = 10) -> float:
@@ -41,14 +67,7 @@ def ndcg_at_k(qrels: Qrels, run: Run, k: int = 10) -> float:
     Returns:
         The mean over judged queries.
     """
-    values = []
-    for query in _judged(qrels):
-        judgments = qrels[query]
-        ranked = list(run.get(query, []))[:k]
-        dcg = sum(max(judgments.get(doc, 0), 0) / math.log2(rank + 2) for rank, doc in enumerate(ranked))
-        ideal = sorted((r for r in judgments.values() if r > 0), reverse=True)[:k]
-        idcg = sum(r / math.log2(rank + 2) for rank, r in enumerate(ideal))
-        values.append(dcg / idcg if idcg > 0 else 0.0)
+    values = list(ndcg_per_query(qrels, run, k).values())
     return sum(values) / len(values) if values else 0.0
 
 

@@ -13,14 +13,16 @@ Examples:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from sentence_transformers.base.evaluation.evaluator import BaseEvaluator
 
-from colbert_retrieval.evaluation import retrieval_metrics
+from colbert_retrieval.evaluation import ndcg_per_query, retrieval_metrics
 from colbert_retrieval.models import ColBERT
 from colbert_retrieval.scores import colbert_scores
 
@@ -84,6 +86,8 @@ class BeirEvaluator(BaseEvaluator):
         qrels: query id to ``{document id: grade}``.
         name: prefix of the metric names (e.g. ``dev``).
         batch_size: texts per forward pass.
+        record: a JSON-lines file that keeps each evaluation's per-query nDCG@10 (read back on creation, so a
+            resumed run still has the curve of the steps it evaluated before; None: memory only).
     """
 
     def __init__(
@@ -93,6 +97,7 @@ class BeirEvaluator(BaseEvaluator):
         qrels: Mapping[str, Mapping[str, int]],
         name: str = "dev",
         batch_size: int = 32,
+        record: str | Path | None = None,
     ) -> None:
         super().__init__()
         self.corpus, self.queries, self.qrels = dict(corpus), dict(queries), dict(qrels)
@@ -101,6 +106,13 @@ class BeirEvaluator(BaseEvaluator):
         self.greater_is_better = True
         self.primary_metric = f"{name}_ndcg@10"
         self.history: list[tuple[int, dict[str, float]]] = []
+        self.record = Path(record) if record is not None else None
+        #: ``(step, query id -> nDCG@10)`` of every evaluation (the held-out curve's per-query scores).
+        self.per_query: list[tuple[int, dict[str, float]]] = []
+        if self.record is not None and self.record.exists():
+            for line in self.record.read_text(encoding="utf8").splitlines():
+                entry = json.loads(line)
+                self.per_query.append((int(entry["step"]), entry["ndcg@10"]))
 
     def __call__(
         self, model: Any, output_path: str | None = None, epoch: int = -1, steps: int = -1
@@ -114,6 +126,11 @@ class BeirEvaluator(BaseEvaluator):
             model.train(training)
         metrics = {f"{self.name}_{key}": value for key, value in retrieval_metrics(self.qrels, run).items()}
         self.history.append((steps, metrics))
+        scores = ndcg_per_query(self.qrels, run, 10)
+        self.per_query = [entry for entry in self.per_query if entry[0] != steps] + [(steps, scores)]
+        if self.record is not None:
+            with self.record.open("a", encoding="utf8") as handle:
+                handle.write(json.dumps({"step": steps, "ndcg@10": scores}) + "\n")
         return metrics
 
     def get_config_dict(self) -> dict[str, Any]:

@@ -20,6 +20,17 @@ from typing import Any
 __all__ = ["write_model_card"]
 
 
+def _selection_lines(report: Any) -> list[str]:
+    """What the schedule rule chose and why, and how the relevance calibration was fitted."""
+    selection = getattr(report, "selection", None) or {}
+    lines = []
+    if selection:
+        lines += ["", f"Schedule rule: {selection['rule']}. Chosen: {selection['reason']}."]
+    if getattr(report, "relevance", ""):
+        lines += ["", f"Relevance calibration (`relevance.json`): {report.relevance}."]
+    return lines
+
+
 def write_model_card(path: Path, report: Any, *, base_model: str) -> None:
     """Write ``README.md`` for a fine-tuned model (overwrites sentence-transformers' generic card).
 
@@ -47,6 +58,7 @@ def write_model_card(path: Path, report: Any, *, base_model: str) -> None:
         f"Trained with `colbert-retrieval train` on `{settings.get('data', '?')}` (split `{settings.get('split')}`),",
         f"selected on `{settings.get('eval_split')}`; kept: {report.kept}. {report.steps} steps in",
         f"{report.wall_seconds / 60:.1f} minutes on {settings.get('device', '?')}.",
+        *_selection_lines(report),
         "",
         "## Metrics (exact MaxSim over the whole corpus)",
         "",

@@ -298,8 +298,10 @@ def test_every_choice_list_is_the_enum_it_names() -> None:
     from colbert_retrieval.models._precision import BACKENDS, INFERENCE_PRECISIONS
     from colbert_retrieval.qdrant import SearchMode, StoragePreset
     from colbert_retrieval.single_vector import FirstStage
+    from colbert_retrieval.training._fine_tune import SELECTIONS
 
     names = {
+        "--selection": list(SELECTIONS),
         "--storage": [p.value for p in StoragePreset],
         "--backend": list(BACKENDS),
         "--inference-precision": list(INFERENCE_PRECISIONS),

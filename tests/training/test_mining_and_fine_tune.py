@@ -53,9 +53,17 @@ def test_mining_passes_positives_and_margin(minilm) -> None:
 
 
 def test_fine_tune_saves_the_best_checkpoint_with_a_card_and_resumes(tiny_bert_dir, beir_dir, tmp_path) -> None:
+    """The rule before 0.3 (``selection="checkpoint"``): the best checkpoint on dev."""
     output = tmp_path / "run"
     config = FineTuneConfig(
-        data=beir_dir, output=output, model=str(tiny_bert_dir), test_split="test", batch_size=2, passes=1, top_k=4
+        data=beir_dir,
+        output=output,
+        model=str(tiny_bert_dir),
+        test_split="test",
+        batch_size=2,
+        passes=1,
+        top_k=4,
+        selection="checkpoint",
     )
     report = fine_tune(config)
     assert set(report.before) == set(report.after) == {"dev", "test"}
@@ -109,15 +117,22 @@ def test_a_rerun_with_other_mining_settings_mines_again(tiny_bert_dir, beir_dir,
     assert len(datasets.load_from_disk(str(tmp_path / "run" / "mined"))) == 2 * one_pass
 
 
-def test_a_folder_without_a_dev_split_holds_out_training_queries(tiny_bert_dir, beir_dir, tmp_path) -> None:
-    """SciFact-like (train + test only): ``auto`` selects on a seeded share of the training queries, never test."""
-    (beir_dir / "qrels" / "dev.tsv").unlink()
+def _six_training_queries(beir_dir: Path) -> None:
     extra = [("t5", "louvre", 2), ("t6", "bones", 2)]
     queries = [json.loads(line) for line in (beir_dir / "queries.jsonl").read_text().splitlines()]
     queries += [{"_id": "t5", "text": "art museum"}, {"_id": "t6", "text": "strong bones"}]
     (beir_dir / "queries.jsonl").write_text("".join(json.dumps(q) + "\n" for q in queries))
     with (beir_dir / "qrels" / "train.tsv").open("a") as handle:
         handle.write("".join(f"{q}\t{d}\t{g}\n" for q, d, g in extra))
+
+
+def test_a_folder_without_a_dev_split_holds_out_training_queries_then_trains_on_all(
+    tiny_bert_dir, beir_dir, tmp_path
+) -> None:
+    """SciFact-like (train + test only), no flag: the schedule is chosen on a seeded share of the training
+    queries (never test), then the model trains again on every training query and says so."""
+    (beir_dir / "qrels" / "dev.tsv").unlink()
+    _six_training_queries(beir_dir)
     config = FineTuneConfig(
         data=beir_dir, output=tmp_path / "run", model=str(tiny_bert_dir), test_split="test", batch_size=2, top_k=4
     )
@@ -126,5 +141,73 @@ def test_a_folder_without_a_dev_split_holds_out_training_queries(tiny_bert_dir, 
     held = report.settings["heldout_queries"]
     assert len(held) == 1 and held[0].startswith("t")  # 10 % of the 6 training queries, from train only
     assert set(report.before) == {"heldout", "test"} and report.curve[0][0] == 0 and len(report.curve) >= 2
+    selection = report.selection
+    assert [step for step, _ in selection["points"]] == [step for step, _ in report.curve[: len(selection["points"])]]
+    assert selection["chosen_step"] in [step for step, _ in report.curve[1:]] and selection["reason"]
+    assert report.settings["rows_before_retrain"] < report.settings["rows"]  # the held-out query's rows
+    if selection["keep"]:
+        assert report.kept.startswith("trained again on every training query")
+        assert set(report.after) == {"test"}  # the kept model trained on the held-out query: no after for it
+        assert (tmp_path / "run" / "retrain").is_dir()
+    else:
+        assert report.kept.startswith("untouched") and set(report.after) == {"heldout", "test"}
+    card = (tmp_path / "run" / "README.md").read_text()
+    assert "Schedule rule: longest evaluated schedule" in card and "Relevance calibration" in card
+    saved = json.loads((tmp_path / "run" / "training_report.json").read_text())
+    assert saved["selection"] == json.loads(json.dumps(selection)) and saved["relevance"] == report.relevance
     again = fine_tune(FineTuneConfig(**{**config.__dict__, "output": tmp_path / "again", "max_steps": 1}))
     assert again.settings["heldout_queries"] == held  # seeded: the same queries every run
+
+
+def test_the_retrain_rule_on_a_named_eval_split_keeps_the_chosen_checkpoint(tiny_bert_dir, beir_dir, tmp_path):
+    """``--eval-split dev``: dev chooses the step (nothing to retrain: dev was never training data); dev is
+    where the relevance calibration is fitted, and the saved model carries it."""
+    config = FineTuneConfig(
+        data=beir_dir,
+        output=tmp_path / "run",
+        model=str(tiny_bert_dir),
+        eval_split="dev",
+        batch_size=2,
+        passes=2,
+        top_k=4,
+    )
+    report = fine_tune(config)
+    selection = report.selection
+    assert selection["queries"] == 2 and len(selection["points"]) == len(report.curve)
+    assert not (tmp_path / "run" / "retrain").exists()
+    if selection["keep"]:
+        chosen = dict(report.curve)[selection["chosen_step"]]
+        assert report.after["dev"]["ndcg@10"] == pytest.approx(chosen, abs=1e-4)  # that checkpoint was kept
+    if report.relevance.startswith("fitted"):
+        assert ColBERT(str(tmp_path / "run"), device="cpu").relevance is not None
+
+
+def test_an_unknown_selection_rule_is_refused(beir_dir, tmp_path) -> None:
+    with pytest.raises(InvalidArgumentError, match="selection must be one of"):
+        fine_tune(FineTuneConfig(data=beir_dir, output=tmp_path / "run", selection="best"))
+
+
+def test_the_retrain_stops_at_the_chosen_share_of_the_schedule(tiny_bert_dir, beir_dir, tmp_path, monkeypatch):
+    """When the held-out curve keeps an early step, the retrain on every query stops at the same share of its
+    (longer) schedule, starting from the same untouched weights the selection started from."""
+    from colbert_retrieval.training import _fine_tune
+    from colbert_retrieval.training._selection import Selection
+
+    def first_step(untouched, curve):
+        step = min(step for step, _ in curve)
+        return Selection("test rule", [(0, 0.0)], len(untouched), step, step, 0.0, 0.1, True, "forced")
+
+    monkeypatch.setattr(_fine_tune, "choose_schedule", first_step)
+    (beir_dir / "qrels" / "dev.tsv").unlink()
+    _six_training_queries(beir_dir)
+    config = FineTuneConfig(
+        data=beir_dir, output=tmp_path / "run", model=str(tiny_bert_dir), batch_size=2, passes=3, top_k=4
+    )
+    report = fine_tune(config)
+    total_first = report.curve[-1][0]  # the selection's last evaluated step is its last step
+    total = report.settings["rows"] // 2
+    chosen = report.selection["chosen_step"]
+    assert chosen < total_first and report.steps == round(chosen / total_first * total)
+    assert report.kept == f"trained again on every training query for {report.steps} steps (chosen at step {chosen})"
+    assert (tmp_path / "run" / "untouched").is_dir() and (tmp_path / "run" / "retrain").is_dir()
+    assert report.relevance.startswith("fitted") or report.relevance.startswith("not fitted:")
