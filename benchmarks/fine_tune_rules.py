@@ -1,0 +1,179 @@
+"""Fine-tuning rules compared on NFCorpus: today's default, the rule before it, and no selection at all.
+
+    pip install -e ".[train,bench]"
+    python benchmarks/fine_tune_rules.py ../shared/data/nfcorpus --runs runs/rules
+    python benchmarks/fine_tune_rules.py ../shared/data/nfcorpus --runs runs/rules --render-only
+
+Each rule trains the offline default on NFCorpus's **train** split only and decides on training queries only
+(the rule's own held-out share inside it); dev and test are scored afterwards and never decide anything:
+
+* ``default`` (``colbert-retrieval train DATA --test-split test``): 10 % of the training queries held out to
+  choose the schedule, then trained again on every training query (``selection="retrain"``). Dev is only
+  reported: ``auto`` never selects on it.
+* ``checkpoint`` (the rule before 0.3, as on a folder without dev): 10 % held out and never trained on, the best
+  checkpoint on them kept (``--selection checkpoint`` on a copy of the folder without ``qrels/dev.tsv``).
+* ``none`` (``--eval-split none``): every training query, the whole schedule, no guard.
+
+A run folder that already holds a finished run (``run.json``) is reused, so the page can gather runs made one at
+a time; each row names the commit its run came from. Minutes are wall time of ``fine_tune`` end to end
+(encoding, mining, training, evaluations, relevance fit) on this machine with nothing else running. Writes
+docs/benchmarks/fine-tuning-rules.md and the default rule's held-out curve fine-tuning-rules.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+from pathlib import Path
+
+from _common import RESULTS, machine, table, write_result
+
+RULES = ("default", "checkpoint", "none")
+
+
+def without_dev(data: Path, folder: Path) -> Path:
+    """A view of ``data`` without its dev judgments (links, nothing copied): what a folder without dev looks like."""
+    (folder / "qrels").mkdir(parents=True, exist_ok=True)
+    for name in ("corpus.jsonl", "queries.jsonl", "qrels/train.tsv", "qrels/test.tsv"):
+        link = folder / name
+        if not link.exists():
+            link.symlink_to((data / name).resolve())
+    return folder
+
+
+def commit() -> str:
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+
+
+def dev_metrics(model_folder: Path, data: Path) -> dict[str, float]:
+    """Dev nDCG@10 / Recall@100 / MRR@10 of a saved model (exact MaxSim, as fine_tune scores every split)."""
+    from colbert_retrieval.evaluation import load_beir, retrieval_metrics
+    from colbert_retrieval.models import load_model
+    from colbert_retrieval.training import exact_maxsim_runs
+
+    model = load_model(str(model_folder))
+    model.runtime.hold_bulk("scored on the path fine_tune scores on")
+    dev = load_beir(data, "dev")
+    run, _ = exact_maxsim_runs(model, dev.corpus, dev.queries, batch_size=32)
+    return retrieval_metrics(dev.qrels, run)
+
+
+def run_rule(rule: str, data: Path, folder: Path, view: Path) -> dict:
+    """Train with ``rule`` into ``folder`` (or reuse a finished run) and return its record."""
+    record = folder / "run.json"
+    if record.exists():
+        return json.loads(record.read_text())
+    if (folder / "training_report.json").exists():  # a finished fine_tune of an earlier run: gather it
+        return record_run(rule, folder, data, json.loads((folder / "training_report.json").read_text()))
+    from colbert_retrieval.training import FineTuneConfig, fine_tune
+
+    settings = {
+        "default": {"data": data},
+        "checkpoint": {"data": view, "selection": "checkpoint"},
+        "none": {"data": view, "eval_split": None},
+    }[rule]
+    (folder).mkdir(parents=True, exist_ok=True)
+    (folder / "commit.txt").write_text(commit())
+    report = fine_tune(FineTuneConfig(output=folder, test_split="test", **settings))
+    return record_run(rule, folder, data, json.loads(report.to_json()))
+
+
+def record_run(rule: str, folder: Path, data: Path, report: dict) -> dict:
+    """``run.json``: what the page shows of a finished run (dev scored here when the run did not report it)."""
+    dev = report["after"].get("dev")
+    if dev is None:
+        saved = folder / "dev_eval.json"  # scored by an earlier invocation
+        dev = json.loads(saved.read_text())["dev"] if saved.exists() else dev_metrics(folder, data)
+    made_by = folder / "commit.txt"
+    result = {
+        "rule": rule,
+        "commit": made_by.read_text().strip()[:7] if made_by.exists() else "unknown",
+        "minutes": round(report["wall_seconds"] / 60, 1),
+        "kept": report["kept"],
+        "steps": report["steps"],
+        "dev": dev,
+        "test": report["after"]["test"],
+        "before": {"test": report["before"]["test"], "dev": report["before"].get("dev")},
+        "selection": report.get("selection") or {},
+        "relevance": report.get("relevance", ""),
+    }
+    (folder / "run.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+def curve_plot(path: Path, selection: dict, title: str) -> None:
+    """Held-out nDCG@10 by step of the default rule, the chosen step marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(7, 3.4))
+    steps, scores = zip(*selection["points"])
+    axis.plot(steps, scores, marker="o", label="held-out nDCG@10 (10 % of the training queries)")
+    axis.axvline(selection["chosen_step"], color="#c44e52", linestyle="--", label="chosen schedule")
+    axis.set_xlabel("training step (selection run, without the held-out queries)")
+    axis.set_ylabel("nDCG@10 (exact MaxSim)")
+    axis.set_title(title)
+    axis.legend(fontsize=8, loc="lower right")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("data")
+    parser.add_argument("--runs", required=True, help="folder of the run folders (one per rule)")
+    parser.add_argument("--rules", default=",".join(RULES), help="rules to run or gather (default: all)")
+    parser.add_argument("--render-only", action="store_true", help="gather finished runs only, train nothing")
+    args = parser.parse_args()
+    data, runs = Path(args.data), Path(args.runs)
+    view = without_dev(data, runs / "without-dev")
+    results = []
+    for rule in args.rules.split(","):
+        if args.render_only and not (runs / rule / "run.json").exists():
+            raise SystemExit(f"{runs / rule} holds no finished run; run without --render-only first.")
+        results.append(run_rule(rule, data, runs / rule, view))
+    before = next(r["before"] for r in results if r["before"]["dev"])
+    rows = [
+        ["untouched default", "-", "-", "-", before["dev"]["ndcg@10"], before["dev"]["recall@100"],
+         before["test"]["ndcg@10"], "-"]
+    ]  # fmt: skip
+    for r in results:
+        rows.append(
+            [
+                r["rule"],
+                r["kept"],
+                r["steps"],
+                r["minutes"],
+                f"{r['dev']['ndcg@10']} ({r['dev']['ndcg@10'] - before['dev']['ndcg@10']:+.4f})",
+                r["dev"]["recall@100"],
+                f"{r['test']['ndcg@10']} ({r['test']['ndcg@10'] - before['test']['ndcg@10']:+.4f})",
+                r["commit"],
+            ]
+        )
+    default = next((r for r in results if r["rule"] == "default"), None)
+    markdown = (
+        f"Fine-tuning the offline default on {data.name}'s train split, each rule deciding on training queries "
+        f"only; dev and test scored afterwards (exact MaxSim over the whole corpus). Machine: {machine()}.\n\n"
+        + table(
+            ["rule", "kept", "steps", "minutes", "dev nDCG@10", "dev Recall@100", "test nDCG@10", "run's commit"],
+            rows,
+        )
+    )
+    if default and default["selection"]:
+        selection = default["selection"]
+        markdown += (
+            f"\n\nDefault rule: {selection['rule']}. Held-out nDCG@10 by step ({selection['queries']} queries): "
+            + ", ".join(f"{step}: {score:.4f}" for step, score in selection["points"])
+            + f". Chosen: {selection['reason']}. Relevance calibration: {default['relevance']}."
+        )
+        curve_plot(RESULTS / "fine-tuning-rules.png", selection, f"Default rule's held-out curve on {data.name}")
+    print(markdown)
+    write_result("fine-tuning-rules", markdown)
+
+
+if __name__ == "__main__":
+    main()
