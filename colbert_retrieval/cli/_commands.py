@@ -131,7 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep hits whose calibrated relevance (probability of being relevant) is at least P, 0 to 1",
     )
     search.add_argument(
-        "--explain", action="store_true", help="highlight the document tokens each query token matched (MaxSim)"
+        "--no-highlights",
+        action="store_true",
+        help="do not mark the words each hit matched (marked by default, from the stored vectors)",
+    )
+    search.add_argument(
+        "--explain",
+        action="store_true",
+        help="re-encode each hit and show every query token's match and score (MaxSim, unpooled)",
     )
 
     evaluate = commands.add_parser("evaluate", help="nDCG@10, Recall@100, MRR@10 and timings on a BEIR folder")
@@ -349,7 +356,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
     _require_store(args)
     filters = _filters(args.filter)
     index = _index(args, _model(args), create=False)
-    config = {"mode": _mode(args), "min_relevance": args.min_relevance}
+    config = {"mode": _mode(args), "min_relevance": args.min_relevance, "highlights": not args.no_highlights}
     hits = index.search(args.query, k=args.k, filter=filters or None, config=config)
     for rank, hit in enumerate(hits, start=1):
         score = f"{hit.score:.2f}" + (f", relevance {hit.relevance:.2f}" if hit.relevance is not None else "")
@@ -357,6 +364,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
             line = {"rank": rank, "id": hit.id, "score": hit.score, "relevance": hit.relevance, "text": hit.text}
             line["metadata"] = hit.metadata
             line.update(_where(hit.metadata))
+            if hit.highlights is not None:
+                line["highlights"] = [h.to_dict() for h in hit.highlights]
             if args.explain:
                 line["matches"] = [vars(m) for m in index.model.explain(args.query, hit.text).matches]
             print(json.dumps(line))
@@ -367,13 +376,22 @@ def _cmd_search(args: argparse.Namespace) -> int:
             print(f"{rank}. [{score}] {_place(hit)}\n   {highlighted}")
             print(f"   MaxSim {explanation.score:.2f} = {matched}")
         else:
-            snippet = hit.text if len(hit.text) <= 200 else hit.text[:197] + "..."
-            print(f"{rank}. [{score}] {_place(hit)}\n   {snippet}")
+            print(f"{rank}. [{score}] {_place(hit)}\n   {_snippet(hit, sys.stdout.isatty())}")
     if not hits:
         reason = f"none reaches relevance {args.min_relevance}" if args.min_relevance is not None else ""
         print(f"No results ({reason or 'is the collection empty?'}).")
     index.close()
     return 0
+
+
+def _snippet(hit: Any, color: bool, width: int = 200) -> str:
+    """About ``width`` characters of the hit's text around its first highlight, the matched words marked."""
+    text = hit.text
+    first = min((h.start for h in hit.highlights or ()), default=0)
+    start = 0 if first < width // 2 else text.rfind(" ", 0, first - width // 4) + 1
+    end = min(len(text), start + width)
+    before, after = ("\033[1;33m", "\033[0m") if color else ("[", "]")
+    return ("..." if start else "") + hit.marked(before, after, start, end) + ("..." if end < len(text) else "")
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:

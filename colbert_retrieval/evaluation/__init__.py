@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from colbert_retrieval.evaluation._beir import BeirDataset, load_beir
 from colbert_retrieval.evaluation._calibration import calibration
-from colbert_retrieval.evaluation._metrics import mrr_at_k, ndcg_at_k, ndcg_per_query, recall_at_k
+from colbert_retrieval.evaluation._metrics import mrr_at_k, ndcg_at_k, recall_at_k
 
 # For the sibling packages of colbert_retrieval (not public API: not in __all__, may change without notice).
+from colbert_retrieval.evaluation._metrics import ndcg_per_query as ndcg_per_query
 from colbert_retrieval.evaluation._metrics import retrieval_metrics as retrieval_metrics
 
 __all__ = [
@@ -29,7 +30,6 @@ __all__ = [
     "load_beir",
     "mrr_at_k",
     "ndcg_at_k",
-    "ndcg_per_query",
     "recall_at_k",
 ]
 

@@ -51,6 +51,8 @@ __all__ = [
 
 # For the sibling packages of colbert_retrieval (not public API: not in __all__, may change without notice).
 from colbert_retrieval.qdrant._bm25 import SparseVector as SparseVector
+from colbert_retrieval.qdrant._highlights import SPANS_KEY as SPANS_KEY
+from colbert_retrieval.qdrant._highlights import Highlight as Highlight
 from colbert_retrieval.qdrant._schema import (
     check_compatible as check_compatible,
 )

@@ -90,6 +90,8 @@ class SearchConfig:
         min_relevance: keep only hits whose calibrated relevance (``SearchHit.relevance``, the probability that
             the hit is relevant, from the model's :class:`~colbert_retrieval.models.Relevance`) is at least this
             (between 0 and 1). None: no threshold. A model without a calibration raises instead of guessing.
+        highlights: give each hit the words its query matched (``SearchHit.highlights``; text queries only).
+            Reads the hits' stored vectors back (one more call to the store), so it is off by default (None).
     """
 
     mode: SearchMode | None = None
@@ -101,6 +103,7 @@ class SearchConfig:
     rescore_oversampling: float | None = None
     first_stage_oversampling: float | None = None
     min_relevance: float | None = None
+    highlights: bool | None = None
 
     def __post_init__(self) -> None:
         if self.mode is not None and not isinstance(self.mode, SearchMode):
@@ -123,6 +126,9 @@ class SearchConfig:
         number = isinstance(least, (int, float)) and not isinstance(least, bool)
         if least is not None and not (number and 0 <= least <= 1):
             msg = f"min_relevance must be a probability between 0 and 1 or None, got {least!r}."
+            raise InvalidArgumentError(msg)
+        if self.highlights is not None and not isinstance(self.highlights, bool):
+            msg = f"highlights must be True, False or None, got {self.highlights!r}."
             raise InvalidArgumentError(msg)
         if not 0.0 <= float(self.bm25_weight) <= 1.0:
             msg = f"bm25_weight must be between 0 and 1, got {self.bm25_weight!r}."

@@ -27,6 +27,7 @@ from colbert_retrieval.errors import DimensionMismatchError, IndexMismatchError,
 from colbert_retrieval.models import Relevance
 from colbert_retrieval.qdrant._derived import DerivedVectors
 from colbert_retrieval.qdrant._filters import to_filter
+from colbert_retrieval.qdrant._highlights import Highlight, attach_highlights, mark
 from colbert_retrieval.qdrant._plans import SearchConfig, SearchMode, fuse, plans_for
 from colbert_retrieval.qdrant._schema import FIRST_STAGE_VECTOR, IndexSettings
 from colbert_retrieval.qdrant.backends import Backend, QueryPlan, StoredPoint
@@ -68,6 +69,8 @@ class SearchHit:
     count: sentence-transformers' ``meanmaxsim``, on the cosine scale, at most 1) and, in hybrid mode, ``bm25``.
     ``relevance`` is the probability that the hit is relevant, from the model's calibration
     (:class:`~colbert_retrieval.models.Relevance`; None for a model without one, and for ``get``).
+    ``highlights`` holds the words the query matched (:class:`Highlight`, in text order) when the search asked for
+    them (``SearchConfig(highlights=True)``), else None.
 
     Examples:
         >>> hit = SearchHit(id=1, score=9.6, text="x", scores={"maxsim": 9.6, "mean_maxsim": 0.3})
@@ -82,6 +85,19 @@ class SearchHit:
     point_id: str = ""
     scores: dict[str, float] = field(default_factory=dict)
     relevance: float | None = None
+    highlights: tuple[Highlight, ...] | None = None
+
+    def marked(self, before: str = "[", after: str = "]", start: int = 0, end: int | None = None) -> str:
+        """The hit's text (or ``text[start:end]``) with its highlighted words wrapped in ``before`` / ``after``.
+
+        Examples:
+            >>> from colbert_retrieval.qdrant._highlights import Highlight
+            >>> hit = SearchHit(id=1, score=1.0, text="lemons have vitamin c",
+            ...                 highlights=(Highlight(12, 19, "vitamin", ("vitamin",), 0.5),))
+            >>> hit.marked("<b>", "</b>")
+            'lemons have <b>vitamin</b> c'
+        """
+        return mark(self.text, self.highlights or (), before, after, start, end)
 
     @staticmethod
     def check_scale(scale: str) -> str:
@@ -240,6 +256,9 @@ class Searcher:
             if explicit is SearchMode.HYBRID:
                 msg = "Hybrid search needs the query text (for BM25); search vectors with mode='colbert' or 'exact'."
                 raise InvalidArgumentError(msg)
+            if chosen.highlights:
+                msg = "Highlights need the query text (the matched query tokens are named from it); search texts."
+                raise InvalidArgumentError(msg)
             wanted = explicit if explicit is not None else chosen.mode  # the index's hybrid default: colbert
             mode = SearchMode.EXACT if wanted is SearchMode.EXACT else SearchMode.COLBERT
             hits = self._vectors(query_vectors_or_raise(batch, self._settings), k, condition, mode, chosen)
@@ -264,7 +283,10 @@ class Searcher:
         multivectors = self._model.encode(texts, is_query=True, show_progress_bar=False)
         exact = mode is SearchMode.EXACT
         sparse = [None] * len(texts) if exact else self._derived.sparse(texts, is_query=True)
-        return self._run(multivectors, sparse, k, query_filter, mode, config)
+        hits = self._run(multivectors, sparse, k, query_filter, mode, config)
+        if config.highlights:
+            hits = attach_highlights(hits, texts, multivectors, self._backend, self._model)
+        return hits
 
     def _vectors(
         self, queries: Sequence[np.ndarray], k: int, query_filter: Any, mode: SearchMode, config: SearchConfig

@@ -35,9 +35,11 @@ from colbert_retrieval.documents import (
     to_record,
 )
 from colbert_retrieval.errors import DimensionMismatchError
-from colbert_retrieval.models import overlong_documents
+from colbert_retrieval.models import document_token_spans, overlong_documents
+from colbert_retrieval.pooling import pool_embeddings_hierarchical
 from colbert_retrieval.qdrant import _writer_steps as ingest
 from colbert_retrieval.qdrant._derived import DerivedVectors
+from colbert_retrieval.qdrant._highlights import SPANS_KEY, span_table
 from colbert_retrieval.qdrant._schema import IndexSettings, max_vectors_per_point
 from colbert_retrieval.qdrant.backends import Backend, PointData
 
@@ -104,15 +106,13 @@ class PointEncoder:
         cut = overlong_documents(self._model, texts)
         named = [str(records[i].id) if records[i].id is not None else repr(texts[i][:40]) for i in cut]
         truncated = ingest.Truncated(len(cut), tuple(named[: ingest.NAMED_IDS]), self._model.document_length)
-        embeddings = self._model.encode(
-            texts,
-            is_query=False,
-            pool_factor=self._settings.pool_factor,
-            batch_size=batch_size,
-            convert_to_tensor=True,
-            show_progress_bar=False,
+        tokens = self._model.encode(
+            texts, is_query=False, batch_size=batch_size, convert_to_tensor=True, show_progress_bar=False
         )
-        points, repooled = self.points(records, embeddings, tags)
+        factor = self._settings.pool_factor
+        embeddings = pool_embeddings_hierarchical(list(tokens), factor) if factor > 1 else list(tokens)
+        spans = document_token_spans(self._model, texts)
+        points, repooled = self.points(records, embeddings, tags, tokens=tokens, spans=spans)
         return EncodedPoints(points, repooled, truncated, tuple(cut))
 
     def point_id(self, record: Record, version: str | None = None) -> str:
@@ -124,11 +124,17 @@ class PointEncoder:
         records: Sequence[Record],
         embeddings: Sequence[torch.Tensor],
         tags: Mapping[str, ingest.SyncTag] | None = None,
+        *,
+        tokens: Sequence[torch.Tensor] | None = None,
+        spans: Sequence[Sequence[tuple[int, int] | None]] | None = None,
     ) -> tuple[list[PointData], int]:
         """Points for encoded documents (float16 multivector, first-stage and BM25 vectors, payload).
 
         Multivectors over Qdrant's size limit are pooled further; the second value counts them. A ``tag`` is
         stored in each payload (``SYNC_KEY``) and versions the point ids of an atomic source (``tags``: by source).
+        With the documents' token vectors before pooling and their character spans, each payload keeps its
+        span table (``SPANS_KEY``: what highlights read); a document whose spans do not cover its vectors gets
+        none (counted in a log line; its highlights re-encode the text).
         """
         limit = max_vectors_per_point(self._settings.dim)
         fitted = [ingest.fit_to_limit(e, limit) for e in embeddings]
@@ -138,10 +144,18 @@ class PointEncoder:
         titles = [section_of(r) for r in records]
         sparse = self._derived.sparse([r.text for r in records], is_query=False, titles=titles)
         points = []
-        for record, array, fs, bm25 in zip(records, arrays, first, sparse):
+        tables: list[list[int] | None] = [None] * len(records)
+        if tokens is not None and spans is not None:
+            tables = [span_table(t, f, s) for t, f, s in zip(tokens, fitted, spans)]
+            if unmatched := sum(table is None for table in tables):
+                logger.info("%d of %d documents stored without a span table (highlights re-encode them).",
+                            unmatched, len(tables))  # fmt: skip
+        for record, array, fs, bm25, table in zip(records, arrays, first, sparse, tables):
             tag = tag_of(record, tags)
             stored = to_payload(record, self._settings.payload_keys)
             payload = {**stored, **({SYNC_KEY: tag.payload()} if tag is not None else {})}
+            if table:
+                payload[SPANS_KEY] = table
             points.append(PointData(self.point_id(record, _versioned(tag)), array, fs, bm25, payload))
         return points, repooled
 

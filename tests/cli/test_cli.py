@@ -349,3 +349,27 @@ def test_search_min_relevance_keeps_the_index_s_hits(corpus: Path, tmp_path: Pat
     with pytest.raises(SystemExit) as exit_info:  # a usage error: not a probability
         main(["search", query, "--path", store, "--min-relevance", "2"])
     assert exit_info.value.code == 2 and "expected a probability between 0 and 1" in capsys.readouterr().err
+
+
+def test_search_marks_the_matched_words_and_json_carries_the_spans(corpus: Path, tmp_path: Path, capsys) -> None:
+    """Highlights are on in the CLI (#37): lines mark the words, ``--json`` carries the spans, and both are
+    ``index.search(config={"highlights": True})``'s."""
+    from colbert_retrieval import default_model
+    from colbert_retrieval.qdrant import ColBERTIndex
+
+    store = str(tmp_path / "store")
+    assert main(["index", str(corpus), "--path", store]) == 0
+    capsys.readouterr()
+    assert main(["search", "what causes scurvy", "--path", store, "-k", "1"]) == 0
+    assert "[Scurvy]" in capsys.readouterr().out  # not a terminal: brackets
+    assert main(["search", "what causes scurvy", "--path", store, "-k", "2", "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    with ColBERTIndex(default_model(), "colbert", store=store, create=False) as index:
+        expected = index.search("what causes scurvy", k=2, config={"highlights": True})
+    assert [line["highlights"] for line in lines] == [[h.to_dict() for h in hit.highlights] for hit in expected]
+    for line in lines:
+        assert all(line["text"][h["start"] : h["end"]] == h["text"] for h in line["highlights"])
+    assert main(["search", "what causes scurvy", "--path", store, "-k", "1", "--json", "--no-highlights"]) == 0
+    assert "highlights" not in json.loads(capsys.readouterr().out)
+    assert main(["search", "what causes scurvy", "--path", store, "-k", "1", "--no-highlights"]) == 0
+    assert "[Scurvy]" not in capsys.readouterr().out

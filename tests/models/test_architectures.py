@@ -139,3 +139,28 @@ def test_an_export_made_for_other_tokenizer_inputs_is_not_reused(tmp_path: Path)
         fallback = foreign.encode(QUERIES, is_query=True)
     assert foreign.resolved_short_path("cpu").runtime == "torch"
     _close(fallback, queries, 1e-5)
+
+
+@pytest.mark.parametrize("truncation", [True, False])
+def test_token_spans_account_for_every_document_vector(family: tuple[str, Path], truncation: bool) -> None:
+    """Highlights map a vector back to its characters: one span per vector ``encode`` returns, in every
+    family's tokenizer, for short texts, texts the model cuts and texts read in sliding windows; each span's
+    characters are a piece of the word its token spells."""
+    from colbert_retrieval.models import document_token_spans, query_token_labels
+
+    name, folder = family
+    model = _load(folder, truncation=truncation)
+    texts = [*DOCUMENTS, " ".join(["scurvy is a disease, of the blood!"] * 8), "vitamin  c"]
+    vectors = model.encode(texts, is_query=False)
+    for text, array, spans in zip(texts, vectors, document_token_spans(model, texts)):
+        assert len(spans) == len(array), (name, text)
+        pieces = [text[start:end] for start, end in (s for s in spans if s)]
+        assert pieces and all(piece.strip() and piece in text for piece in pieces), (name, pieces)
+        assert {piece.strip().lower() for piece in pieces} <= set("".join(text.lower().split())) or all(
+            piece.strip().lower() in text.lower() for piece in pieces
+        )
+    labels = query_token_labels(model, QUERIES)
+    for query, array, names in zip(QUERIES, model.encode(QUERIES, is_query=True), labels):
+        assert len(names) == len(array), name
+        words = [label for label in names if label in query.split()]
+        assert words and set(words) <= set(query.split()), (name, names)

@@ -171,9 +171,13 @@ def to_document(hit: SearchHit, collection_name: str | None = None) -> Document:
 
     ``Document.id`` is the id given at insertion as a string (LangChain's convention); with
     ``collection_name``, the metadata also carries ``_id`` (the id with its type: an int stays an int) and
-    ``_collection_name``, as langchain-qdrant's documents do.
+    ``_collection_name``, as langchain-qdrant's documents do. A hit searched with ``highlights=True`` puts its
+    matched words into ``metadata["highlights"]``: dicts of ``start``, ``end`` (character offsets into
+    ``page_content``), ``text``, ``query_tokens`` and ``share`` (of the hit's MaxSim).
     """
     metadata = dict(hit.metadata)
+    if hit.highlights is not None:
+        metadata["highlights"] = [highlight.to_dict() for highlight in hit.highlights]
     if collection_name is not None:
         metadata["_id"] = hit.id
         metadata["_collection_name"] = collection_name

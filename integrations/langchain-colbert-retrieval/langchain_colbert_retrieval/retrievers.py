@@ -35,6 +35,9 @@ class ColBERTRetriever(BaseRetriever):
             dict of its fields); ``mode`` wins over its mode.
         score_scale: ``"cosine"`` (default: mean MaxSim per query token, at most 1) or ``"raw"`` (the index's
             ranking score) for ``metadata["score"]``.
+        highlights: put the words each document matched into ``metadata["highlights"]`` (``start``/``end``
+            offsets into ``page_content``, ``text``, ``query_tokens``, ``share``); off by default (it reads the
+            hits' stored vectors back: one more call to the store).
 
     Instantiate:
         .. code-block:: python
@@ -67,6 +70,7 @@ class ColBERTRetriever(BaseRetriever):
     mode: str | None = None
     config: Any = None
     score_scale: str = "cosine"
+    highlights: bool = False
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -80,6 +84,8 @@ class ColBERTRetriever(BaseRetriever):
         config = self.config
         if self.mode is not None:
             config = SearchConfig.with_mode(config, self.mode)
+        if self.highlights:
+            config = SearchConfig.with_fields(config, highlights=True)
         hits = self.index.search(
             query,
             k=k if k is not None else self.k,

@@ -201,3 +201,24 @@ def test_similarity_cutoff_on_the_relevance_scale_is_the_index_threshold(index: 
     found = retriever.retrieve(QUERY)
     assert [n.node.node_id for n in found] == [h.id for h in expected]
     assert [n.score for n in found] == [h.relevance for h in expected]
+
+
+def test_highlights_are_opt_in_node_metadata_whose_offsets_slice_node_text(index: ColBERTIndex) -> None:
+    """``highlights=True``: ``node.metadata["highlights"]`` holds the index's highlights with offsets into
+    ``node.text`` (the stored content also carries the node's metadata lines), hidden from the LLM (#37)."""
+    from llama_index.core.schema import MetadataMode
+
+    assert all("highlights" not in n.node.metadata for n in ColBERTRetriever(index, similarity_top_k=2).retrieve(QUERY))
+    found = ColBERTRetriever(index, similarity_top_k=2, highlights=True).retrieve(QUERY)
+    expected = index.search(QUERY, k=2, config={"highlights": True})
+    assert [n.node.node_id for n in found] == [h.id for h in expected]
+    for scored, hit in zip(found, expected):
+        node = scored.node
+        spans = node.metadata["highlights"]
+        assert spans and all(node.text[s["start"] : s["end"]] == s["text"] for s in spans)
+        assert [s["text"] for s in spans] == [h.text for h in hit.highlights if h.text in node.text]
+        assert "highlights" not in node.get_content(metadata_mode=MetadataMode.LLM)
+        assert "highlights" not in node.get_content(metadata_mode=MetadataMode.EMBED)
+    assert any(
+        s["text"].lower() == "scurvy" or s["text"].lower() == "vitamin" for s in found[0].node.metadata["highlights"]
+    )

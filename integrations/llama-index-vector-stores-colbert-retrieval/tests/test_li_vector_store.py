@@ -172,3 +172,19 @@ def test_async_variants(store) -> None:
         assert await store.aget_nodes() == []
 
     asyncio.run(run())
+
+
+def test_highlights_through_the_standard_llamaindex_path() -> None:
+    """``ColBERTVectorStore(highlights=True)``: nodes of ``VectorStoreIndex.as_retriever`` carry the index's
+    highlights, offsets into ``node.text``, hidden from the LLM (#37)."""
+    store = ColBERTVectorStore(model=shared_model(), location=":memory:", highlights=True)
+    index = VectorStoreIndex(
+        make_nodes(), storage_context=StorageContext.from_defaults(vector_store=store), embed_model=NO_EMBEDDING
+    )
+    found = index.as_retriever(similarity_top_k=2).retrieve(SAMPLE_QUERY)
+    expected = store.client.search(SAMPLE_QUERY, k=2, config={"highlights": True, "mode": "colbert"})
+    assert [n.node.node_id for n in found] == [h.id for h in expected]
+    for scored in found:
+        spans = scored.node.metadata["highlights"]
+        assert spans and all(scored.node.text[s["start"] : s["end"]] == s["text"] for s in spans)
+        assert "highlights" not in scored.node.get_content(metadata_mode=MetadataMode.LLM)

@@ -206,3 +206,24 @@ def test_one_relevance_threshold_keeps_the_same_hits_as_the_index(least: float) 
     scored = [(d.id, d.metadata["score"]) for d in retriever.invoke(QUERY)]
     assert [i for i, s in scored if s >= least] == [str(h.id) for h in expected]
     store.index.close()
+
+
+def test_highlights_are_opt_in_metadata_whose_offsets_slice_the_matched_words() -> None:
+    """``highlights=True`` (store call, ``as_retriever`` search kwargs, retriever field) puts the index's
+    highlights into ``metadata["highlights"]``; ``page_content[start:end]`` is each matched word (#37)."""
+    store = ColBERTVectorStore.from_documents(documents(), model=shared_model(), location=":memory:")
+    assert all("highlights" not in d.metadata for d in store.similarity_search(QUERY, k=2))  # off by default
+    expected = store.index.search(QUERY, k=2, config={"highlights": True})
+    found = store.similarity_search(QUERY, k=2, highlights=True)
+    via_kwargs = store.as_retriever(search_kwargs={"k": 2, "highlights": True}).invoke(QUERY)
+    via_field = ColBERTRetriever(index=store.index, k=2, highlights=True).invoke(QUERY)
+    for documents_ in (found, via_kwargs, via_field):
+        assert [d.metadata["highlights"] for d in documents_] == [
+            [h.to_dict() for h in hit.highlights] for hit in expected
+        ]
+    for document in found:
+        spans = document.metadata["highlights"]
+        assert spans and all(document.page_content[s["start"] : s["end"]] == s["text"] for s in spans)
+        assert all(set(s["query_tokens"]) <= set(QUERY.rstrip("?").split()) for s in spans)
+    assert any(s["text"].lower() == "vitamin" for s in found[0].metadata["highlights"])
+    store.index.close()

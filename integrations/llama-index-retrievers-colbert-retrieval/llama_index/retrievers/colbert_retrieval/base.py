@@ -11,7 +11,7 @@ from llama_index.core.callbacks import CallbackManager
 from llama_index.core.schema import NodeWithScore, QueryBundle
 from llama_index.core.vector_stores.types import MetadataFilters
 from llama_index.retrievers.colbert_retrieval.filters import to_qdrant_filter
-from llama_index.retrievers.colbert_retrieval.ingest import node_from_payload
+from llama_index.retrievers.colbert_retrieval.ingest import node_from_hit
 
 from colbert_retrieval.qdrant import ColBERTIndex, SearchConfig, SearchHit, SearchMode
 
@@ -33,6 +33,9 @@ class ColBERTRetriever(BaseRetriever):
             relevance calibration) for ``NodeWithScore.score``.
         similarity_cutoff: keep nodes whose score (on ``score_scale``) is at least this (LlamaIndex's name, as in
             ``SimilarityPostprocessor``); on the relevance scale it is the index's ``min_relevance``.
+        highlights: put the words each node matched into ``node.metadata["highlights"]`` (``start``/``end``
+            offsets into ``node.text``, ``text``, ``query_tokens``, ``share``; hidden from the LLM); off by
+            default (it reads the hits' stored vectors back: one more call to the store).
         callback_manager: LlamaIndex callbacks.
 
     Examples:
@@ -55,6 +58,7 @@ class ColBERTRetriever(BaseRetriever):
         config: SearchConfig | Mapping[str, Any] | None = None,
         score_scale: str = "cosine",
         similarity_cutoff: float | None = None,
+        highlights: bool = False,
         callback_manager: CallbackManager | None = None,
         **kwargs: Any,
     ) -> None:
@@ -66,6 +70,7 @@ class ColBERTRetriever(BaseRetriever):
         self.config = config
         self.score_scale = score_scale
         self.similarity_cutoff = similarity_cutoff
+        self.highlights = highlights
         super().__init__(callback_manager=callback_manager, **kwargs)
 
     @property
@@ -79,12 +84,14 @@ class ColBERTRetriever(BaseRetriever):
             config = SearchConfig.with_mode(config, self.mode)
         if self.score_scale == "relevance":  # the index filters: the same hits as index.search(min_relevance=)
             config = SearchConfig.with_fields(config, min_relevance=self.similarity_cutoff)
+        if self.highlights:
+            config = SearchConfig.with_fields(config, highlights=True)
         condition = to_qdrant_filter(self.filters, self._index.settings.metadata_key)
         hits = self._index.search(query_bundle.query_str, k=self.similarity_top_k, filter=condition, config=config)
         scored = [(hit, hit.score_on(self.score_scale)) for hit in hits]
         cutoff = self.similarity_cutoff
         return [
-            NodeWithScore(node=node_from_payload(hit.metadata), score=score)
+            NodeWithScore(node=node_from_hit(hit), score=score)
             for hit, score in scored
             if cutoff is None or score >= cutoff
         ]

@@ -17,7 +17,11 @@ from pydantic import ConfigDict
 from colbert_retrieval.documents import Record
 from colbert_retrieval.qdrant import ColBERTIndex, IngestSummary
 
-__all__ = ["ColBERTIndexWriter", "add_nodes", "node_from_payload"]
+__all__ = ["HIGHLIGHTS_KEY", "ColBERTIndexWriter", "add_nodes", "node_from_hit", "node_from_payload"]
+
+#: The node metadata key of a hit's highlights (searches with ``highlights=True``); hidden from the LLM and the
+#: embedding (``excluded_llm_metadata_keys`` / ``excluded_embed_metadata_keys``).
+HIGHLIGHTS_KEY = "highlights"
 
 
 def add_nodes(index: ColBERTIndex, nodes: Sequence[BaseNode | Document], **kwargs: Any) -> IngestSummary:
@@ -43,6 +47,30 @@ def add_nodes(index: ColBERTIndex, nodes: Sequence[BaseNode | Document], **kwarg
 def node_from_payload(metadata: dict[str, Any]) -> BaseNode:
     """Rebuild the stored node from a hit's metadata."""
     return metadata_dict_to_node(metadata)
+
+
+def node_from_hit(hit: Any) -> BaseNode:
+    """The stored node of a hit; with its highlights (if the search asked for them) in ``metadata["highlights"]``.
+
+    The index scored the node's ``MetadataMode.EMBED`` content; highlight offsets are moved into ``node.text``
+    (``node.text[start:end]`` is the matched word), and words matched in the metadata part are left out of the
+    list (they are not in ``node.text``). The key is hidden from the LLM and the embedding.
+    """
+    node = node_from_payload(hit.metadata)
+    if hit.highlights is None:
+        return node
+    text = getattr(node, "text", "")
+    offset = hit.text.find(text) if text else -1
+    spans = []
+    for highlight in hit.highlights if offset >= 0 else ():
+        start, end = highlight.start - offset, highlight.end - offset
+        if start >= 0 and end <= len(text):
+            spans.append({**highlight.to_dict(), "start": start, "end": end})
+    node.metadata[HIGHLIGHTS_KEY] = spans
+    for excluded in (node.excluded_llm_metadata_keys, node.excluded_embed_metadata_keys):
+        if HIGHLIGHTS_KEY not in excluded:
+            excluded.append(HIGHLIGHTS_KEY)
+    return node
 
 
 class ColBERTIndexWriter(TransformComponent):

@@ -24,7 +24,7 @@ from llama_index.core.vector_stores.types import (
     VectorStoreQueryResult,
 )
 from llama_index.retrievers.colbert_retrieval import add_nodes, to_qdrant_filter
-from llama_index.retrievers.colbert_retrieval.ingest import node_from_payload
+from llama_index.retrievers.colbert_retrieval.ingest import node_from_hit, node_from_payload
 from qdrant_client import models as qm
 
 from colbert_retrieval import load_model
@@ -68,6 +68,8 @@ class ColBERTVectorStore(BasePydanticVectorStore):
             default), ``"exact"`` (MaxSim over every node) or ``"hybrid"`` (BM25 + MaxSim).
         score_scale: ``"cosine"`` (default: mean MaxSim per query token, at most 1, as a cosine vector store's
             similarities) or ``"raw"`` (the index's ranking score) for the query result's similarities.
+        highlights: put the words each node matched into ``node.metadata["highlights"]`` (offsets into
+            ``node.text``; hidden from the LLM); off by default (one more call to the store per query).
         index_kwargs: ``ColBERTIndex``'s own arguments (``store``, ``schema``, ``storage``, ``search``) or more
             ``QdrantClient`` arguments for ``url`` (``timeout``, ``prefer_grpc``, ...).
 
@@ -93,6 +95,7 @@ class ColBERTVectorStore(BasePydanticVectorStore):
     collection_name: str = "colbert"
     mode: str = "colbert"
     score_scale: str = "cosine"
+    highlights: bool = False
 
     _index: ColBERTIndex = PrivateAttr()
 
@@ -108,6 +111,7 @@ class ColBERTVectorStore(BasePydanticVectorStore):
         api_key: str | None = None,
         mode: str = "colbert",
         score_scale: str = "cosine",
+        highlights: bool = False,
         **index_kwargs: Any,
     ) -> None:
         mode = SearchMode.of(mode).value
@@ -115,7 +119,7 @@ class ColBERTVectorStore(BasePydanticVectorStore):
         if index is None:
             where = {"path": path, "location": location, "url": url, "api_key": api_key}
             index = ColBERTIndex.from_arguments(load_model(model), collection_name, **where, **index_kwargs)
-        super().__init__(collection_name=index.collection, mode=mode, score_scale=score_scale)
+        super().__init__(collection_name=index.collection, mode=mode, score_scale=score_scale, highlights=highlights)
         self._index = index
 
     @classmethod
@@ -188,10 +192,9 @@ class ColBERTVectorStore(BasePydanticVectorStore):
             _any_of(ID_KEY, query.node_ids) if query.node_ids else None,
             _any_of(self._keys.field("ref_doc_id"), query.doc_ids) if query.doc_ids else None,
         )
-        hits = self._index.search(
-            query.query_str, k=k or query.similarity_top_k, filter=condition, config={"mode": mode}
-        )
-        nodes = [node_from_payload(hit.metadata) for hit in hits]
+        config = {"mode": mode, "highlights": True if self.highlights else None}
+        hits = self._index.search(query.query_str, k=k or query.similarity_top_k, filter=condition, config=config)
+        nodes = [node_from_hit(hit) for hit in hits]
         similarities = [hit.score_on(self.score_scale) for hit in hits]
         return VectorStoreQueryResult(nodes=nodes, similarities=similarities, ids=[node.node_id for node in nodes])
 
