@@ -192,7 +192,7 @@ def attach_highlights(
     if len(texts) != len(hits):
         raise InvalidArgumentError("Highlights need the query texts; search with texts, not vectors.")
     wanted = sorted({h.point_id for query_hits in hits for h in query_hits if h.point_id})
-    stored = {p.id: p for p in backend.retrieve(wanted, with_vectors=True)} if wanted else {}
+    stored = {p.id: p for p in backend.retrieve(wanted, with_vectors=[COLBERT_VECTOR])} if wanted else {}
     missing = sorted({h.text for query_hits in hits for h in query_hits if not _table(stored.get(h.point_id))})
     fresh: dict[str, tuple[np.ndarray, list[int]]] = {}
     if missing:

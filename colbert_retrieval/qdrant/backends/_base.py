@@ -169,8 +169,8 @@ class Backend(Protocol):
         """Which of these point ids are stored."""
         ...
 
-    def retrieve(self, ids: Sequence[str], *, with_vectors: bool = False) -> list[StoredPoint]:
-        """Points by id, with payload (missing ids are left out)."""
+    def retrieve(self, ids: Sequence[str], *, with_vectors: bool | Sequence[str] = False) -> list[StoredPoint]:
+        """Points by id, with payload (missing ids are left out); ``with_vectors``: all, or these names."""
         ...
 
     def query_batch(self, plans: Sequence[QueryPlan]) -> list[list[StoredPoint]]:

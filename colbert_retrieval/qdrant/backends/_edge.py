@@ -326,9 +326,10 @@ class EdgeBackend:
         """Which of these point ids are stored."""
         return {str(p.id) for p in self.shard.retrieve([_native_id(i) for i in ids], False, False)}
 
-    def retrieve(self, ids: Sequence[str], *, with_vectors: bool = False) -> list[StoredPoint]:
-        """Points by id with payload (missing ids are left out)."""
-        points = self.shard.retrieve([_native_id(i) for i in ids], True, with_vectors)
+    def retrieve(self, ids: Sequence[str], *, with_vectors: bool | Sequence[str] = False) -> list[StoredPoint]:
+        """Points by id with payload (missing ids are left out); ``with_vectors``: all, or these names."""
+        wanted = with_vectors if isinstance(with_vectors, bool) else list(with_vectors)
+        points = self.shard.retrieve([_native_id(i) for i in ids], True, wanted)
         return [StoredPoint.from_native(p) for p in points]
 
     def _prefetch(self, source: Candidates, edge_filter: Any) -> qe.Prefetch:

@@ -302,14 +302,14 @@ class ServerBackend:
         )
         return {str(p.id) for p in found}
 
-    def retrieve(self, ids: Sequence[str], *, with_vectors: bool = False) -> list[StoredPoint]:
-        """Points by id with payload (missing ids are left out)."""
+    def retrieve(self, ids: Sequence[str], *, with_vectors: bool | Sequence[str] = False) -> list[StoredPoint]:
+        """Points by id with payload (missing ids are left out); ``with_vectors``: all, or these names."""
         points = self._call(
             "retrieve",
             self.collection,
             ids=list(ids),
             with_payload=True,
-            with_vectors=with_vectors,
+            with_vectors=with_vectors if isinstance(with_vectors, bool) else list(with_vectors),
             shard_key_selector=self.shard_key_selector,
         )
         return [StoredPoint.from_native(p) for p in points]
@@ -369,7 +369,7 @@ class ServerBackend:
             offset=offset,
             limit=limit,
             with_payload=True,
-            with_vectors=with_vectors,
+            with_vectors=with_vectors if isinstance(with_vectors, bool) else list(with_vectors),
             shard_key_selector=self.shard_key_selector,
         )
         return [StoredPoint.from_native(p) for p in points], (str(next_offset) if next_offset is not None else None)
