@@ -17,6 +17,7 @@ from llama_index.core.llms import MockLLM
 from llama_index.core.schema import MetadataMode, NodeWithScore, TextNode
 from llama_index.postprocessor.colbert_retrieval import ColBERTRerank
 
+from colbert_retrieval.errors import InvalidArgumentError
 from colbert_retrieval.testing import SAMPLE_QUERY, SAMPLE_TEXTS, shared_model
 
 MODEL = shared_model()
@@ -97,3 +98,25 @@ def test_async_postprocess() -> None:
     items = [NodeWithScore(node=n) for n in nodes()]
     result = asyncio.run(ColBERTRerank(model=MODEL, top_n=1).apostprocess_nodes(items, query_str=QUERY))
     assert result[0].node.node_id == exact_order(QUERY, nodes())[0]
+
+
+@pytest.mark.parametrize("least", [0.2, 0.5, 0.8])
+def test_similarity_cutoff_on_the_relevance_scale_keeps_the_index_s_hits(least: float) -> None:
+    """The reranker's relevance threshold over an index's candidates = ``index.search(min_relevance=)`` (#37):
+    an unpooled collection searched exactly holds the vectors the reranker computes (to float16)."""
+    qdrant = pytest.importorskip("colbert_retrieval.qdrant", reason='pip install "colbert-retrieval[qdrant]"')
+    from llama_index.postprocessor.colbert_retrieval.base import SCORE_SCALES
+
+    assert sorted(SCORE_SCALES) == sorted(qdrant.SCORE_SCALES)
+    with qdrant.ColBERTIndex(MODEL, "texts", store=":memory:", schema=qdrant.Schema(pool_factor=1)) as index:
+        index.add([{"id": f"n{i}", "text": t} for i, t in enumerate(SAMPLE_TEXTS)])
+        every = index.search(SAMPLE_QUERY, k=len(SAMPLE_TEXTS), config={"mode": "exact"})
+        expected = [h for h in every if h.relevance >= least]
+    assert all(abs(h.relevance - least) > 1e-3 for h in every), "a threshold on a boundary would test rounding"
+    candidates = [NodeWithScore(node=TextNode(text=h.text, id_=str(h.id))) for h in every]
+    reranker = ColBERTRerank(model=MODEL, top_n=len(SAMPLE_TEXTS), score_scale="relevance", similarity_cutoff=least)
+    kept = reranker.postprocess_nodes(candidates, query_str=SAMPLE_QUERY)
+    assert [n.node.node_id for n in kept] == [h.id for h in expected]
+    assert [n.score for n in kept] == pytest.approx([h.relevance for h in expected], abs=1e-3)
+    with pytest.raises(InvalidArgumentError, match="Unknown score_scale"):
+        ColBERTRerank(model=MODEL, score_scale="probability")

@@ -16,6 +16,9 @@ from colbert_retrieval.errors import InvalidArgumentError
 
 __all__ = ["ColBERTRerank"]
 
+#: ``SearchHit``'s score scales (named here: ``colbert_retrieval.qdrant`` needs the qdrant extra; a test ties them).
+SCORE_SCALES = ("raw", "cosine", "relevance")
+
 dispatcher = get_dispatcher(__name__)
 
 
@@ -24,7 +27,9 @@ class ColBERTRerank(BaseNodePostprocessor):
 
     Accepts the constructor arguments of ``llama-index-postprocessor-colbert-rerank``'s ``ColbertRerank``
     (``top_n``, ``model``, ``tokenizer``, ``device``, ``keep_retrieval_score``), so switching is a one-line
-    change. The node text is taken as LlamaIndex embeds it (``MetadataMode.EMBED``).
+    change. The node text is taken as LlamaIndex embeds it (``MetadataMode.EMBED``). ``score_scale="relevance"``
+    with ``similarity_cutoff`` keeps the nodes whose calibrated relevance reaches it, as the retriever and
+    ``ColBERTIndex.search(config={"min_relevance": ...})`` do.
 
     Examples:
         >>> from llama_index.core.schema import NodeWithScore, TextNode
@@ -45,6 +50,14 @@ class ColBERTRerank(BaseNodePostprocessor):
     tokenizer: str | None = Field(
         default=None, description="Accepted for ColbertRerank compatibility; the tokenizer comes with the model."
     )
+    score_scale: str = Field(
+        default="raw",
+        description="NodeWithScore.score: 'raw' (MaxSim, summed over query tokens), 'cosine' (MaxSim per query "
+        "token) or 'relevance' (the model's calibrated probability of being relevant).",
+    )
+    similarity_cutoff: float | None = Field(
+        default=None, description="Drop nodes whose score (on score_scale) is below it (LlamaIndex's name)."
+    )
     _encoder: ColBERT = PrivateAttr()
 
     def __init__(
@@ -55,8 +68,12 @@ class ColBERTRerank(BaseNodePostprocessor):
         device: str | None = None,
         keep_retrieval_score: bool = False,
         batch_size: int = 32,
+        score_scale: str = "raw",
+        similarity_cutoff: float | None = None,
         **kwargs: Any,
     ) -> None:
+        if score_scale not in SCORE_SCALES:
+            raise InvalidArgumentError(f"Unknown score_scale {score_scale!r}; use one of {SCORE_SCALES}.")
         super().__init__(
             top_n=top_n,
             model=model if isinstance(model, (str, type(None))) else getattr(model, "model_name_or_path", "custom"),
@@ -64,9 +81,21 @@ class ColBERTRerank(BaseNodePostprocessor):
             device=device,
             keep_retrieval_score=keep_retrieval_score,
             batch_size=batch_size,
+            score_scale=score_scale,
+            similarity_cutoff=similarity_cutoff,
             **kwargs,
         )
         self._encoder = load_model(model, device=device)
+        if score_scale == "relevance" and self._encoder.relevance is None:
+            msg = "score_scale='relevance' needs a model with a relevance calibration (model.relevance is None)."
+            raise InvalidArgumentError(msg)
+
+    def _score(self, hit: dict[str, Any], query: str) -> float:
+        if self.score_scale == "relevance":
+            return hit["relevance"]
+        if self.score_scale == "cosine":
+            return hit["score"] / max(len(self._encoder.encode(query, is_query=True)), 1)
+        return hit["score"]
 
     @classmethod
     def class_name(cls) -> str:
@@ -98,8 +127,10 @@ class ColBERTRerank(BaseNodePostprocessor):
         with self.callback_manager.event(CBEventType.RERANKING, payload=payload) as event:
             texts = [n.node.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes]
             ranked = self._encoder.rank(query_bundle.query_str, texts, top_k=self.top_n, batch_size=self.batch_size)
+            scored = [(hit["corpus_id"], self._score(hit, query_bundle.query_str)) for hit in ranked]
+            cutoff = self.similarity_cutoff
             reranked = []
-            for index, score in ((hit["corpus_id"], hit["score"]) for hit in ranked):
+            for index, score in ((i, s) for i, s in scored if cutoff is None or s >= cutoff):
                 node = nodes[index].node
                 if self.keep_retrieval_score:
                     node = node.model_copy(
