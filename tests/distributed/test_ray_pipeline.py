@@ -22,7 +22,7 @@ from colbert_retrieval.distributed import QdrantTarget, index_with_ray, load_sha
 from colbert_retrieval.documents import Record, point_id
 from colbert_retrieval.errors import TruncationWarning
 from colbert_retrieval.models import overlong_documents
-from colbert_retrieval.qdrant import ColBERTIndex, Schema
+from colbert_retrieval.qdrant import SPANS_KEY, ColBERTIndex, Schema
 from colbert_retrieval.testing import SharedLocalClient
 from conftest import documents
 
@@ -74,7 +74,9 @@ def test_driver_writes_into_an_embedded_index(tiny_colbert, corpus_jsonl, tmp_pa
         assert summary.truncated.count == len(overlong_documents(tiny_colbert, texts)) > 0
         assert index.count() == 300
         stored = index.backend.retrieve([point_id(Record(text="x", id="d7"))])[0].payload
+        spans = stored.pop(SPANS_KEY)  # the encoder actors store span tables too: highlights work on Ray ingest
         assert stored == {"id": "d7", "text": "note 7 weather in the alps number 7" + " word" * 7, "metadata": {}}
+        assert spans and len(spans) % 3 == 0
 
 
 def _kill_one_encoder(killed: list[int], stop: threading.Event) -> None:
