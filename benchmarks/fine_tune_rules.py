@@ -145,7 +145,8 @@ def main() -> None:
     view = without_dev(data, runs / "without-dev")
     results = []
     for rule in args.rules.split(","):
-        if args.render_only and not (runs / rule / "run.json").exists():
+        finished = any((runs / rule / name).exists() for name in ("run.json", "training_report.json"))
+        if args.render_only and not finished:
             raise SystemExit(f"{runs / rule} holds no finished run; run without --render-only first.")
         results.append(run_rule(rule, data, runs / rule, view))
     # the untouched model's dev scores: from a run that reported dev, else scored here (the same exact MaxSim)
