@@ -135,7 +135,8 @@ def spans_of(
         text: the hit's text.
 
     Returns:
-        Highlights in text order, contiguous matched pieces of a word merged into one.
+        Highlights in text order: a matched word piece marks its whole word, and the pieces of one word are one
+        highlight (its query tokens are those of every piece).
     """
     similarities = np.asarray(query, dtype=np.float32) @ np.asarray(stored, dtype=np.float32).T
     best, where = similarities.max(axis=1), similarities.argmax(axis=1)
@@ -152,11 +153,11 @@ def spans_of(
         start, end, vector = table[position], table[position + 1], table[position + 2]
         if vector in by_vector and 0 <= start < end <= len(text):
             pieces.append((start, end, set(by_vector[vector])))
-    pieces.sort()
+    words = sorted((*_word_around(text, start, end), tokens) for start, end, tokens in pieces)
     merged: list[tuple[int, int, set[int]]] = []
-    for start, end, tokens in pieces:
-        if merged and start == merged[-1][1] and text[start - 1 : start].isalnum():  # a word's next piece
-            merged[-1] = (merged[-1][0], end, merged[-1][2] | tokens)
+    for start, end, tokens in words:  # a matched piece marks its whole word; pieces of one word become one
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]), merged[-1][2] | tokens)
         else:
             merged.append((start, end, tokens))
     return tuple(
@@ -169,6 +170,15 @@ def spans_of(
         )
         for start, end, tokens in merged
     )
+
+
+def _word_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """The whole word of ``text`` that ``text[start:end]`` is a piece of (letters and digits around it)."""
+    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
+        end += 1
+    return start, end
 
 
 def _special(label: str) -> bool:
