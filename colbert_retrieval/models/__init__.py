@@ -49,3 +49,4 @@ from colbert_retrieval.models._relevance import query_features as query_features
 from colbert_retrieval.models._short_inputs import resolve_short_path as resolve_short_path
 from colbert_retrieval.models._spans import document_token_spans as document_token_spans
 from colbert_retrieval.models._spans import query_token_labels as query_token_labels
+from colbert_retrieval.models._spans import word_span as word_span

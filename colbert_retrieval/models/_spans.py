@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from colbert_retrieval.models._colbert import ColBERT
 
-__all__ = ["document_token_spans", "query_token_labels"]
+__all__ = ["document_token_spans", "query_token_labels", "word_span"]
 
 Span = tuple[int, int]
 
@@ -106,17 +106,24 @@ def query_token_labels(model: ColBERT, texts: Sequence[str]) -> list[list[str]]:
         for position in kept:
             span = spans[position] if spans is not None and position < len(spans) else None
             if span is not None and span[1] > max(span[0], len(prompt) - 1) and span[0] >= len(prompt):
-                words.append(_word_at(text, *span))
+                words.append(text[slice(*word_span(text, *span))])
             else:
                 words.append(model.tokenizer.convert_ids_to_tokens(ids[position]))
         labels.append(words)
     return labels
 
 
-def _word_at(text: str, start: int, end: int) -> str:
-    """The whole word of ``text`` around ``text[start:end]`` (letters and digits on either side)."""
-    while start > 0 and text[start - 1].isalnum():
+def word_span(text: str, start: int, end: int) -> Span:
+    """The whole word of ``text`` that the piece ``text[start:end]`` belongs to (letters and digits around it).
+
+    A piece that starts or ends with another character (``?``, a space) is not extended on that side.
+
+    Examples:
+        >>> word_span("scurvy?", 2, 4), word_span("scurvy?", 6, 7)
+        ((0, 6), (6, 7))
+    """
+    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
         start -= 1
-    while end < len(text) and text[end].isalnum():
+    while end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
         end += 1
-    return text[start:end]
+    return start, end

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from colbert_retrieval.errors import InvalidArgumentError
-from colbert_retrieval.models import document_token_spans, query_token_labels
+from colbert_retrieval.models import document_token_spans, query_token_labels, word_span
 from colbert_retrieval.qdrant._schema import COLBERT_VECTOR
 
 __all__ = ["SPANS_KEY", "Highlight", "attach_highlights", "mark", "span_table", "spans_of"]
@@ -153,7 +153,7 @@ def spans_of(
         start, end, vector = table[position], table[position + 1], table[position + 2]
         if vector in by_vector and 0 <= start < end <= len(text):
             pieces.append((start, end, set(by_vector[vector])))
-    words = sorted((*_word_around(text, start, end), tokens) for start, end, tokens in pieces)
+    words = sorted((*word_span(text, start, end), tokens) for start, end, tokens in pieces)
     merged: list[tuple[int, int, set[int]]] = []
     for start, end, tokens in words:  # a matched piece marks its whole word; pieces of one word become one
         if merged and start < merged[-1][1]:
@@ -170,15 +170,6 @@ def spans_of(
         )
         for start, end, tokens in merged
     )
-
-
-def _word_around(text: str, start: int, end: int) -> tuple[int, int]:
-    """The whole word of ``text`` that ``text[start:end]`` is a piece of (letters and digits around it)."""
-    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
-        start -= 1
-    while end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
-        end += 1
-    return start, end
 
 
 def _special(label: str) -> bool:
