@@ -75,6 +75,16 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     return "\n".join(lines)
 
 
+def headline_table(rows: Sequence[Sequence[object]]) -> str:
+    """A result's rows for the benchmarks page's headline table: ``what | number | where``, under a header.
+
+    The rows sit between the snippet markers of a ``headline`` section, which docs/benchmarks.md includes
+    (``--8<-- "docs/benchmarks/NAME.md:headline"``) under its own header: the headline never copies a number.
+    """
+    lines = table(["what", "number", "where"], rows).splitlines()
+    return "\n".join([*lines[:2], "<!-- --8<-- [start:headline] -->", *lines[2:], "<!-- --8<-- [end:headline] -->"])
+
+
 def bar_plot(path: Path, labels: Sequence[str], values: Sequence[float], title: str, xlabel: str) -> None:
     """A horizontal bar chart written as PNG (needs matplotlib: pip install matplotlib)."""
     import matplotlib

@@ -15,7 +15,7 @@ defaults, into a fresh embedded store) and asked its question set with the CLI's
 A hit answers when it comes from an answering section's file and its lines overlap that section (subsections
 included; section ``""`` is the page's introduction, before its first heading of level 2 or deeper). Reports
 success@1 and MRR@5 per set. A chunking or ranking change counts when both sets move.
-Writes docs/benchmarks/main-job-questions.md.
+Writes docs/benchmarks/main-job-questions.md (its headline rows, which the benchmarks page includes, first).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from contextlib import redirect_stdout
 from io import StringIO
 from pathlib import Path
 
-from _common import machine, table, write_result
+from _common import headline_table, machine, table, write_result
 
 from colbert_retrieval import default_model
 from colbert_retrieval.cli import main as cli
@@ -140,8 +140,23 @@ def main() -> None:
         rows.append([name, len(questions), chunks, f"{result['success@1']:.3f}", f"{result['mrr@5']:.3f}"])
         per_question.append([rank or "-" for rank in result["ranks"]])
         print(name, rows[-1], flush=True)
+    where = "[Docs nobody here wrote](#the-main-job-on-docs-nobody-here-wrote)"
+    headline = [
+        [
+            f"{len(questions)} questions about {label}, success@1 / MRR@5, today's defaults",
+            f"{row[3]} / {row[4]}",
+            where,
+        ]
+        for row, label, (_, _, questions) in zip(
+            rows,
+            ["these docs (written with them)", f"docs nobody here wrote ({EXTERNAL[0].capitalize()}'s)"],
+            sets.values(),
+        )
+    ]
     markdown = "\n".join(
         [
+            headline_table(headline),
+            "",
             f"Machine: {machine()}. Each folder indexed as the README's main job does (`colbert-retrieval index`, "
             "today's defaults: the offline default model, hybrid search, top 5); questions from "
             "`benchmarks/data/docs_questions.jsonl` (ours) and `benchmarks/data/external_docs_questions.jsonl` "

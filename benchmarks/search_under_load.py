@@ -13,7 +13,9 @@ as p50/p99 in milliseconds, in these scenarios:
 
 Each scenario runs in a fresh process per revision (this tree, and ``--baseline``'s tree when given),
 alternating, so both see the same machine. NFCorpus dev queries drive the timings; nDCG@10 of hybrid search
-is computed on the test split. Writes docs/benchmarks/search-under-load.md and search-under-load.png.
+is computed on the test split. Writes docs/benchmarks/search-under-load.md (its headline rows, which the
+benchmarks page's headline table includes, first), search-under-load.png and search-under-load.json (the same
+run's numbers); ``--only`` prints its scenarios and writes nothing.
 """
 
 from __future__ import annotations
@@ -201,6 +203,39 @@ def revision(tree: Path) -> str:
     return head.stdout.strip() + (" + changes" if dirty.stdout.strip() else "")
 
 
+def headline(trees: dict[str, Path], results: dict[str, dict[str, dict]]) -> str:
+    """This run's rows of the benchmarks page's headline table (with a baseline, ``base -> now``)."""
+    sys.path.insert(0, str(HERE))
+    from _common import headline_table
+
+    names = list(trees)
+    now = results[names[-1]]
+    label = f" (`{revision(trees[names[0]])[:7]}` -> now)" if len(names) == 2 else ""
+
+    def both(scenario: str, metric: str, p99: bool = False) -> str:
+        def one(name: str) -> str:
+            p50, tail = results[name][scenario][metric]
+            return f"{p50} ms" + (f" (p99 {tail} ms)" if p99 else "")
+
+        values = " -> ".join(one(name) for name in names)
+        if len(names) == 2 and not p99:
+            values += f" ({results[names[0]][scenario][metric][0] / now[scenario][metric][0]:.2f}x)"
+        return values
+
+    where = "[Search under load](#search-under-load)"
+    rows = [
+        ["NFCorpus nDCG@10, hybrid search, default offline model (test split)", now["ndcg"]["ndcg"], where],
+        [f"one query's encode, idle, p50{label}", both("idle", "encode"), where],
+        [
+            f"one query's encode beside two busy torch processes, p50{label}",
+            both("beside 2 torch", "encode", True),
+            where,
+        ],
+        [f"hybrid search end to end, idle, p50{label}", both("idle", "search"), where],
+    ]
+    return headline_table(rows)
+
+
 def report(trees: dict[str, Path], results: dict[str, dict[str, dict]], args: argparse.Namespace) -> str:
     sys.path.insert(0, str(HERE))
     from _common import machine, table
@@ -252,6 +287,8 @@ def report(trees: dict[str, Path], results: dict[str, dict[str, dict]], args: ar
     ]
     return "\n".join(
         [
+            headline(trees, results),
+            "",
             f"`python benchmarks/search_under_load.py` on {machine()}; NFCorpus ({args.queries} dev queries drive "
             "the timings), default model, embedded store, hybrid search (the default mode), k=10. Each scenario "
             "runs in a fresh process per revision, alternating. Milliseconds.",
@@ -330,13 +367,15 @@ def main() -> None:
         for name in order:
             results[name][scenario] = run_scenario(trees[name], scenario, args)
             print(name, scenario, results[name][scenario], file=sys.stderr, flush=True)
+    if args.only:  # a partial run is printed, never written over the page and the JSON of a whole run
+        print(json.dumps(results, indent=1))
+        return
+    from _common import write_result  # imported here: the worker processes import nothing of it
+
     out = HERE.parent / "docs" / "benchmarks"
     (out / "search-under-load.json").write_text(json.dumps(results, indent=1) + "\n")
-    if not args.only:
-        from _common import write_result  # imported here: the worker processes import nothing of it
-
-        write_result("search-under-load", report(trees, results, args))
-        plot(results, out / "search-under-load.png")
+    write_result("search-under-load", report(trees, results, args))
+    plot(results, out / "search-under-load.png")
 
 
 if __name__ == "__main__":
