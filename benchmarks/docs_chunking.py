@@ -10,7 +10,8 @@ document length in its own tokens), with and without the heading path as a BM25 
 ``benchmarks/data/docs_questions.jsonl`` (written before any result was looked at, each with the section(s)
 that answer it) and scores the top 5 hybrid hits: a hit answers when it comes from an answering section's
 file and its lines overlap that section's (subsections included). The README's own question (its main job)
-is one of the set; its rank gets a column. Writes docs/benchmarks/docs-chunking.md.
+is one of the set; its rank gets a column. Writes docs/benchmarks/docs-chunking.md (its headline rows, which the
+benchmarks page includes, first).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import re
 import statistics
 from pathlib import Path
 
-from _common import machine, table, write_result
+from _common import headline_table, machine, table, write_result
 
 from colbert_retrieval import default_model
 from colbert_retrieval.cli._commands import _chunker
@@ -152,8 +153,16 @@ def main() -> None:
         [number, *(rank or "-" for _, rank, _ in ranks)]
         for number, ranks in enumerate(zip(*(details[name] for name in names)), 1)
     ]
+    where = "[Chunking](#chunking-the-main-jobs-files)"
+    share = [row[2].split("(")[1].rstrip(")") for row in (rows[0], rows[-1])]
+    headline = [
+        ["README + docs chunks longer than the model reads (0.1 chunker -> now)", " -> ".join(share), where],
+        ["the README's own question: rank of its answering section, today's chunker", rows[-1][-1], where],
+    ]
     markdown = "\n".join(
         [
+            headline_table(headline),
+            "",
             f"`python benchmarks/docs_chunking.py` on {machine()}: README.md + docs/ (the main job's files), default "
             f"model (document length {model.document_length} tokens), hybrid search, top 5; {len(questions)} "
             "questions from `benchmarks/data/docs_questions.jsonl`.",

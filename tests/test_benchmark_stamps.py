@@ -44,3 +44,24 @@ def test_a_result_names_its_script_and_an_existing_commit(path: Path) -> None:
     if _is_git_checkout():
         known = subprocess.run(["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=ROOT, capture_output=True)
         assert known.returncode == 0, f"{path.name} names commit {commit}, which is not in this repository"
+
+
+def _headline_rows() -> list[str]:
+    """The benchmarks page's headline rows written in the page itself (not included from a result)."""
+    lines = (ROOT / "docs" / "benchmarks.md").read_text().split("## Headline numbers", 1)[1].splitlines()
+    table = [line for line in lines[: next(i for i, line in enumerate(lines) if line.startswith("## "))]]
+    return [line for line in table[3:] if line.startswith("| ")]  # after the header and its rule
+
+
+def test_the_headline_includes_its_rows_or_quotes_numbers_its_results_hold() -> None:
+    included = re.findall(
+        r'^--8<-- "(docs/benchmarks/[\w-]+\.md):headline"$', (ROOT / "docs" / "benchmarks.md").read_text(), re.M
+    )
+    for path in included:  # each included section exists (mkdocs would fail on a missing one too)
+        text = (ROOT / path).read_text()
+        assert "[start:headline]" in text and "[end:headline]" in text, f"{path} has no headline section"
+    results = "\n".join(path.read_text() for path in _results())
+    for row in _headline_rows():  # a number copied by hand must still be in a result file
+        what, number = row.strip("|").split("|")[:2]
+        for value in re.findall(r"\d[\d,]*(?:\.\d+)?", number):
+            assert value in results, f"headline row {what.strip()!r} quotes {value}, which no result file holds"
