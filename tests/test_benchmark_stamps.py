@@ -20,7 +20,6 @@ UNSTAMPED = {
     "cold-start",
     "qdrant-scale",
     "ray-ingest",
-    "search-under-load",
 }
 
 
