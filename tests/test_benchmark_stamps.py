@@ -18,8 +18,6 @@ STAMP = re.compile(
 #: that is not here must carry a stamp (the list only shrinks).
 UNSTAMPED = {
     "cold-start",
-    "qdrant-scale",
-    "ray-ingest",
 }
 
 
