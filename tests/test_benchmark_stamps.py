@@ -14,12 +14,6 @@ STAMP = re.compile(
     r"^\*Written by `python (benchmarks/\w+\.py)[^`]*` at commit `([0-9a-f]{7,40})`.* on (\d{4}-\d\d-\d\d), "
 )
 
-#: Result files written before the stamp existed. Each leaves this list when its script runs again; a file
-#: that is not here must carry a stamp (the list only shrinks).
-UNSTAMPED = {
-    "cold-start",
-}
-
 
 def _results() -> list[Path]:
     return sorted((ROOT / "docs" / "benchmarks").glob("*.md"))
@@ -32,9 +26,6 @@ def _is_git_checkout() -> bool:
 @pytest.mark.parametrize("path", _results(), ids=lambda p: p.stem)
 def test_a_result_names_its_script_and_an_existing_commit(path: Path) -> None:
     stamps = [m for line in path.read_text().splitlines() if (m := STAMP.match(line))]
-    if path.stem in UNSTAMPED:
-        assert not stamps, f"{path.name} is stamped now: remove it from UNSTAMPED"
-        pytest.skip(f"{path.name} was written before results were stamped (re-run its script)")
     assert len(stamps) == 1, f"{path.name} has no stamp: write it with benchmarks/_common.py's write_result"
     script, commit, _ = stamps[0].groups()
     assert (ROOT / script).exists(), f"{path.name} names {script}, which does not exist"
