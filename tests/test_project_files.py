@@ -61,13 +61,19 @@ def test_ruff_check_and_format_are_clean() -> None:
         assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_readme_main_job_runs() -> None:
-    """The part of the README's main-job command after the installs, run as written from the repository root."""
+def test_readme_main_job_runs(tmp_path: Path) -> None:
+    """The part of the README's main-job command after the installs, run as written on the repository's files.
+
+    It runs in a copy of README.md and docs/: the store it writes (``colbert_index/``) stays out of the checkout,
+    and two test runs on one checkout do not open the same store.
+    """
     command = readme_commands()[0].split(" && ", 2)[2]
     assert command.startswith("colbert-retrieval index")
+    shutil.copy(ROOT / "README.md", tmp_path / "README.md")
+    shutil.copytree(ROOT / "docs", tmp_path / "docs")
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
-    result = subprocess.run(command, shell=True, cwd=ROOT, capture_output=True, text=True, env=env, timeout=900)
+    result = subprocess.run(command, shell=True, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=900)
     assert result.returncode == 0, result.stderr[-2000:]
     answer = result.stdout.split("1. ", 1)[1]
     assert "qdrant" in answer.lower() or "server" in answer.lower()
