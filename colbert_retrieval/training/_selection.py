@@ -26,6 +26,7 @@ Examples:
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -72,25 +73,17 @@ class Selection:
         return asdict(self)
 
 
-def _paired(first: Mapping[str, float], second: Mapping[str, float]) -> tuple[float, float]:
-    """Mean and standard error of ``first - second`` over the queries both scored."""
-    shared = sorted(set(first) & set(second))
-    differences = [first[q] - second[q] for q in shared]
-    if not differences:
-        return 0.0, math.inf
-    mean = sum(differences) / len(differences)
-    if len(differences) < 2:
-        return mean, math.inf
-    variance = sum((d - mean) ** 2 for d in differences) / (len(differences) - 1)
-    return mean, math.sqrt(variance / len(differences))
+def _gain(first: Mapping[str, float], second: Mapping[str, float]) -> float:
+    """Mean of ``first - second`` over the queries both scored (0 when they share none)."""
+    shared = set(first) & set(second)
+    return sum(first[q] - second[q] for q in shared) / len(shared) if shared else 0.0
 
 
 def _standard_error(values: Mapping[str, float]) -> float:
     """Standard error of the mean of per-query scores (infinite with fewer than two queries)."""
     if len(values) < 2:
         return math.inf
-    mean = _mean(values)
-    return math.sqrt(sum((v - mean) ** 2 for v in values.values()) / (len(values) - 1) / len(values))
+    return statistics.stdev(values.values()) / math.sqrt(len(values))
 
 
 def _mean(values: Mapping[str, float]) -> float:
@@ -119,7 +112,7 @@ def choose_schedule(untouched: Mapping[str, float], curve: Sequence[tuple[int, M
         for step, scores in reversed(ordered)
         if step >= best_step and _mean(scores) >= _mean(best) - error
     )
-    gain, _ = _paired(chosen, untouched)
+    gain = _gain(chosen, untouched)
     keep = gain > 0
     if chosen_step != best_step:
         why = (
