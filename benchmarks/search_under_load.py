@@ -205,8 +205,7 @@ def revision(tree: Path) -> str:
 
 def headline(trees: dict[str, Path], results: dict[str, dict[str, dict]]) -> str:
     """This run's rows of the benchmarks page's headline table (with a baseline, ``base -> now``)."""
-    sys.path.insert(0, str(HERE))
-    from _common import headline_table
+    from _common import headline_table  # on the path: report, its only caller, put it there
 
     names = list(trees)
     now = results[names[-1]]

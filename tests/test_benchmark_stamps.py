@@ -37,7 +37,7 @@ def test_a_result_names_its_script_and_an_existing_commit(path: Path) -> None:
 def _headline_rows() -> list[str]:
     """The benchmarks page's headline rows written in the page itself (not included from a result)."""
     lines = (ROOT / "docs" / "benchmarks.md").read_text().split("## Headline numbers", 1)[1].splitlines()
-    table = [line for line in lines[: next(i for i, line in enumerate(lines) if line.startswith("## "))]]
+    table = lines[: next(i for i, line in enumerate(lines) if line.startswith("## "))]
     return [line for line in table[3:] if line.startswith("| ")]  # after the header and its rule
 
 
