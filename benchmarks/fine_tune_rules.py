@@ -14,8 +14,12 @@ Each rule trains the offline default on NFCorpus's **train** split only and deci
   checkpoint on them kept (``--selection checkpoint`` on a copy of the folder without ``qrels/dev.tsv``).
 * ``none`` (``--eval-split none``): every training query, the whole schedule, no guard.
 
-A run folder that already holds a finished run (``run.json``) is reused, so the page can gather runs made one at
-a time; each row names the commit its run came from. Minutes are wall time of ``fine_tune`` end to end
+``--seeds 0,1`` runs every rule once per seed (the seed draws the held-out queries, the mined negatives and the
+data order; one seed gives both rules the same held-out queries) into ``RUNS/RULE`` (seed 0) and
+``RUNS/RULE-seedN``; the page then adds each rule's mean over the seeds and the default's difference from the old
+rule seed by seed, which is what tells a difference between the rules from one run's noise. A run folder that
+already holds a finished run (``run.json``) is reused, so the page can gather runs made one at a time; each row
+names the commit its run came from. Minutes are wall time of ``fine_tune`` end to end
 (encoding, mining, training, evaluations, relevance fit) on this machine with nothing else running. Writes
 docs/benchmarks/fine-tuning-rules.md and the default rule's held-out curve fine-tuning-rules.png.
 """
@@ -24,12 +28,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 from pathlib import Path
 
 from _common import RESULTS, machine, table, write_result
 
 RULES = ("default", "checkpoint", "none")
+HEADERS = (
+    "rule", "seed", "kept", "steps", "minutes", "dev nDCG@10", "dev Recall@100", "test nDCG@10", "run's commit"
+)  # fmt: skip
 
 
 def without_dev(data: Path, folder: Path) -> Path:
@@ -59,8 +67,13 @@ def dev_metrics(model_folder: Path, data: Path) -> dict[str, float]:
     return retrieval_metrics(dev.qrels, run)
 
 
-def run_rule(rule: str, data: Path, folder: Path, view: Path) -> dict:
-    """Train with ``rule`` into ``folder`` (or reuse a finished run) and return its record."""
+def run_folder(runs: Path, rule: str, seed: int) -> Path:
+    """Where a rule's run of one seed lives (seed 0 keeps the rule's own name, as before seeds)."""
+    return runs / (rule if seed == 0 else f"{rule}-seed{seed}")
+
+
+def run_rule(rule: str, data: Path, folder: Path, view: Path, seed: int = 0) -> dict:
+    """Train with ``rule`` and ``seed`` into ``folder`` (or reuse a finished run) and return its record."""
     record = folder / "run.json"
     if record.exists():
         return json.loads(record.read_text())
@@ -75,7 +88,7 @@ def run_rule(rule: str, data: Path, folder: Path, view: Path) -> dict:
     }[rule]
     (folder).mkdir(parents=True, exist_ok=True)
     (folder / "commit.txt").write_text(commit())
-    report = fine_tune(FineTuneConfig(output=folder, test_split="test", **settings))
+    report = fine_tune(FineTuneConfig(output=folder, test_split="test", seed=seed, **settings))
     return record_run(rule, folder, data, json.loads(report.to_json()))
 
 
@@ -92,6 +105,7 @@ def record_run(rule: str, folder: Path, data: Path, report: dict) -> dict:
         "minutes": round(report["wall_seconds"] / 60, 1),
         "kept": report["kept"],
         "steps": report["steps"],
+        "seed": report["settings"].get("seed", 0),
         "dev": dev,
         "test": report["after"]["test"],
         "before": {"test": report["before"]["test"], "dev": report["before"].get("dev")},
@@ -134,34 +148,79 @@ def curve_plot(path: Path, selection: dict, title: str) -> None:
     plt.close(figure)
 
 
+def seed_summary(results: list[dict]) -> str:
+    """Each rule's mean over its seeds, and the default's difference from the old rule seed by seed (paired)."""
+    by_rule: dict[str, list[dict]] = {}
+    for r in results:
+        by_rule.setdefault(r["rule"], []).append(r)
+    if all(len(runs) < 2 for runs in by_rule.values()):
+        return ""
+    means = [
+        [
+            rule,
+            ", ".join(str(r.get("seed", 0)) for r in runs),
+            f"{statistics.mean(r['dev']['ndcg@10'] for r in runs):.4f}",
+            f"{statistics.mean(r['test']['ndcg@10'] for r in runs):.4f}",
+        ]
+        for rule, runs in by_rule.items()
+    ]
+    text = "\n\nMean over the seeds each rule ran:\n\n" + table(
+        ["rule", "seeds", "mean dev nDCG@10", "mean test nDCG@10"], means
+    )
+    old = {r.get("seed", 0): r for r in by_rule.get("checkpoint", [])}
+    pairs = [(r, old[r.get("seed", 0)]) for r in by_rule.get("default", []) if r.get("seed", 0) in old]
+    if pairs:
+        rows = [
+            [new.get("seed", 0), f"{new['dev']['ndcg@10'] - was['dev']['ndcg@10']:+.4f}",
+             f"{new['test']['ndcg@10'] - was['test']['ndcg@10']:+.4f}"]
+            for new, was in pairs
+        ]  # fmt: skip
+        dev = [new["dev"]["ndcg@10"] - was["dev"]["ndcg@10"] for new, was in pairs]
+        test = [new["test"]["ndcg@10"] - was["test"]["ndcg@10"] for new, was in pairs]
+        rows.append(["mean", f"{statistics.mean(dev):+.4f}", f"{statistics.mean(test):+.4f}"])
+        text += "\n\nThe default minus the old rule (checkpoint), same seed (same held-out queries):\n\n" + table(
+            ["seed", "dev nDCG@10", "test nDCG@10"], rows
+        )
+    return text
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("data")
-    parser.add_argument("--runs", required=True, help="folder of the run folders (one per rule)")
+    parser.add_argument("--runs", required=True, help="folder of the run folders (one per rule and seed)")
     parser.add_argument("--rules", default=",".join(RULES), help="rules to run or gather (default: all)")
-    parser.add_argument("--render-only", action="store_true", help="gather finished runs only, train nothing")
+    parser.add_argument("--seeds", default="0", help="seeds to run or gather, e.g. 0,1 (default: 0)")
+    parser.add_argument(
+        "--render-only", action="store_true", help="gather finished runs only (naming the missing ones), train nothing"
+    )
     args = parser.parse_args()
     data, runs = Path(args.data), Path(args.runs)
     view = without_dev(data, runs / "without-dev")
-    results = []
-    for rule in args.rules.split(","):
-        finished = any((runs / rule / name).exists() for name in ("run.json", "training_report.json"))
-        if args.render_only and not finished:
-            raise SystemExit(f"{runs / rule} holds no finished run; run without --render-only first.")
-        results.append(run_rule(rule, data, runs / rule, view))
+    results, missing = [], []
+    for seed in (int(value) for value in args.seeds.split(",")):
+        for rule in args.rules.split(","):
+            folder = run_folder(runs, rule, seed)
+            finished = any((folder / name).exists() for name in ("run.json", "training_report.json"))
+            if args.render_only and not finished:
+                missing.append(f"{rule} (seed {seed})")
+                continue
+            results.append(run_rule(rule, data, folder, view, seed))
+    if not results:
+        raise SystemExit(f"{runs} holds no finished run; run without --render-only first.")
     # the untouched model's dev scores: from a run that reported dev, else scored here (the same exact MaxSim)
     before_dev = next((r["before"]["dev"] for r in results if r["before"]["dev"]), None)
     if before_dev is None:
         before_dev = untouched_dev(runs, data)
     before_test = results[0]["before"]["test"]
     rows = [
-        ["untouched default", "-", "-", "-", before_dev["ndcg@10"], before_dev["recall@100"],
+        ["untouched default", "-", "-", "-", "-", before_dev["ndcg@10"], before_dev["recall@100"],
          before_test["ndcg@10"], "-"]
     ]  # fmt: skip
     for r in results:
         rows.append(
             [
                 r["rule"],
+                r.get("seed", 0),
                 r["kept"],
                 r["steps"],
                 r["minutes"],
@@ -171,15 +230,15 @@ def main() -> None:
                 r["commit"],
             ]
         )
-    default = next((r for r in results if r["rule"] == "default"), None)
     markdown = (
         f"Fine-tuning the offline default on {data.name}'s train split, each rule deciding on training queries "
         f"only; dev and test scored afterwards (exact MaxSim over the whole corpus). Machine: {machine()}.\n\n"
-        + table(
-            ["rule", "kept", "steps", "minutes", "dev nDCG@10", "dev Recall@100", "test nDCG@10", "run's commit"],
-            rows,
-        )
+        + table(HEADERS, rows)
+        + seed_summary(results)
     )
+    if missing:
+        markdown += "\n\nNot run yet: " + ", ".join(missing) + "."
+    default = next((r for r in results if r["rule"] == "default" and r.get("seed", 0) == 0), None)
     if default and default["selection"]:
         selection = default["selection"]
         markdown += (
