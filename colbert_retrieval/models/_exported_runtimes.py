@@ -29,6 +29,7 @@ import importlib
 import io
 import logging
 import os
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Sequence
@@ -130,18 +131,37 @@ def _examples(names: Sequence[str]) -> tuple[Tensor, ...]:
     return tuple((torch.zeros if name == "token_type_ids" else torch.ones)(2, 8, dtype=torch.long) for name in names)
 
 
+#: One export silences stdout at a time: ``sys.stdout`` is the process's, and two interleaved swaps would leave it
+#: on a sink.
+_QUIETING = threading.RLock()
+
+
+def _still_ours(stream: Any, sink: io.StringIO) -> bool:
+    """Whether ``sys.stdout`` is still the sink (or rich's proxy of it, which NNCF's progress display may leave)."""
+    return stream is sink or getattr(stream, "rich_proxied_file", None) is sink
+
+
 @contextlib.contextmanager
 def _quiet() -> Any:
-    """Exporters' notices (tracer warnings, quantiser hints, NNCF tables) are not the user's to act on."""
-    previous = logging.root.manager.disable
-    logging.disable(logging.WARNING)
-    try:
-        # A sink that is never closed: NNCF's rich progress bars may keep it as "the" stdout after the call.
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        logging.disable(previous)
+    """Exporters' notices (tracer warnings, quantiser hints, NNCF tables) are not the user's to act on.
+
+    ``sys.stdout`` goes to a sink for the call and comes back only if it is still that sink: a stream that
+    something else put there meanwhile (another thread's capture, a test's ``capsys``) is left as it is, where
+    ``contextlib.redirect_stdout`` would put back the stream of the moment the export started.
+    """
+    previous_level = logging.root.manager.disable
+    with _QUIETING:
+        logging.disable(logging.WARNING)
+        sink, previous = io.StringIO(), sys.stdout
+        sys.stdout = sink
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                yield
+        finally:
+            if _still_ours(sys.stdout, sink):
+                sys.stdout = previous
+            logging.disable(previous_level)
 
 
 def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:

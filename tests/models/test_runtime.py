@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -12,7 +14,7 @@ import torch
 from colbert_retrieval import ColBERT, default_model, load_model
 from colbert_retrieval.errors import InputTypeError, InvalidArgumentError
 from colbert_retrieval.models import _precision
-from colbert_retrieval.models._exported_runtimes import _INPUTS, export_fingerprint, export_key
+from colbert_retrieval.models._exported_runtimes import _INPUTS, _quiet, export_fingerprint, export_key
 from colbert_retrieval.testing import SAMPLE_QUERY, SAMPLE_TEXTS
 
 DOCS = [*SAMPLE_TEXTS, "Vitamin C deficiency, scurvy: bleeding gums; fatigue (and more)!"]
@@ -160,3 +162,44 @@ def test_backend_errors_are_typed(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as if not installed
     with pytest.raises(ImportError, match="pip install"):
         default_model(backend="onnx")
+
+
+class _RichProxy:
+    """What rich's ``FileProxy`` exposes of the stream it wraps."""
+
+    def __init__(self, stream: object) -> None:
+        self.rich_proxied_file = stream
+
+
+def test_an_export_silences_stdout_and_gives_it_back() -> None:
+    before = sys.stdout
+    with _quiet():
+        print("an exporter's notice")
+        assert sys.stdout is not before
+        sys.stdout = _RichProxy(sys.stdout)  # a progress display left wrapping the sink
+    assert sys.stdout is before
+
+
+def test_an_export_leaves_a_stream_set_while_it_ran() -> None:
+    """Another thread's export ending during a capture (a test's capsys) must not put back the stream it saw."""
+    before = sys.stdout
+    entered, release = threading.Event(), threading.Event()
+
+    def export() -> None:
+        with _quiet():
+            entered.set()
+            release.wait(30)
+
+    worker = threading.Thread(target=export)
+    worker.start()
+    assert entered.wait(30)
+    capture = io.StringIO()
+    sys.stdout = capture
+    try:
+        release.set()
+        worker.join(30)
+        print("the command's line")
+        assert sys.stdout is capture
+    finally:
+        sys.stdout = before
+    assert capture.getvalue() == "the command's line\n"
