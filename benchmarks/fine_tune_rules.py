@@ -97,13 +97,20 @@ def record_run(rule: str, folder: Path, data: Path, report: dict) -> dict:
     dev = report["after"].get("dev")
     if dev is None:
         saved = folder / "dev_eval.json"  # scored by an earlier invocation
-        dev = json.loads(saved.read_text())["dev"] if saved.exists() else dev_metrics(folder, data)
+        if not saved.exists():
+            saved.write_text(json.dumps({"dev": dev_metrics(folder, data)}))
+        dev = json.loads(saved.read_text())["dev"]
+    kept, scored = report["kept"], report["curve"][1:]
+    if kept == "trained" and rule == "checkpoint" and scored:  # a report from before the kept step was named
+        best = max(score for _, score in scored)
+        step = next(step for step, score in scored if score == best)
+        kept = f"trained (best checkpoint on {report['settings']['eval_split']}: step {step} of {report['steps']})"
     made_by = folder / "commit.txt"
     result = {
         "rule": rule,
         "commit": made_by.read_text().strip()[:7] if made_by.exists() else "unknown",
         "minutes": round(report["wall_seconds"] / 60, 1),
-        "kept": report["kept"],
+        "kept": kept,
         "steps": report["steps"],
         "seed": report["settings"].get("seed", 0),
         "dev": dev,

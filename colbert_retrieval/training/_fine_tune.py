@@ -314,6 +314,14 @@ class _Run:
         return trainer
 
 
+def _best_step(state: Any, curve: list[tuple[int, float]]) -> int:
+    """The step of the checkpoint the trainer loaded as its best (the curve's first maximum if it names none)."""
+    if state.best_model_checkpoint:
+        return int(Path(state.best_model_checkpoint).name.rsplit("-", 1)[-1])
+    best = max(score for _, score in curve[1:])
+    return next(step for step, score in curve[1:] if score == best)
+
+
 def _load(path: str | None, device: str | None) -> Any:
     model = load_model(path, device=device)
     model.runtime.hold_bulk("fine-tuning: every checkpoint is evaluated on the same path")
@@ -426,6 +434,8 @@ def fine_tune(config: FineTuneConfig) -> FineTuneReport:
             logger.warning("No checkpoint beat the untouched model on %s; keeping the untouched model.", eval_split)
             model, kept = _load(untouched, config.device), "untouched (no checkpoint improved the eval split)"
             relevance_model = model
+        else:
+            kept = f"trained (best checkpoint on {eval_split}: step {_best_step(trainer.state, curve)} of {steps})"
     elif eval_split:
         selection = choose_schedule(before_per_query[eval_split], evaluator.per_query if evaluator else [])
         logger.warning("Schedule: %s.", selection.reason)

@@ -70,8 +70,10 @@ def test_fine_tune_saves_the_best_checkpoint_with_a_card_and_resumes(tiny_bert_d
     assert report.curve[0] == (0, report.before["dev"]["ndcg@10"]) and len(report.curve) >= 2
     assert report.steps >= 1 and report.wall_seconds > 0
     best = max(score for _, score in report.curve[1:])
-    if report.kept == "trained":
-        assert report.after["dev"]["ndcg@10"] == pytest.approx(best, abs=1e-4)  # the selected checkpoint
+    if report.kept.startswith("trained"):  # the selected checkpoint, named by its step
+        assert report.after["dev"]["ndcg@10"] == pytest.approx(best, abs=1e-4)
+        step = next(step for step, score in report.curve[1:] if score == best)
+        assert report.kept == f"trained (best checkpoint on dev: step {step} of {report.steps})"
     card = (output / "README.md").read_text()
     assert "| dev | ndcg@10 |" in card and "Eval curve" in card and "learning_rate" in card
     assert json.loads((output / "training_report.json").read_text())["steps"] == report.steps
@@ -211,3 +213,14 @@ def test_the_retrain_stops_at_the_chosen_share_of_the_schedule(tiny_bert_dir, be
     assert report.kept == f"trained again on every training query for {report.steps} steps (chosen at step {chosen})"
     assert (tmp_path / "run" / "untouched").is_dir() and (tmp_path / "run" / "retrain").is_dir()
     assert report.relevance.startswith("fitted") or report.relevance.startswith("not fitted:")
+
+
+def test_the_old_rule_names_the_step_of_the_checkpoint_it_kept(tmp_path) -> None:
+    from types import SimpleNamespace
+
+    from colbert_retrieval.training._fine_tune import _best_step
+
+    curve = [(0, 0.30), (72, 0.33), (144, 0.35), (216, 0.34), (218, 0.35)]
+    loaded = SimpleNamespace(best_model_checkpoint=str(tmp_path / "checkpoints" / "checkpoint-144"))
+    assert _best_step(loaded, curve) == 144
+    assert _best_step(SimpleNamespace(best_model_checkpoint=None), curve) == 144  # the first maximum, as the trainer
