@@ -97,9 +97,11 @@ def record_run(rule: str, folder: Path, data: Path, report: dict) -> dict:
     dev = report["after"].get("dev")
     if dev is None:
         saved = folder / "dev_eval.json"  # scored by an earlier invocation
-        if not saved.exists():
-            saved.write_text(json.dumps({"dev": dev_metrics(folder, data)}))
-        dev = json.loads(saved.read_text())["dev"]
+        if saved.exists():
+            dev = json.loads(saved.read_text())["dev"]
+        else:
+            dev = dev_metrics(folder, data)
+            saved.write_text(json.dumps({"dev": dev}))
     kept, scored = report["kept"], report["curve"][1:]
     if kept == "trained" and rule == "checkpoint" and scored:  # a report from before the kept step was named
         best = max(score for _, score in scored)
@@ -165,7 +167,7 @@ def seed_summary(results: list[dict]) -> str:
     means = [
         [
             rule,
-            ", ".join(str(r.get("seed", 0)) for r in runs),
+            ", ".join(str(r["seed"]) for r in runs),
             f"{statistics.mean(r['dev']['ndcg@10'] for r in runs):.4f}",
             f"{statistics.mean(r['test']['ndcg@10'] for r in runs):.4f}",
         ]
@@ -174,17 +176,17 @@ def seed_summary(results: list[dict]) -> str:
     text = "\n\nMean over the seeds each rule ran:\n\n" + table(
         ["rule", "seeds", "mean dev nDCG@10", "mean test nDCG@10"], means
     )
-    old = {r.get("seed", 0): r for r in by_rule.get("checkpoint", [])}
-    pairs = [(r, old[r.get("seed", 0)]) for r in by_rule.get("default", []) if r.get("seed", 0) in old]
-    if pairs:
-        rows = [
-            [new.get("seed", 0), f"{new['dev']['ndcg@10'] - was['dev']['ndcg@10']:+.4f}",
-             f"{new['test']['ndcg@10'] - was['test']['ndcg@10']:+.4f}"]
-            for new, was in pairs
-        ]  # fmt: skip
-        dev = [new["dev"]["ndcg@10"] - was["dev"]["ndcg@10"] for new, was in pairs]
-        test = [new["test"]["ndcg@10"] - was["test"]["ndcg@10"] for new, was in pairs]
-        rows.append(["mean", f"{statistics.mean(dev):+.4f}", f"{statistics.mean(test):+.4f}"])
+    old = {r["seed"]: r for r in by_rule.get("checkpoint", [])}
+    differences = [
+        (new["seed"], new["dev"]["ndcg@10"] - old[new["seed"]]["dev"]["ndcg@10"],
+         new["test"]["ndcg@10"] - old[new["seed"]]["test"]["ndcg@10"])
+        for new in by_rule.get("default", []) if new["seed"] in old
+    ]  # fmt: skip
+    if differences:
+        rows = [[seed, f"{dev:+.4f}", f"{test:+.4f}"] for seed, dev, test in differences]
+        dev_mean = statistics.mean(dev for _, dev, _ in differences)
+        test_mean = statistics.mean(test for _, _, test in differences)
+        rows.append(["mean", f"{dev_mean:+.4f}", f"{test_mean:+.4f}"])
         text += "\n\nThe default minus the old rule (checkpoint), same seed (same held-out queries):\n\n" + table(
             ["seed", "dev nDCG@10", "test nDCG@10"], rows
         )
@@ -211,7 +213,7 @@ def main() -> None:
             if args.render_only and not finished:
                 missing.append(f"{rule} (seed {seed})")
                 continue
-            results.append(run_rule(rule, data, folder, view, seed))
+            results.append({"seed": seed, **run_rule(rule, data, folder, view, seed)})  # run.json before seeds
     if not results:
         raise SystemExit(f"{runs} holds no finished run; run without --render-only first.")
     # the untouched model's dev scores: from a run that reported dev, else scored here (the same exact MaxSim)
@@ -227,7 +229,7 @@ def main() -> None:
         rows.append(
             [
                 r["rule"],
-                r.get("seed", 0),
+                r["seed"],
                 r["kept"],
                 r["steps"],
                 r["minutes"],
@@ -245,7 +247,7 @@ def main() -> None:
     )
     if missing:
         markdown += "\n\nNot run yet: " + ", ".join(missing) + "."
-    default = next((r for r in results if r["rule"] == "default" and r.get("seed", 0) == 0), None)
+    default = next((r for r in results if r["rule"] == "default" and r["seed"] == 0), None)
     if default and default["selection"]:
         selection = default["selection"]
         markdown += (
