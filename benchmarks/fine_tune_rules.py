@@ -3,6 +3,7 @@
     pip install -e ".[train,bench]"
     python benchmarks/fine_tune_rules.py ../shared/data/nfcorpus --runs runs/rules
     python benchmarks/fine_tune_rules.py ../shared/data/nfcorpus --runs runs/rules --render-only
+    python benchmarks/fine_tune_rules.py ../shared/data/nfcorpus --runs runs/rules-800 --train-queries 800
 
 Each rule trains the offline default on NFCorpus's **train** split only and decides on training queries only
 (the rule's own held-out share inside it); dev and test are scored afterwards and never decide anything:
@@ -22,6 +23,11 @@ already holds a finished run (``run.json``) is reused, so the page can gather ru
 names the commit its run came from. Minutes are wall time of ``fine_tune`` end to end
 (encoding, mining, training, evaluations, relevance fit) on this machine with nothing else running. Writes
 docs/benchmarks/fine-tuning-rules.md and the default rule's held-out curve fine-tuning-rules.png.
+
+``--train-queries N`` trains every rule on the same N of the train split's queries (drawn once with seed 0,
+whatever ``--seeds`` says; dev and test unchanged) and writes fine-tuning-rules-N-queries.md/.png instead: the
+regime of a small training set (a few hundred queries, so the held-out 10 % is a few dozen), where one noisy
+held-out curve decides the old rule's checkpoint.
 """
 
 from __future__ import annotations
@@ -47,6 +53,36 @@ def without_dev(data: Path, folder: Path) -> Path:
         link = folder / name
         if not link.exists():
             link.symlink_to((data / name).resolve())
+    return folder
+
+
+def fewer_train_queries(data: Path, folder: Path, count: int) -> Path:
+    """A view of ``data`` whose train split keeps ``count`` of its queries (drawn once, seed 0; dev, test linked).
+
+    The draw does not depend on the runs' seed: every rule and seed trains on the same queries, so the page compares
+    rules, not draws. A folder already made is reused only if it holds the same draw.
+    """
+    import csv
+    import random
+
+    (folder / "qrels").mkdir(parents=True, exist_ok=True)
+    for name in ("corpus.jsonl", "queries.jsonl", "qrels/dev.tsv", "qrels/test.tsv"):
+        link = folder / name
+        if not link.exists():
+            link.symlink_to((data / name).resolve())
+    with open(data / "qrels" / "train.tsv", newline="") as handle:
+        reader = csv.reader(handle, delimiter="\t")
+        header = next(reader)
+        lines = list(reader)
+    queries = sorted({line[0] for line in lines})
+    if count >= len(queries):
+        raise SystemExit(f"--train-queries {count}: {data.name}'s train split has only {len(queries)} queries.")
+    kept = set(random.Random(0).sample(queries, count))
+    text = "\t".join(header) + "\n" + "".join("\t".join(line) + "\n" for line in lines if line[0] in kept)
+    train = folder / "qrels" / "train.tsv"
+    if train.exists() and train.read_text() != text:
+        raise SystemExit(f"{train} holds another draw; remove {folder} or use another --runs folder.")
+    train.write_text(text)
     return folder
 
 
@@ -202,8 +238,21 @@ def main() -> None:
     parser.add_argument(
         "--render-only", action="store_true", help="gather finished runs only (naming the missing ones), train nothing"
     )
+    parser.add_argument(
+        "--train-queries",
+        type=int,
+        help="train on this many of the train split's queries (drawn once, seed 0; a view in RUNS/train-N): the "
+        "regime of a small training set, where a held-out 10 %% is a few dozen queries",
+    )
     args = parser.parse_args()
     data, runs = Path(args.data), Path(args.runs)
+    page, trained_on, short = "fine-tuning-rules", f"{data.name}'s train split", data.name
+    if args.train_queries:
+        total = len({line.split("\t")[0] for line in (data / "qrels" / "train.tsv").read_text().splitlines()[1:]})
+        page = f"fine-tuning-rules-{args.train_queries}-queries"
+        trained_on = f"{args.train_queries} of {data.name}'s {total} training queries (drawn once, seed 0)"
+        short = f"{data.name}, {args.train_queries} training queries"
+        data = fewer_train_queries(data, runs / f"train-{args.train_queries}", args.train_queries)
     view = without_dev(data, runs / "without-dev")
     results, missing = [], []
     for seed in (int(value) for value in args.seeds.split(",")):
@@ -240,7 +289,7 @@ def main() -> None:
             ]
         )
     markdown = (
-        f"Fine-tuning the offline default on {data.name}'s train split, each rule deciding on training queries "
+        f"Fine-tuning the offline default on {trained_on}, each rule deciding on training queries "
         f"only; dev and test scored afterwards (exact MaxSim over the whole corpus). Machine: {machine()}.\n\n"
         + table(HEADERS, rows)
         + seed_summary(results)
@@ -255,9 +304,9 @@ def main() -> None:
             + ", ".join(f"{step}: {score:.4f}" for step, score in selection["points"])
             + f". Chosen: {selection['reason']}. Relevance calibration: {default['relevance']}."
         )
-        curve_plot(RESULTS / "fine-tuning-rules.png", selection, f"Default rule's held-out curve on {data.name}")
+        curve_plot(RESULTS / f"{page}.png", selection, f"Default rule's held-out curve on {short}")
     print(markdown)
-    write_result("fine-tuning-rules", markdown)
+    write_result(page, markdown)
 
 
 if __name__ == "__main__":
