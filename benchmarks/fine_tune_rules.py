@@ -46,30 +46,32 @@ HEADERS = (
 )  # fmt: skip
 
 
-def without_dev(data: Path, folder: Path) -> Path:
-    """A view of ``data`` without its dev judgments (links, nothing copied): what a folder without dev looks like."""
+def linked(data: Path, folder: Path, names: tuple[str, ...]) -> Path:
+    """``folder`` holding links to ``data``'s files ``names`` (nothing copied; links already there are kept)."""
     (folder / "qrels").mkdir(parents=True, exist_ok=True)
-    for name in ("corpus.jsonl", "queries.jsonl", "qrels/train.tsv", "qrels/test.tsv"):
+    for name in names:
         link = folder / name
         if not link.exists():
             link.symlink_to((data / name).resolve())
     return folder
 
 
-def fewer_train_queries(data: Path, folder: Path, count: int) -> Path:
+def without_dev(data: Path, folder: Path) -> Path:
+    """A view of ``data`` without its dev judgments (links, nothing copied): what a folder without dev looks like."""
+    return linked(data, folder, ("corpus.jsonl", "queries.jsonl", "qrels/train.tsv", "qrels/test.tsv"))
+
+
+def fewer_train_queries(data: Path, folder: Path, count: int) -> tuple[Path, int]:
     """A view of ``data`` whose train split keeps ``count`` of its queries (drawn once, seed 0; dev, test linked).
 
     The draw does not depend on the runs' seed: every rule and seed trains on the same queries, so the page compares
-    rules, not draws. A folder already made is reused only if it holds the same draw.
+    rules, not draws. A folder already made is reused only if it holds the same draw. Returns the view and how
+    many queries ``data``'s train split has.
     """
     import csv
     import random
 
-    (folder / "qrels").mkdir(parents=True, exist_ok=True)
-    for name in ("corpus.jsonl", "queries.jsonl", "qrels/dev.tsv", "qrels/test.tsv"):
-        link = folder / name
-        if not link.exists():
-            link.symlink_to((data / name).resolve())
+    linked(data, folder, ("corpus.jsonl", "queries.jsonl", "qrels/dev.tsv", "qrels/test.tsv"))
     with open(data / "qrels" / "train.tsv", newline="") as handle:
         reader = csv.reader(handle, delimiter="\t")
         header = next(reader)
@@ -83,7 +85,7 @@ def fewer_train_queries(data: Path, folder: Path, count: int) -> Path:
     if train.exists() and train.read_text() != text:
         raise SystemExit(f"{train} holds another draw; remove {folder} or use another --runs folder.")
     train.write_text(text)
-    return folder
+    return folder, len(queries)
 
 
 def commit() -> str:
@@ -248,11 +250,11 @@ def main() -> None:
     data, runs = Path(args.data), Path(args.runs)
     page, trained_on, short = "fine-tuning-rules", f"{data.name}'s train split", data.name
     if args.train_queries:
-        total = len({line.split("\t")[0] for line in (data / "qrels" / "train.tsv").read_text().splitlines()[1:]})
+        subset, total = fewer_train_queries(data, runs / f"train-{args.train_queries}", args.train_queries)
         page = f"fine-tuning-rules-{args.train_queries}-queries"
         trained_on = f"{args.train_queries} of {data.name}'s {total} training queries (drawn once, seed 0)"
         short = f"{data.name}, {args.train_queries} training queries"
-        data = fewer_train_queries(data, runs / f"train-{args.train_queries}", args.train_queries)
+        data = subset
     view = without_dev(data, runs / "without-dev")
     results, missing = [], []
     for seed in (int(value) for value in args.seeds.split(",")):
